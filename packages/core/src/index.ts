@@ -1,0 +1,1 @@
+export const coreMarker: string = 'core';

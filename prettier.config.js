@@ -1,0 +1,2 @@
+/** @type {import('prettier').Config} */
+export default { singleQuote: true, trailingComma: 'all', printWidth: 110, semi: true };
