@@ -1,6 +1,6 @@
-import { defineConfig } from 'tsdown';
+import { defineConfig, type UserConfig } from 'tsdown';
 
-export default defineConfig({
+const config: UserConfig = defineConfig({
   entry: {
     index: 'src/index.ts',
     client: 'src/client/index.ts',
@@ -15,3 +15,5 @@ export default defineConfig({
   clean: true,
   external: ['zod'],
 });
+
+export default config;

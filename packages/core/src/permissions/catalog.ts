@@ -34,7 +34,10 @@ export const SCOPE_CATALOG = {
   control_pin: 'Set or clear a PIN to drive',
   control_security: 'Lock or unlock the vehicle',
   control_trunk: 'Open the trunk or frunk',
-} as const satisfies Record<string, string>;
+} as const;
+
+// Compile-time shape checks (kept apart: isolated declarations need the plain `as const` literals above).
+const _catalogShape: Record<string, string> = SCOPE_CATALOG;
 
 export type Scope = keyof typeof SCOPE_CATALOG;
 
@@ -93,7 +96,9 @@ export const VEHICLE_ENDPOINTS = {
   subscribe: { method: 'POST', path: '/webhooks/{webhookId}', scope: null, kind: 'meta' },
   unsubscribe: { method: 'DELETE', path: '/webhooks/{webhookId}', scope: null, kind: 'meta' },
   batch: { method: 'POST', path: '/batch', scope: null, kind: 'meta' },
-} as const satisfies Record<string, EndpointDefinition>;
+} as const;
+
+const _endpointShape: Record<string, EndpointDefinition> = VEHICLE_ENDPOINTS;
 
 export type VehicleEndpointName = keyof typeof VEHICLE_ENDPOINTS;
 
