@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  claimDueCommands,
+  inFlightCommands,
+  listCommands,
+  markCommandConfirmed,
+  markCommandFailed,
+  replaceFutureCommands,
+} from './command-log.ts';
+import { migrate } from './migrations.ts';
+import type { SqlClient } from './sql-client.ts';
+import { TEST_BACKENDS } from './test-backends.ts';
+
+const at = (hhmm: string): Date => new Date(`2026-11-21T${hhmm}:00Z`);
+
+async function seedVehicle(client: SqlClient, vehicleId: string): Promise<void> {
+  await client.query(`insert into owners (id, display_name) values ('o1', 'Owner') on conflict do nothing`);
+  await client.query(
+    `insert into grants (id, owner_id, access_token, refresh_token, access_expires_at, refresh_expires_at, scopes, status)
+     values ('g1', 'o1', 'a', 'r', now(), now(), '{read_battery}', 'active') on conflict do nothing`,
+  );
+  await client.query(
+    `insert into vehicles (id, grant_id, make, model, year) values ($1, 'g1', 'DS', 'DS 3 Crossback E-Tense', 2021)`,
+    [vehicleId],
+  );
+}
+
+async function insertPlan(client: SqlClient, id: string): Promise<void> {
+  await client.query(
+    `insert into plans (id, reason, horizon_start, horizon_end, body) values ($1, 'test', now(), now(), '{}')`,
+    [id],
+  );
+}
+
+describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
+  let client: SqlClient;
+  let dispose: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ client, dispose } = await backend.open());
+    await seedVehicle(client, 'car-a');
+    await seedVehicle(client, 'car-b');
+    await insertPlan(client, 'plan-1');
+    await insertPlan(client, 'plan-2');
+  });
+  afterEach(async () => dispose());
+
+  it('migrations are idempotent', async () => {
+    expect(await migrate(client)).toEqual([]);
+  });
+
+  it('re-planning keeps wanted commands once and cancels unwanted future ones', async () => {
+    const now = at('18:00');
+    await client.transaction((tx) =>
+      replaceFutureCommands(
+        tx,
+        'plan-1',
+        [
+          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('23:00') },
+          { vehicleId: 'car-b', action: 'set_charge_limit', value: 0.8, dueAt: at('22:00') },
+        ],
+        now,
+      ),
+    );
+    await client.transaction((tx) =>
+      replaceFutureCommands(
+        tx,
+        'plan-2',
+        [
+          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('23:30') },
+        ],
+        now,
+      ),
+    );
+    const log = await listCommands(client);
+    const summary = log.map(
+      (c) => `${c.vehicleId} ${c.action} ${c.dueAt.toISOString().slice(11, 16)} ${c.status}`,
+    );
+    expect(summary).toEqual([
+      'car-a start_charge 22:00 pending',
+      'car-b set_charge_limit 22:00 cancelled',
+      'car-a stop_charge 23:00 cancelled',
+      'car-a stop_charge 23:30 pending',
+    ]);
+    expect(log.filter((c) => c.action === 'start_charge')).toHaveLength(1);
+    expect(log.find((c) => c.action === 'start_charge')?.planId).toBe('plan-2');
+  });
+
+  it('claims each due command exactly once, even with concurrent claimers', async () => {
+    await client.transaction((tx) =>
+      replaceFutureCommands(
+        tx,
+        'plan-1',
+        [
+          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+          { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
+          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('23:00') },
+        ],
+        at('18:00'),
+      ),
+    );
+    const [first, second] = await Promise.all([
+      client.transaction((tx) => claimDueCommands(tx, at('22:30'))),
+      client.transaction((tx) => claimDueCommands(tx, at('22:30'))),
+    ]);
+    const claimed = [...first!, ...second!];
+    expect(claimed.map((c) => `${c.vehicleId} ${c.action}`).sort()).toEqual([
+      'car-a start_charge',
+      'car-b start_charge',
+    ]);
+    expect(claimed.every((c) => c.status === 'sending' && c.attempts === 1)).toBe(true);
+    expect(await client.transaction((tx) => claimDueCommands(tx, at('22:30')))).toEqual([]);
+  });
+
+  it('a crash between claim and confirm leaves the command visible as in flight', async () => {
+    await client.transaction((tx) =>
+      replaceFutureCommands(
+        tx,
+        'plan-1',
+        [{ vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') }],
+        at('18:00'),
+      ),
+    );
+    const [claimed] = await client.transaction((tx) => claimDueCommands(tx, at('22:00')));
+    // Simulated crash: nothing confirmed. A new process must find the command, not re-queue a twin.
+    const inFlight = await inFlightCommands(client);
+    expect(inFlight.map((c) => c.id)).toEqual([claimed!.id]);
+    await markCommandConfirmed(client, claimed!.id, at('22:01'));
+    expect(await inFlightCommands(client)).toEqual([]);
+    expect((await listCommands(client))[0]).toMatchObject({ status: 'confirmed', confirmedAt: at('22:01') });
+  });
+
+  it('retryable failures come back at their retry time; final failures stay failed', async () => {
+    await client.transaction((tx) =>
+      replaceFutureCommands(
+        tx,
+        'plan-1',
+        [
+          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+          { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
+        ],
+        at('18:00'),
+      ),
+    );
+    const claimed = await client.transaction((tx) => claimDueCommands(tx, at('22:00')));
+    const carA = claimed.find((c) => c.vehicleId === 'car-a')!;
+    const carB = claimed.find((c) => c.vehicleId === 'car-b')!;
+    await markCommandFailed(client, carA.id, 'VEHICLE_STATE:ASLEEP', at('22:05'));
+    await markCommandFailed(client, carB.id, 'VEHICLE_STATE:CHARGING_PLUG_NOT_CONNECTED', null);
+
+    expect(await client.transaction((tx) => claimDueCommands(tx, at('22:04')))).toEqual([]);
+    const retried = await client.transaction((tx) => claimDueCommands(tx, at('22:05')));
+    expect(retried.map((c) => [c.vehicleId, c.attempts])).toEqual([['car-a', 2]]);
+    const log = await listCommands(client, { vehicleId: 'car-b' });
+    expect(log[0]).toMatchObject({
+      status: 'failed',
+      lastError: 'VEHICLE_STATE:CHARGING_PLUG_NOT_CONNECTED',
+    });
+  });
+});

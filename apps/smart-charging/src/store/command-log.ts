@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { SqlQueryable } from './sql-client.ts';
+
+export type CommandAction = 'start_charge' | 'stop_charge' | 'set_charge_limit';
+export type CommandStatus = 'pending' | 'sending' | 'confirmed' | 'failed' | 'cancelled';
+
+export interface PlannedCommand {
+  readonly vehicleId: string;
+  readonly action: CommandAction;
+  /** Charge limit as a fraction for `set_charge_limit`; absent otherwise. */
+  readonly value?: number;
+  readonly dueAt: Date;
+}
+
+export interface CommandRecord extends PlannedCommand {
+  readonly id: string;
+  readonly planId: string | null;
+  readonly status: CommandStatus;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly nextAttemptAt: Date | null;
+  readonly sentAt: Date | null;
+  readonly confirmedAt: Date | null;
+}
+
+interface CommandRow extends Record<string, unknown> {
+  id: string;
+  plan_id: string | null;
+  vehicle_id: string;
+  action: CommandAction;
+  value: number | null;
+  due_at: Date | string;
+  status: CommandStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date | string | null;
+  sent_at: Date | string | null;
+  confirmed_at: Date | string | null;
+}
+
+const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
+const asOptionalDate = (value: Date | string | null): Date | null => (value === null ? null : asDate(value));
+
+function toRecord(row: CommandRow): CommandRecord {
+  return {
+    id: row.id,
+    planId: row.plan_id,
+    vehicleId: row.vehicle_id,
+    action: row.action,
+    ...(row.value === null ? {} : { value: row.value }),
+    dueAt: asDate(row.due_at),
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: asOptionalDate(row.next_attempt_at),
+    sentAt: asOptionalDate(row.sent_at),
+    confirmedAt: asOptionalDate(row.confirmed_at),
+  };
+}
+
+/**
+ * Replaces the future of the command log with a new plan: commands the plan still wants are kept (never
+ * duplicated, thanks to the unique key), pending ones it no longer wants are cancelled. Past and in-flight
+ * commands are left alone, so a re-plan never rewrites history.
+ */
+export async function replaceFutureCommands(
+  tx: SqlQueryable,
+  planId: string,
+  commands: readonly PlannedCommand[],
+  now: Date,
+): Promise<void> {
+  const keep: string[] = [];
+  for (const command of commands) {
+    const rows = await tx.query<{ id: string }>(
+      `insert into commands (id, plan_id, vehicle_id, action, value, due_at, status)
+       values ($1, $2, $3, $4, $5, $6, 'pending')
+       on conflict (vehicle_id, action, due_at) do update
+         set plan_id = excluded.plan_id, value = excluded.value,
+             status = case when commands.status = 'cancelled' then 'pending' else commands.status end
+       returning id`,
+      [randomUUID(), planId, command.vehicleId, command.action, command.value ?? null, command.dueAt],
+    );
+    if (rows[0]) keep.push(rows[0].id);
+  }
+  await tx.query(
+    `update commands set status = 'cancelled'
+     where status = 'pending' and due_at >= $1 and not (id = any($2::text[]))`,
+    [now, keep],
+  );
+}
+
+/**
+ * Atomically moves due commands from `pending` to `sending` and returns them. Marking before sending is
+ * what lets a restarted service tell "maybe sent" (reconcile by reading the car) from "never sent".
+ */
+export async function claimDueCommands(tx: SqlQueryable, now: Date, limit = 100): Promise<CommandRecord[]> {
+  const rows = await tx.query<CommandRow>(
+    `update commands set status = 'sending', attempts = attempts + 1, sent_at = $1
+     where id in (
+       select id from commands
+       where status = 'pending' and coalesce(next_attempt_at, due_at) <= $1
+       order by due_at, vehicle_id, action
+       limit $2
+       for update skip locked)
+     returning *`,
+    [now, limit],
+  );
+  return rows
+    .map(toRecord)
+    .sort(
+      (a, b) =>
+        a.dueAt.getTime() - b.dueAt.getTime() ||
+        a.vehicleId.localeCompare(b.vehicleId) ||
+        a.action.localeCompare(b.action),
+    );
+}
+
+export async function markCommandConfirmed(tx: SqlQueryable, id: string, at: Date): Promise<void> {
+  await tx.query(
+    `update commands set status = 'confirmed', confirmed_at = $2, last_error = null where id = $1`,
+    [id, at],
+  );
+}
+
+/** A failed attempt either waits for `retryAt` (safe to retry) or ends the command as `failed`. */
+export async function markCommandFailed(
+  tx: SqlQueryable,
+  id: string,
+  reason: string,
+  retryAt: Date | null,
+): Promise<void> {
+  await tx.query(
+    `update commands
+     set status = case when $3::timestamptz is null then 'failed' else 'pending' end,
+         last_error = $2, next_attempt_at = $3
+     where id = $1`,
+    [id, reason, retryAt],
+  );
+}
+
+/** Commands left in `sending` by a crash: the caller reads each car's state to decide what happened. */
+export async function inFlightCommands(tx: SqlQueryable): Promise<CommandRecord[]> {
+  const rows = await tx.query<CommandRow>(
+    `select * from commands where status = 'sending' order by due_at, vehicle_id, action`,
+  );
+  return rows.map(toRecord);
+}
+
+export async function listCommands(
+  tx: SqlQueryable,
+  filter: { readonly vehicleId?: string; readonly since?: Date } = {},
+): Promise<CommandRecord[]> {
+  const rows = await tx.query<CommandRow>(
+    `select * from commands
+     where ($1::text is null or vehicle_id = $1) and ($2::timestamptz is null or due_at >= $2)
+     order by due_at, vehicle_id, action`,
+    [filter.vehicleId ?? null, filter.since ?? null],
+  );
+  return rows.map(toRecord);
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { migrate } from './migrations.ts';
+import { openSqlClient, type SqlClient } from './sql-client.ts';
+
+/** PostgreSQL on this machine and in CI; override with TEST_DATABASE_URL. */
+export const TEST_DATABASE_URL: string =
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestBackend {
+  readonly name: 'embedded' | 'postgres';
+  open(): Promise<{ client: SqlClient; dispose(): Promise<void> }>;
+}
+
+/** Both storage backends, so every store test runs against PGlite and the real PostgreSQL server. */
+export const TEST_BACKENDS: readonly TestBackend[] = [
+  {
+    name: 'embedded',
+    async open() {
+      const client = await openSqlClient({});
+      await migrate(client);
+      return { client, dispose: () => client.close() };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      // A throwaway schema per test keeps parallel runs and reruns from seeing each other's rows.
+      const schema = `voltkit_test_${randomBytes(6).toString('hex')}`;
+      const client = await openSqlClient({ databaseUrl: TEST_DATABASE_URL, schema });
+      await migrate(client);
+      return {
+        client,
+        async dispose() {
+          await client.query(`drop schema ${schema} cascade`);
+          await client.close();
+        },
+      };
+    },
+  },
+];
