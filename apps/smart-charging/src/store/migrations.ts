@@ -51,6 +51,11 @@ export const MIGRATIONS: readonly Migration[] = [
         fetched_at timestamptz not null default now(),
         primary key (source, slot_start)
       );
+      create table settings (
+        key text primary key,
+        body jsonb not null,
+        updated_at timestamptz not null default now()
+      );
       create table grid_events (
         id text primary key,
         kind text not null,
