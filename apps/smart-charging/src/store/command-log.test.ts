@@ -105,7 +105,7 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
       client.transaction((tx) => claimDueCommands(tx, at('22:30'))),
       client.transaction((tx) => claimDueCommands(tx, at('22:30'))),
     ]);
-    const claimed = [...first!, ...second!];
+    const claimed = [...first, ...second];
     expect(claimed.map((c) => `${c.vehicleId} ${c.action}`).sort()).toEqual([
       'car-a start_charge',
       'car-b start_charge',

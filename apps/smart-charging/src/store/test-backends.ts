@@ -8,7 +8,7 @@ export const TEST_DATABASE_URL: string =
 
 export interface TestBackend {
   readonly name: 'embedded' | 'postgres';
-  open(): Promise<{ client: SqlClient; dispose(): Promise<void> }>;
+  open(): Promise<{ client: SqlClient; dispose: () => Promise<void> }>;
 }
 
 /** Both storage backends, so every store test runs against PGlite and the real PostgreSQL server. */
