@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadServiceConfig } from './config.ts';
+
+describe('service configuration', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const config = loadServiceConfig({});
+    expect(config.storage).toEqual({ dataDir: '.data/smart-charging' });
+    expect(config.vehicleApi).toEqual({ kind: 'embedded-simulator' });
+    expect(config).toMatchObject({ port: 8740, timeZone: 'Europe/Berlin', slotMinutes: 15, gridLimitKw: 11 });
+  });
+
+  it('uses PostgreSQL and Smartcar when configured', () => {
+    const config = loadServiceConfig({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      SMARTCAR_CLIENT_ID: 'id',
+      SMARTCAR_CLIENT_SECRET: 'secret',
+      SMARTCAR_REDIRECT_URI: 'http://localhost:8740/callback',
+      SLOT_MINUTES: '60',
+    });
+    expect(config.storage).toEqual({ databaseUrl: 'postgres://postgres@127.0.0.1:5432/test' });
+    expect(config.vehicleApi).toMatchObject({ kind: 'smartcar', clientId: 'id' });
+    expect(config.slotMinutes).toBe(60);
+  });
+
+  it('names every bad variable and never echoes a value', () => {
+    let error: unknown;
+    try {
+      loadServiceConfig({
+        PORT: 'eighty',
+        TIME_ZONE: 'Mars/Olympus',
+        SLOT_MINUTES: '20',
+        DATABASE_URL: 'mysql://u:hunter2@h/db',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['PORT', 'TIME_ZONE', 'SLOT_MINUTES', 'DATABASE_URL']) expect(message).toContain(name);
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('refuses half a set of Smartcar credentials without revealing the secret', () => {
+    expect(() => loadServiceConfig({ SMARTCAR_CLIENT_SECRET: 's3cr3t-value' })).toThrow(
+      /set all three or none/,
+    );
+    expect(() => loadServiceConfig({ SMARTCAR_CLIENT_SECRET: 's3cr3t-value' })).not.toThrow(/s3cr3t-value/);
+  });
+});

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const timeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as Europe/Berlin' },
+);
+
+/** Where prices come from: a day-ahead market API, or a file in one of the planner's import formats. */
+const priceSource = z.union([
+  z.enum(['awattar-de', 'awattar-at', 'entsoe', 'octopus-agile']),
+  z.string().regex(/^file:.+/, 'expected awattar-de, awattar-at, entsoe, octopus-agile or file:<path>'),
+]);
+
+/** Environment of the smart-charging service; every variable has a working default. */
+export const ServiceEnvSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8740),
+  /** PostgreSQL; without it the service keeps its data in an embedded database under DATA_DIR. */
+  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATA_DIR: z.string().default('.data/smart-charging'),
+  TIME_ZONE: timeZone.default('Europe/Berlin'),
+  /** Smartcar credentials; without them the service runs against the embedded simulator. */
+  SMARTCAR_CLIENT_ID: optionalText,
+  SMARTCAR_CLIENT_SECRET: optionalText,
+  SMARTCAR_REDIRECT_URI: optionalText.pipe(z.url().optional()),
+  /** A Smartcar-compatible server (for example a simulator started elsewhere) instead of Smartcar's cloud. */
+  VEHICLE_API_ORIGIN: optionalText.pipe(z.url().optional()),
+  PRICE_SOURCE: priceSource.default('file:../../../shared/data/prices/awattar-de-hourly.csv'),
+  ENTSOE_TOKEN: optionalText,
+  /** node-cron expression for fetching prices (day-ahead prices are published around 13:00 CET). */
+  PRICE_FETCH_CRON: z.string().default('5 13,14,18 * * *'),
+  GRID_LIMIT_KW: z.coerce.number().positive().default(11),
+  SLOT_MINUTES: z.coerce
+    .number()
+    .pipe(z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]))
+    .default(15),
+});
+
+export type ServiceEnv = z.infer<typeof ServiceEnvSchema>;
+
+export interface ServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly storage: { readonly databaseUrl: string } | { readonly dataDir: string };
+  readonly timeZone: string;
+  readonly vehicleApi:
+    | {
+        readonly kind: 'smartcar';
+        readonly clientId: string;
+        readonly clientSecret: string;
+        readonly redirectUri: string;
+        readonly origin?: string;
+      }
+    | { readonly kind: 'embedded-simulator' };
+  readonly priceSource: string;
+  readonly entsoeToken?: string;
+  readonly priceFetchCron: string;
+  readonly gridLimitKw: number;
+  readonly slotMinutes: 5 | 15 | 30 | 60;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads the service configuration from environment variables. Errors list every bad variable by name;
+ * values are never echoed, since some of them are secrets.
+ */
+export function loadServiceConfig(env: Record<string, string | undefined>): ServiceConfig {
+  const parsed = ServiceEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const values = parsed.data;
+  const smartcarParts = [
+    values.SMARTCAR_CLIENT_ID,
+    values.SMARTCAR_CLIENT_SECRET,
+    values.SMARTCAR_REDIRECT_URI,
+  ];
+  const given = smartcarParts.filter((part) => part !== undefined).length;
+  if (given !== 0 && given !== 3) {
+    throw new ConfigError(
+      'invalid configuration:\n  SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET and SMARTCAR_REDIRECT_URI go together: set all three or none',
+    );
+  }
+  if (values.PRICE_SOURCE === 'entsoe' && values.ENTSOE_TOKEN === undefined) {
+    throw new ConfigError('invalid configuration:\n  ENTSOE_TOKEN: required when PRICE_SOURCE is entsoe');
+  }
+  return {
+    host: values.HOST,
+    port: values.PORT,
+    storage:
+      values.DATABASE_URL === undefined ? { dataDir: values.DATA_DIR } : { databaseUrl: values.DATABASE_URL },
+    timeZone: values.TIME_ZONE,
+    vehicleApi:
+      values.SMARTCAR_CLIENT_ID !== undefined &&
+      values.SMARTCAR_CLIENT_SECRET !== undefined &&
+      values.SMARTCAR_REDIRECT_URI !== undefined
+        ? {
+            kind: 'smartcar',
+            clientId: values.SMARTCAR_CLIENT_ID,
+            clientSecret: values.SMARTCAR_CLIENT_SECRET,
+            redirectUri: values.SMARTCAR_REDIRECT_URI,
+            ...(values.VEHICLE_API_ORIGIN === undefined ? {} : { origin: values.VEHICLE_API_ORIGIN }),
+          }
+        : { kind: 'embedded-simulator' },
+    priceSource: values.PRICE_SOURCE,
+    ...(values.ENTSOE_TOKEN === undefined ? {} : { entsoeToken: values.ENTSOE_TOKEN }),
+    priceFetchCron: values.PRICE_FETCH_CRON,
+    gridLimitKw: values.GRID_LIMIT_KW,
+    slotMinutes: values.SLOT_MINUTES as 5 | 15 | 30 | 60,
+  };
+}
