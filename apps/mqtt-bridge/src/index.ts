@@ -1,1 +1,27 @@
-export {};
+export { startBridge } from './bridge.ts';
+export type { Bridge, BridgeOptions } from './bridge.ts';
+export { BridgeConfigSchema, ConfigError, ENV_VARIABLES, haStatusTopic, loadConfig, parseConfig, redactConfig } from './config.ts';
+export type { BridgeConfig, BridgeConfigInput } from './config.ts';
+export { parseCommand } from './commands.ts';
+export type { CommandResult, ParsedCommand, ParseResult } from './commands.ts';
+export { buildBridgeDiscovery, buildComponentDiscovery, buildDeviceDiscovery, ORIGIN } from './discovery.ts';
+export { ENTITY_CATALOG, entitiesFor } from './entities.ts';
+export type { Activity, EntityDefinition } from './entities.ts';
+export { startEmbeddedBroker } from './embedded-broker.ts';
+export type { EmbeddedBroker } from './embedded-broker.ts';
+export { validateComponentDiscovery, validateDeviceDiscovery } from './ha-discovery-schema.ts';
+export { createMqttConnection } from './mqtt-adapter.ts';
+export type { MqttConnection, MqttMessage, PublishOptions } from './mqtt-adapter.ts';
+export { createTopics } from './topics.ts';
+export type { Topics } from './topics.ts';
+export { isVehicleSourceError, VEHICLE_FIELDS, VehicleSourceError } from './vehicle-source.ts';
+export type {
+  ChargePlanSource,
+  ChargePlanWindow,
+  ReadResult,
+  VehicleCommand,
+  VehicleField,
+  VehicleInfo,
+  VehicleReading,
+  VehicleSource,
+} from './vehicle-source.ts';

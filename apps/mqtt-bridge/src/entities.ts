@@ -1,0 +1,315 @@
+import type { ChargePlanWindow, VehicleField, VehicleReading } from './vehicle-source.ts';
+import type { CommandName, VehicleTopics } from './topics.ts';
+
+/** What the car is doing, as far as the bridge can tell; drives the polling interval. */
+export const ACTIVITIES = ['charging', 'driving', 'plugged', 'parked', 'asleep', 'unknown'] as const;
+export type Activity = (typeof ACTIVITIES)[number];
+
+export const CHARGE_STATE_OPTIONS = ['charging', 'fully_charged', 'not_charging', 'disconnected'] as const;
+
+export const EVENT_TYPES = ['command_pending', 'command_succeeded', 'command_failed'] as const;
+
+/** Everything the bridge knows about one car; entities render their plain values from it. */
+export interface VehicleView {
+  readonly reading: VehicleReading;
+  readonly activity: Activity;
+  readonly lastUpdated: Date | undefined;
+  readonly requestsRemaining: number;
+  readonly plan: ChargePlanWindow | null | undefined;
+}
+
+export type Platform = 'sensor' | 'binary_sensor' | 'switch' | 'number' | 'lock' | 'button' | 'device_tracker' | 'event';
+
+/** Which vehicle capability an entity needs; `always` entities exist for every car. */
+export type EntityRequirement = VehicleField | 'chargePlan' | 'always';
+
+export interface EntityDefinition {
+  /** Component id in device discovery, topic key and unique_id suffix. Never rename: HA keys entities on it. */
+  readonly key: string;
+  readonly platform: Platform;
+  readonly name: string | null;
+  readonly requires: EntityRequirement;
+  /** Platform-specific discovery options (besides ids, name and the topics added by `componentTopics`). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The command this entity sends, if any. */
+  readonly command?: CommandName;
+  /** Whether the entity has a plain value topic `<base>/<vid>/<key>`. */
+  readonly hasState: boolean;
+  /** Plain value for the state topic, or undefined while unknown (then nothing is published). */
+  readonly render?: (view: VehicleView) => string | undefined;
+}
+
+const num = (value: number | null | undefined, digits = 1): string | undefined => {
+  if (value === undefined || value === null || !Number.isFinite(value)) return undefined;
+  const factor = 10 ** digits;
+  return String(Math.round(value * factor) / factor);
+};
+const onOff = (value: boolean | undefined): string | undefined => (value === undefined ? undefined : value ? 'ON' : 'OFF');
+
+const TIRES = [
+  ['front_left', 'frontLeft', 'Tire pressure front left'],
+  ['front_right', 'frontRight', 'Tire pressure front right'],
+  ['rear_left', 'backLeft', 'Tire pressure rear left'],
+  ['rear_right', 'backRight', 'Tire pressure rear right'],
+] as const;
+
+export const ENTITY_CATALOG: readonly EntityDefinition[] = [
+  {
+    key: 'soc',
+    platform: 'sensor',
+    name: 'Battery',
+    requires: 'battery',
+    hasState: true,
+    options: { device_class: 'battery', state_class: 'measurement', unit_of_measurement: '%', suggested_display_precision: 0 },
+    render: (v) => num(v.reading.socPercent),
+  },
+  {
+    key: 'range',
+    platform: 'sensor',
+    name: 'Range',
+    requires: 'battery',
+    hasState: true,
+    options: { device_class: 'distance', state_class: 'measurement', unit_of_measurement: 'km', suggested_display_precision: 0 },
+    render: (v) => num(v.reading.rangeKm),
+  },
+  {
+    key: 'plugged_in',
+    platform: 'binary_sensor',
+    name: 'Charging cable',
+    requires: 'charge',
+    hasState: true,
+    options: { device_class: 'plug', payload_on: 'ON', payload_off: 'OFF' },
+    render: (v) => onOff(v.reading.pluggedIn),
+  },
+  {
+    key: 'charge_state',
+    platform: 'sensor',
+    name: 'Charging state',
+    requires: 'charge',
+    hasState: true,
+    options: { device_class: 'enum', options: [...CHARGE_STATE_OPTIONS], icon: 'mdi:ev-station' },
+    render: (v) => (v.reading.pluggedIn === false ? 'disconnected' : v.reading.chargeState),
+  },
+  {
+    key: 'charging',
+    platform: 'switch',
+    name: 'Charging',
+    requires: 'charge',
+    hasState: true,
+    command: 'charging',
+    options: { payload_on: 'ON', payload_off: 'OFF', state_on: 'ON', state_off: 'OFF', optimistic: false, icon: 'mdi:ev-plug-type2' },
+    render: (v) => (v.reading.chargeState === undefined ? undefined : onOff(v.reading.chargeState === 'charging')),
+  },
+  {
+    key: 'charge_limit',
+    platform: 'number',
+    name: 'Charge limit',
+    requires: 'chargeLimit',
+    hasState: true,
+    command: 'charge_limit',
+    options: { device_class: 'battery', unit_of_measurement: '%', min: 50, max: 100, step: 1, mode: 'slider', optimistic: false },
+    render: (v) => num(v.reading.chargeLimitPercent, 0),
+  },
+  {
+    key: 'battery_capacity',
+    platform: 'sensor',
+    name: 'Battery capacity',
+    requires: 'batteryCapacity',
+    hasState: true,
+    options: {
+      device_class: 'energy_storage',
+      state_class: 'measurement',
+      unit_of_measurement: 'kWh',
+      suggested_display_precision: 1,
+      entity_category: 'diagnostic',
+    },
+    render: (v) => num(v.reading.batteryCapacityKwh),
+  },
+  {
+    key: 'odometer',
+    platform: 'sensor',
+    name: 'Odometer',
+    requires: 'odometer',
+    hasState: true,
+    options: { device_class: 'distance', state_class: 'total_increasing', unit_of_measurement: 'km', suggested_display_precision: 0 },
+    render: (v) => num(v.reading.odometerKm),
+  },
+  {
+    key: 'location',
+    platform: 'device_tracker',
+    name: 'Location',
+    requires: 'location',
+    hasState: true,
+    options: { source_type: 'gps', icon: 'mdi:car' },
+    render: (v) => {
+      const location = v.reading.location;
+      return location ? JSON.stringify({ latitude: location.latitude, longitude: location.longitude }) : undefined;
+    },
+  },
+  {
+    key: 'lock',
+    platform: 'lock',
+    name: 'Doors',
+    requires: 'security',
+    hasState: true,
+    command: 'lock',
+    options: {
+      payload_lock: 'LOCK',
+      payload_unlock: 'UNLOCK',
+      state_locked: 'LOCKED',
+      state_unlocked: 'UNLOCKED',
+      state_locking: 'LOCKING',
+      state_unlocking: 'UNLOCKING',
+      state_jammed: 'JAMMED',
+      optimistic: false,
+    },
+    render: (v) => (v.reading.locked === undefined ? undefined : v.reading.locked ? 'LOCKED' : 'UNLOCKED'),
+  },
+  ...TIRES.map(
+    ([key, field, name]): EntityDefinition => ({
+      key: `tire_pressure_${key}`,
+      platform: 'sensor',
+      name,
+      requires: 'tires',
+      hasState: true,
+      options: {
+        device_class: 'pressure',
+        state_class: 'measurement',
+        unit_of_measurement: 'kPa',
+        suggested_display_precision: 0,
+        entity_category: 'diagnostic',
+      },
+      render: (v) => num(v.reading.tirePressureKpa?.[field]),
+    }),
+  ),
+  {
+    key: 'fuel',
+    platform: 'sensor',
+    name: 'Fuel level',
+    requires: 'fuel',
+    hasState: true,
+    // No device_class: `battery` would be wrong for a tank and none other fits.
+    options: { state_class: 'measurement', unit_of_measurement: '%', suggested_display_precision: 0, icon: 'mdi:gas-station' },
+    render: (v) => num(v.reading.fuelPercent),
+  },
+  {
+    key: 'fuel_range',
+    platform: 'sensor',
+    name: 'Fuel range',
+    requires: 'fuel',
+    hasState: true,
+    options: { device_class: 'distance', state_class: 'measurement', unit_of_measurement: 'km', suggested_display_precision: 0 },
+    render: (v) => num(v.reading.fuelRangeKm),
+  },
+  {
+    key: 'oil_life',
+    platform: 'sensor',
+    name: 'Oil life',
+    requires: 'engineOil',
+    hasState: true,
+    options: { state_class: 'measurement', unit_of_measurement: '%', suggested_display_precision: 0, icon: 'mdi:oil', entity_category: 'diagnostic' },
+    render: (v) => num(v.reading.oilLifePercent, 0),
+  },
+  {
+    key: 'vehicle_state',
+    platform: 'sensor',
+    name: 'Vehicle state',
+    requires: 'always',
+    hasState: true,
+    options: { device_class: 'enum', options: [...ACTIVITIES], icon: 'mdi:car-info' },
+    render: (v) => v.activity,
+  },
+  {
+    key: 'last_updated',
+    platform: 'sensor',
+    name: 'Last updated',
+    requires: 'always',
+    hasState: true,
+    options: { device_class: 'timestamp', entity_category: 'diagnostic' },
+    render: (v) => v.lastUpdated?.toISOString(),
+  },
+  {
+    key: 'requests_remaining',
+    platform: 'sensor',
+    name: 'API requests left today',
+    requires: 'always',
+    hasState: true,
+    options: { state_class: 'measurement', icon: 'mdi:counter', entity_category: 'diagnostic' },
+    render: (v) => String(v.requestsRemaining),
+  },
+  {
+    key: 'refresh',
+    platform: 'button',
+    name: 'Refresh',
+    requires: 'always',
+    hasState: false,
+    command: 'refresh',
+    // Disabled by default: a refresh may wake the car, which costs 12 V battery.
+    options: { payload_press: 'PRESS', enabled_by_default: false, icon: 'mdi:refresh', entity_category: 'diagnostic' },
+  },
+  {
+    key: 'command_result',
+    platform: 'event',
+    name: 'Command result',
+    requires: 'always',
+    hasState: false,
+    options: { event_types: [...EVENT_TYPES], icon: 'mdi:message-reply-text' },
+  },
+  {
+    key: 'next_charge_start',
+    platform: 'sensor',
+    name: 'Next charge start',
+    requires: 'chargePlan',
+    hasState: true,
+    options: { device_class: 'timestamp' },
+    render: (v) => (v.plan === undefined ? undefined : (v.plan?.start.toISOString() ?? 'None')),
+  },
+  {
+    key: 'next_charge_end',
+    platform: 'sensor',
+    name: 'Next charge end',
+    requires: 'chargePlan',
+    hasState: true,
+    options: { device_class: 'timestamp' },
+    render: (v) => (v.plan === undefined ? undefined : (v.plan?.end.toISOString() ?? 'None')),
+  },
+  {
+    key: 'next_charge_cost',
+    platform: 'sensor',
+    name: 'Next charge cost',
+    requires: 'chargePlan',
+    hasState: true,
+    // Unit is the plan's currency; set per car in discovery once known.
+    options: { device_class: 'monetary', state_class: 'total', suggested_display_precision: 2 },
+    render: (v) => (v.plan === undefined ? undefined : v.plan === null ? 'None' : num(v.plan.cost, 2)),
+  },
+];
+
+/** Entities a car gets, given the fields it supports and whether a charge plan source runs alongside. */
+export function entitiesFor(fields: ReadonlySet<VehicleField>, withChargePlan: boolean): EntityDefinition[] {
+  return ENTITY_CATALOG.filter((entity) => {
+    if (entity.requires === 'always') return true;
+    if (entity.requires === 'chargePlan') return withChargePlan;
+    return fields.has(entity.requires);
+  });
+}
+
+/** The state/command topics an entity's discovery config points at. */
+export function componentTopics(entity: EntityDefinition, topics: VehicleTopics): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (entity.platform === 'device_tracker') out['json_attributes_topic'] = topics.value(entity.key);
+  else if (entity.platform === 'event') out['state_topic'] = topics.event;
+  else if (entity.hasState) out['state_topic'] = topics.value(entity.key);
+  if (entity.command) out['command_topic'] = topics.command(entity.command);
+  return out;
+}
+
+/** Renders every plain value of a car; keys with unknown values are left out. */
+export function renderValues(entities: readonly EntityDefinition[], view: VehicleView): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const entity of entities) {
+    const value = entity.render?.(view);
+    if (value !== undefined) values.set(entity.key, value);
+  }
+  return values;
+}

@@ -1,0 +1,121 @@
+/**
+ * The bridge's only view of vehicles. Implemented over `@voltkit/core`'s client (core-vehicle-source.ts);
+ * anything else that can list, read and command cars (a benchmark's synthetic fleet) can stand in.
+ */
+
+/** What can be read, one item per Smartcar endpoint (each costs one request). */
+export const VEHICLE_FIELDS = [
+  'battery',
+  'charge',
+  'chargeLimit',
+  'batteryCapacity',
+  'odometer',
+  'location',
+  'security',
+  'tires',
+  'fuel',
+  'engineOil',
+] as const;
+export type VehicleField = (typeof VEHICLE_FIELDS)[number];
+
+export type ChargeState = 'charging' | 'fully_charged' | 'not_charging';
+
+/** Values normalised to metric units and percentages 0..100. A missing key means "not read". */
+export interface VehicleReading {
+  socPercent?: number;
+  rangeKm?: number;
+  pluggedIn?: boolean;
+  chargeState?: ChargeState;
+  chargeLimitPercent?: number;
+  batteryCapacityKwh?: number;
+  odometerKm?: number;
+  location?: { latitude: number; longitude: number };
+  locked?: boolean;
+  tirePressureKpa?: { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
+  fuelPercent?: number | null;
+  fuelRangeKm?: number | null;
+  oilLifePercent?: number;
+  /** When the car recorded the data (SC-Data-Age), if the source knows it. */
+  dataAge?: Date;
+}
+
+export interface VehicleInfo {
+  readonly id: string;
+  readonly vin?: string;
+  readonly make?: string;
+  readonly model?: string;
+  readonly year?: number;
+  /** Fields this car can deliver with the granted scopes; unknown = try all and learn. */
+  readonly fields?: ReadonlySet<VehicleField>;
+}
+
+export type VehicleCommand =
+  | { readonly kind: 'startCharge' }
+  | { readonly kind: 'stopCharge' }
+  | { readonly kind: 'setChargeLimit'; readonly percent: number }
+  | { readonly kind: 'lock' }
+  | { readonly kind: 'unlock' };
+
+/**
+ * Why a read or command failed, reduced to what the bridge acts on:
+ * - asleep: the car sleeps; keep the last values, do not poll it (that could wake it).
+ * - rate_limited: wait at least `retryAfterSeconds`.
+ * - unsupported: the car or the granted scopes cannot deliver this field; drop the entity.
+ * - rejected: the car refused a command in its current state (e.g. plug not connected).
+ * - unavailable: the API or the car is unreachable, or authorization failed; mark the car offline.
+ */
+export type VehicleErrorKind = 'asleep' | 'rate_limited' | 'unsupported' | 'rejected' | 'unavailable';
+
+export class VehicleSourceError extends Error {
+  override name = 'VehicleSourceError';
+  readonly kind: VehicleErrorKind;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(kind: VehicleErrorKind, message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isVehicleSourceError(error: unknown): error is VehicleSourceError {
+  return error instanceof VehicleSourceError;
+}
+
+export interface ReadResult {
+  readonly reading: VehicleReading;
+  /** Per-field failures of a partially successful read (e.g. one endpoint unsupported). */
+  readonly errors: ReadonlyMap<VehicleField, VehicleSourceError>;
+  /** Requests this read cost against the daily budget. */
+  readonly requestCount: number;
+}
+
+/** A change pushed by the source (webhook) rather than polled. */
+export interface VehiclePush {
+  readonly vehicleId: string;
+  readonly reading: VehicleReading;
+}
+
+export interface VehicleSource {
+  listVehicles(): Promise<VehicleInfo[]>;
+  /**
+   * Reads the given fields in one go. Throws VehicleSourceError when the whole read failed (asleep,
+   * rate limited, API down); per-field failures come back in `errors`.
+   */
+  read(vehicleId: string, fields: readonly VehicleField[]): Promise<ReadResult>;
+  command(vehicleId: string, command: VehicleCommand): Promise<void>;
+  /** Optional push source (webhooks). Returns an unsubscribe function. */
+  onPush?(listener: (push: VehiclePush) => void): () => void;
+  close?(): Promise<void>;
+}
+
+/** Next planned charge window from the smart-charging service, when it runs alongside. */
+export interface ChargePlanWindow {
+  readonly start: Date;
+  readonly end: Date;
+  readonly cost: number;
+  readonly currency: string;
+}
+
+export interface ChargePlanSource {
+  nextWindow(vehicleId: string): Promise<ChargePlanWindow | null>;
+}
