@@ -185,3 +185,51 @@ export {
   type WebhookVerifyPayload,
   WebhookVerifyPayloadSchema,
 } from './types/webhook.ts';
+export {
+  type AuthUrlOptions,
+  type CallbackResult,
+  type Flags,
+  formatFlags,
+  parseCallback,
+  type ScopeRequest,
+} from './client/auth.ts';
+export {
+  type ClientOptions,
+  type CompatibilityMatrixOptions,
+  type CompatibilityOptions,
+  type ConnectionsFilter,
+  createClient,
+  DEFAULT_ORIGINS,
+  type ExchangeOptions,
+  type Grant,
+  type Origins,
+  type VehicleHandleOptions,
+  type VoltkitClient,
+} from './client/client.ts';
+export { type FetchLike, type RetryOptions } from './client/http.ts';
+export { fileTokenStore, memoryTokenStore, type TokenStore } from './client/token-store.ts';
+export {
+  type AllowedMethod,
+  type BatchItem,
+  type BatchPath,
+  type BatchResult,
+  type CallOptions,
+  ENDPOINT_SCHEMAS,
+  type RawRequestOptions,
+  type ReadOptions,
+  type ResponseForPath,
+  type Returned,
+  type ServiceHistoryOptions,
+  type VehicleHandle,
+  type VehicleHandleBase,
+  type VehicleMethods,
+  type VehicleResponses,
+} from './client/vehicle.ts';
+export {
+  answerChallenge,
+  hashChallenge,
+  parseWebhook,
+  parseWebhookPayload,
+  verifyPayload,
+  verifySignature,
+} from './webhooks/webhooks.ts';
