@@ -1,0 +1,937 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { ALL_SCOPES, SCOPE_CATALOG, type Scope, type VehicleEndpointName } from '@voltkit/core/permissions';
+import { ApiError, errorBody, isErrorType } from './api-error.ts';
+import { BRANDS, findBrand, findModel, type BrandSpec, type ModelSpec, type Region } from './catalog/brands.ts';
+import type { SimulatorClock } from './clock.ts';
+import { TokenBuckets, type RateLimits } from './rate-limit.ts';
+import type {
+  AccountRecord,
+  AppRecord,
+  ConnectMode,
+  ForcedError,
+  GrantRecord,
+  TokenRecord,
+  VehicleRecord,
+  WebhookRecord,
+} from './state/records.ts';
+import type { SimulatorStore } from './state/store.ts';
+import { batchPath, resolveVehicleEndpoint } from './vehicle/endpoints.ts';
+import { createVehicleRecord } from './vehicle/factory.ts';
+import { advanceVehicle, settleChargeState, type ChargingEvent } from './vehicle/physics.ts';
+import { readEndpoint, type DataEndpointName, type UnitSystem } from './vehicle/readings.ts';
+import { postSigned, verifyWebhookEndpoint } from './webhooks.ts';
+
+export const AUTH_CODE_TTL_MS = 10 * 60_000;
+export const ACCESS_TOKEN_TTL_MS = 2 * 3_600_000;
+export const REFRESH_TOKEN_TTL_MS = 60 * 86_400_000;
+
+/** An OAuth-style error of the token endpoint: `{error, error_description}`. */
+export class OAuthError extends Error {
+  override name = 'OAuthError';
+  readonly error: string;
+  readonly statusCode: number;
+  constructor(statusCode: number, error: string, description: string) {
+    super(description);
+    this.error = error;
+    this.statusCode = statusCode;
+  }
+}
+
+export interface RegisteredApp {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly managementToken: string;
+  readonly name: string;
+  readonly redirectUris: readonly string[];
+}
+
+export interface VehicleSummary {
+  readonly id: string;
+  readonly vin: string;
+  readonly make: string;
+  readonly model: string;
+  readonly year: number;
+}
+
+export interface TestAccount {
+  readonly userId: string;
+  readonly email: string;
+  readonly vehicles: readonly VehicleSummary[];
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+export interface VehicleAccess {
+  readonly app: AppRecord;
+  readonly grant: GrantRecord;
+  readonly scopes: ReadonlySet<string>;
+}
+
+export interface ReadResult {
+  readonly body: unknown;
+  readonly dataAge: string;
+  readonly fetchedAt: string;
+}
+
+export interface BatchItem {
+  path: string;
+  code: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+/** Parsed `<TYPE>.<CODE>@smartcar.com` test-mode email (Smartcar's error-trigger convention). */
+export function errorFromEmail(email: string): ForcedError | null {
+  const match = /^([A-Z_]+)(?:\.([A-Z_]+))?@smartcar\.com$/i.exec(email.trim());
+  if (match === null) return null;
+  const type = (match[1] ?? '').toUpperCase();
+  if (!isErrorType(type)) return null;
+  const code = match[2]?.toUpperCase() ?? null;
+  return { type, code: code === 'NULL' ? null : code };
+}
+
+/** Emails that make Connect itself fail, as in Smartcar's test mode. */
+export const CONNECT_ERROR_EMAILS: Readonly<Record<string, string>> = {
+  'smartcar@invalid-subscription.com': 'invalid_subscription',
+  'smartcar@vehicle-incompatible.com': 'vehicle_incompatible',
+  'smartcar@no-vehicles.com': 'no_vehicles',
+};
+
+/** Endpoints that keep answering even for an error-trigger vehicle (static data and grant bookkeeping). */
+const STATIC_ENDPOINTS: ReadonlySet<VehicleEndpointName> = new Set([
+  'attributes',
+  'vin',
+  'permissions',
+  'disconnect',
+  'subscribe',
+  'unsubscribe',
+  'batch',
+]);
+
+export interface ScopeRequest {
+  readonly scopes: Scope[];
+  readonly required: Scope[];
+}
+
+/** Parses a Connect `scope` parameter (`required:` prefixes allowed); unknown scopes are reported. */
+export function parseScopeParam(raw: string | undefined): ScopeRequest | { unknown: string[] } {
+  if (raw === undefined || raw.trim() === '' || raw === 'undefined') return { scopes: [...ALL_SCOPES], required: [] };
+  const scopes: Scope[] = [];
+  const required: Scope[] = [];
+  const unknown: string[] = [];
+  for (const token of raw.split(/[\s+]+/).filter(Boolean)) {
+    const isRequired = token.startsWith('required:');
+    const name = isRequired ? token.slice('required:'.length) : token;
+    if (!Object.hasOwn(SCOPE_CATALOG, name)) {
+      unknown.push(name);
+      continue;
+    }
+    const scope = name as Scope;
+    if (!scopes.includes(scope)) scopes.push(scope);
+    if (isRequired && !required.includes(scope)) required.push(scope);
+  }
+  return unknown.length > 0 ? { unknown } : { scopes, required };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function regionOf(brand: BrandSpec): Region {
+  return brand.regions.includes('US') ? 'US' : (brand.regions[0] ?? 'US');
+}
+
+export interface EngineOptions {
+  readonly store: SimulatorStore;
+  readonly clock: SimulatorClock;
+  readonly rateLimits?: RateLimits;
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * The simulated platform: apps, accounts, grants and tokens, vehicles and their physics, commands,
+ * webhooks and rate limits. The HTTP layer and the in-process helpers both call into it.
+ */
+export class SimulatorEngine {
+  readonly store: SimulatorStore;
+  readonly clock: SimulatorClock;
+  readonly appLimits: TokenBuckets;
+  readonly vehicleLimits: TokenBuckets;
+  readonly #warn: (message: string) => void;
+  readonly #pendingDeliveries = new Set<Promise<void>>();
+  #lastPruneAt = 0;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.appLimits = new TokenBuckets(options.rateLimits?.app ?? null);
+    this.vehicleLimits = new TokenBuckets(options.rateLimits?.vehicle ?? null);
+    this.#warn = options.warn ?? (() => {});
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  // ---------------------------------------------------------------- apps
+
+  registerApp(input: {
+    name: string;
+    redirectUris: readonly string[];
+    clientId?: string;
+    clientSecret?: string;
+    managementToken?: string;
+  }): RegisteredApp {
+    const app: AppRecord = {
+      clientId: input.clientId ?? randomUUID(),
+      clientSecret: input.clientSecret ?? randomUUID(),
+      managementToken: input.managementToken ?? randomUUID(),
+      name: input.name,
+      redirectUris: [...input.redirectUris],
+      createdAt: this.now(),
+    };
+    const existing = this.store.apps.get(app.clientId);
+    if (existing !== undefined) this.store.appsByManagementToken.delete(existing.managementToken);
+    this.store.addApp(app);
+    this.store.changed();
+    return publicApp(app);
+  }
+
+  /** Checks `Authorization: Basic base64(client_id:client_secret)`. */
+  authenticateClient(header: string | undefined): AppRecord | undefined {
+    const credentials = decodeBasic(header);
+    if (credentials === undefined) return undefined;
+    const app = this.store.apps.get(credentials.user);
+    if (app === undefined || !safeEqual(app.clientSecret, credentials.password)) return undefined;
+    return app;
+  }
+
+  /** Checks the management API's `Basic base64("default:" + AMT)`. */
+  authenticateManagement(header: string | undefined): AppRecord | undefined {
+    const credentials = decodeBasic(header);
+    if (credentials === undefined) return undefined;
+    return this.store.appsByManagementToken.get(credentials.password);
+  }
+
+  appByManagementBearer(header: string | undefined): AppRecord | undefined {
+    const token = bearer(header);
+    return token === undefined ? undefined : this.store.appsByManagementToken.get(token);
+  }
+
+  /** Registered URIs match exactly; one ending in `*` matches by prefix (`http://localhost:*`). */
+  redirectUriAllowed(app: AppRecord, uri: string): boolean {
+    return app.redirectUris.some((allowed) =>
+      allowed.endsWith('*') ? uri.startsWith(allowed.slice(0, -1)) : allowed === uri,
+    );
+  }
+
+  // ---------------------------------------------------------------- accounts & vehicles
+
+  createTestAccount(input: {
+    email: string;
+    password?: string | null;
+    brand?: string;
+    model?: string;
+    vehicleCount?: number;
+    error?: ForcedError | null;
+  }): TestAccount {
+    const email = input.email.trim().toLowerCase();
+    let account = this.store.accountsByEmail.get(email);
+    if (account === undefined) {
+      account = {
+        id: randomUUID(),
+        email,
+        password: input.password ?? null,
+        forcedError: input.error ?? errorFromEmail(email),
+        createdAt: this.now(),
+      };
+      this.store.addAccount(account);
+    }
+    const brand = findBrand(input.brand ?? 'TESLA');
+    if (brand === undefined) throw new Error(`unknown brand: ${input.brand ?? ''}`);
+    const spec = input.model === undefined ? brand.models[0] : findModel(brand.make, input.model);
+    if (spec === undefined) throw new Error(`unknown model ${input.model ?? ''} for brand ${brand.make}`);
+    const wanted = input.vehicleCount ?? 1;
+    const existing = this.store.vehiclesOfAccount(account.id).filter((v) => v.make === brand.make);
+    for (let i = existing.length; i < wanted; i++) this.addVehicle(account, brand, spec);
+    this.store.changed();
+    return this.describeAccount(account);
+  }
+
+  addVehicle(account: AccountRecord, brand: BrandSpec, spec: ModelSpec): VehicleRecord {
+    const vehicle = createVehicleRecord({
+      accountId: account.id,
+      spec,
+      region: regionOf(brand),
+      now: this.now(),
+      forcedError: account.forcedError,
+    });
+    this.store.vehicles.set(vehicle.id, vehicle);
+    this.store.changed();
+    return vehicle;
+  }
+
+  describeAccount(account: AccountRecord): TestAccount {
+    return {
+      userId: account.id,
+      email: account.email,
+      vehicles: this.store.vehiclesOfAccount(account.id).map(summarizeVehicle),
+    };
+  }
+
+  /**
+   * Connect sign-in. Test and simulated modes: any email and password; a new email makes an account,
+   * and the account gets a vehicle of the chosen brand if it has none. Live mode: only existing
+   * accounts, with their password if one was set.
+   */
+  signIn(input: { email: string; password: string; mode: ConnectMode; brand: BrandSpec }):
+    | { ok: true; account: AccountRecord }
+    | { ok: false; message: string } {
+    const email = input.email.trim().toLowerCase();
+    if (email === '') return { ok: false, message: 'Please enter your email address.' };
+    let account = this.store.accountsByEmail.get(email);
+    if (input.mode === 'live') {
+      if (account === undefined) return { ok: false, message: 'No account with this email and password.' };
+      if (account.password !== null && !safeEqual(account.password, input.password)) {
+        return { ok: false, message: 'No account with this email and password.' };
+      }
+    }
+    if (account === undefined) {
+      this.createTestAccount({ email, brand: input.brand.make });
+      account = this.store.accountsByEmail.get(email);
+      if (account === undefined) return { ok: false, message: 'Could not create the account.' };
+    } else if (!this.store.vehiclesOfAccount(account.id).some((v) => v.make === input.brand.make)) {
+      const first = input.brand.models[0];
+      if (first !== undefined && input.mode !== 'live') this.addVehicle(account, input.brand, first);
+    }
+    return { ok: true, account };
+  }
+
+  specOf(vehicle: VehicleRecord): ModelSpec {
+    const spec = findModel(vehicle.make, vehicle.model);
+    if (spec === undefined) throw new ApiError('SERVER', 'RECORD_NOT_FOUND');
+    return spec;
+  }
+
+  // ---------------------------------------------------------------- grants, codes, tokens
+
+  /** Records the owner's approval and returns a single-use authorization code. */
+  approve(input: {
+    clientId: string;
+    userId: string;
+    vehicleIds: readonly string[];
+    scopes: readonly string[];
+    redirectUri: string;
+    mode: ConnectMode;
+  }): string {
+    const now = this.now();
+    let grant = [...this.store.grants.values()].find(
+      (g) => g.clientId === input.clientId && g.userId === input.userId,
+    );
+    if (grant === undefined) {
+      grant = { id: randomUUID(), clientId: input.clientId, userId: input.userId, mode: input.mode, scopes: [], vehicles: [] };
+      this.store.grants.set(grant.id, grant);
+    }
+    grant.scopes = [...input.scopes];
+    grant.mode = input.mode;
+    for (const vehicleId of input.vehicleIds) {
+      if (!grant.vehicles.some((v) => v.vehicleId === vehicleId)) grant.vehicles.push({ vehicleId, connectedAt: now });
+    }
+    const code = randomUUID();
+    this.store.codes.set(code, {
+      code,
+      clientId: input.clientId,
+      redirectUri: input.redirectUri,
+      grantId: grant.id,
+      expiresAt: now + AUTH_CODE_TTL_MS,
+    });
+    this.store.changed();
+    return code;
+  }
+
+  /**
+   * Programmatic Connect: signs in (creating the test account as needed), selects the account's
+   * vehicles of `make` and approves `scope`. The fast path for integration tests.
+   */
+  authorize(input: {
+    clientId: string;
+    redirectUri?: string;
+    scope: string | readonly string[];
+    email: string;
+    make?: string;
+    mode?: ConnectMode;
+    password?: string;
+  }): { code: string; userId: string; vehicleIds: string[] } {
+    const app = this.store.apps.get(input.clientId);
+    if (app === undefined) throw new Error('unknown client id');
+    const redirectUri = input.redirectUri ?? '';
+    if (redirectUri !== '' && !this.redirectUriAllowed(app, redirectUri)) {
+      throw new Error('redirect URI is not registered for this app');
+    }
+    const parsed = parseScopeParam(typeof input.scope === 'string' ? input.scope : input.scope.join(' '));
+    if ('unknown' in parsed) throw new Error(`unknown scopes: ${parsed.unknown.join(', ')}`);
+    const brand = findBrand(input.make ?? 'TESLA');
+    if (brand === undefined) throw new Error(`unknown brand: ${input.make ?? ''}`);
+    const signedIn = this.signIn({
+      email: input.email,
+      password: input.password ?? '',
+      mode: input.mode ?? 'test',
+      brand,
+    });
+    if (!signedIn.ok) throw new Error(signedIn.message);
+    const vehicleIds = this.store
+      .vehiclesOfAccount(signedIn.account.id)
+      .filter((v) => v.make === brand.make)
+      .map((v) => v.id);
+    if (vehicleIds.length === 0) throw new Error('the account has no vehicle of this brand');
+    const code = this.approve({
+      clientId: app.clientId,
+      userId: signedIn.account.id,
+      vehicleIds,
+      scopes: parsed.scopes,
+      redirectUri,
+      mode: input.mode ?? 'test',
+    });
+    return { code, userId: signedIn.account.id, vehicleIds };
+  }
+
+  exchangeCode(app: AppRecord, code: string | undefined, redirectUri: string | undefined): TokenResponse {
+    if (code === undefined || code === '') throw new OAuthError(400, 'invalid_request', 'Missing required parameter: code.');
+    const record = this.store.codes.get(code);
+    // Single use: the code is gone whatever happens next.
+    this.store.codes.delete(code);
+    if (record === undefined || record.clientId !== app.clientId || record.expiresAt <= this.now()) {
+      throw new OAuthError(400, 'invalid_grant', 'Invalid or expired authorization code.');
+    }
+    const given = redirectUri === undefined || redirectUri === 'undefined' ? '' : redirectUri;
+    if (given !== record.redirectUri) {
+      throw new OAuthError(400, 'invalid_grant', 'The redirect_uri does not match the one used in Connect.');
+    }
+    if (!this.store.grants.has(record.grantId)) throw new OAuthError(400, 'invalid_grant', 'The grant was revoked.');
+    this.store.changed();
+    return this.#issueTokens(record.grantId);
+  }
+
+  refresh(app: AppRecord, refreshToken: string | undefined): TokenResponse {
+    if (refreshToken === undefined || refreshToken === '') {
+      throw new OAuthError(400, 'invalid_request', 'Missing required parameter: refresh_token.');
+    }
+    const record = this.store.refreshTokens.get(refreshToken);
+    const grant = record === undefined ? undefined : this.store.grants.get(record.grantId);
+    if (record === undefined || grant === undefined || grant.clientId !== app.clientId || record.expiresAt <= this.now()) {
+      throw new OAuthError(400, 'invalid_grant', 'Invalid or expired refresh token.');
+    }
+    // Rotation: the used refresh token stops working; existing access tokens live until they expire.
+    this.store.refreshTokens.delete(refreshToken);
+    this.store.changed();
+    return this.#issueTokens(record.grantId);
+  }
+
+  #issueTokens(grantId: string): TokenResponse {
+    const now = this.now();
+    const access: TokenRecord = { token: randomUUID(), grantId, expiresAt: now + ACCESS_TOKEN_TTL_MS };
+    const refresh: TokenRecord = { token: randomUUID(), grantId, expiresAt: now + REFRESH_TOKEN_TTL_MS };
+    this.store.accessTokens.set(access.token, access);
+    this.store.refreshTokens.set(refresh.token, refresh);
+    this.#maybePrune(now);
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: ACCESS_TOKEN_TTL_MS / 1000,
+      refresh_token: refresh.token,
+    };
+  }
+
+  #maybePrune(now: number): void {
+    if (now - this.#lastPruneAt < 60_000) return;
+    this.#lastPruneAt = now;
+    this.store.pruneExpired(now);
+  }
+
+  /** The grant behind `Authorization: Bearer <access token>`, or a 401. */
+  accessFor(header: string | undefined): VehicleAccess {
+    const token = bearer(header);
+    const record = token === undefined ? undefined : this.store.accessTokens.get(token);
+    if (record === undefined || record.expiresAt <= this.now()) throw new ApiError('AUTHENTICATION', null);
+    const grant = this.store.grants.get(record.grantId);
+    const app = grant === undefined ? undefined : this.store.apps.get(grant.clientId);
+    if (grant === undefined || app === undefined) throw new ApiError('AUTHENTICATION', null);
+    return { app, grant, scopes: new Set(grant.scopes) };
+  }
+
+  vehicleFor(access: VehicleAccess, vehicleId: string): VehicleRecord {
+    const connected = access.grant.vehicles.some((v) => v.vehicleId === vehicleId);
+    const vehicle = connected ? this.store.vehicles.get(vehicleId) : undefined;
+    if (vehicle === undefined) throw new ApiError('AUTHENTICATION', null);
+    return vehicle;
+  }
+
+  /** Takes one request from the app's and the vehicle's buckets, or throws 429 with Retry-After. */
+  checkRateLimits(app: AppRecord, vehicle: VehicleRecord | undefined): void {
+    const now = this.now();
+    const appWait = this.appLimits.take(app.clientId, now);
+    if (appWait > 0) throw new ApiError('RATE_LIMIT', 'SMARTCAR_API', { retryAfterSeconds: appWait });
+    if (vehicle === undefined) return;
+    const vehicleWait = this.vehicleLimits.take(vehicle.id, now);
+    if (vehicleWait > 0) throw new ApiError('RATE_LIMIT', 'VEHICLE', { retryAfterSeconds: vehicleWait });
+  }
+
+  /**
+   * Everything that stands between a granted request and the vehicle, in Smartcar's order:
+   * scope (403), capability (501), a forced test-mode error, then sleep and reachability (409).
+   */
+  checkVehicleEndpoint(access: VehicleAccess, vehicle: VehicleRecord, name: VehicleEndpointName, scope: Scope | null): void {
+    if (scope !== null && !access.scopes.has(scope)) throw new ApiError('PERMISSION', null);
+    const spec = this.specOf(vehicle);
+    if (!spec.capabilities.has(name)) throw new ApiError('COMPATIBILITY', 'VEHICLE_NOT_CAPABLE');
+    if (STATIC_ENDPOINTS.has(name)) return;
+    const forced = vehicle.forcedError;
+    if (forced !== null && isErrorType(forced.type)) {
+      throw new ApiError(forced.type, forced.code, forced.type === 'RATE_LIMIT' ? { retryAfterSeconds: 60 } : {});
+    }
+    if (vehicle.state.unreachable) throw new ApiError('VEHICLE_STATE', 'UNREACHABLE');
+    if (vehicle.state.asleep) throw new ApiError('VEHICLE_STATE', 'ASLEEP');
+  }
+
+  // ---------------------------------------------------------------- physics
+
+  /** Brings one vehicle's physics up to the current simulated time. */
+  syncVehicle(vehicle: VehicleRecord): void {
+    const now = this.now();
+    if (now <= vehicle.state.updatedAt) return;
+    const events = advanceVehicle(vehicle.state, this.specOf(vehicle), now);
+    if (events.length > 0) this.#dispatchChargingEvents(vehicle, events);
+  }
+
+  /** Advances every vehicle and runs due scheduled webhooks (the clock's heartbeat). */
+  tick(): void {
+    const now = this.now();
+    let changed = false;
+    for (const vehicle of this.store.vehicles.values()) {
+      const busy = vehicle.state.chargeState === 'CHARGING' || vehicle.state.drive !== null;
+      if (now > vehicle.state.updatedAt) {
+        this.syncVehicle(vehicle);
+        if (busy) changed = true;
+      }
+    }
+    this.#runScheduledWebhooks(now);
+    if (changed) this.store.changed();
+  }
+
+  /** Reads a data endpoint of a vehicle after the usual checks were made. */
+  read(vehicle: VehicleRecord, name: DataEndpointName, units: UnitSystem, query: Record<string, string | undefined>): ReadResult {
+    this.syncVehicle(vehicle);
+    const now = this.now();
+    const body = readEndpoint(name, vehicle, this.specOf(vehicle), { units, query, now });
+    return {
+      body,
+      dataAge: new Date(vehicle.state.recordedAt).toISOString(),
+      fetchedAt: new Date(now).toISOString(),
+    };
+  }
+
+  /** One batch item (also the element of scheduled webhook payloads): never throws. */
+  batchItem(access: VehicleAccess, vehicle: VehicleRecord, rawPath: string, units: UnitSystem, requestId: string): BatchItem {
+    const path = batchPath(rawPath);
+    try {
+      const endpoint = resolveVehicleEndpoint('GET', path === '/' ? '' : path);
+      if (endpoint === undefined || endpoint.definition.kind !== 'data') throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
+      this.checkVehicleEndpoint(access, vehicle, endpoint.name, endpoint.definition.scope);
+      const result = this.read(vehicle, endpoint.name as DataEndpointName, units, {});
+      return {
+        path,
+        code: 200,
+        body: result.body,
+        headers: { 'sc-data-age': result.dataAge, 'sc-fetched-at': result.fetchedAt, 'sc-unit-system': units },
+      };
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError('SERVER', 'INTERNAL');
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (apiError.retryAfterSeconds !== undefined) headers['retry-after'] = String(apiError.retryAfterSeconds);
+      return { path, code: apiError.statusCode, body: errorBody(apiError, requestId), headers };
+    }
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  setLocked(vehicle: VehicleRecord, locked: boolean): void {
+    this.syncVehicle(vehicle);
+    const s = vehicle.state;
+    if (locked) {
+      if (s.drive !== null) throw new ApiError('VEHICLE_STATE', 'IN_MOTION');
+      if (Object.values(s.doors).includes('OPEN')) throw new ApiError('VEHICLE_STATE', 'DOOR_OPEN');
+      if (s.trunk === 'OPEN') throw new ApiError('VEHICLE_STATE', 'TRUNK_OPEN');
+      if (s.hood === 'OPEN') throw new ApiError('VEHICLE_STATE', 'HOOD_OPEN');
+    }
+    s.isLocked = locked;
+    this.#commandDone(vehicle);
+  }
+
+  startCharge(vehicle: VehicleRecord): void {
+    this.syncVehicle(vehicle);
+    const s = vehicle.state;
+    if (!s.pluggedIn) throw new ApiError('VEHICLE_STATE', 'CHARGING_PLUG_NOT_CONNECTED');
+    if (s.chargeState === 'CHARGING') throw new ApiError('VEHICLE_STATE', 'CHARGING_IN_PROGRESS');
+    if (s.chargeState === 'FULLY_CHARGED') throw new ApiError('VEHICLE_STATE', 'FULLY_CHARGED');
+    s.chargeEnabled = true;
+    this.#commandDone(vehicle);
+  }
+
+  stopCharge(vehicle: VehicleRecord): void {
+    this.syncVehicle(vehicle);
+    const s = vehicle.state;
+    if (!s.pluggedIn) throw new ApiError('VEHICLE_STATE', 'CHARGING_PLUG_NOT_CONNECTED');
+    if (s.chargeState !== 'CHARGING') throw new ApiError('VEHICLE_STATE', 'NOT_CHARGING');
+    s.chargeEnabled = false;
+    this.#commandDone(vehicle);
+  }
+
+  setChargeLimit(vehicle: VehicleRecord, limit: number): void {
+    this.syncVehicle(vehicle);
+    vehicle.state.chargeLimit = limit;
+    // A car charged above a lowered limit simply stops drawing power; it is not discharged.
+    this.#commandDone(vehicle);
+  }
+
+  sendDestination(vehicle: VehicleRecord, latitude: number, longitude: number): void {
+    this.syncVehicle(vehicle);
+    vehicle.state.destination = { latitude, longitude };
+    this.#commandDone(vehicle);
+  }
+
+  #commandDone(vehicle: VehicleRecord): void {
+    const now = this.now();
+    const event = settleChargeState(vehicle.state, now);
+    if (event !== undefined) this.#dispatchChargingEvents(vehicle, [event]);
+    vehicle.state.recordedAt = now;
+    this.store.changed();
+  }
+
+  // ---------------------------------------------------------------- admin mutations
+
+  vehicleById(vehicleId: string): VehicleRecord {
+    const vehicle = this.store.vehicles.get(vehicleId);
+    if (vehicle === undefined) throw new Error(`unknown vehicle: ${vehicleId}`);
+    return vehicle;
+  }
+
+  /** Applies an admin change (plug, SoC, doors, sleep, forced error …) and settles the charge state. */
+  updateVehicle(vehicleId: string, patch: VehiclePatch): VehicleRecord {
+    const vehicle = this.vehicleById(vehicleId);
+    this.syncVehicle(vehicle);
+    const s = vehicle.state;
+    const spec = this.specOf(vehicle);
+    if (patch.soc !== undefined) {
+      if (s.soc === null) throw new Error('this vehicle has no high-voltage battery');
+      s.soc = patch.soc;
+    }
+    if (patch.fuelPercent !== undefined) {
+      if (s.fuelLiters === null || spec.tankLiters === null) throw new Error('this vehicle has no fuel tank');
+      s.fuelLiters = spec.tankLiters * patch.fuelPercent;
+    }
+    if (patch.pluggedIn !== undefined) {
+      if (s.soc === null && patch.pluggedIn) throw new Error('a combustion vehicle cannot be plugged in');
+      if (patch.pluggedIn && s.drive !== null) throw new Error('a moving vehicle cannot be plugged in');
+      // Plugging in starts a charge, as most cars do by default.
+      if (patch.pluggedIn && !s.pluggedIn) s.chargeEnabled = true;
+      s.pluggedIn = patch.pluggedIn;
+      s.chargingPort = patch.pluggedIn ? 'OPEN' : 'CLOSED';
+    }
+    if (patch.stationKw !== undefined) s.stationKw = patch.stationKw;
+    if (patch.chargeLimit !== undefined) s.chargeLimit = patch.chargeLimit;
+    if (patch.asleep !== undefined) s.asleep = patch.asleep;
+    if (patch.unreachable !== undefined) s.unreachable = patch.unreachable;
+    if (patch.isLocked !== undefined) s.isLocked = patch.isLocked;
+    if (patch.doors !== undefined) assignCorners(s.doors, patch.doors);
+    if (patch.windows !== undefined) assignCorners(s.windows, patch.windows);
+    if (patch.trunk !== undefined) s.trunk = patch.trunk;
+    if (patch.hood !== undefined) s.hood = patch.hood;
+    if (patch.sunroof !== undefined) s.sunroof = patch.sunroof;
+    if (patch.tiresKpa !== undefined) assignCorners(s.tiresKpa, patch.tiresKpa);
+    if (patch.oilLife !== undefined) s.oilLife = patch.oilLife;
+    if (patch.location !== undefined) {
+      s.latitude = patch.location.latitude;
+      s.longitude = patch.location.longitude;
+    }
+    if (patch.dtcs !== undefined) s.dtcs = patch.dtcs.map((code) => ({ code, timestamp: new Date(this.now()).toISOString() }));
+    if (patch.forcedError !== undefined) vehicle.forcedError = patch.forcedError;
+    this.#commandDone(vehicle);
+    return vehicle;
+  }
+
+  /** Starts a drive: over the following simulated time the car covers `distanceKm` at `speedKph`. */
+  drive(vehicleId: string, input: { distanceKm: number; speedKph?: number }): VehicleRecord {
+    const vehicle = this.vehicleById(vehicleId);
+    this.syncVehicle(vehicle);
+    const s = vehicle.state;
+    if (s.pluggedIn) {
+      s.pluggedIn = false;
+      s.chargingPort = 'CLOSED';
+    }
+    s.asleep = false;
+    s.drive = { remainingKm: input.distanceKm, speedKph: input.speedKph ?? 50 };
+    this.#commandDone(vehicle);
+    return vehicle;
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  async createWebhook(input: {
+    clientId: string;
+    url: string;
+    type?: 'scheduled' | 'eventBased';
+    intervalMs?: number;
+    paths?: readonly string[];
+  }): Promise<WebhookRecord> {
+    const app = this.store.apps.get(input.clientId);
+    if (app === undefined) throw new Error('unknown client id');
+    const type = input.type ?? 'eventBased';
+    const intervalMs = type === 'scheduled' ? (input.intervalMs ?? 3_600_000) : null;
+    const webhook: WebhookRecord = {
+      id: randomUUID(),
+      clientId: app.clientId,
+      url: input.url,
+      type,
+      intervalMs,
+      paths: [...(input.paths ?? (type === 'scheduled' ? ['/battery', '/charge', '/odometer'] : []))],
+      verified: false,
+      vehicleIds: [],
+      nextDueAt: intervalMs === null ? null : this.now() + intervalMs,
+    };
+    this.store.webhooks.set(webhook.id, webhook);
+    webhook.verified = await verifyWebhookEndpoint(webhook.url, webhook.id, app.managementToken);
+    this.store.changed();
+    return webhook;
+  }
+
+  async verifyWebhook(webhookId: string): Promise<boolean> {
+    const webhook = this.store.webhooks.get(webhookId);
+    const app = webhook === undefined ? undefined : this.store.apps.get(webhook.clientId);
+    if (webhook === undefined || app === undefined) throw new Error('unknown webhook');
+    webhook.verified = await verifyWebhookEndpoint(webhook.url, webhook.id, app.managementToken);
+    this.store.changed();
+    return webhook.verified;
+  }
+
+  subscribe(access: VehicleAccess, vehicle: VehicleRecord, webhookId: string): { webhookId: string; vehicleId: string } {
+    const webhook = this.store.webhooks.get(webhookId);
+    if (webhook === undefined || webhook.clientId !== access.app.clientId || !webhook.verified) {
+      throw new ApiError('VALIDATION', null);
+    }
+    if (!webhook.vehicleIds.includes(vehicle.id)) webhook.vehicleIds.push(vehicle.id);
+    this.store.changed();
+    return { webhookId, vehicleId: vehicle.id };
+  }
+
+  unsubscribe(app: AppRecord, vehicleId: string, webhookId: string): { status: 'success' } {
+    const webhook = this.store.webhooks.get(webhookId);
+    if (webhook === undefined || webhook.clientId !== app.clientId) throw new ApiError('VALIDATION', null);
+    webhook.vehicleIds = webhook.vehicleIds.filter((id) => id !== vehicleId);
+    this.store.changed();
+    return { status: 'success' };
+  }
+
+  /** Resolves once every webhook delivery started so far has finished (or failed). */
+  async whenDeliveriesSettled(): Promise<void> {
+    for (let round = 0; round < 10 && this.#pendingDeliveries.size > 0; round++) {
+      await Promise.all([...this.#pendingDeliveries]);
+    }
+  }
+
+  #deliver(webhook: WebhookRecord, payload: unknown): void {
+    const app = this.store.apps.get(webhook.clientId);
+    if (app === undefined || !webhook.verified) return;
+    const delivery = postSigned(webhook.url, app.managementToken, payload).then((result) => {
+      if (!result.ok) this.#warn(`webhook ${webhook.id} delivery failed (status ${result.status ?? 'none'})`);
+    });
+    this.#pendingDeliveries.add(delivery);
+    void delivery.finally(() => this.#pendingDeliveries.delete(delivery));
+  }
+
+  #modeFor(clientId: string, vehicleId: string): ConnectMode {
+    for (const grant of this.store.grants.values()) {
+      if (grant.clientId === clientId && grant.vehicles.some((v) => v.vehicleId === vehicleId)) return grant.mode;
+    }
+    return 'live';
+  }
+
+  #dispatchChargingEvents(vehicle: VehicleRecord, events: readonly ChargingEvent[]): void {
+    for (const webhook of this.store.webhooks.values()) {
+      if (webhook.type !== 'eventBased' || !webhook.vehicleIds.includes(vehicle.id)) continue;
+      for (const event of events) {
+        this.#deliver(webhook, {
+          version: '2.0',
+          webhookId: webhook.id,
+          eventName: 'eventBased',
+          mode: this.#modeFor(webhook.clientId, vehicle.id),
+          payload: {
+            eventId: randomUUID(),
+            vehicleId: vehicle.id,
+            eventType: event.type,
+            eventTime: new Date(event.at).toISOString(),
+          },
+        });
+      }
+    }
+  }
+
+  #runScheduledWebhooks(now: number): void {
+    for (const webhook of this.store.webhooks.values()) {
+      if (webhook.type !== 'scheduled' || webhook.nextDueAt === null || webhook.intervalMs === null) continue;
+      if (webhook.nextDueAt > now) continue;
+      // One delivery per heartbeat even after a long jump; the schedule then restarts from now.
+      webhook.nextDueAt = Math.max(webhook.nextDueAt + webhook.intervalMs, now + 1);
+      if (webhook.vehicleIds.length === 0) continue;
+      this.#deliver(webhook, this.#scheduledPayload(webhook));
+    }
+  }
+
+  #scheduledPayload(webhook: WebhookRecord): unknown {
+    const vehicles = webhook.vehicleIds.flatMap((vehicleId) => {
+      const vehicle = this.store.vehicles.get(vehicleId);
+      const grant = [...this.store.grants.values()].find(
+        (g) => g.clientId === webhook.clientId && g.vehicles.some((v) => v.vehicleId === vehicleId),
+      );
+      const app = this.store.apps.get(webhook.clientId);
+      if (vehicle === undefined || grant === undefined || app === undefined) return [];
+      const access: VehicleAccess = { app, grant, scopes: new Set(grant.scopes) };
+      const requestId = randomUUID();
+      return [
+        {
+          vehicleId,
+          requestId,
+          data: webhook.paths.map((path) => this.batchItem(access, vehicle, path, 'metric', requestId)),
+        },
+      ];
+    });
+    return {
+      version: '2.0',
+      webhookId: webhook.id,
+      eventName: 'schedule',
+      mode: webhook.vehicleIds[0] === undefined ? 'live' : this.#modeFor(webhook.clientId, webhook.vehicleIds[0]),
+      payload: { vehicles },
+    };
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  /** Removes one vehicle from a grant; the grant's tokens are revoked with its last vehicle. */
+  disconnect(grant: GrantRecord, vehicleId: string): void {
+    grant.vehicles = grant.vehicles.filter((v) => v.vehicleId !== vehicleId);
+    for (const webhook of this.store.webhooks.values()) {
+      if (webhook.clientId === grant.clientId) webhook.vehicleIds = webhook.vehicleIds.filter((id) => id !== vehicleId);
+    }
+    if (grant.vehicles.length === 0) this.store.revokeGrant(grant.id);
+    this.store.changed();
+  }
+
+  connections(app: AppRecord, filter: { userId?: string; vehicleId?: string }): Connection[] {
+    const result: Connection[] = [];
+    for (const grant of this.store.grants.values()) {
+      if (grant.clientId !== app.clientId) continue;
+      if (filter.userId !== undefined && grant.userId !== filter.userId) continue;
+      for (const v of grant.vehicles) {
+        if (filter.vehicleId !== undefined && v.vehicleId !== filter.vehicleId) continue;
+        result.push({
+          userId: grant.userId,
+          vehicleId: v.vehicleId,
+          connectedAt: new Date(v.connectedAt).toISOString(),
+          mode: grant.mode,
+        });
+      }
+    }
+    return result.sort((a, b) => a.connectedAt.localeCompare(b.connectedAt) || a.vehicleId.localeCompare(b.vehicleId));
+  }
+
+  deleteConnections(app: AppRecord, filter: { userId?: string; vehicleId?: string }): { userId: string; vehicleId: string }[] {
+    const removed = this.connections(app, filter);
+    for (const connection of removed) {
+      const grant = [...this.store.grants.values()].find(
+        (g) => g.clientId === app.clientId && g.userId === connection.userId,
+      );
+      if (grant !== undefined) this.disconnect(grant, connection.vehicleId);
+    }
+    return removed.map(({ userId, vehicleId }) => ({ userId, vehicleId }));
+  }
+
+  /** Brands, for the Connect brand picker. */
+  brands(): readonly BrandSpec[] {
+    return BRANDS;
+  }
+}
+
+export interface Connection {
+  userId: string;
+  vehicleId: string;
+  connectedAt: string;
+  mode: ConnectMode;
+}
+
+type OpenClosed = 'OPEN' | 'CLOSED';
+type CornerPatch<T> = { [K in 'frontLeft' | 'frontRight' | 'backLeft' | 'backRight']?: T | undefined };
+
+function assignCorners<T>(target: Record<'frontLeft' | 'frontRight' | 'backLeft' | 'backRight', T>, patch: CornerPatch<T>): void {
+  for (const key of ['frontLeft', 'frontRight', 'backLeft', 'backRight'] as const) {
+    const value = patch[key];
+    if (value !== undefined) target[key] = value;
+  }
+}
+
+/** Admin changes to a vehicle; every field is optional. */
+export interface VehiclePatch {
+  soc?: number;
+  fuelPercent?: number;
+  pluggedIn?: boolean;
+  stationKw?: number;
+  chargeLimit?: number;
+  asleep?: boolean;
+  unreachable?: boolean;
+  isLocked?: boolean;
+  doors?: CornerPatch<OpenClosed>;
+  windows?: CornerPatch<OpenClosed>;
+  trunk?: OpenClosed;
+  hood?: OpenClosed;
+  sunroof?: OpenClosed;
+  tiresKpa?: CornerPatch<number>;
+  oilLife?: number;
+  location?: { latitude: number; longitude: number };
+  dtcs?: string[];
+  forcedError?: ForcedError | null;
+}
+
+export function summarizeVehicle(v: VehicleRecord): VehicleSummary {
+  return { id: v.id, vin: v.vin, make: v.make, model: v.model, year: v.year };
+}
+
+function publicApp(app: AppRecord): RegisteredApp {
+  return {
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    managementToken: app.managementToken,
+    name: app.name,
+    redirectUris: [...app.redirectUris],
+  };
+}
+
+function bearer(header: string | undefined): string | undefined {
+  if (header === undefined || header.length < 8) return undefined;
+  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = header.slice(7).trim();
+  return token === '' ? undefined : token;
+}
+
+function decodeBasic(header: string | undefined): { user: string; password: string } | undefined {
+  if (header === undefined || header.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+

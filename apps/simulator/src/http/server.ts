@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { ApiError } from '../api-error.ts';
+import { OAuthError, type SimulatorEngine } from '../engine.ts';
+import { registerAdminRoutes, type AdminHooks } from './admin-routes.ts';
+import { registerOAuthRoutes } from './oauth-routes.ts';
+import { registerPlatformRoutes } from './platform-routes.ts';
+import { sendApiError, sendJson } from './reply.ts';
+import { registerVehicleRoutes } from './vehicle-routes.ts';
+
+/** Request bodies above this size are refused with 413 (nothing the API takes comes close). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+function parseForm(text: string): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const previous = result[key];
+    if (previous === undefined) result[key] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else result[key] = [previous, value];
+  }
+  return result;
+}
+
+export interface HttpAppOptions {
+  readonly engine: SimulatorEngine;
+  readonly managementToken: string;
+  readonly adminHooks: AdminHooks;
+  readonly logger?: FastifyBaseLogger;
+}
+
+/** The whole simulator surface on one origin: Connect, tokens, vehicle API, management, admin. */
+export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+  const { engine } = options;
+  const app: FastifyInstance = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    // Fastify's own request logs include URLs and headers; ours (below) carry only method, route, status.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      maxParamLength: 500,
+      // Form-style decoding ('+' is a space) of every query, as the SDKs encode scope lists that way.
+      querystringParser: (query: string) => parseForm(query),
+    },
+  }) as unknown as FastifyInstance;
+
+  // The SDK sends `Content-Type: application/json` with empty bodies on GET/DELETE/subscribe.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError('VALIDATION', null, { description: 'The request body is not valid JSON.' }), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, parseForm(String(body)));
+  });
+  // Anything else is read as text; route schemas then reject it with a VALIDATION error, not a 415.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, String(body)));
+
+  if (options.logger !== undefined) {
+    const logger = options.logger;
+    // Method, route and status only: never headers, bodies or query strings (they can carry secrets).
+    app.addHook('onResponse', async (request, reply) => {
+      logger.info(
+        { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request',
+      );
+    });
+  }
+
+  app.setErrorHandler((error: FastifyError | ApiError | OAuthError, request, reply) => {
+    if (error instanceof ApiError) return sendApiError(request, reply, error);
+    if (error instanceof OAuthError) {
+      return sendJson(request, reply, error.statusCode, { error: error.error, error_description: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendApiError(
+        request,
+        reply,
+        new ApiError('VALIDATION', null, { statusCode: 413, description: `The request body exceeds ${BODY_LIMIT_BYTES} bytes.` }),
+      );
+    }
+    if (status >= 400 && status < 500) {
+      return sendApiError(request, reply, new ApiError('VALIDATION', null, { statusCode: status, description: error.message }));
+    }
+    request.log.error({ err: { message: error.message, code: error.code } }, 'unexpected error');
+    return sendApiError(request, reply, new ApiError('SERVER', 'INTERNAL'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const version = /^\/(v\d+(?:\.\d+)?)\//.exec(request.url)?.[1];
+    const error =
+      version !== undefined && version !== 'v2.0'
+        ? new ApiError('RESOURCE_NOT_FOUND', 'VERSION', { description: `API version ${version} is not served by the simulator.` })
+        : new ApiError('RESOURCE_NOT_FOUND', 'PATH');
+    return sendApiError(request, reply, error);
+  });
+
+  registerOAuthRoutes(app, engine);
+  registerPlatformRoutes(app, engine);
+  registerVehicleRoutes(app, engine);
+  registerAdminRoutes(app, engine, options.managementToken, options.adminHooks);
+  return app;
+}
