@@ -1,0 +1,251 @@
+import { isVoltkitError } from '@voltkit/core/client';
+import type { AnyVoltkitError, BatchItem, VehicleHandle, VoltkitClient } from '@voltkit/core/client';
+import { ALL_SCOPES } from '@voltkit/core/permissions';
+import type { Scope } from '@voltkit/core/permissions';
+import { VehicleSourceError } from './vehicle-source.ts';
+import type {
+  ReadResult,
+  VehicleCommand,
+  VehicleField,
+  VehicleInfo,
+  VehicleReading,
+  VehicleSource,
+} from './vehicle-source.ts';
+
+/** Smartcar path and scope behind each field the bridge reads. */
+const FIELD_ENDPOINTS = {
+  battery: { path: '/battery', scope: 'read_battery' },
+  charge: { path: '/charge', scope: 'read_charge' },
+  chargeLimit: { path: '/charge/limit', scope: 'read_charge' },
+  batteryCapacity: { path: '/battery/capacity', scope: 'read_battery' },
+  odometer: { path: '/odometer', scope: 'read_odometer' },
+  location: { path: '/location', scope: 'read_location' },
+  security: { path: '/security', scope: 'read_security' },
+  tires: { path: '/tires/pressure', scope: 'read_tires' },
+  fuel: { path: '/fuel', scope: 'read_fuel' },
+  engineOil: { path: '/engine/oil', scope: 'read_engine_oil' },
+} as const satisfies Record<VehicleField, { path: string; scope: Scope }>;
+
+type FieldPath = (typeof FIELD_ENDPOINTS)[VehicleField]['path'];
+
+/** Maps the client's typed errors onto the few cases the bridge acts on. */
+export function toVehicleSourceError(error: unknown): VehicleSourceError {
+  if (!isVoltkitError(error)) {
+    return new VehicleSourceError('unavailable', error instanceof Error ? error.message : 'vehicle API call failed', { cause: error });
+  }
+  const e = error as AnyVoltkitError;
+  const message = e.message;
+  const retry = e.retryAfter === undefined ? {} : { retryAfterSeconds: e.retryAfter };
+  switch (e.type) {
+    case 'VEHICLE_STATE':
+      if (e.code === 'ASLEEP') return new VehicleSourceError('asleep', message, { cause: e });
+      if (e.code === 'UNREACHABLE' || e.code === 'VEHICLE_OFFLINE_FOR_SERVICE' || e.code === 'REMOTE_ACCESS_DISABLED') {
+        return new VehicleSourceError('unavailable', message, { cause: e });
+      }
+      return new VehicleSourceError('rejected', message, { cause: e });
+    case 'RATE_LIMIT':
+      return new VehicleSourceError('rate_limited', message, { cause: e, ...retry });
+    case 'UPSTREAM':
+      return e.code === 'RATE_LIMIT'
+        ? new VehicleSourceError('rate_limited', message, { cause: e, retryAfterSeconds: e.retryAfter ?? 1800 })
+        : new VehicleSourceError('unavailable', message, { cause: e });
+    case 'BILLING':
+      // Monthly or plan limit: nothing to do until a human steps in; try again in a day.
+      return new VehicleSourceError('rate_limited', message, { cause: e, retryAfterSeconds: e.retryAfter ?? 86_400 });
+    case 'COMPATIBILITY':
+    case 'PERMISSION':
+      return new VehicleSourceError('unsupported', message, { cause: e });
+    default:
+      return new VehicleSourceError('unavailable', message, { cause: e });
+  }
+}
+
+interface Bound {
+  readonly handle: VehicleHandle<Scope>;
+  readonly scopes: ReadonlySet<Scope>;
+}
+
+export interface CoreVehicleSourceOptions {
+  readonly client: VoltkitClient;
+  /** Grant ids (token store keys) whose vehicles to bridge; re-read on every vehicle list. */
+  readonly grantIds: () => Promise<readonly string[]>;
+}
+
+/**
+ * Vehicles through `@voltkit/core`: one handle per car built from the permissions the owner actually
+ * granted, every poll as one batch request, commands through the typed methods.
+ */
+export function createCoreVehicleSource(options: CoreVehicleSourceOptions): VehicleSource {
+  const bound = new Map<string, Bound>();
+
+  const bind = async (grantId: string, vehicleId: string): Promise<VehicleInfo> => {
+    const grant = options.client.grant(grantId);
+    const granted = await grant.vehicle(vehicleId, { scopes: [] }).permissions();
+    const known = new Set<string>(ALL_SCOPES);
+    const scopes = new Set(granted.permissions.filter((p): p is Scope => known.has(p)));
+    const handle = grant.vehicle(vehicleId, { scopes: [...scopes] }) as VehicleHandle<Scope>;
+    bound.set(vehicleId, { handle, scopes });
+    let make: string | undefined;
+    let model: string | undefined;
+    let year: number | undefined;
+    let vin: string | undefined;
+    if (scopes.has('read_vehicle_info')) {
+      const attributes = await handle.attributes().catch(() => undefined);
+      make = attributes?.make;
+      model = attributes?.model;
+      year = attributes?.year;
+    }
+    if (scopes.has('read_vin')) vin = (await handle.vin().catch(() => undefined))?.vin;
+    const fields = new Set(
+      (Object.keys(FIELD_ENDPOINTS) as VehicleField[]).filter((field) => scopes.has(FIELD_ENDPOINTS[field].scope)),
+    );
+    return {
+      id: vehicleId,
+      fields,
+      ...(vin ? { vin } : {}),
+      ...(make ? { make } : {}),
+      ...(model ? { model } : {}),
+      ...(year !== undefined ? { year } : {}),
+    };
+  };
+
+  const handleFor = (vehicleId: string): Bound => {
+    const entry = bound.get(vehicleId);
+    if (!entry) throw new VehicleSourceError('unavailable', `vehicle ${vehicleId} is not bound to a grant`);
+    return entry;
+  };
+
+  return {
+    async listVehicles() {
+      const vehicles: VehicleInfo[] = [];
+      const seen = new Set<string>();
+      for (const grantId of await options.grantIds()) {
+        let ids: string[];
+        try {
+          ids = await options.client.grant(grantId).allVehicleIds();
+        } catch (error) {
+          throw toVehicleSourceError(error);
+        }
+        for (const id of ids) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+          try {
+            vehicles.push(await bind(grantId, id));
+          } catch (error) {
+            throw toVehicleSourceError(error);
+          }
+        }
+      }
+      return vehicles;
+    },
+
+    async read(vehicleId, fields): Promise<ReadResult> {
+      const { handle } = handleFor(vehicleId);
+      const paths = fields.map((field) => FIELD_ENDPOINTS[field].path);
+      let batch: Awaited<ReturnType<typeof handle.batch<readonly FieldPath[]>>>;
+      try {
+        batch = await handle.batch(paths, { unitSystem: 'metric' });
+      } catch (error) {
+        throw toVehicleSourceError(error);
+      }
+      const reading: VehicleReading = {};
+      const errors = new Map<VehicleField, VehicleSourceError>();
+      const item = <T>(field: VehicleField): T | undefined => {
+        const result = (batch.results as Record<string, BatchItem<unknown> | undefined>)[FIELD_ENDPOINTS[field].path];
+        if (!result) return undefined;
+        if (!result.ok) {
+          errors.set(field, toVehicleSourceError(result.error));
+          return undefined;
+        }
+        return result.value as T;
+      };
+      let newestAge: Date | undefined;
+      for (const field of fields) {
+        const value = item<Record<string, unknown> & { meta?: { dataAge?: Date } }>(field);
+        if (!value) continue;
+        const age = value.meta?.dataAge;
+        if (age && (!newestAge || age > newestAge)) newestAge = age;
+        switch (field) {
+          case 'battery': {
+            const v = value as unknown as { percentRemaining: number; range: number };
+            reading.socPercent = v.percentRemaining * 100;
+            reading.rangeKm = v.range;
+            break;
+          }
+          case 'charge': {
+            const v = value as unknown as { isPluggedIn: boolean; state: 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING' };
+            reading.pluggedIn = v.isPluggedIn;
+            reading.chargeState = v.state === 'CHARGING' ? 'charging' : v.state === 'FULLY_CHARGED' ? 'fully_charged' : 'not_charging';
+            break;
+          }
+          case 'chargeLimit':
+            reading.chargeLimitPercent = (value as unknown as { limit: number }).limit * 100;
+            break;
+          case 'batteryCapacity':
+            reading.batteryCapacityKwh = (value as unknown as { capacity: number }).capacity;
+            break;
+          case 'odometer':
+            reading.odometerKm = (value as unknown as { distance: number }).distance;
+            break;
+          case 'location': {
+            const v = value as unknown as { latitude: number; longitude: number };
+            reading.location = { latitude: v.latitude, longitude: v.longitude };
+            break;
+          }
+          case 'security':
+            reading.locked = (value as unknown as { isLocked: boolean }).isLocked;
+            break;
+          case 'tires': {
+            const v = value as unknown as { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
+            reading.tirePressureKpa = { frontLeft: v.frontLeft, frontRight: v.frontRight, backLeft: v.backLeft, backRight: v.backRight };
+            break;
+          }
+          case 'fuel': {
+            const v = value as unknown as { percentRemaining: number | null; range: number | null };
+            reading.fuelPercent = v.percentRemaining === null ? null : v.percentRemaining * 100;
+            reading.fuelRangeKm = v.range;
+            break;
+          }
+          case 'engineOil':
+            reading.oilLifePercent = (value as unknown as { lifeRemaining: number }).lifeRemaining * 100;
+            break;
+        }
+      }
+      if (newestAge) reading.dataAge = newestAge;
+      // Every item failed the same way (asleep, unreachable): the read as a whole failed.
+      const failures = [...errors.values()];
+      if (failures.length === fields.length && failures.length > 0) {
+        const first = failures[0]!;
+        if (failures.every((f) => f.kind === first.kind) && first.kind !== 'unsupported') throw first;
+      }
+      return { reading, errors, requestCount: paths.length };
+    },
+
+    async command(vehicleId, command: VehicleCommand) {
+      const { handle, scopes } = handleFor(vehicleId);
+      const needed: Scope = command.kind === 'lock' || command.kind === 'unlock' ? 'control_security' : 'control_charge';
+      if (!scopes.has(needed)) throw new VehicleSourceError('unsupported', `the owner did not grant ${needed}`);
+      try {
+        switch (command.kind) {
+          case 'startCharge':
+            await handle.startCharge();
+            return;
+          case 'stopCharge':
+            await handle.stopCharge();
+            return;
+          case 'setChargeLimit':
+            await handle.setChargeLimit(command.percent / 100);
+            return;
+          case 'lock':
+            await handle.lock();
+            return;
+          case 'unlock':
+            await handle.unlock();
+            return;
+        }
+      } catch (error) {
+        throw toVehicleSourceError(error);
+      }
+    },
+  };
+}
