@@ -52,7 +52,7 @@ export function chargingPowerKw(state: VehicleState, spec: ModelSpec): number {
 /** Kilometers of range left on the battery (electric part) at the model's consumption. */
 export function electricRangeKm(state: VehicleState, spec: ModelSpec): number {
   if (state.soc === null || spec.batteryKwh === null || spec.kwhPer100Km === null) return 0;
-  const usable = spec.powertrain === 'PHEV' ? Math.max(0, state.soc - PHEV_RESERVE_SOC) / (1 - PHEV_RESERVE_SOC) : state.soc;
+  const usable = spec.powertrain === 'PHEV' ? Math.max(0, state.soc - PHEV_RESERVE_SOC) : state.soc;
   return (usable * spec.batteryKwh * 100) / spec.kwhPer100Km;
 }
 
