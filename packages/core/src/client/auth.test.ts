@@ -113,8 +113,8 @@ describe('token endpoint', () => {
     const access = await real.refreshGrant(grantId);
     const request = server.requests.at(-1)!;
     const form = Object.fromEntries(new URLSearchParams(request.body));
-    expect(form.grant_type).toBe('refresh_token');
-    expect(server.validRefreshTokens.has(form.refresh_token!)).toBe(false);
+    expect(form['grant_type']).toBe('refresh_token');
+    expect(server.validRefreshTokens.has(form['refresh_token']!)).toBe(false);
     expect(server.validRefreshTokens.has(access.refreshToken)).toBe(true);
   });
 });

@@ -320,7 +320,7 @@ export function errorFromBody(
       const type = body.type;
       if (isApiErrorType(type)) {
         const code = body.code !== null && isKnownApiErrorCode(type, body.code) ? body.code : null;
-        return new VoltkitError({ ...common, type, code } as never) as AnyVoltkitError;
+        return new VoltkitError<typeof type>({ ...common, type, code }) as AnyVoltkitError;
       }
       return new VoltkitError({ ...common, type: 'UNKNOWN', code: 'UNKNOWN' });
     }

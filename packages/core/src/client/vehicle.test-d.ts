@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-call -- the flagged calls are the deliberate compile errors under test */
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   type AnyVoltkitError,

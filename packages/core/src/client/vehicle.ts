@@ -438,12 +438,12 @@ export function createVehicleHandle<TScopes extends Scope>(
     const results: Record<string, BatchItem<unknown>> = {};
     const items = response.body.responses;
     for (const [path, name] of byPath) {
-      const wanted = normalizeVehiclePath(path);
-      const index = items.findIndex((item) => normalizeVehiclePath(item.path) === wanted);
-      results[path] = batchItem(name, path, index, items[index], response.meta);
+      const key = canonicalPath(path);
+      const index = items.findIndex((item) => canonicalPath(item.path) === key);
+      results[key] = batchItem(name, key, index, items[index], response.meta);
     }
     const get = (path: string): unknown => {
-      const item = results[path];
+      const item = results[canonicalPath(path)];
       if (item === undefined) throw invalidArgument(`"${path}" was not part of this batch.`);
       if (!item.ok) throw item.error;
       return item.value;
@@ -501,6 +501,11 @@ export function createVehicleHandle<TScopes extends Scope>(
   }
 
   return handle as unknown as VehicleHandle<TScopes>;
+}
+
+/** `engine/oil/` → `/engine/oil`, `''` → `/`: the key of a batch result. */
+function canonicalPath(path: string): string {
+  return normalizeVehiclePath(path) || '/';
 }
 
 /** The data endpoint a batch path reads (`/battery`, `battery/`, `/` for attributes). */
