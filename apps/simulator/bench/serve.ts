@@ -1,0 +1,49 @@
+// Child process of the benchmark: serves either the simulator (`sim`) or a bare node:http peer (`bare`)
+// on its own core, and reports where to send requests as one JSON line on stdout.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSimulator } from '../src/index.ts';
+
+const kind = process.argv[2];
+
+if (kind === 'sim') {
+  const sim = await createSimulator({ clock: { mode: 'real' } });
+  const { code, vehicleIds } = sim.authorize({
+    clientId: sim.demoApp.clientId,
+    redirectUri: 'https://example.com/auth',
+    scope: 'read_battery',
+    email: 'bench@example.com',
+    make: 'TESLA',
+  });
+  const response = await fetch(`${sim.url}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${sim.demoApp.clientId}:${sim.demoApp.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: 'https://example.com/auth' }).toString(),
+  });
+  const { access_token: token } = (await response.json()) as { access_token: string };
+  process.stdout.write(`${JSON.stringify({ url: sim.url, path: `/v2.0/vehicles/${vehicleIds[0] ?? ''}/battery`, token })}\n`);
+} else if (kind === 'bare') {
+  // Same body and the same response headers as the simulator's battery endpoint, nothing else.
+  const body = process.argv[3] ?? '{}';
+  const server = createServer((_request, response) => {
+    const now = new Date().toISOString();
+    response.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'sc-request-id': crypto.randomUUID(),
+      'sc-data-age': now,
+      'sc-fetched-at': now,
+      'sc-unit-system': 'metric',
+    });
+    response.end(body);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, path: '/battery', token: 'x' })}\n`);
+  });
+} else {
+  throw new Error('usage: serve.ts sim|bare [body]');
+}
