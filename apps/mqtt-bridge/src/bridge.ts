@@ -252,7 +252,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     car.timer = undefined;
     const now = Date.now();
     const fields = fieldsFor(car, false);
-    const delay = nextPollDelayMs(
+    let delay = nextPollDelayMs(
       {
         now,
         activity: car.activity,
@@ -265,6 +265,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       polling,
     );
     if (delay === null) return; // asleep: wait for refresh, a command or a push
+    // An unreachable car is retried on the backoff schedule, not only at its (slow) normal interval.
+    if (car.available === false && car.failures > 0) delay = Math.min(delay, Math.max(0, car.notBefore - now));
     car.timer = setTimeout(() => {
       car.timer = undefined;
       void poll(car, { wake: false });

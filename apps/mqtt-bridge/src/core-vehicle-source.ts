@@ -124,6 +124,9 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Vehi
         try {
           ids = await options.client.grant(grantId).allVehicleIds();
         } catch (error) {
+          // A refresh token the platform rejects is permanent (the owner revoked access or every car was
+          // disconnected): that grant has no cars any more. Anything else may be transient.
+          if (isVoltkitError(error) && error.type === 'OAUTH' && error.code === 'invalid_grant') continue;
           throw toVehicleSourceError(error);
         }
         for (const id of ids) {

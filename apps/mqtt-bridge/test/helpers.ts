@@ -70,14 +70,19 @@ export class Probe {
     await this.client.publishAsync(topic, payload, { qos: 1, ...options });
   }
 
-  /** Waits (bounded) for a message matching the predicate that arrived after `since`. */
+  /** Position in the message log; pass it as `since` to only look at messages received after it. */
+  mark(): number {
+    return this.messages.length;
+  }
+
+  /** Waits (bounded) for a message matching the predicate, received at or after index `since`. */
   async waitFor(
     predicate: (message: ReceivedMessage) => boolean,
     { timeoutMs = 5000, since = 0, what = 'message' }: { timeoutMs?: number; since?: number; what?: string } = {},
   ): Promise<ReceivedMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.messages.find((m) => m.at >= since && predicate(m));
+      const found = this.messages.slice(since).find((m) => predicate(m));
       if (found) return found;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

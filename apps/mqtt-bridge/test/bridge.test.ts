@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateComponentDiscovery, validateDeviceDiscovery } from '../src/ha-discovery-schema.ts';
+import { BROKER_KINDS, Probe, startTestBroker } from './helpers.ts';
+import type { ReceivedMessage, TestBroker } from './helpers.ts';
+import { startStack } from './stack.ts';
+import type { Stack } from './stack.ts';
+
+const json = (m: ReceivedMessage): Record<string, any> => JSON.parse(m.payload) as Record<string, any>;
+
+describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
+  let broker: TestBroker;
+  let stack: Stack;
+  let t: (key: string) => string;
+
+  beforeAll(async () => {
+    broker = await startTestBroker(kind);
+    stack = await startStack(broker, `br_${kind}`);
+    t = (key) => `${stack.base}/${stack.slug}/${key}`;
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await broker?.close();
+  });
+
+  it('publishes discovery that passes Home Assistant’s schema, plus bridge and vehicle state', async () => {
+    const { probe } = stack;
+    const config = await probe.waitFor((m) => m.topic === `${stack.prefix}/device/${stack.base}_${stack.slug}/config` && m.payload !== '', {
+      what: 'device discovery',
+    });
+    const payload = json(config);
+    expect(validateDeviceDiscovery(payload)).toEqual({ success: true });
+    const keys = Object.keys(payload['components']);
+    // The simulated Tesla has no tank or oil: those entities are not offered.
+    expect(keys).toEqual(expect.arrayContaining(['soc', 'charging', 'charge_limit', 'lock', 'location', 'tire_pressure_front_left']));
+    expect(keys).not.toContain('fuel');
+    expect(keys).not.toContain('oil_life');
+    expect(payload['device']).toMatchObject({ manufacturer: 'TESLA', serial_number: stack.slug });
+
+    await probe.waitFor((m) => m.topic === `${stack.base}/bridge/state` && m.payload === 'online');
+    await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online');
+    const soc = await probe.waitFor((m) => m.topic === t('soc'));
+    const car = stack.sim.vehicle(stack.vehicleId).state;
+    expect(Number(soc.payload)).toBeCloseTo(car.soc! * 100, 0);
+    await probe.waitFor((m) => m.topic === t('lock') && m.payload === (car.isLocked ? 'LOCKED' : 'UNLOCKED'));
+    const state = json(await probe.waitFor((m) => m.topic === t('state') && json(m)['soc'] !== undefined));
+    expect(state).toMatchObject({ soc: Number(soc.payload), charge_limit: car.chargeLimit * 100, available: true });
+    const location = JSON.parse((await probe.waitFor((m) => m.topic === t('location'))).payload) as { latitude: number; longitude: number };
+    expect(location.latitude).toBeCloseTo(car.latitude, 5);
+    expect(location.longitude).toBeCloseTo(car.longitude, 5);
+  });
+
+  it('sets the charge limit from MQTT: pending, ok, the car changes and the state follows', async () => {
+    const { probe } = stack;
+    const mark = probe.mark();
+    await probe.publish(t('charge_limit/set'), '65');
+    const pending = await probe.waitFor((m) => m.topic === t('charge_limit/result') && json(m)['status'] === 'pending', { since: mark });
+    const ok = await probe.waitFor((m) => m.topic === t('charge_limit/result') && json(m)['status'] !== 'pending', { since: mark });
+    expect(json(pending)).toMatchObject({ command: 'charge_limit', value: 65 });
+    expect(json(ok)).toMatchObject({ status: 'ok', command: 'charge_limit', value: 65 });
+    expect(stack.sim.vehicle(stack.vehicleId).state.chargeLimit).toBeCloseTo(0.65);
+    await probe.waitFor((m) => m.topic === t('charge_limit') && m.payload === '65', { since: mark });
+    const event = await probe.waitFor((m) => m.topic === t('event') && json(m)['event_type'] === 'command_succeeded', { since: mark });
+    expect(json(event)).toMatchObject({ command: 'charge_limit', value: 65 });
+    expect(ok.retain).toBe(false);
+  });
+
+  it('unlocks and locks the car', async () => {
+    const { probe } = stack;
+    const mark = probe.mark();
+    await probe.publish(t('lock/set'), 'UNLOCK');
+    await probe.waitFor((m) => m.topic === t('lock/result') && json(m)['status'] === 'ok', { since: mark });
+    expect(stack.sim.vehicle(stack.vehicleId).state.isLocked).toBe(false);
+    await probe.waitFor((m) => m.topic === t('lock') && m.payload === 'UNLOCKED', { since: mark });
+    await probe.publish(t('lock/set'), '{"value":"LOCK","transaction":"tx-7"}');
+    const ok = await probe.waitFor((m) => m.topic === t('lock/result') && json(m)['transaction'] === 'tx-7' && json(m)['status'] === 'ok', { since: mark });
+    expect(json(ok)['value']).toBe('LOCK');
+    expect(stack.sim.vehicle(stack.vehicleId).state.isLocked).toBe(true);
+  });
+
+  it('starts charging when plugged in, and reports why it cannot when unplugged', async () => {
+    const { probe, sim, vehicleId } = stack;
+    sim.unplug(vehicleId);
+    let mark = probe.mark();
+    await probe.publish(t('charging/set'), 'ON');
+    const failed = await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'error', { since: mark });
+    expect(json(failed)['error']).toMatch(/PLUG_NOT_CONNECTED/);
+    expect(sim.vehicle(vehicleId).state.chargeState).not.toBe('CHARGING');
+    await probe.waitFor((m) => m.topic === t('event') && json(m)['event_type'] === 'command_failed', { since: mark });
+
+    sim.setSoc(vehicleId, 0.4);
+    sim.plugIn(vehicleId);
+    // Plugging in may start a charge on its own: stop it over MQTT first, then start it again.
+    mark = probe.mark();
+    await probe.publish(t('charging/set'), 'OFF');
+    await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'ok', { since: mark });
+    expect(sim.vehicle(vehicleId).state.chargeState).not.toBe('CHARGING');
+    // The car was read back before the result was sent, so the switch already shows it.
+    await probe.waitFor((m) => m.topic === t('charge_state') && m.payload === 'not_charging');
+    expect(probe.last(t('charging'))?.payload).toBe('OFF');
+    mark = probe.mark();
+    await probe.publish(t('charging/set'), 'ON');
+    await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'ok', { since: mark });
+    expect(sim.vehicle(vehicleId).state.chargeState).toBe('CHARGING');
+    await probe.waitFor((m) => m.topic === t('charging') && m.payload === 'ON', { since: mark });
+    await probe.waitFor((m) => m.topic === t('charge_state') && m.payload === 'charging', { since: mark });
+  });
+
+  it('answers malformed commands with an error and changes nothing', async () => {
+    const { probe, sim, vehicleId } = stack;
+    const before = sim.vehicle(vehicleId).state;
+    const mark = probe.mark();
+    await probe.publish(t('charge_limit/set'), '20');
+    await probe.publish(t('lock/set'), 'OPEN_SESAME');
+    await probe.publish(t('charging/set'), '{"value":');
+    const errors = await Promise.all(
+      ['charge_limit', 'lock', 'charging'].map((name) =>
+        probe.waitFor((m) => m.topic === t(`${name}/result`) && json(m)['status'] === 'error', { since: mark }),
+      ),
+    );
+    expect(errors.map((m) => json(m)['error'])).toEqual([
+      expect.stringMatching(/at least 50/),
+      expect.stringMatching(/LOCK or UNLOCK/),
+      expect.stringMatching(/not valid JSON/),
+    ]);
+    const after = sim.vehicle(vehicleId).state;
+    expect(after.chargeLimit).toBe(before.chargeLimit);
+    expect(after.isLocked).toBe(before.isLocked);
+    expect(after.chargeEnabled).toBe(before.chargeEnabled);
+    // No pending was ever sent for them.
+    expect(probe.messages.slice(mark).filter((m) => m.topic.endsWith('/result') && json(m)['status'] === 'pending')).toHaveLength(0);
+  });
+
+  it('republishes discovery and states when Home Assistant sends its birth message', async () => {
+    const { probe } = stack;
+    const configTopic = `${stack.prefix}/device/${stack.base}_${stack.slug}/config`;
+    const mark = probe.messages.length;
+    await probe.publish(`${stack.prefix}/status`, 'online');
+    await probe.waitFor((m) => m.topic === configTopic && probe.messages.indexOf(m) >= mark, { what: 'discovery after birth' });
+    await probe.waitFor((m) => m.topic === t('soc') && probe.messages.indexOf(m) >= mark, { what: 'state after birth' });
+    await probe.waitFor((m) => m.topic === `${stack.base}/bridge/state` && probe.messages.indexOf(m) >= mark);
+  });
+
+  it('marks the car unavailable while the API cannot reach it, then recovers', async () => {
+    const { probe, sim, vehicleId } = stack;
+    let mark = probe.mark();
+    sim.setUnreachable(vehicleId, true);
+    await probe.publish(t('refresh/set'), 'PRESS');
+    const failed = await probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] === 'error', { since: mark });
+    expect(json(failed)['error']).toMatch(/UNREACHABLE/);
+    await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'offline', { since: mark });
+    mark = probe.mark();
+    sim.setUnreachable(vehicleId, false);
+    // Backoff polling finds it again without any user action.
+    await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online', { since: mark, timeoutMs: 8000 });
+  });
+
+  it('keeps last values for a sleeping car and says so', async () => {
+    const { probe, sim, vehicleId } = stack;
+    const mark = probe.mark();
+    sim.setAsleep(vehicleId, true);
+    await probe.publish(t('refresh/set'), 'PRESS');
+    await probe.waitFor((m) => m.topic === t('vehicle_state') && m.payload === 'asleep', { since: mark });
+    expect(probe.last(t('availability'))?.payload).toBe('online');
+    expect(probe.last(t('soc'))?.payload).toBeTruthy();
+    sim.setAsleep(vehicleId, false);
+  });
+});
+
+describe('commands and restarts', () => {
+  it('never replays a retained command after a bridge restart, and removes it', async () => {
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'replay');
+    const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
+    await stack.probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online');
+    const limitBefore = stack.sim.vehicle(stack.vehicleId).state.chargeLimit;
+    await stack.bridge.stop();
+    await stack.probe.publish(t('charge_limit/set'), '55', { retain: true });
+    await stack.restartBridge();
+    await stack.probe.waitFor((m) => m.topic === t('charge_limit/set') && m.payload === '' && m.retain === false, { what: 'retained command cleared' });
+    await stack.bridge.flush();
+    expect(stack.sim.vehicle(stack.vehicleId).state.chargeLimit).toBe(limitBefore);
+    const fresh = await Probe.connect(broker);
+    await fresh.subscribe(t('charge_limit/set'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fresh.messages.filter((m) => m.retain)).toHaveLength(0);
+    await fresh.close();
+    await stack.close();
+    await broker.close();
+  });
+
+  it('removes the entities of a vehicle that is gone', async () => {
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'gone');
+    const configTopic = `${stack.prefix}/device/${stack.base}_${stack.slug}/config`;
+    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload !== '');
+    // The owner disconnects the car from the app: the grant no longer lists it.
+    await stack.client.grant('owner').vehicle(stack.vehicleId, { scopes: [] }).disconnect();
+    await stack.bridge.syncVehicles();
+    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload === '', { what: 'discovery removal' });
+    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc` && m.payload === '', { what: 'state removal' });
+    expect(stack.bridge.vehicleSlugs()).toEqual([]);
+    await stack.close();
+    await broker.close();
+  });
+});
+
+describe('per-component discovery mode', () => {
+  it('publishes one valid config per entity', async () => {
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'percomp', { homeAssistant: { discoveryMode: 'component' } });
+    const topic = `${stack.prefix}/sensor/${stack.base}_${stack.slug}/soc/config`;
+    await stack.probe.waitFor((m) => m.topic === topic);
+    await stack.bridge.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    const configs = stack.probe.messages.filter((m) => m.topic.endsWith('/config') && m.payload !== '' && !m.topic.includes('/device/'));
+    expect(configs.length).toBeGreaterThan(15);
+    for (const message of configs) {
+      const platform = message.topic.slice(stack.prefix.length + 1).split('/')[0]!;
+      expect(validateComponentDiscovery(platform, JSON.parse(message.payload)), message.topic).toEqual({ success: true });
+    }
+    await stack.close();
+    await broker.close();
+  });
+});
