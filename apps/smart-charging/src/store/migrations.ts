@@ -20,13 +20,15 @@ export const MIGRATIONS: readonly Migration[] = [
       create table grants (
         id text primary key,
         owner_id text not null references owners(id) on delete cascade,
-        access_token text not null,
-        refresh_token text not null,
-        access_expires_at timestamptz not null,
-        refresh_expires_at timestamptz not null,
+        -- Tokens are empty while the owner is still in Connect (status pending).
+        access_token text,
+        refresh_token text,
+        access_expires_at timestamptz,
+        refresh_expires_at timestamptz,
         scopes text[] not null,
-        status text not null check (status in ('active', 'revoked', 'expired')),
+        status text not null check (status in ('pending', 'active', 'revoked', 'expired')),
         status_reason text,
+        created_at timestamptz not null default now(),
         updated_at timestamptz not null default now()
       );
       create table vehicles (

@@ -6,6 +6,15 @@ import { openSqlClient, type SqlClient } from './sql-client.ts';
 export const TEST_DATABASE_URL: string =
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+let embeddedClient: Promise<SqlClient> | undefined;
+
+async function truncateAll(client: SqlClient): Promise<void> {
+  const tables = await client.query<{ tablename: string }>(
+    `select tablename from pg_tables where schemaname = current_schema() and tablename <> 'schema_migrations'`,
+  );
+  if (tables.length > 0) await client.query(`truncate ${tables.map((t) => `"${t.tablename}"`).join(', ')} cascade`);
+}
+
 export interface TestBackend {
   readonly name: 'embedded' | 'postgres';
   open(): Promise<{ client: SqlClient; dispose: () => Promise<void> }>;
@@ -16,9 +25,14 @@ export const TEST_BACKENDS: readonly TestBackend[] = [
   {
     name: 'embedded',
     async open() {
-      const client = await openSqlClient({});
-      await migrate(client);
-      return { client, dispose: () => client.close() };
+      // Starting PGlite costs seconds, so each test file keeps one migrated instance and empties it per test.
+      embeddedClient ??= openSqlClient({}).then(async (client) => {
+        await migrate(client);
+        return client;
+      });
+      const client = await embeddedClient;
+      await truncateAll(client);
+      return { client, dispose: () => Promise.resolve() };
     },
   },
   {
