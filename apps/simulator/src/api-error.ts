@@ -1,87 +1,34 @@
-/** Smartcar v2.0 error vocabulary: types, HTTP statuses, descriptions and the JSON body the SDKs parse. */
+import { ERROR_DESCRIPTIONS, ERROR_TYPES, errorDocUrl, type ApiErrorType } from '@voltkit/core/types';
 
-export const ERROR_STATUS = {
-  AUTHENTICATION: 401,
-  PERMISSION: 403,
-  VALIDATION: 400,
-  RESOURCE_NOT_FOUND: 404,
-  CONNECTED_SERVICES_ACCOUNT: 400,
-  VEHICLE_STATE: 409,
-  RATE_LIMIT: 429,
-  BILLING: 430,
-  COMPATIBILITY: 501,
-  SERVER: 500,
-  UPSTREAM: 502,
-} as const;
+/**
+ * Smartcar v2.0 errors as the simulator answers them. Types, statuses, the exact standard descriptions and
+ * doc URLs come from `@voltkit/core/types`; this file only adds wording for the codes core leaves open.
+ */
 
-export type ErrorType = keyof typeof ERROR_STATUS;
+export type ErrorType = ApiErrorType;
 
 export function isErrorType(value: string): value is ErrorType {
-  return Object.hasOwn(ERROR_STATUS, value);
+  return Object.hasOwn(ERROR_TYPES, value);
 }
 
-/** The codes each type may carry (`null` = the type is used without a code). */
-export const ERROR_CODES: Readonly<Record<ErrorType, readonly (string | null)[]>> = {
-  AUTHENTICATION: [null],
-  PERMISSION: [null],
-  VALIDATION: [null, 'PARAMETER'],
-  RESOURCE_NOT_FOUND: ['PATH', 'VERSION'],
-  CONNECTED_SERVICES_ACCOUNT: [
-    'ACCOUNT_ISSUE',
-    'AUTHENTICATION_FAILED',
-    'NO_VEHICLES',
-    'SUBSCRIPTION',
-    'VEHICLE_MISSING',
-    'PERMISSION',
-    'VIRTUAL_KEY_REQUIRED',
-  ],
-  VEHICLE_STATE: [
-    'ASLEEP',
-    'CHARGING_IN_PROGRESS',
-    'CHARGING_PLUG_CONNECTED',
-    'CHARGING_PLUG_NOT_CONNECTED',
-    'CHARGE_FAULT',
-    'DOOR_OPEN',
-    'FULLY_CHARGED',
-    'NOT_CHARGING',
-    'HOOD_OPEN',
-    'IGNITION_ON',
-    'IN_MOTION',
-    'REMOTE_ACCESS_DISABLED',
-    'TRUNK_OPEN',
-    'UNKNOWN',
-    'UNREACHABLE',
-    'VEHICLE_OFFLINE_FOR_SERVICE',
-  ],
-  RATE_LIMIT: ['SMARTCAR_API', 'VEHICLE'],
-  BILLING: ['INVALID_PLAN', 'VEHICLE_LIMIT', 'VEHICLE_REQUEST_LIMIT', 'ACCOUNT_SUSPENDED'],
-  COMPATIBILITY: ['MAKE_NOT_COMPATIBLE', 'SMARTCAR_NOT_CAPABLE', 'VEHICLE_NOT_CAPABLE'],
-  SERVER: ['INTERNAL', 'MULTIPLE_RECORDS_FOUND', 'RECORD_NOT_FOUND'],
-  UPSTREAM: ['INVALID_DATA', 'KNOWN_ISSUE', 'NO_RESPONSE', 'RATE_LIMIT', 'UNKNOWN_ISSUE'],
-};
-
-// Exact strings the official SDK's end-to-end tests compare.
+// Fallbacks for types and codes without a standard description in core.
 const TYPE_DESCRIPTIONS: Record<ErrorType, string> = {
-  AUTHENTICATION:
-    'The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.',
-  VALIDATION:
-    'Request invalid or malformed. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.',
-  PERMISSION:
-    'Your application has insufficient permissions to access the requested resource. Please prompt the user to re-authenticate using Smartcar Connect.',
+  AUTHENTICATION: ERROR_DESCRIPTIONS.AUTHENTICATION,
+  VALIDATION: ERROR_DESCRIPTIONS.VALIDATION,
+  PERMISSION: ERROR_DESCRIPTIONS.PERMISSION,
   RESOURCE_NOT_FOUND: 'The requested resource does not exist. Please check the URL and the API version.',
   CONNECTED_SERVICES_ACCOUNT:
     "There is an issue with the vehicle owner's connected services account. Please ask them to check it in the brand's app.",
   VEHICLE_STATE: 'The vehicle is in a state that does not allow this request.',
-  RATE_LIMIT: 'Your application has exceeded its rate limit. Please retry your request in a few minutes.',
+  RATE_LIMIT: ERROR_DESCRIPTIONS['RATE_LIMIT:SMARTCAR_API'],
   BILLING: 'Your application has reached a limit of its current plan.',
-  COMPATIBILITY: 'Vehicle is not capable of performing request.',
+  COMPATIBILITY: ERROR_DESCRIPTIONS['COMPATIBILITY:VEHICLE_NOT_CAPABLE'],
   SERVER: 'An internal error occurred in the simulator.',
   UPSTREAM: "The vehicle manufacturer's servers returned an error or did not respond.",
 };
 
 const CODE_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  'RATE_LIMIT:VEHICLE':
-    'You have reached the throttling rate limit for this vehicle. Please see the retry-after header (seconds) for when to retry the request.',
+  ...ERROR_DESCRIPTIONS,
   'VEHICLE_STATE:ASLEEP': 'The vehicle is in a sleep state and temporarily unable to perform your request.',
   'VEHICLE_STATE:UNREACHABLE': 'The vehicle is temporarily unreachable because it has no network connection.',
   'VEHICLE_STATE:CHARGING_PLUG_NOT_CONNECTED': 'The charging plug is not connected to the vehicle.',
@@ -137,7 +84,7 @@ export class ApiError extends Error {
     super(options.description ?? describeError(type, code));
     this.type = type;
     this.code = code;
-    this.statusCode = options.statusCode ?? ERROR_STATUS[type];
+    this.statusCode = options.statusCode ?? ERROR_TYPES[type].status;
     this.detail = options.detail;
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
@@ -145,10 +92,6 @@ export class ApiError extends Error {
 
 export function describeError(type: ErrorType, code: string | null): string {
   return CODE_DESCRIPTIONS[`${type}:${code}`] ?? TYPE_DESCRIPTIONS[type];
-}
-
-function kebab(value: string): string {
-  return value.toLowerCase().replace(/_/g, '-');
 }
 
 export interface ErrorBody {
@@ -168,7 +111,7 @@ export function errorBody(error: ApiError, requestId: string): ErrorBody {
     type: error.type,
     code: error.code,
     description: error.message,
-    docURL: `https://smartcar.com/docs/errors/api-errors/${kebab(error.type)}-errors#${error.code === null ? 'null' : kebab(error.code)}`,
+    docURL: errorDocUrl(error.type, error.code),
     statusCode: error.statusCode,
     requestId,
     resolution: { type: RESOLUTIONS[error.type] ?? null },

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebhookPayloadSchema } from '@voltkit/core/types';
 import smartcar from 'smartcar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, signPayload, type Simulator } from '@voltkit/simulator';
@@ -52,6 +53,7 @@ describe('webhooks', () => {
       expect(delivery.signature).toBe(signPayload(sim.demoApp.managementToken, delivery.raw));
       expect(smartcar.verifyPayload(sim.demoApp.managementToken, delivery.signature ?? '', delivery.body)).toBe(true);
       expect(delivery.body).toMatchObject({ version: '2.0', webhookId: webhook.id, eventName: 'eventBased', payload: { vehicleId } });
+      expect(WebhookPayloadSchema.safeParse(delivery.body).success).toBe(true);
     }
   });
 
@@ -73,6 +75,7 @@ describe('webhooks', () => {
     expect(receiver.deliveries).toHaveLength(1);
     const body = receiver.deliveries[0]?.body as Delivery;
     expect(body.eventName).toBe('schedule');
+    expect(WebhookPayloadSchema.safeParse(body).success).toBe(true);
     const data = body.payload?.vehicles?.[0]?.data ?? [];
     expect(body.payload?.vehicles?.[0]?.vehicleId).toBe(vehicleId);
     expect(data.map((d) => [d.path, d.code])).toEqual([

@@ -1,5 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import {
+  BatchRequestSchema,
+  ChargeActionRequestSchema,
+  NavigationDestinationRequestSchema,
+  SecurityActionRequestSchema,
+  SetChargeLimitRequestSchema,
+} from '@voltkit/core/types';
 import { ApiError } from '../api-error.ts';
 import type { SimulatorEngine, VehicleAccess } from '../engine.ts';
 import type { VehicleRecord } from '../state/records.ts';
@@ -9,21 +15,8 @@ import { headerValue, intParam, parseOrThrow, sendJson } from './reply.ts';
 
 const COMMAND_OK = { status: 'success', message: 'Successfully sent request to vehicle' } as const;
 
-const SecurityBody = z.object({ action: z.enum(['LOCK', 'UNLOCK']) });
-const ChargeBody = z.object({ action: z.enum(['START', 'STOP']) });
-// The Node SDK sends the limit as a string ("0.8"); Java sends a number. Both are accepted.
-const ChargeLimitBody = z.object({
-  limit: z.union([z.number(), z.string().trim().regex(/^\d*\.?\d+$/, 'must be a number').transform(Number)]).pipe(
-    z.number().min(0.5, 'must be at least 0.5').max(1, 'must be at most 1'),
-  ),
-});
-const DestinationBody = z.object({
-  latitude: z.number().min(-90).max(90),
-  longitude: z.number().min(-180).max(180),
-});
-const BatchBody = z.object({
-  requests: z.array(z.object({ path: z.string().max(200) })).min(1).max(50),
-});
+// Request bodies are checked with core's schemas (the charge limit may be a string, as the Node SDK sends it).
+const MAX_BATCH_REQUESTS = 50;
 
 interface VehicleParams {
   id: string;
@@ -103,26 +96,26 @@ function sendCommand(
   const scope = endpoint.definition.scope;
   switch (endpoint.path) {
     case '/security': {
-      const { action } = parseOrThrow(SecurityBody, request.body);
+      const { action } = parseOrThrow(SecurityActionRequestSchema, request.body);
       engine.checkVehicleEndpoint(access, vehicle, action === 'LOCK' ? 'lock' : 'unlock', scope);
       engine.setLocked(vehicle, action === 'LOCK');
       break;
     }
     case '/charge': {
-      const { action } = parseOrThrow(ChargeBody, request.body);
+      const { action } = parseOrThrow(ChargeActionRequestSchema, request.body);
       engine.checkVehicleEndpoint(access, vehicle, action === 'START' ? 'startCharge' : 'stopCharge', scope);
       if (action === 'START') engine.startCharge(vehicle);
       else engine.stopCharge(vehicle);
       break;
     }
     case '/charge/limit': {
-      const { limit } = parseOrThrow(ChargeLimitBody, request.body);
+      const { limit } = parseOrThrow(SetChargeLimitRequestSchema, request.body);
       engine.checkVehicleEndpoint(access, vehicle, 'setChargeLimit', scope);
       engine.setChargeLimit(vehicle, limit);
       break;
     }
     case '/navigation/destination': {
-      const { latitude, longitude } = parseOrThrow(DestinationBody, request.body);
+      const { latitude, longitude } = parseOrThrow(NavigationDestinationRequestSchema, request.body);
       engine.checkVehicleEndpoint(access, vehicle, 'sendDestination', scope);
       engine.sendDestination(vehicle, latitude, longitude);
       break;
@@ -158,7 +151,12 @@ function sendMeta(
     case 'subscribe':
       return sendJson(request, reply, 200, engine.subscribe(access, vehicle, endpoint.params['webhookId'] ?? ''));
     case 'batch': {
-      const { requests } = parseOrThrow(BatchBody, request.body);
+      const { requests } = parseOrThrow(BatchRequestSchema, request.body);
+      if (requests.length > MAX_BATCH_REQUESTS) {
+        throw new ApiError('VALIDATION', 'PARAMETER', {
+          detail: [{ field: ['requests'], message: `"requests" must hold at most ${MAX_BATCH_REQUESTS} items` }],
+        });
+      }
       const units = unitSystemOf(request);
       const responses = requests.map(({ path }) => engine.batchItem(access, vehicle, path, units, request.id));
       return sendJson(request, reply, 200, { responses });
