@@ -97,8 +97,12 @@ const SourceSchema = z.object({
   redirectUri: z.string().url().optional(),
   /** Token store file, shared with the smart-charging service when both point at the same path. */
   tokenStorePath: z.string().min(1).default('./voltkit-tokens.json'),
-  /** Port of the bridge's own small Connect page (0 = disabled). */
-  connectPort: z.number().int().min(0).max(65_535).default(0),
+  /** Grants (token store keys) to bridge besides those connected through the bridge's own page, e.g. the smart-charging service's. */
+  grantIds: z.array(z.string().min(1)).default([]),
+  /** Port of the bridge's own small Connect page on 127.0.0.1 (0 = disabled). */
+  connectPort: z.number().int().min(0).max(65_535).default(8099),
+  /** Connect mode: live for real cars, simulated for Smartcar's (or Voltkit's) simulator. */
+  connectMode: z.enum(['live', 'simulated', 'test']).default('live'),
 });
 
 export const BridgeConfigSchema = z
@@ -122,7 +126,7 @@ export type BridgeConfigInput = z.input<typeof BridgeConfigSchema>;
 export type PollingConfig = BridgeConfig['polling'];
 export type MqttConfig = BridgeConfig['mqtt'];
 
-type EnvKind = 'string' | 'int' | 'number' | 'bool' | 'protocol' | 'vehicles';
+type EnvKind = 'string' | 'int' | 'number' | 'bool' | 'protocol' | 'vehicles' | 'list';
 
 /** Environment variable → config path. The table doubles as the documentation of every variable. */
 export const ENV_VARIABLES: ReadonlyArray<{ name: string; path: readonly string[]; kind: EnvKind }> = [
@@ -161,6 +165,8 @@ export const ENV_VARIABLES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'SMARTCAR_REDIRECT_URI', path: ['source', 'redirectUri'], kind: 'string' },
   { name: 'VOLTKIT_TOKEN_STORE', path: ['source', 'tokenStorePath'], kind: 'string' },
   { name: 'VOLTKIT_CONNECT_PORT', path: ['source', 'connectPort'], kind: 'int' },
+  { name: 'VOLTKIT_CONNECT_MODE', path: ['source', 'connectMode'], kind: 'string' },
+  { name: 'VOLTKIT_GRANTS', path: ['source', 'grantIds'], kind: 'list' },
   { name: 'VOLTKIT_LOG_LEVEL', path: ['logLevel'], kind: 'string' },
 ];
 
@@ -187,6 +193,11 @@ function convertEnvValue(raw: string, kind: EnvKind): unknown {
       if (value === '5' || value === '5.0') return 5;
       if (value === '4' || value === '3.1.1') return 4;
       return value;
+    case 'list':
+      return value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
     case 'vehicles':
       // "id" or "id=Name" or "id=Name=slug", comma separated.
       return value
