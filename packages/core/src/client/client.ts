@@ -33,7 +33,16 @@ import {
   scopeParam,
   toAccess,
 } from './auth.ts';
-import { type FetchLike, type HttpConfig, type HttpResponse, resolveRetry, type RetryOptions, send } from './http.ts';
+import {
+  type FetchLike,
+  fetchTransport,
+  type HttpConfig,
+  type HttpResponse,
+  nodeTransport,
+  resolveRetry,
+  type RetryOptions,
+  send,
+} from './http.ts';
 import { memoryTokenStore, type TokenStore } from './token-store.ts';
 import { type ApiCall, type ApiCaller, createVehicleHandle, type VehicleHandle } from './vehicle.ts';
 
@@ -64,7 +73,7 @@ export interface ClientOptions {
   /** One origin for api, connect, auth and management (a simulator). `origins` wins per part. */
   origin?: string | undefined;
   origins?: Partial<Origins> | undefined;
-  /** @default globalThis.fetch */
+  /** A WHATWG `fetch` to send requests with. @default node:http(s) with keep-alive agents */
   fetch?: FetchLike | undefined;
   /** @default memoryTokenStore() */
   tokenStore?: TokenStore | undefined;
@@ -220,7 +229,7 @@ export function createClient(options: ClientOptions): VoltkitClient {
   const refreshMarginMs = options.refreshMarginMs ?? 300_000;
   const defaultUnitSystem = options.unitSystem ?? 'metric';
   const http: HttpConfig = {
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    transport: options.fetch === undefined ? nodeTransport() : fetchTransport(options.fetch),
     timeoutMs: options.timeoutMs ?? 30_000,
     retry: resolveRetry(options.retry),
     userAgent: options.userAgent ?? 'voltkit/0.1 (node)',

@@ -95,6 +95,25 @@ describe('retries', () => {
   });
 });
 
+describe('pluggable fetch', () => {
+  it('sends through the given fetch, with the same parsing, errors and timeouts', async () => {
+    const seen: string[] = [];
+    harness = await setup({
+      timeoutMs: 100,
+      fetch: (input, init) => {
+        seen.push(`${init.method ?? 'GET'} ${input}`);
+        return fetch(input, init);
+      },
+    });
+    const { server, client, grantId } = harness;
+    const car = client.grant(grantId).vehicle('v1', { scopes: ['read_battery', 'read_charge'] });
+    expect((await car.battery()).meta.unitSystem).toBe('metric');
+    expect(seen).toEqual([`GET ${server.origin}/v2.0/vehicles/v1/battery`]);
+    server.override('GET', '/v2.0/vehicles/*/charge', () => ({ json: { isPluggedIn: true, state: 'CHARGING' }, delayMs: 1_000 }));
+    expect(await failure(car.charge())).toMatchObject({ type: 'TIMEOUT', code: 'TIMEOUT' });
+  });
+});
+
 describe('timeouts and connection failures', () => {
   it('times out an attempt via AbortSignal', async () => {
     harness = await setup({ timeoutMs: 100, retry: false });
