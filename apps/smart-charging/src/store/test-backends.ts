@@ -12,7 +12,8 @@ async function truncateAll(client: SqlClient): Promise<void> {
   const tables = await client.query<{ tablename: string }>(
     `select tablename from pg_tables where schemaname = current_schema() and tablename <> 'schema_migrations'`,
   );
-  if (tables.length > 0) await client.query(`truncate ${tables.map((t) => `"${t.tablename}"`).join(', ')} cascade`);
+  if (tables.length > 0)
+    await client.query(`truncate ${tables.map((t) => `"${t.tablename}"`).join(', ')} cascade`);
 }
 
 export interface TestBackend {

@@ -1,0 +1,161 @@
+import type { Logger } from 'pino';
+import {
+  claimDueCommands,
+  inFlightCommands,
+  markCommandConfirmed,
+  markCommandFailed,
+  type CommandRecord,
+} from '../store/command-log.ts';
+import type { SqlClient } from '../store/sql-client.ts';
+import { markGrant } from '../store/grants.ts';
+import { findVehicle } from '../store/vehicles.ts';
+import { classifyFailure, type ChargingState, type VehicleGateway } from './vehicle-gateway.ts';
+
+export interface RetryPolicy {
+  /** First retry delay; doubles per attempt up to `maxSeconds`. */
+  readonly baseSeconds: number;
+  readonly maxSeconds: number;
+  /** After this many attempts a command fails for good and the vehicle is re-planned. */
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseSeconds: 30, maxSeconds: 600, maxAttempts: 6 };
+
+export interface CommandOutcome {
+  readonly command: CommandRecord;
+  readonly outcome: 'confirmed' | 'already-satisfied' | 'retry-scheduled' | 'failed';
+  readonly reason?: string;
+}
+
+export interface CommandExecutorOptions {
+  readonly db: SqlClient;
+  readonly gateway: VehicleGateway;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly retry?: RetryPolicy;
+  /** Called when a command's failure means the plan no longer fits the car (unplugged, gave up, …). */
+  readonly onReplanNeeded?: (vehicleId: string, reason: string) => void;
+}
+
+export interface CommandExecutor {
+  /** Sends every command that is due, each confirmed by reading the car back. */
+  runDueCommands(): Promise<CommandOutcome[]>;
+  /**
+   * After a crash: commands caught between "claimed" and "confirmed" are checked against the car. Those the
+   * car already reflects are confirmed without sending again; the rest are sent once more.
+   */
+  reconcile(): Promise<CommandOutcome[]>;
+}
+
+export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
+  const retry = options.retry ?? DEFAULT_RETRY_POLICY;
+  const { db, gateway, logger, now } = options;
+
+  async function execute(
+    command: CommandRecord,
+    { checkFirst }: { checkFirst: boolean },
+  ): Promise<CommandOutcome> {
+    const vehicle = await findVehicle(db, command.vehicleId);
+    if (!vehicle) return fail(command, 'vehicle is no longer linked');
+    try {
+      if (checkFirst && satisfies(command, await gateway.readChargingState(vehicle.grantId, vehicle.id))) {
+        await markCommandConfirmed(db, command.id, now());
+        return log({ command, outcome: 'already-satisfied' });
+      }
+      await send(command, vehicle.grantId);
+      const after = await gateway.readChargingState(vehicle.grantId, vehicle.id);
+      if (!satisfies(command, after))
+        return scheduleRetry(command, null, `read-back shows ${after.charging}`);
+      await markCommandConfirmed(db, command.id, now());
+      return log({ command, outcome: 'confirmed' });
+    } catch (error) {
+      const verdict = classifyFailure(error);
+      switch (verdict.kind) {
+        case 'retry':
+          return scheduleRetry(command, verdict.afterSeconds, verdict.reason);
+        case 'reconnect':
+          await markGrant(db, vehicle.grantId, 'expired', verdict.reason);
+          return fail(command, verdict.reason);
+        case 'replan':
+        case 'fail':
+          return fail(command, verdict.reason);
+      }
+    }
+  }
+
+  async function send(command: CommandRecord, grantId: string): Promise<void> {
+    switch (command.action) {
+      case 'start_charge':
+        return gateway.startCharge(grantId, command.vehicleId);
+      case 'stop_charge':
+        return gateway.stopCharge(grantId, command.vehicleId);
+      case 'set_charge_limit':
+        if (command.value === undefined) throw new Error('set_charge_limit command without a value');
+        return gateway.setChargeLimit(grantId, command.vehicleId, command.value);
+    }
+  }
+
+  async function scheduleRetry(command: CommandRecord, afterSeconds: number | null, reason: string) {
+    if (command.attempts >= retry.maxAttempts)
+      return fail(command, `${reason} (gave up after ${command.attempts} attempts)`);
+    const backoff = Math.min(retry.maxSeconds, retry.baseSeconds * 2 ** (command.attempts - 1));
+    const delaySeconds = Math.max(afterSeconds ?? 0, backoff);
+    await markCommandFailed(db, command.id, reason, new Date(now().getTime() + delaySeconds * 1000));
+    return log({ command, outcome: 'retry-scheduled', reason });
+  }
+
+  async function fail(command: CommandRecord, reason: string): Promise<CommandOutcome> {
+    await markCommandFailed(db, command.id, reason, null);
+    options.onReplanNeeded?.(command.vehicleId, reason);
+    return log({ command, outcome: 'failed', reason });
+  }
+
+  function log(result: CommandOutcome): CommandOutcome {
+    const { command } = result;
+    logger.info(
+      {
+        commandId: command.id,
+        vehicleId: command.vehicleId,
+        action: command.action,
+        value: command.value,
+        attempt: command.attempts,
+        outcome: result.outcome,
+        reason: result.reason,
+      },
+      'vehicle command',
+    );
+    return result;
+  }
+
+  return {
+    async runDueCommands() {
+      const claimed = await db.transaction((tx) => claimDueCommands(tx, now()));
+      const outcomes: CommandOutcome[] = [];
+      // One car at a time keeps per-vehicle ordering (start before stop) and the vehicle rate limits happy.
+      for (const command of claimed) outcomes.push(await execute(command, { checkFirst: true }));
+      return outcomes;
+    },
+    async reconcile() {
+      const outcomes: CommandOutcome[] = [];
+      for (const command of await inFlightCommands(db))
+        outcomes.push(await execute(command, { checkFirst: true }));
+      return outcomes;
+    },
+  };
+}
+
+/** Whether the car already is where the command wants it. */
+export function satisfies(command: Pick<CommandRecord, 'action' | 'value'>, state: ChargingState): boolean {
+  switch (command.action) {
+    case 'start_charge':
+      return state.charging === 'CHARGING' || state.charging === 'FULLY_CHARGED';
+    case 'stop_charge':
+      return state.charging !== 'CHARGING';
+    case 'set_charge_limit':
+      return (
+        state.chargeLimit !== null &&
+        command.value !== undefined &&
+        Math.abs(state.chargeLimit - command.value) < 0.005
+      );
+  }
+}
