@@ -123,6 +123,6 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
     ...(values.ENTSOE_TOKEN === undefined ? {} : { entsoeToken: values.ENTSOE_TOKEN }),
     priceFetchCron: values.PRICE_FETCH_CRON,
     gridLimitKw: values.GRID_LIMIT_KW,
-    slotMinutes: values.SLOT_MINUTES as 5 | 15 | 30 | 60,
+    slotMinutes: values.SLOT_MINUTES,
   };
 }

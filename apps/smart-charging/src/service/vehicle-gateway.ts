@@ -99,7 +99,13 @@ export function classifyFailure(error: unknown): FailureVerdict {
     case 'PERMISSION':
     case 'CONNECTED_SERVICES_ACCOUNT':
       return { kind: 'reconnect', reason };
-    default:
+    case 'BILLING':
+    case 'COMPATIBILITY':
+    case 'INVALID_INPUT':
+    case 'INVALID_RESPONSE':
+    case 'RESOURCE_NOT_FOUND':
+    case 'UNKNOWN':
+    case 'VALIDATION':
       return { kind: 'fail', reason };
   }
 }
