@@ -21,7 +21,7 @@ async function startServer(args: string[]): Promise<{ child: ChildProcess; targe
   const child = spawn(process.execPath, ['--conditions=@voltkit/source', '--import', 'tsx', entry, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const target = await new Promise<Target>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start within 30 s')), 30_000);
     lines.once('line', (line) => {

@@ -130,7 +130,15 @@ function suggestedMessage(type: ErrorType): string {
     case 'PERMISSION':
     case 'AUTHENTICATION':
       return 'Please reconnect your car to this app.';
-    default:
+    case 'COMPATIBILITY':
+      return 'Your car does not support this feature.';
+    case 'CONNECTED_SERVICES_ACCOUNT':
+      return "Please check your car's connected-services account in the brand's app.";
+    case 'BILLING':
+    case 'RESOURCE_NOT_FOUND':
+    case 'SERVER':
+    case 'UPSTREAM':
+    case 'VALIDATION':
       return 'Something went wrong with this request. Please try again later.';
   }
 }

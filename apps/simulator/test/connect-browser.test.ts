@@ -161,7 +161,7 @@ describe('Connect in headless Chromium, then the official SDK', () => {
     }
   });
 
-  it('the same email signs in to the same account', async () => {
+  it('the same email signs in to the same account', () => {
     const first = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'Same@Example.com', make: 'FORD' });
     const second = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'same@example.com', make: 'FORD' });
     expect(second.userId).toBe(first.userId);

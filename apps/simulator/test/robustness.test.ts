@@ -200,7 +200,7 @@ describe('robustness checklist', () => {
     expect(count).toBeGreaterThan(200);
   });
 
-  it('keeps tokens and secrets out of the logs', async () => {
+  it('keeps tokens and secrets out of the logs', () => {
     expect(logText).toContain('"route"');
     for (const secret of [token, refreshToken, sim.demoApp.clientSecret, sim.demoApp.managementToken]) {
       expect(logText).not.toContain(secret);

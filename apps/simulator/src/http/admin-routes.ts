@@ -115,7 +115,14 @@ export function registerAdminRoutes(
 
   app.register(
     (scoped, _options, done) => {
-      scoped.addHook('onRequest', async (request) => guard(request));
+      scoped.addHook('onRequest', (request, _reply, done) => {
+        try {
+          guard(request);
+          done();
+        } catch (error) {
+          done(error as Error);
+        }
+      });
 
       scoped.get('/brands', (request, reply) =>
         ok(

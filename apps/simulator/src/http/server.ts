@@ -46,7 +46,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       // Form-style decoding ('+' is a space) of every query, as the SDKs encode scope lists that way.
       querystringParser: (query: string) => parseForm(query),
     },
-  }) as unknown as FastifyInstance;
+  });
 
   // The SDK sends `Content-Type: application/json` with empty bodies on GET/DELETE/subscribe.
   app.removeContentTypeParser(['application/json', 'text/plain']);

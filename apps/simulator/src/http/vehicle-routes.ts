@@ -134,34 +134,33 @@ function sendMeta(
   vehicle: VehicleRecord,
   endpoint: ResolvedEndpoint,
 ): FastifyReply {
-  switch (endpoint.name) {
-    case 'permissions': {
-      const query = request.query as Record<string, unknown>;
-      const limit = intParam(query['limit'], 'limit', 25, 100);
-      const offset = intParam(query['offset'], 'offset', 0);
-      const all = access.grant.scopes;
-      return sendJson(request, reply, 200, {
-        permissions: all.slice(offset, offset + limit),
-        paging: { count: all.length, offset },
+  if (endpoint.name === 'permissions') {
+    const query = request.query as Record<string, unknown>;
+    const limit = intParam(query['limit'], 'limit', 25, 100);
+    const offset = intParam(query['offset'], 'offset', 0);
+    const all = access.grant.scopes;
+    return sendJson(request, reply, 200, {
+      permissions: all.slice(offset, offset + limit),
+      paging: { count: all.length, offset },
+    });
+  }
+  if (endpoint.name === 'disconnect') {
+    engine.disconnect(access.grant, vehicle.id);
+    return sendJson(request, reply, 200, { status: 'success' });
+  }
+  if (endpoint.name === 'subscribe') {
+    return sendJson(request, reply, 200, engine.subscribe(access, vehicle, endpoint.params['webhookId'] ?? ''));
+  }
+  if (endpoint.name === 'batch') {
+    const { requests } = parseOrThrow(BatchRequestSchema, request.body);
+    if (requests.length > MAX_BATCH_REQUESTS) {
+      throw new ApiError('VALIDATION', 'PARAMETER', {
+        detail: [{ field: ['requests'], message: `"requests" must hold at most ${MAX_BATCH_REQUESTS} items` }],
       });
     }
-    case 'disconnect':
-      engine.disconnect(access.grant, vehicle.id);
-      return sendJson(request, reply, 200, { status: 'success' });
-    case 'subscribe':
-      return sendJson(request, reply, 200, engine.subscribe(access, vehicle, endpoint.params['webhookId'] ?? ''));
-    case 'batch': {
-      const { requests } = parseOrThrow(BatchRequestSchema, request.body);
-      if (requests.length > MAX_BATCH_REQUESTS) {
-        throw new ApiError('VALIDATION', 'PARAMETER', {
-          detail: [{ field: ['requests'], message: `"requests" must hold at most ${MAX_BATCH_REQUESTS} items` }],
-        });
-      }
-      const units = unitSystemOf(request);
-      const responses = requests.map(({ path }) => engine.batchItem(access, vehicle, path, units, request.id));
-      return sendJson(request, reply, 200, { responses });
-    }
-    default:
-      throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
+    const units = unitSystemOf(request);
+    const responses = requests.map(({ path }) => engine.batchItem(access, vehicle, path, units, request.id));
+    return sendJson(request, reply, 200, { responses });
   }
+  throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
 }
