@@ -32,19 +32,19 @@ class SyntheticFleet implements VehicleSource {
   constructor(count: number) {
     this.#soc = Array.from({ length: count }, (_, i) => 20 + (i % 60));
   }
-  async listVehicles(): Promise<VehicleInfo[]> {
-    return this.#soc.map((_, i) => ({
+  listVehicles(): Promise<VehicleInfo[]> {
+    return Promise.resolve(this.#soc.map((_, i) => ({
       id: `veh-${i}`,
       vin: `BENCH${String(i).padStart(12, '0')}`,
       make: 'VOLTKIT',
       model: 'Bench',
       year: 2026,
       fields: new Set(['battery', 'charge', 'chargeLimit', 'odometer', 'location', 'security'] as const),
-    }));
+    })));
   }
-  async read(vehicleId: string): Promise<ReadResult> {
+  read(vehicleId: string): Promise<ReadResult> {
     const i = Number(vehicleId.slice(4));
-    return {
+    return Promise.resolve({
       reading: {
         socPercent: this.#soc[i] ?? 50,
         rangeKm: (this.#soc[i] ?? 50) * 4,
@@ -57,9 +57,11 @@ class SyntheticFleet implements VehicleSource {
       },
       errors: new Map(),
       requestCount: 6,
-    };
+    });
   }
-  async command(): Promise<void> {}
+  command(): Promise<void> {
+    return Promise.resolve();
+  }
   onPush(listener: (push: VehiclePush) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

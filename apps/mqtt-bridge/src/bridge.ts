@@ -608,7 +608,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       if (birthTimer) clearTimeout(birthTimer);
       unsubscribePush?.();
       for (const car of vehicles.values()) if (car.timer) clearTimeout(car.timer);
-      await Promise.allSettled([...vehicles.values()].flatMap((car) => [car.polling, car.queue]));
+      await Promise.allSettled([...vehicles.values()].flatMap((car) => (car.polling ? [car.polling, car.queue] : [car.queue])));
       await connection.close([{ topic: topics.bridgeState, payload: 'offline', options: { qos: 1, retain: true } }]);
     },
   };

@@ -33,7 +33,7 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
   if (!isVoltkitError(error)) {
     return new VehicleSourceError('unavailable', error instanceof Error ? error.message : 'vehicle API call failed', { cause: error });
   }
-  const e = error as AnyVoltkitError;
+  const e: AnyVoltkitError = error;
   const message = e.message;
   const retry = e.retryAfter === undefined ? {} : { retryAfterSeconds: e.retryAfter };
   switch (e.type) {
@@ -55,7 +55,18 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
     case 'COMPATIBILITY':
     case 'PERMISSION':
       return new VehicleSourceError('unsupported', message, { cause: e });
-    default:
+    case 'AUTHENTICATION':
+    case 'OAUTH':
+    case 'CONNECTED_SERVICES_ACCOUNT':
+    case 'SERVER':
+    case 'NETWORK':
+    case 'TIMEOUT':
+    case 'INVALID_RESPONSE':
+    case 'RESOURCE_NOT_FOUND':
+    case 'VALIDATION':
+    case 'INVALID_INPUT':
+    case 'UNKNOWN':
+      // The car cannot be read right now (auth lost, API down, broken answer): show it as unavailable.
       return new VehicleSourceError('unavailable', message, { cause: e });
   }
 }
@@ -83,7 +94,7 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Vehi
     const granted = await grant.vehicle(vehicleId, { scopes: [] }).permissions();
     const known = new Set<string>(ALL_SCOPES);
     const scopes = new Set(granted.permissions.filter((p): p is Scope => known.has(p)));
-    const handle = grant.vehicle(vehicleId, { scopes: [...scopes] }) as VehicleHandle<Scope>;
+    const handle: VehicleHandle<Scope> = grant.vehicle<readonly Scope[]>(vehicleId, { scopes: [...scopes] });
     bound.set(vehicleId, { handle, scopes });
     let make: string | undefined;
     let model: string | undefined;

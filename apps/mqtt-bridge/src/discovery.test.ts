@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests inspect parsed JSON payloads freely */
 import { describe, expect, it } from 'vitest';
 import { buildBridgeDiscovery, buildComponentDiscovery, buildDeviceDiscovery, discoveryRemovals } from './discovery.ts';
 import type { DiscoveryVehicle } from './discovery.ts';

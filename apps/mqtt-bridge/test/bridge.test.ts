@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- tests inspect parsed JSON payloads freely */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateComponentDiscovery, validateDeviceDiscovery } from '../src/ha-discovery-schema.ts';
 import { BROKER_KINDS, Probe, startTestBroker } from './helpers.ts';

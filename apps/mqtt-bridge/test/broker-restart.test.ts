@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests inspect parsed JSON payloads freely */
 import { describe, expect, it } from 'vitest';
 import { validateDeviceDiscovery } from '../src/ha-discovery-schema.ts';
 import { Probe, startTestBroker } from './helpers.ts';

@@ -23,7 +23,7 @@ export async function startTestBroker(kind: (typeof BROKER_KINDS)[number]): Prom
     const embedded = await startEmbeddedBroker({ port: 0 });
     return { name: 'aedes', url: embedded.url, protocolVersion: 4, embedded, close: () => embedded.close() };
   }
-  return { name: 'mosquitto', url: MOSQUITTO_URL, protocolVersion: 5, embedded: undefined, close: async () => undefined };
+  return { name: 'mosquitto', url: MOSQUITTO_URL, protocolVersion: 5, embedded: undefined, close: () => Promise.resolve() };
 }
 
 /** A base topic no other test run (or parallel run) uses. */

@@ -68,7 +68,7 @@ export async function startStack(broker: TestBroker, label: string, overrides: B
     retry: false,
   });
   await client.exchangeCode(code, { grantId: 'owner' });
-  const source = createCoreVehicleSource({ client, grantIds: async () => ['owner'] });
+  const source = createCoreVehicleSource({ client, grantIds: () => Promise.resolve(['owner']) });
   const base = uniqueBase(label);
   const prefix = `${base}_ha`;
   const config = parseConfig({
