@@ -167,6 +167,8 @@ export class SimulatorEngine {
   readonly #warn: (message: string) => void;
   readonly #pendingDeliveries = new Set<Promise<void>>();
   #lastPruneAt = 0;
+  // Scope sets per grant, rebuilt only when the grant's scope list is replaced (hot path: every request).
+  readonly #scopeSets = new WeakMap<GrantRecord, { source: string[]; set: ReadonlySet<string> }>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -463,7 +465,15 @@ export class SimulatorEngine {
     const grant = this.store.grants.get(record.grantId);
     const app = grant === undefined ? undefined : this.store.apps.get(grant.clientId);
     if (grant === undefined || app === undefined) throw new ApiError('AUTHENTICATION', null);
-    return { app, grant, scopes: new Set(grant.scopes) };
+    return { app, grant, scopes: this.#scopeSet(grant) };
+  }
+
+  #scopeSet(grant: GrantRecord): ReadonlySet<string> {
+    const cached = this.#scopeSets.get(grant);
+    if (cached !== undefined && cached.source === grant.scopes) return cached.set;
+    const set = new Set(grant.scopes);
+    this.#scopeSets.set(grant, { source: grant.scopes, set });
+    return set;
   }
 
   vehicleFor(access: VehicleAccess, vehicleId: string): VehicleRecord {
@@ -676,6 +686,11 @@ export class SimulatorEngine {
       s.chargingPort = 'CLOSED';
     }
     s.asleep = false;
+    // The driver unlocks, gets in and closes everything before setting off.
+    s.isLocked = false;
+    s.doors = { frontLeft: 'CLOSED', frontRight: 'CLOSED', backLeft: 'CLOSED', backRight: 'CLOSED' };
+    s.trunk = 'CLOSED';
+    s.hood = 'CLOSED';
     s.drive = { remainingKm: input.distanceKm, speedKph: input.speedKph ?? 50 };
     this.#commandDone(vehicle);
     return vehicle;

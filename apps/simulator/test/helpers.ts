@@ -41,16 +41,21 @@ export async function connectOverHttp(
   const preamble = await getText(authUrl);
   if (preamble.status !== 200) throw new Error(`authorize answered ${preamble.status}: ${preamble.text}`);
   const next = attribute(preamble.text, /<form method="get" action="([^"]+)"><button id="continue-button"/);
-  const brands = await getText(new URL(next, origin).toString());
-  const brandAction = attribute(brands.text, /<form method="post" action="([^"]+)">/);
-  const afterBrand = await postForm(new URL(brandAction, origin).toString(), [['brand', input.brand]]);
-  const loginUrl = new URL(afterBrand.headers.get('location') ?? '', origin).toString();
+  let loginUrl = new URL(next, origin).toString();
+  // `make` / `single_select_vin` skip the brand picker.
+  if (next.endsWith('/brands')) {
+    const brands = await getText(loginUrl);
+    const brandAction = attribute(brands.text, /<form method="post" action="([^"]+)">/);
+    const afterBrand = await postForm(new URL(brandAction, origin).toString(), [['brand', input.brand]]);
+    loginUrl = new URL(afterBrand.headers.get('location') ?? '', origin).toString();
+  }
   const login = await getText(loginUrl);
   const loginAction = attribute(login.text, /<form method="post" action="([^"]+)">/);
   const afterLogin = await postForm(new URL(loginAction, origin).toString(), [
     ['username', input.email],
     ['password', input.password ?? 'any-password'],
   ]);
+  if (afterLogin.status === 401) throw new Error('sign-in refused');
   const afterLoginLocation = afterLogin.headers.get('location') ?? '';
   if (!afterLoginLocation.startsWith('/connect/')) return new URL(afterLoginLocation);
   const approve = await getText(new URL(afterLoginLocation, origin).toString());

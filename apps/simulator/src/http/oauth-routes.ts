@@ -130,7 +130,10 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     const singleSelectVin = presentValue(q['single_select_vin']);
     const singleSelect = presentValue(q['single_select']) === 'true' || singleSelectVin !== undefined;
     const makeParam = presentValue(q['make']);
-    const brand = makeParam === undefined ? undefined : findBrand(makeParam);
+    // single_select_vin wins over make: the VIN's brand skips the picker.
+    const vinVehicle = singleSelectVin === undefined ? undefined : engine.store.findVehicleByVin(singleSelectVin);
+    const brand =
+      vinVehicle !== undefined ? findBrand(vinVehicle.make) : makeParam === undefined ? undefined : findBrand(makeParam);
 
     if (sessions.size >= MAX_SESSIONS) {
       const cutoff = Date.now() - SESSION_TTL_MS;

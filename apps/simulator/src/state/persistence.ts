@@ -13,7 +13,13 @@ export async function loadSnapshot(dataDir: string): Promise<Snapshot | undefine
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = SnapshotSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`the simulator snapshot in ${dataDir} is not valid JSON; move it away to start fresh`);
+  }
+  const parsed = SnapshotSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new Error(

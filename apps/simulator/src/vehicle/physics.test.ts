@@ -81,12 +81,15 @@ describe('driving', () => {
     s.soc = 0.8;
     const start = { odometer: s.odometerKm, latitude: s.latitude, longitude: s.longitude };
     s.drive = { remainingKm: 60, speedKph: 60 };
+    s.isLocked = false;
     advanceVehicle(s, spec, T0 + HOUR / 2);
     expect(s.odometerKm).toBeCloseTo(start.odometer + 30, 6);
     expect(s.drive).not.toBeNull();
+    expect(s.isLocked).toBe(false);
     advanceVehicle(s, spec, T0 + 2 * HOUR);
     expect(s.odometerKm).toBeCloseTo(start.odometer + 60, 6);
     expect(s.drive).toBeNull();
+    expect(s.isLocked).toBe(true); // locked on arrival
     // 60 km at 17 kWh/100 km = 10.2 kWh of 75 kWh.
     expect(s.soc).toBeCloseTo(0.8 - 10.2 / 75, 6);
     const movedKm = Math.hypot((s.latitude - start.latitude) * 111.32, (s.longitude - start.longitude) * 111.32 * Math.cos((start.latitude * Math.PI) / 180));

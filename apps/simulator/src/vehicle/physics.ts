@@ -127,8 +127,11 @@ function driveFor(state: VehicleState, spec: ModelSpec, dtMs: number): void {
   state.oilLife = Math.max(0, state.oilLife - distance / OIL_LIFE_KM);
   moveAlongHeading(state, distance);
   drive.remainingKm -= distance;
-  // Out of energy or arrived: the car stops.
-  if (drive.remainingKm <= 1e-9 || distance <= 1e-9) state.drive = null;
+  // Out of energy or arrived: the car stops, and the driver walks away and locks it.
+  if (drive.remainingKm <= 1e-9 || distance <= 1e-9) {
+    state.drive = null;
+    state.isLocked = true;
+  }
 }
 
 function moveAlongHeading(state: VehicleState, km: number): void {
