@@ -112,6 +112,8 @@ describe('robustness checklist', () => {
     expect(plainText.status).toBe(400);
     const unknown = await call('GET', `/v2.0/vehicles/${vehicleId}/teleport`);
     expect(unknown.json).toMatchObject({ type: 'RESOURCE_NOT_FOUND', code: 'PATH', statusCode: 404 });
+    const makeSpecific = await call('GET', `/v2.0/vehicles/${vehicleId}/chevrolet/charge/voltmeter`);
+    expect(makeSpecific.json).toMatchObject({ type: 'COMPATIBILITY', code: 'SMARTCAR_NOT_CAPABLE', statusCode: 501 });
     const version = await call('GET', `/v3.5/vehicles/${vehicleId}/battery`);
     expect(version.json).toMatchObject({ type: 'RESOURCE_NOT_FOUND', code: 'VERSION' });
     const oversized = await call('POST', security, { body: JSON.stringify({ action: 'LOCK', pad: 'x'.repeat(100_000) }), headers: json });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebhookPayloadSchema } from '@voltkit/core/types';
@@ -156,6 +156,26 @@ describe('persistence', () => {
       expect((await smartcar.getUser(renewed.accessToken)).id).toBe(userId);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('snapshot validation', () => {
+  it('refuses a corrupt or invalid snapshot with a message naming the problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'voltkit-sim-bad-'));
+    try {
+      await writeFile(join(dir, 'simulator-state.json'), '{"version":1,');
+      await expect(createSimulator({ dataDir: dir })).rejects.toThrow(/not valid JSON/);
+      const first = await createSimulator({ dataDir: dir + '-ok' });
+      await first.close();
+      const good = JSON.parse(await readFile(join(dir + '-ok', 'simulator-state.json'), 'utf8')) as { apps: { clientId: unknown }[] };
+      const firstApp = good.apps[0];
+      if (firstApp !== undefined) firstApp.clientId = 42;
+      await writeFile(join(dir, 'simulator-state.json'), JSON.stringify(good));
+      await expect(createSimulator({ dataDir: dir })).rejects.toThrow(/apps\.0\.clientId/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(dir + '-ok', { recursive: true, force: true });
     }
   });
 });

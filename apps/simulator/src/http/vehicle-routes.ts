@@ -53,7 +53,15 @@ function handleVehicleRequest(
 
   const access = engine.accessFor(authorization);
   const vehicle = engine.vehicleFor(access, vehicleId);
-  if (endpoint === undefined) throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
+  if (endpoint === undefined) {
+    // Make-specific endpoints (`/tesla/speedometer`, `/bmw/charge/records` …) exist on the platform but
+    // are not simulated: say so as the API does for unsupported features, rather than "no such path".
+    const first = (request.params['*'] ?? '').split('/').find((part) => part !== '');
+    if (first !== undefined && first === vehicle.make.toLowerCase().replace(/[^a-z]/g, '')) {
+      throw new ApiError('COMPATIBILITY', 'SMARTCAR_NOT_CAPABLE');
+    }
+    throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
+  }
   if (endpoint.definition.kind !== 'meta' || endpoint.name === 'batch') engine.checkRateLimits(access.app, vehicle);
 
   switch (endpoint.definition.kind) {
