@@ -435,7 +435,7 @@ export function createClient(options: ClientOptions): VoltkitClient {
         return createVehicleHandle(caller, vehicleId, granted, {
           unitSystem: handleOptions?.unitSystem ?? defaultUnitSystem,
           flags: handleOptions?.flags,
-        }) as unknown as VehicleHandle<never>;
+        });
       },
       forget: async () => {
         unsaved.delete(grantId);
@@ -451,7 +451,9 @@ export function createClient(options: ClientOptions): VoltkitClient {
     parseCallback,
     async exchangeCode(code, exchange) {
       const access = await tokenRequest(
-        { code, grant_type: 'authorization_code', redirect_uri: options.redirectUri ?? '' },
+        options.redirectUri === undefined
+          ? { code, grant_type: 'authorization_code' }
+          : { code, grant_type: 'authorization_code', redirect_uri: options.redirectUri },
         exchange.flags,
         exchange.signal,
         'POST /oauth/token (authorization code)',

@@ -26,10 +26,15 @@ export const OAuthErrorBodySchema: z.ZodType<OAuthErrorBody> = z.object({
 
 /** Form body of a token request. */
 export type TokenRequest =
-  | { grant_type: 'authorization_code'; code: string; redirect_uri: string }
+  | { grant_type: 'authorization_code'; code: string; redirect_uri?: string | undefined }
   | { grant_type: 'refresh_token'; refresh_token: string };
 export const TokenRequestSchema: z.ZodType<TokenRequest> = z.discriminatedUnion('grant_type', [
-  z.object({ grant_type: z.literal('authorization_code'), code: z.string().min(1), redirect_uri: z.string() }),
+  z.object({
+    grant_type: z.literal('authorization_code'),
+    code: z.string().min(1),
+    // Only required when the authorize request carried one.
+    redirect_uri: z.string().optional(),
+  }),
   z.object({ grant_type: z.literal('refresh_token'), refresh_token: z.string().min(1) }),
 ]);
 
