@@ -101,6 +101,10 @@ const SourceSchema = z.object({
   grantIds: z.array(z.string().min(1)).default([]),
   /** Port of the bridge's own small Connect page on 127.0.0.1 (0 = disabled). */
   connectPort: z.number().int().min(0).max(65_535).default(8099),
+  /** Application management token: verifies webhook deliveries (POST <connect page>/webhooks). */
+  webhookAmt: z.string().min(1).optional(),
+  /** Webhook every bridged car is subscribed to, so charging events and scheduled data arrive as pushes. */
+  webhookId: z.string().min(1).optional(),
   /** Connect mode: live for real cars, simulated for Smartcar's (or Voltkit's) simulator. */
   connectMode: z.enum(['live', 'simulated', 'test']).default('live'),
 });
@@ -167,10 +171,12 @@ export const ENV_VARIABLES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'VOLTKIT_CONNECT_PORT', path: ['source', 'connectPort'], kind: 'int' },
   { name: 'VOLTKIT_CONNECT_MODE', path: ['source', 'connectMode'], kind: 'string' },
   { name: 'VOLTKIT_GRANTS', path: ['source', 'grantIds'], kind: 'list' },
+  { name: 'VOLTKIT_WEBHOOK_AMT', path: ['source', 'webhookAmt'], kind: 'string' },
+  { name: 'VOLTKIT_WEBHOOK_ID', path: ['source', 'webhookId'], kind: 'string' },
   { name: 'VOLTKIT_LOG_LEVEL', path: ['logLevel'], kind: 'string' },
 ];
 
-const SECRET_PATHS = new Set(['mqtt.password', 'source.clientSecret']);
+const SECRET_PATHS = new Set(['mqtt.password', 'source.clientSecret', 'source.webhookAmt']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

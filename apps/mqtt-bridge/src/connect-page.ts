@@ -33,6 +33,8 @@ export async function startConnectPage(options: {
   readonly port: number;
   readonly mode: 'live' | 'simulated' | 'test';
   readonly onConnected: () => Promise<void>;
+  /** Webhook deliveries (POST /webhooks): raw body and SC-Signature in, reply out. */
+  readonly onWebhook?: (rawBody: Buffer, signature: string | undefined) => { status: number; body: unknown };
   readonly logger: Logger;
 }): Promise<ConnectPage> {
   const states = new Map<string, number>(); // CSRF state → issued at
@@ -42,6 +44,23 @@ export async function startConnectPage(options: {
       response.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
       response.end(html);
     };
+    if (request.method === 'POST' && url.pathname === '/webhooks' && options.onWebhook) {
+      const onWebhook = options.onWebhook;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      request.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > 1_048_576) request.destroy();
+        else chunks.push(chunk);
+      });
+      request.on('end', () => {
+        const header = request.headers['sc-signature'];
+        const reply = onWebhook(Buffer.concat(chunks), Array.isArray(header) ? header[0] : header);
+        response.writeHead(reply.status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(reply.body));
+      });
+      return;
+    }
     if (request.method !== 'GET') return send(405, page('Method not allowed', ''));
     if (url.pathname === '/') {
       const state = randomBytes(16).toString('hex');

@@ -1,4 +1,4 @@
-import { isVoltkitError } from '@voltkit/core/client';
+import { answerChallenge, ENDPOINT_SCHEMAS, isVoltkitError, parseWebhook } from '@voltkit/core/client';
 import type { AnyVoltkitError, BatchItem, VehicleHandle, VoltkitClient } from '@voltkit/core/client';
 import { ALL_SCOPES } from '@voltkit/core/permissions';
 import type { Scope } from '@voltkit/core/permissions';
@@ -8,6 +8,7 @@ import type {
   VehicleCommand,
   VehicleField,
   VehicleInfo,
+  VehiclePush,
   VehicleReading,
   VehicleSource,
 } from './vehicle-source.ts';
@@ -27,6 +28,24 @@ const FIELD_ENDPOINTS = {
 } as const satisfies Record<VehicleField, { path: string; scope: Scope }>;
 
 type FieldPath = (typeof FIELD_ENDPOINTS)[VehicleField]['path'];
+
+/** The client's response schema for each field, to validate bodies that arrive by webhook. */
+const FIELD_SCHEMAS = {
+  battery: ENDPOINT_SCHEMAS.battery,
+  charge: ENDPOINT_SCHEMAS.charge,
+  chargeLimit: ENDPOINT_SCHEMAS.getChargeLimit,
+  batteryCapacity: ENDPOINT_SCHEMAS.batteryCapacity,
+  odometer: ENDPOINT_SCHEMAS.odometer,
+  location: ENDPOINT_SCHEMAS.location,
+  security: ENDPOINT_SCHEMAS.lockStatus,
+  tires: ENDPOINT_SCHEMAS.tirePressure,
+  fuel: ENDPOINT_SCHEMAS.fuel,
+  engineOil: ENDPOINT_SCHEMAS.engineOil,
+} as const;
+
+const FIELD_BY_PATH = new Map<string, VehicleField>(
+  (Object.keys(FIELD_ENDPOINTS) as VehicleField[]).map((field) => [FIELD_ENDPOINTS[field].path, field]),
+);
 
 /** Maps the client's typed errors onto the few cases the bridge acts on. */
 export function toVehicleSourceError(error: unknown): VehicleSourceError {
@@ -71,6 +90,55 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
   }
 }
 
+/** Folds one endpoint's body (metric units) into a reading. */
+function applyField(reading: VehicleReading, field: VehicleField, value: unknown): void {
+  switch (field) {
+    case 'battery': {
+      const v = value as unknown as { percentRemaining: number; range: number };
+      reading.socPercent = v.percentRemaining * 100;
+      reading.rangeKm = v.range;
+      break;
+    }
+    case 'charge': {
+      const v = value as unknown as { isPluggedIn: boolean; state: 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING' };
+      reading.pluggedIn = v.isPluggedIn;
+      reading.chargeState = v.state === 'CHARGING' ? 'charging' : v.state === 'FULLY_CHARGED' ? 'fully_charged' : 'not_charging';
+      break;
+    }
+    case 'chargeLimit':
+      reading.chargeLimitPercent = (value as unknown as { limit: number }).limit * 100;
+      break;
+    case 'batteryCapacity':
+      reading.batteryCapacityKwh = (value as unknown as { capacity: number }).capacity;
+      break;
+    case 'odometer':
+      reading.odometerKm = (value as unknown as { distance: number }).distance;
+      break;
+    case 'location': {
+      const v = value as unknown as { latitude: number; longitude: number };
+      reading.location = { latitude: v.latitude, longitude: v.longitude };
+      break;
+    }
+    case 'security':
+      reading.locked = (value as unknown as { isLocked: boolean }).isLocked;
+      break;
+    case 'tires': {
+      const v = value as unknown as { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
+      reading.tirePressureKpa = { frontLeft: v.frontLeft, frontRight: v.frontRight, backLeft: v.backLeft, backRight: v.backRight };
+      break;
+    }
+    case 'fuel': {
+      const v = value as unknown as { percentRemaining: number | null; range: number | null };
+      reading.fuelPercent = v.percentRemaining === null ? null : v.percentRemaining * 100;
+      reading.fuelRangeKm = v.range;
+      break;
+    }
+    case 'engineOil':
+      reading.oilLifePercent = (value as unknown as { lifeRemaining: number }).lifeRemaining * 100;
+      break;
+  }
+}
+
 interface Bound {
   readonly handle: VehicleHandle<Scope>;
   readonly scopes: ReadonlySet<Scope>;
@@ -80,14 +148,30 @@ export interface CoreVehicleSourceOptions {
   readonly client: VoltkitClient;
   /** Grant ids (token store keys) whose vehicles to bridge; re-read on every vehicle list. */
   readonly grantIds: () => Promise<readonly string[]>;
+  /** Webhooks as a push source: the application management token (signs deliveries) and the webhook to subscribe cars to. */
+  readonly webhook?: { readonly amt: string; readonly webhookId?: string | undefined };
+}
+
+export interface WebhookReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface CoreVehicleSource extends VehicleSource {
+  /** Handles one webhook delivery (raw body + SC-Signature header); the reply goes back to the platform. */
+  handleWebhook(rawBody: Buffer, signature: string | undefined): WebhookReply;
 }
 
 /**
  * Vehicles through `@voltkit/core`: one handle per car built from the permissions the owner actually
  * granted, every poll as one batch request, commands through the typed methods.
  */
-export function createCoreVehicleSource(options: CoreVehicleSourceOptions): VehicleSource {
+export function createCoreVehicleSource(options: CoreVehicleSourceOptions): CoreVehicleSource {
   const bound = new Map<string, Bound>();
+  const pushListeners = new Set<(push: VehiclePush) => void>();
+  const emit = (push: VehiclePush): void => {
+    for (const listener of pushListeners) listener(push);
+  };
 
   const bind = async (grantId: string, vehicleId: string): Promise<VehicleInfo> => {
     const grant = options.client.grant(grantId);
@@ -107,6 +191,10 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Vehi
       year = attributes?.year;
     }
     if (scopes.has('read_vin')) vin = (await handle.vin().catch(() => undefined))?.vin;
+    if (options.webhook?.webhookId) {
+      // Best effort: without a subscription the car is simply polled.
+      await handle.subscribe(options.webhook.webhookId).catch(() => undefined);
+    }
     const fields = new Set(
       (Object.keys(FIELD_ENDPOINTS) as VehicleField[]).filter((field) => scopes.has(FIELD_ENDPOINTS[field].scope)),
     );
@@ -179,51 +267,7 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Vehi
         if (!value) continue;
         const age = value.meta?.dataAge;
         if (age && (!newestAge || age > newestAge)) newestAge = age;
-        switch (field) {
-          case 'battery': {
-            const v = value as unknown as { percentRemaining: number; range: number };
-            reading.socPercent = v.percentRemaining * 100;
-            reading.rangeKm = v.range;
-            break;
-          }
-          case 'charge': {
-            const v = value as unknown as { isPluggedIn: boolean; state: 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING' };
-            reading.pluggedIn = v.isPluggedIn;
-            reading.chargeState = v.state === 'CHARGING' ? 'charging' : v.state === 'FULLY_CHARGED' ? 'fully_charged' : 'not_charging';
-            break;
-          }
-          case 'chargeLimit':
-            reading.chargeLimitPercent = (value as unknown as { limit: number }).limit * 100;
-            break;
-          case 'batteryCapacity':
-            reading.batteryCapacityKwh = (value as unknown as { capacity: number }).capacity;
-            break;
-          case 'odometer':
-            reading.odometerKm = (value as unknown as { distance: number }).distance;
-            break;
-          case 'location': {
-            const v = value as unknown as { latitude: number; longitude: number };
-            reading.location = { latitude: v.latitude, longitude: v.longitude };
-            break;
-          }
-          case 'security':
-            reading.locked = (value as unknown as { isLocked: boolean }).isLocked;
-            break;
-          case 'tires': {
-            const v = value as unknown as { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
-            reading.tirePressureKpa = { frontLeft: v.frontLeft, frontRight: v.frontRight, backLeft: v.backLeft, backRight: v.backRight };
-            break;
-          }
-          case 'fuel': {
-            const v = value as unknown as { percentRemaining: number | null; range: number | null };
-            reading.fuelPercent = v.percentRemaining === null ? null : v.percentRemaining * 100;
-            reading.fuelRangeKm = v.range;
-            break;
-          }
-          case 'engineOil':
-            reading.oilLifePercent = (value as unknown as { lifeRemaining: number }).lifeRemaining * 100;
-            break;
-        }
+        applyField(reading, field, value);
       }
       if (newestAge) reading.dataAge = newestAge;
       // Every item failed the same way (asleep, unreachable): the read as a whole failed.
@@ -233,6 +277,49 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Vehi
         if (failures.every((f) => f.kind === first.kind) && first.kind !== 'unsupported') throw first;
       }
       return { reading, errors, requestCount: paths.length };
+    },
+
+    onPush(listener) {
+      pushListeners.add(listener);
+      return () => pushListeners.delete(listener);
+    },
+
+    handleWebhook(rawBody, signature) {
+      if (!options.webhook) return { status: 404, body: { error: 'webhooks are not configured' } };
+      let payload;
+      try {
+        payload = parseWebhook(rawBody, signature, options.webhook.amt);
+      } catch (error) {
+        // Bad signature or body: refuse without saying more than needed.
+        return { status: 400, body: { error: isVoltkitError(error) ? error.type : 'invalid webhook' } };
+      }
+      switch (payload.eventName) {
+        case 'verify':
+          return { status: 200, body: answerChallenge(options.webhook.amt, payload.payload.challenge) };
+        case 'schedule':
+        case 'scheduled':
+        case 'dynamic':
+          for (const vehicle of payload.payload.vehicles) {
+            if (!bound.has(vehicle.vehicleId)) continue;
+            const reading: VehicleReading = {};
+            for (const item of vehicle.data) {
+              const field = FIELD_BY_PATH.get(item.path.startsWith('/') ? item.path : `/${item.path}`);
+              if (!field || item.code !== 200) continue;
+              const parsed = FIELD_SCHEMAS[field].safeParse(item.body);
+              if (parsed.success) applyField(reading, field, parsed.data);
+            }
+            if (Object.keys(reading).length > 0) emit({ vehicleId: vehicle.vehicleId, reading });
+          }
+          return { status: 200, body: { status: 'ok' } };
+        case 'eventBased': {
+          const { vehicleId, eventType } = payload.payload;
+          if (bound.has(vehicleId)) {
+            const chargeState = eventType === 'CHARGING_STARTED' ? 'charging' : eventType === 'CHARGING_COMPLETED' ? 'fully_charged' : 'not_charging';
+            emit({ vehicleId, reading: { chargeState, pluggedIn: true } });
+          }
+          return { status: 200, body: { status: 'ok' } };
+        }
+      }
     },
 
     async command(vehicleId, command: VehicleCommand) {

@@ -60,6 +60,7 @@ const registry = fileGrantRegistry(`${sourceConfig.tokenStorePath}.grants.json`)
 const source = createCoreVehicleSource({
   client,
   grantIds: async () => [...new Set([...sourceConfig.grantIds, ...(await registry.list())])],
+  ...(sourceConfig.webhookAmt ? { webhook: { amt: sourceConfig.webhookAmt, webhookId: sourceConfig.webhookId } } : {}),
 });
 
 const bridge: Bridge = await startBridge({ config, source, brokerUrl, protocolVersion, logger });
@@ -71,6 +72,7 @@ if (sourceConfig.connectPort > 0) {
     port: sourceConfig.connectPort,
     mode: sourceConfig.connectMode,
     onConnected: () => bridge.syncVehicles(),
+    onWebhook: (rawBody, signature) => source.handleWebhook(rawBody, signature),
     logger,
   });
 }
@@ -84,6 +86,7 @@ const lines = [
   `  HA discovery:      ${config.homeAssistant.discoveryMode === 'off' ? 'off' : `${config.homeAssistant.discoveryPrefix}/device/${deviceObjectId(bridge.topics, '<vin>')}/config (${config.homeAssistant.discoveryMode} mode)`}, birth on ${haStatusTopic(config)}`,
   `  vehicles:          ${bridge.vehicleSlugs().join(', ') || 'none yet'}`,
   connectPage ? `  connect a vehicle: ${connectPage.url}` : `  connect page:      disabled (VOLTKIT_CONNECT_PORT=0)`,
+  connectPage && sourceConfig.webhookAmt ? `  webhooks:          POST ${connectPage.url}/webhooks` : `  webhooks:          off (set VOLTKIT_WEBHOOK_AMT and VOLTKIT_WEBHOOK_ID)`,
 ];
 console.log(lines.join('\n'));
 

@@ -1,5 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- tests inspect parsed JSON payloads freely */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '@voltkit/core/client';
+import { createCoreVehicleSource } from '../src/core-vehicle-source.ts';
 import { validateComponentDiscovery, validateDeviceDiscovery } from '../src/ha-discovery-schema.ts';
 import { BROKER_KINDS, Probe, startTestBroker } from './helpers.ts';
 import type { ReceivedMessage, TestBroker } from './helpers.ts';
@@ -221,5 +223,34 @@ describe('per-component discovery mode', () => {
     }
     await stack.close();
     await broker.close();
+  });
+});
+
+describe('webhooks as a push source', () => {
+  it('publishes a charging event pushed by the platform without waiting for a poll', async () => {
+    const broker = await startTestBroker('aedes');
+    // Parked polling every 10 minutes: only a push can make this fast.
+    const stack = await startStack(broker, 'hook', {}, { webhook: true });
+    const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
+    await stack.probe.waitFor((m) => m.topic === t('charge_state'));
+    const mark = stack.probe.mark();
+    stack.sim.setSoc(stack.vehicleId, 0.3);
+    stack.sim.plugIn(stack.vehicleId);
+    await stack.sim.flushWebhooks();
+    await stack.probe.waitFor((m) => m.topic === t('charge_state') && m.payload === 'charging', { since: mark });
+    await stack.probe.waitFor((m) => m.topic === t('charging') && m.payload === 'ON', { since: mark });
+    await stack.close();
+    await broker.close();
+  });
+
+  it('refuses deliveries with a bad signature', () => {
+    const source = createCoreVehicleSource({
+      client: createClient({ clientId: 'x', clientSecret: 'y' }),
+      grantIds: () => Promise.resolve([]),
+      webhook: { amt: 'amt' },
+    });
+    const body = Buffer.from(JSON.stringify({ version: '2.0', webhookId: 'w', eventName: 'verify', payload: { challenge: 'c' } }));
+    expect(source.handleWebhook(body, 'deadbeef').status).toBe(400);
+    expect(source.handleWebhook(body, undefined).status).toBe(400);
   });
 });

@@ -15,6 +15,8 @@ import { parseConfig } from '../src/config.ts';
 import type { BridgeConfigInput } from '../src/config.ts';
 import { createCoreVehicleSource } from '../src/core-vehicle-source.ts';
 import { silentLogger } from '../src/logger.ts';
+import { startConnectPage } from '../src/connect-page.ts';
+import type { ConnectPage } from '../src/connect-page.ts';
 import { clearRetained, Probe, uniqueBase } from './helpers.ts';
 import type { TestBroker } from './helpers.ts';
 
@@ -49,7 +51,12 @@ export interface Stack {
 }
 
 /** Simulator (one Tesla) + a bridge over `@voltkit/core` + a probe client subscribed to everything the bridge owns. */
-export async function startStack(broker: TestBroker, label: string, overrides: BridgeConfigInput = {}): Promise<Stack> {
+export async function startStack(
+  broker: TestBroker,
+  label: string,
+  overrides: BridgeConfigInput = {},
+  extras: { webhook?: boolean } = {},
+): Promise<Stack> {
   const sim = await createSimulator({ clock: { mode: 'manual' } });
   const { code, vehicleIds } = sim.authorize({
     clientId: sim.demoApp.clientId,
@@ -68,7 +75,28 @@ export async function startStack(broker: TestBroker, label: string, overrides: B
     retry: false,
   });
   await client.exchangeCode(code, { grantId: 'owner' });
-  const source = createCoreVehicleSource({ client, grantIds: () => Promise.resolve(['owner']) });
+  // Webhooks: the receiver must answer the verification challenge before the webhook id exists.
+  const hook: { amt: string; webhookId: string | undefined } = { amt: sim.demoApp.managementToken, webhookId: undefined };
+  const source = createCoreVehicleSource({
+    client,
+    grantIds: () => Promise.resolve(['owner']),
+    ...(extras.webhook ? { webhook: hook } : {}),
+  });
+  let receiver: ConnectPage | undefined;
+  if (extras.webhook) {
+    receiver = await startConnectPage({
+      client,
+      registry: { list: () => Promise.resolve([]), add: () => Promise.resolve() },
+      port: 0,
+      mode: 'simulated',
+      onConnected: () => Promise.resolve(),
+      onWebhook: (rawBody, signature) => source.handleWebhook(rawBody, signature),
+      logger: silentLogger(),
+    });
+    const webhook = await sim.createWebhook({ clientId: sim.demoApp.clientId, url: `${receiver.url}/webhooks`, type: 'eventBased' });
+    if (!webhook.verified) throw new Error('webhook verification failed');
+    hook.webhookId = webhook.id;
+  }
   const base = uniqueBase(label);
   const prefix = `${base}_ha`;
   const config = parseConfig({
@@ -98,6 +126,7 @@ export async function startStack(broker: TestBroker, label: string, overrides: B
     async close() {
       await stack.bridge.stop();
       await probe.close();
+      await receiver?.close();
       await sim.close();
       if (broker.name === 'mosquitto') await clearRetained(broker, [`${base}/#`, `${prefix}/#`]);
     },
