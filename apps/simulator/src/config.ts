@@ -2,6 +2,16 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** `capacity:refillPerMinute`, e.g. `120:2` (Smartcar's default app bucket). */
+const RateLimitEnv = z
+  .string()
+  .regex(/^\d+:\d+(\.\d+)?$/, 'must look like <capacity>:<refill per minute>, e.g. 120:2')
+  .transform((value) => {
+    const [capacity = '0', refill = '0'] = value.split(':');
+    return { capacity: Number(capacity), refillPerMinute: Number(refill) };
+  })
+  .pipe(z.object({ capacity: z.number().int().positive(), refillPerMinute: z.number().positive() }));
+
 /** Environment of the `voltkit-simulator` command, parsed at start; a bad value names its variable. */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
@@ -10,6 +20,8 @@ export const ConfigSchema = z.object({
   CLOCK_SPEED: z.coerce.number().positive().max(1_000_000).default(1),
   SIMULATOR_MANAGEMENT_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  APP_RATE_LIMIT: RateLimitEnv.optional(),
+  VEHICLE_RATE_LIMIT: RateLimitEnv.optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

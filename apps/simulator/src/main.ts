@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     clock: config.CLOCK_SPEED === 1 ? { mode: 'real' } : { mode: 'accelerated', speed: config.CLOCK_SPEED },
     ...(config.SIMULATOR_MANAGEMENT_TOKEN === undefined ? {} : { managementToken: config.SIMULATOR_MANAGEMENT_TOKEN }),
     logger,
+    rateLimits: { app: config.APP_RATE_LIMIT ?? null, vehicle: config.VEHICLE_RATE_LIMIT ?? null },
   });
   const connectUrl = new URL('/oauth/authorize', sim.url);
   connectUrl.search = new URLSearchParams({
