@@ -94,47 +94,47 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
 function applyField(reading: VehicleReading, field: VehicleField, value: unknown): void {
   switch (field) {
     case 'battery': {
-      const v = value as unknown as { percentRemaining: number; range: number };
+      const v = value as { percentRemaining: number; range: number };
       reading.socPercent = v.percentRemaining * 100;
       reading.rangeKm = v.range;
       break;
     }
     case 'charge': {
-      const v = value as unknown as { isPluggedIn: boolean; state: 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING' };
+      const v = value as { isPluggedIn: boolean; state: 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING' };
       reading.pluggedIn = v.isPluggedIn;
       reading.chargeState = v.state === 'CHARGING' ? 'charging' : v.state === 'FULLY_CHARGED' ? 'fully_charged' : 'not_charging';
       break;
     }
     case 'chargeLimit':
-      reading.chargeLimitPercent = (value as unknown as { limit: number }).limit * 100;
+      reading.chargeLimitPercent = (value as { limit: number }).limit * 100;
       break;
     case 'batteryCapacity':
-      reading.batteryCapacityKwh = (value as unknown as { capacity: number }).capacity;
+      reading.batteryCapacityKwh = (value as { capacity: number }).capacity;
       break;
     case 'odometer':
-      reading.odometerKm = (value as unknown as { distance: number }).distance;
+      reading.odometerKm = (value as { distance: number }).distance;
       break;
     case 'location': {
-      const v = value as unknown as { latitude: number; longitude: number };
+      const v = value as { latitude: number; longitude: number };
       reading.location = { latitude: v.latitude, longitude: v.longitude };
       break;
     }
     case 'security':
-      reading.locked = (value as unknown as { isLocked: boolean }).isLocked;
+      reading.locked = (value as { isLocked: boolean }).isLocked;
       break;
     case 'tires': {
-      const v = value as unknown as { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
+      const v = value as { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
       reading.tirePressureKpa = { frontLeft: v.frontLeft, frontRight: v.frontRight, backLeft: v.backLeft, backRight: v.backRight };
       break;
     }
     case 'fuel': {
-      const v = value as unknown as { percentRemaining: number | null; range: number | null };
+      const v = value as { percentRemaining: number | null; range: number | null };
       reading.fuelPercent = v.percentRemaining === null ? null : v.percentRemaining * 100;
       reading.fuelRangeKm = v.range;
       break;
     }
     case 'engineOil':
-      reading.oilLifePercent = (value as unknown as { lifeRemaining: number }).lifeRemaining * 100;
+      reading.oilLifePercent = (value as { lifeRemaining: number }).lifeRemaining * 100;
       break;
   }
 }
