@@ -1,0 +1,97 @@
+/**
+ * Grid side of the plan: the site/feeder limit per slot, lowered by demand-response events, minus the
+ * forecast base load (non-EV consumption) = headroom the chargers may share.
+ */
+import { z } from 'zod';
+import { profilePowerKw, type LoadProfile } from './load-profile.ts';
+import { localTime, parseInstant, slotStartMs, type SlotGrid } from './time-grid.ts';
+
+const TimeSchema = z.union([z.string(), z.number()]);
+
+export const DemandResponseEventSchema = z.object({
+  id: z.string().optional(),
+  start: TimeSchema,
+  end: TimeSchema,
+  /** Import limit during the event (kW). */
+  limitKw: z.number().min(0),
+});
+
+export const BaseLoadSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  /** Standard household profile H25, scaled to a yearly consumption (e.g. 300 homes × 3,500 kWh). */
+  z.object({ kind: z.literal('bdew-h25'), annualKwh: z.number().min(0) }),
+  /** Explicit forecast, one value per slot (kW). */
+  z.object({ kind: z.literal('series'), kw: z.array(z.number().min(0)) }),
+]);
+
+export const GridSchema = z.object({
+  /** Import limit of the site or feeder (kW): one number, or one per slot. */
+  limitKw: z.union([z.number().min(0), z.array(z.number().min(0))]),
+  baseLoad: BaseLoadSchema.default({ kind: 'none' }),
+  demandResponse: z.array(DemandResponseEventSchema).default([]),
+});
+export type GridInput = z.input<typeof GridSchema>;
+export type Grid = z.infer<typeof GridSchema>;
+
+export interface GridSlots {
+  readonly limitKw: Float64Array;
+  readonly baseKw: Float64Array;
+  /** max(0, limit − base): what chargers may draw together. */
+  readonly headroomKw: Float64Array;
+}
+
+export class GridError extends Error {
+  override name = 'GridError';
+}
+
+export function gridSlots(grid: Grid, slots: SlotGrid, profile?: LoadProfile): GridSlots {
+  const T = slots.slotCount;
+  const limit = new Float64Array(T);
+  if (typeof grid.limitKw === 'number') limit.fill(grid.limitKw);
+  else {
+    if (grid.limitKw.length !== T) throw new GridError(`grid.limitKw: expected ${T} values (one per slot), got ${grid.limitKw.length}`);
+    limit.set(grid.limitKw);
+  }
+  const slotMs = slots.slotMinutes * 60_000;
+  for (const event of grid.demandResponse) {
+    const from = parseInstant(event.start, slots.timeZone);
+    const to = parseInstant(event.end, slots.timeZone);
+    for (let t = 0; t < T; t++) {
+      const start = slotStartMs(slots, t);
+      // A slot touched by the event is held to the event limit for all of it (meters average per slot).
+      if (start < to && start + slotMs > from) limit[t] = Math.min(limit[t]!, event.limitKw);
+    }
+  }
+  const base = baseLoadKw(grid.baseLoad, slots, profile);
+  const headroom = Float64Array.from(limit, (l, t) => Math.max(0, l - base[t]!));
+  return { limitKw: limit, baseKw: base, headroomKw: headroom };
+}
+
+function baseLoadKw(baseLoad: Grid['baseLoad'], slots: SlotGrid, profile: LoadProfile | undefined): Float64Array {
+  const T = slots.slotCount;
+  switch (baseLoad.kind) {
+    case 'none':
+      return new Float64Array(T);
+    case 'series':
+      if (baseLoad.kw.length !== T) throw new GridError(`grid.baseLoad.kw: expected ${T} values (one per slot), got ${baseLoad.kw.length}`);
+      return Float64Array.from(baseLoad.kw);
+    case 'bdew-h25': {
+      if (!profile) throw new GridError('grid.baseLoad: the bdew-h25 base load needs the parsed H25 profile');
+      const result = new Float64Array(T);
+      const quarters = slots.slotMinutes / 15;
+      for (let t = 0; t < T; t++) {
+        const local = localTime(slotStartMs(slots, t), slots.timeZone);
+        if (quarters < 1) {
+          result[t] = profilePowerKw(profile, local.month, local.weekday, Math.floor(local.hour * 4) % 96, baseLoad.annualKwh);
+          continue;
+        }
+        let sum = 0;
+        for (let q = 0; q < quarters; q++) {
+          sum += profilePowerKw(profile, local.month, local.weekday, Math.floor(local.hour * 4 + q) % 96, baseLoad.annualKwh);
+        }
+        result[t] = sum / quarters;
+      }
+      return result;
+    }
+  }
+}

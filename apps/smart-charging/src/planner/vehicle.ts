@@ -1,0 +1,59 @@
+/** A vehicle's charging request, as the planner takes it. */
+import { z } from 'zod';
+
+const TimeSchema = z.union([z.string(), z.number()]);
+
+export const TaperSchema = z.object({
+  /** SoC (%) from which the charger power falls linearly … */
+  startSocPercent: z.number().min(0).max(100),
+  /** … down to this power (kW) at 100 %. */
+  endPowerKw: z.number().min(0),
+});
+
+export const VehicleSchema = z
+  .object({
+    id: z.string().min(1),
+    socPercent: z.number().min(0).max(100),
+    /** Usable battery capacity (kWh). */
+    capacityKwh: z.number().positive(),
+    targetSocPercent: z.number().min(0).max(100),
+    /** Plug-in time; defaults to the start of the horizon (already plugged in). */
+    arrival: TimeSchema.optional(),
+    departure: TimeSchema,
+    /** Never charge above this SoC (%). */
+    chargeLimitPercent: z.number().min(0).max(100).default(100),
+    /** Grid-side power limit of car and charger together (kW). */
+    maxPowerKw: z.number().positive(),
+    /** Lowest power the car accepts while charging (kW); met by time-slicing within a slot. */
+    minPowerKw: z.number().min(0).default(0),
+    /** Share of grid energy that ends up in the battery. */
+    efficiency: z.number().gt(0).max(1).default(0.9),
+    taper: TaperSchema.optional(),
+    /** Reach this SoC as soon as possible, whatever the price. */
+    minSocPercent: z.number().min(0).max(100).optional(),
+    /** Charge beyond the target (up to the charge limit) wherever the price is below this cap. */
+    opportunisticPriceCap: z.number().optional(),
+    /** For OCPP export (amps): phases and phase voltage. */
+    phases: z.union([z.literal(1), z.literal(3)]).default(3),
+    voltage: z.number().positive().default(230),
+    /** OCPP transaction, if one is running; its profile becomes a TxProfile. */
+    transactionId: z.string().optional(),
+    evseId: z.number().int().min(0).optional(),
+  })
+  .refine((v) => v.minPowerKw <= v.maxPowerKw, { message: 'must not exceed maxPowerKw', path: ['minPowerKw'] })
+  .refine((v) => v.taper === undefined || v.taper.endPowerKw <= v.maxPowerKw, {
+    message: 'must not exceed maxPowerKw',
+    path: ['taper', 'endPowerKw'],
+  });
+
+export type Vehicle = z.infer<typeof VehicleSchema>;
+export type VehicleInput = z.input<typeof VehicleSchema>;
+
+/** Charger power limit (kW) at a state of charge under the linear taper. */
+export function taperPowerKw(vehicle: Vehicle, socPercent: number): number {
+  const taper = vehicle.taper;
+  if (!taper || socPercent <= taper.startSocPercent) return vehicle.maxPowerKw;
+  if (taper.startSocPercent >= 100) return vehicle.maxPowerKw;
+  const share = Math.min(1, (socPercent - taper.startSocPercent) / (100 - taper.startSocPercent));
+  return vehicle.maxPowerKw - (vehicle.maxPowerKw - taper.endPowerKw) * share;
+}
