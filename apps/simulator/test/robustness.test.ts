@@ -162,6 +162,13 @@ describe('robustness checklist', () => {
     expect(noAuth.status).toBe(401);
   });
 
+  it('compatibility matrix: an unknown make matches nothing', async () => {
+    const response = await call('GET', '/v2.0/compatibility/matrix?region=US&make=DELOREAN', {
+      headers: { authorization: basic(sim.demoApp.clientId, sim.demoApp.clientSecret) },
+    });
+    expect([response.status, response.json]).toEqual([200, {}]);
+  });
+
   it('token endpoint errors are OAuth-shaped JSON', async () => {
     const post = (headers: Record<string, string>, body: string) =>
       fetch(`${sim.url}/oauth/token`, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, string> }));

@@ -191,6 +191,13 @@ describe('the official smartcar SDK against the simulator', () => {
     expect(volt).toMatchObject({ type: 'PHEV', startYear: 2016 });
     expect(Object.keys(volt ?? {}).sort()).toEqual(['endYear', 'endpoints', 'model', 'permissions', 'startYear', 'type']);
     expect(matrix['FORD']).toBeUndefined();
+    const twoWordMake = await smartcar.getCompatibilityMatrix('EUROPE', {
+      make: ['LAND ROVER', 'DS'],
+      type: 'ICE',
+      clientId: sim.demoApp.clientId,
+      clientSecret: sim.demoApp.clientSecret,
+    });
+    expect(Object.keys(twoWordMake).filter((k) => k !== 'meta')).toEqual(['LAND ROVER']);
 
     const connections = await smartcar.getConnections(sim.demoApp.managementToken, { vehicleId });
     expect(connections.connections).toEqual([expect.objectContaining({ userId: user.id, vehicleId })]);

@@ -114,7 +114,7 @@ export function compatibilityMatrix(filter: {
   const makes = filter.makes?.map((m) => findBrand(m)?.make ?? m.toUpperCase());
   for (const brand of BRANDS) {
     if (!brand.regions.includes(filter.region)) continue;
-    if (makes !== undefined && makes.length > 0 && !makes.includes(brand.make)) continue;
+    if (makes !== undefined && !makes.includes(brand.make)) continue;
     const entries: MatrixEntry[] = [];
     for (const spec of brand.models) {
       if (filter.types !== undefined && filter.types.length > 0 && !filter.types.includes(spec.powertrain)) continue;

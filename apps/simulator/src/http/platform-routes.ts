@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../api-error.ts';
+import { BRANDS } from '../catalog/brands.ts';
 import { compatibilityForVin, compatibilityMatrix } from '../catalog/compatibility.ts';
 import { parseScopeParam, type SimulatorEngine } from '../engine.ts';
 import { headerValue, intParam, parseOrThrow, presentValue, sendJson } from './reply.ts';
@@ -9,7 +10,20 @@ const RegionSchema = z.enum(['US', 'CA', 'EUROPE']);
 
 function listParam(value: unknown): string[] | undefined {
   const present = presentValue(value);
-  return present === undefined ? undefined : present.split(/[\s+]+/).filter(Boolean);
+  return present === undefined ? undefined : present.split(/[\s+,]+/).filter(Boolean);
+}
+
+/**
+ * Makes named in a space-separated list, where a make may itself hold a space (`LAND ROVER`): each brand
+ * whose make (or DOM id, or make with `_`) appears as a whole run of words is selected.
+ */
+function makesParam(value: unknown): string[] | undefined {
+  const words = listParam(value);
+  if (words === undefined) return undefined;
+  const padded = ` ${words.join(' ').toUpperCase()} `;
+  return BRANDS.filter((b) =>
+    [b.make, b.id, b.make.replace(/ /g, '_')].some((name) => padded.includes(` ${name} `)),
+  ).map((b) => b.make);
 }
 
 /** Opaque paging cursor of the management API: the offset, base64url-encoded. */
@@ -71,7 +85,7 @@ export function registerPlatformRoutes(app: FastifyInstance, engine: SimulatorEn
     const region = parseOrThrow(RegionSchema, (presentValue(query['region']) ?? 'US').toUpperCase());
     const filter: Parameters<typeof compatibilityMatrix>[0] = { region };
     const types = listParam(query['type'])?.map((t) => t.toUpperCase());
-    const makes = listParam(query['make']);
+    const makes = makesParam(query['make']);
     const scopes = listParam(query['scope']);
     if (types !== undefined) filter.types = types;
     if (makes !== undefined) filter.makes = makes;
