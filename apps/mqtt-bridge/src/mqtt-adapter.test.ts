@@ -119,3 +119,45 @@ describe('MQTT adapter session across an embedded broker restart', () => {
     await broker.close();
   });
 });
+
+describe('MQTT 3.1.1 session after a long outage', () => {
+  it('drops commands that waited in the broker longer than commandQueueSeconds', async () => {
+    const broker = await startTestBroker('aedes');
+    const base = uniqueBase('stale');
+    const connection = await createMqttConnection({
+      url: broker.url,
+      protocolVersion: 4,
+      clientId: `${base}_bridge`,
+      tls,
+      keepaliveSeconds: 30,
+      reconnectMs: 1500,
+      commandQueueSeconds: 1,
+      logger: silentLogger(),
+    });
+    const received: string[] = [];
+    connection.onMessage((m) => {
+      received.push(m.payload.toString());
+    });
+    await new Promise<void>((resolve) => {
+      if (connection.isConnected()) return resolve();
+      connection.onConnect(() => resolve());
+    });
+    await connection.subscribe([`${base}/cmd`], { qos: 1, skipRetained: true });
+    let reconnected = false;
+    connection.onConnect(() => {
+      reconnected = true;
+    });
+    // Persistent broker; the bridge stays away ~1.5 s (> 1 s allowed) while a command is queued for it.
+    await broker.embedded!.restart({ keepState: true, downMs: 50 });
+    const sender = await Probe.connect(broker);
+    await sender.publish(`${base}/cmd`, 'stale');
+    const deadline = Date.now() + 5000;
+    while (!reconnected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reconnected).toBe(true);
+    expect(received).not.toContain('stale');
+    await sender.close();
+    await connection.close();
+    await broker.close();
+  });
+});

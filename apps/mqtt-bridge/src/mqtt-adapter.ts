@@ -100,7 +100,9 @@ async function wipeOldSession(url: string, options: IClientOptions): Promise<voi
  * Sessions: the first connection always starts clean, so nothing queued before a restart is replayed.
  * Later reconnects resume the session so QoS 1 commands published during a short outage still arrive:
  * MQTT 5 bounds that with the session expiry (`commandQueueSeconds`); MQTT 3.1.1 has no expiry, so the
- * old session is wiped with a throwaway clean connect before the persistent one is opened.
+ * old session is wiped with a throwaway clean connect before the persistent one is opened, and a reconnect
+ * after an outage longer than `commandQueueSeconds` starts clean (the outage after that one is then not
+ * covered, the price of never executing a stale command).
  */
 export async function createMqttConnection(options: MqttConnectionOptions): Promise<MqttConnection> {
   const { logger } = options;
@@ -144,8 +146,10 @@ export async function createMqttConnection(options: MqttConnectionOptions): Prom
     }
   };
 
+  let offlineSince: number | undefined;
   client.on('connect', (connack: IConnackPacket) => {
     connectionNumber += 1;
+    offlineSince = undefined;
     // Resume the session on every reconnect from now on (see the doc comment above).
     if (persistent) client.options.clean = false;
     logger.info({ sessionPresent: connack.sessionPresent, connectionNumber }, 'mqtt connected');
@@ -165,10 +169,18 @@ export async function createMqttConnection(options: MqttConnectionOptions): Prom
     for (const handler of messageHandlers) runHandler('message', () => handler(message));
   });
   client.on('close', () => {
+    offlineSince ??= Date.now();
     if (!closing) logger.warn('mqtt connection closed');
     for (const handler of disconnectHandlers) runHandler('disconnect', handler);
   });
-  client.on('reconnect', () => logger.debug('mqtt reconnecting'));
+  client.on('reconnect', () => {
+    // MQTT 3.1.1 sessions never expire: after a long outage, start clean rather than execute commands
+    // that waited in the broker for longer than `commandQueueSeconds` (MQTT 5 lets the broker expire them).
+    if (persistent && options.protocolVersion === 4 && offlineSince !== undefined) {
+      client.options.clean = Date.now() - offlineSince > options.commandQueueSeconds * 1000;
+    }
+    logger.debug('mqtt reconnecting');
+  });
   client.on('offline', () => logger.warn('mqtt offline'));
   client.on('error', (error: Error) => logger.error({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'mqtt error'));
   client.on('disconnect', (packet) => logger.warn({ reasonCode: packet.reasonCode }, 'mqtt broker sent DISCONNECT'));
