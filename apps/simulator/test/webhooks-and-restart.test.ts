@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebhookPayloadSchema } from '@voltkit/core/types';
@@ -156,6 +156,32 @@ describe('persistence', () => {
       expect((await smartcar.getUser(renewed.accessToken)).id).toBe(userId);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('snapshot writes stay off the read path', () => {
+  it('reads do not rewrite the snapshot; a command does, once, after the debounce', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'voltkit-sim-io-'));
+    const sim = await createSimulator({ dataDir: dir, clock: { mode: 'manual' } });
+    try {
+      pointSdkAt(sim.url);
+      const { vehicle } = await connect(sim, 'io@example.com', 'TESLA', 'read_battery control_security');
+      const file = join(dir, 'simulator-state.json');
+      // Let the writes of the consent settle (debounce 250 ms), with room for a loaded machine.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const before = (await stat(file)).mtimeMs;
+      for (let i = 0; i < 50; i++) await vehicle.battery();
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect((await stat(file)).mtimeMs).toBe(before);
+      await vehicle.unlock();
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect((await stat(file)).mtimeMs).toBeGreaterThan(before);
+      const saved = JSON.parse(await readFile(file, 'utf8')) as { vehicles: { state: { isLocked: boolean } }[] };
+      expect(saved.vehicles[0]?.state.isLocked).toBe(false);
+    } finally {
+      await sim.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
