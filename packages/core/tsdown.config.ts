@@ -13,7 +13,8 @@ const config: UserConfig = defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  external: ['zod'],
+  // zod is a peer dependency; nothing else may be inlined into the bundle.
+  deps: { neverBundle: ['zod'], onlyBundle: [] },
 });
 
 export default config;

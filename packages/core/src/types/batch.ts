@@ -15,12 +15,15 @@ export interface BatchResponseItem {
   body: unknown;
   headers: Record<string, string>;
 }
-/** Error items may come without `headers`; it is filled in as `{}`. */
+/** Error items may come without `headers` (filled in as `{}`); header names are lower-cased. */
 export const BatchResponseItemSchema: z.ZodType<BatchResponseItem, unknown> = z.object({
   path: z.string(),
   code: z.number().int(),
   body: z.unknown(),
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+    .default({})
+    .transform((headers) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))),
 });
 
 export interface BatchResponse {

@@ -63,6 +63,10 @@ describe('response schemas', () => {
       responses: [{ path: '/engine/oil', code: 501, body: errorBody('COMPATIBILITY', 'VEHICLE_NOT_CAPABLE', 501) }],
     });
     expect(parsed.responses[0]?.headers).toEqual({});
+    const mixed = BatchResponseSchema.parse({
+      responses: [{ path: '/odometer', code: 200, body: { distance: 1 }, headers: { 'SC-Unit-System': 'metric', 'x-count': 3 } }],
+    });
+    expect(mixed.responses[0]?.headers).toEqual({ 'sc-unit-system': 'metric', 'x-count': '3' });
   });
 });
 
