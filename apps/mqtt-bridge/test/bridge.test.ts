@@ -254,3 +254,37 @@ describe('webhooks as a push source', () => {
     expect(source.handleWebhook(body, undefined).status).toBe(400);
   });
 });
+
+describe('quota protection', () => {
+  it('keeps to the daily request budget and shows what is left', async () => {
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'budget', { polling: { dailyRequestBudget: 12 } });
+    const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
+    // The first full read costs one request per supported endpoint (8 for this car and these scopes).
+    await stack.probe.waitFor((m) => m.topic === t('requests_remaining') && m.payload === '4');
+    const mark = stack.probe.mark();
+    await stack.probe.publish(t('refresh/set'), 'PRESS');
+    const result = await stack.probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] === 'error', { since: mark });
+    expect(json(result)['error']).toMatch(/budget/);
+    await stack.close();
+    await broker.close();
+  });
+
+  it('reports the platform’s rate limit and keeps the car available', async () => {
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'ratelimit');
+    const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
+    await stack.probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online');
+    stack.sim.setRateLimits({ vehicle: { capacity: 1, refillPerMinute: 0.01 } });
+    const mark = stack.probe.mark();
+    // The first refresh uses the one request the bucket holds; the second one hits the limit.
+    await stack.probe.publish(t('refresh/set'), 'PRESS');
+    await stack.probe.publish(t('refresh/set'), 'PRESS');
+    const result = await stack.probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] === 'error', { since: mark });
+    expect(json(result)['error']).toMatch(/RATE_LIMIT/);
+    expect(stack.probe.last(t('availability'))?.payload).toBe('online');
+    stack.sim.setRateLimits({ vehicle: null });
+    await stack.close();
+    await broker.close();
+  });
+});
