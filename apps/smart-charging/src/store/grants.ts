@@ -123,6 +123,10 @@ function toSummary(row: GrantRow): GrantSummary {
 }
 
 /** The scopes the owner actually granted (Connect lets them untick optional ones). */
-export async function updateGrantScopes(tx: SqlQueryable, grantId: string, scopes: readonly string[]): Promise<void> {
+export async function updateGrantScopes(
+  tx: SqlQueryable,
+  grantId: string,
+  scopes: readonly string[],
+): Promise<void> {
   await tx.query('update grants set scopes = $2, updated_at = now() where id = $1', [grantId, scopes]);
 }

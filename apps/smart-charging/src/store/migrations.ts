@@ -40,6 +40,12 @@ export const MIGRATIONS: readonly Migration[] = [
         battery_capacity_kwh double precision,
         created_at timestamptz not null default now()
       );
+      -- The last state read from each car, so dashboards and planning need not wake it again.
+      create table vehicle_states (
+        vehicle_id text primary key references vehicles(id) on delete cascade,
+        body jsonb not null,
+        read_at timestamptz not null
+      );
       create table preferences (
         vehicle_id text primary key references vehicles(id) on delete cascade,
         body jsonb not null,

@@ -32,6 +32,8 @@ export const ChargingPreferencesSchema = z
     minimumSoc: z.number().min(0).max(1),
     /** Only manage charging at home; away from home the car charges as it would on its own. */
     smartChargeOnlyAtHome: z.boolean(),
+    /** What the home charger (and car) can draw, kW. The Vehicle API cannot read it, so the owner says. */
+    chargerPowerKw: z.number().positive().max(350),
     home: z
       .object({
         latitude: z.number().min(-90).max(90),
@@ -66,6 +68,7 @@ export const DEFAULT_PREFERENCES: ChargingPreferences = {
   targetSoc: 0.8,
   minimumSoc: 0.2,
   smartChargeOnlyAtHome: false,
+  chargerPowerKw: 11,
   home: null,
 };
 

@@ -47,3 +47,30 @@ export async function listVehicles(tx: SqlQueryable): Promise<VehicleRecord[]> {
   const rows = await tx.query<VehicleRow>('select * from vehicles order by make, model, id');
   return rows.map(toRecord);
 }
+
+export interface StoredVehicleState<TState> {
+  readonly state: TState;
+  readonly readAt: Date;
+}
+
+export async function saveVehicleState(
+  tx: SqlQueryable,
+  vehicleId: string,
+  state: unknown,
+  readAt: Date,
+): Promise<void> {
+  await tx.query(
+    `insert into vehicle_states (vehicle_id, body, read_at) values ($1, $2, $3)
+     on conflict (vehicle_id) do update set body = excluded.body, read_at = excluded.read_at`,
+    [vehicleId, JSON.stringify(state), readAt],
+  );
+}
+
+export async function loadVehicleStates<TState>(
+  tx: SqlQueryable,
+): Promise<Map<string, StoredVehicleState<TState>>> {
+  const rows = await tx.query<{ vehicle_id: string; body: TState; read_at: Date | string }>(
+    'select vehicle_id, body, read_at from vehicle_states',
+  );
+  return new Map(rows.map((row) => [row.vehicle_id, { state: row.body, readAt: new Date(row.read_at) }]));
+}
