@@ -207,8 +207,8 @@ export function optimise(
 
   const unrestricted = solveAt(topLevel);
   const deficitTolerance = 1e-9 * Math.max(1, totalOf(problem.demandKwh));
-  const costScale = Math.max(1, Math.abs(unrestricted.cost), sumAbsPriceRoom(problem));
-  const costTolerance = 1e-10 * costScale;
+  const costScale = Math.max(1, Math.abs(unrestricted.cost));
+  const costTolerance = 1e-9 * costScale;
   const demandCharge = prices.demandChargePerKw;
 
   // Least level that still delivers all that can be delivered.
@@ -246,12 +246,6 @@ function totalOf(values: Float64Array): number {
   return sum;
 }
 
-function sumAbsPriceRoom(problem: FleetProblem): number {
-  let sum = 0;
-  for (let t = 0; t < problem.slotCount; t++) sum += Math.abs(problem.price[t]!) * problem.slotRoomKwh[t]!;
-  return sum;
-}
-
 /** Σ price × energy − Σ value × optional energy: what the LP minimises once shortfall is settled. */
 export function lpObjective(problem: FleetProblem, solution: FleetSolution): number {
   const { slotCount: T, vehicleCount: N, price } = problem;
@@ -279,23 +273,19 @@ function findLeastLevel(
   const low = solveAt(bottom);
   if (excess(low) <= 0) return low;
   let hi = feasibleTop;
-  let a = { level: bottom, e: excess(low) };
-  let b: { level: number; e: number } | undefined;
+  // The two most recent infeasible points, ascending in level.
+  let previous: { level: number; e: number } | undefined;
+  let last = { level: bottom, e: excess(low) };
   for (let step = 0; step < MAX_SEARCH_STEPS; step++) {
-    if (hi.level - a.level <= 1e-10 * Math.max(1, hi.level)) break;
-    let candidate = (a.level + hi.level) / 2;
+    if (hi.level - last.level <= 1e-10 * Math.max(1, hi.level)) break;
+    let candidate = (last.level + hi.level) / 2;
     let secant = false;
-    if (b && b.e < a.e) {
-      const root = b.level + (b.e * (b.level - a.level)) / (a.e - b.e);
-      if (root > b.level && root < hi.level) {
+    if (previous && previous.e > last.e) {
+      const root = last.level + (last.e * (last.level - previous.level)) / (previous.e - last.e);
+      if (root > last.level && root < hi.level) {
         candidate = root;
         secant = true;
       }
-    } else if (!b) {
-      // Secant through the bottom and the top's excess (clamped at 0) gives a good first guess.
-      const eTop = Math.min(0, excess(hi));
-      const root = a.level + ((a.e - 0) * (hi.level - a.level)) / (a.e - eTop || 1);
-      if (root > a.level && root < hi.level) candidate = root;
     }
     const r = solveAt(candidate);
     const e = excess(r);
@@ -303,13 +293,8 @@ function findLeastLevel(
       hi = r;
       if (secant) break;
     } else {
-      const left = b && b.level > a.level ? b : a;
-      if (candidate > left.level) {
-        a = left;
-        b = { level: candidate, e };
-      } else {
-        a = { level: candidate, e };
-      }
+      previous = last;
+      last = { level: candidate, e };
     }
   }
   return hi;

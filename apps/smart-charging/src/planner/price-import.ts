@@ -165,7 +165,7 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
   if (lines.length === 0) throw new PriceImportError('CSV: no rows');
   const delimiter = lines[0]!.includes(';') ? ';' : ',';
   const firstCells = lines[0]!.split(delimiter).map((c) => c.trim().toLowerCase());
-  const hasHeader = firstCells.some((c) => /[a-z]/.test(c) && !/^\d/.test(c) && !/\d{4}-\d{2}/.test(c));
+  const hasHeader = !/^\d/.test(firstCells[0] ?? '');
   let startCol = 0;
   let endCol: number | undefined = 1;
   let priceCol = 2;

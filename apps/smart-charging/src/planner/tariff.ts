@@ -7,13 +7,17 @@
 import { z } from 'zod';
 import { formatZoned, localTime, slotStartMs, type SlotGrid } from './time-grid.ts';
 
-const MonthDaySchema = z
-  .string()
-  .regex(/^\d{1,2}-\d{1,2}$/, 'expected "MM-DD"')
-  .transform((value) => {
-    const [month, day] = value.split('-').map(Number) as [number, number];
-    return month * 100 + day;
-  });
+/** "MM-DD" (also "4-30") → month × 100 + day; an already converted number passes through. */
+const MonthDaySchema = z.union([
+  z.number().int().min(101).max(1231),
+  z
+    .string()
+    .regex(/^\d{1,2}-\d{1,2}$/, 'expected "MM-DD"')
+    .transform((value) => {
+      const [month, day] = value.split('-').map(Number) as [number, number];
+      return month * 100 + day;
+    }),
+]);
 
 export const TouPeriodSchema = z.object({
   id: z.string(),

@@ -60,7 +60,7 @@ export function solveWithHighs(highs: Highs, problem: FleetProblem, options: Ref
   let solution = stage2;
   if (options.objective === 'cost-then-peak') {
     const cost = stage2.ObjectiveValue;
-    const costLimit = cost + STAGE_TOLERANCE * Math.max(1, Math.abs(cost), model.costScale());
+    const costLimit = cost + STAGE_TOLERANCE * Math.max(1, Math.abs(cost));
     const stage3 = runStage(highs, model.text('peak', [...floor, `costcap: ${model.costExpression()} <= ${fmt(costLimit)}`]), options);
     if (stage3.Status !== 'Optimal') return failed(stage3.Status, started, problem);
     solution = stage3;
@@ -100,6 +100,8 @@ function failed(status: string, started: number, problem: FleetProblem): Referen
 function runStage(highs: Highs, text: string, options: ReferenceOptions) {
   return highs.solve(text, {
     output_flag: false,
+    // Tighter than the default 1e-7 so stage constraints (cost cap, delivered floor) are not bent.
+    primal_feasibility_tolerance: 1e-9,
     ...(options.timeLimitSeconds === undefined ? {} : { time_limit: options.timeLimitSeconds }),
   });
 }
@@ -174,14 +176,6 @@ class LpModel {
     for (let i = 0; i < this.#problem.vehicleCount; i++) terms.push(term(-this.#problem.optionalValue[i]!, `o${i}`));
     void T;
     return joinTerms(terms.filter((s) => s !== ''));
-  }
-
-  /** Magnitude of the cost terms, so tolerances scale with the instance. */
-  costScale(): number {
-    let scale = 0;
-    const { slotCount: T } = this.#problem;
-    for (let t = 0; t < T; t++) scale += Math.abs(this.#problem.price[t]!) * Math.max(0, this.#problem.slotRoomKwh[t]!);
-    return Math.min(scale, 1e12);
   }
 
   text(objective: 'delivered' | 'cost' | 'peak' | 'cost+demand', extraRows: string[]): string {
