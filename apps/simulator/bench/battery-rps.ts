@@ -35,12 +35,16 @@ async function startServer(args: string[]): Promise<{ child: ChildProcess; targe
 
 function get(target: Target): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${target.url}${target.path}`, { headers: { authorization: `Bearer ${target.token}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      `${target.url}${target.path}`,
+      { headers: { authorization: `Bearer ${target.token}` } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -21,10 +21,16 @@ if (kind === 'sim') {
       authorization: `Basic ${Buffer.from(`${sim.demoApp.clientId}:${sim.demoApp.clientSecret}`).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
     },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: 'https://example.com/auth' }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'https://example.com/auth',
+    }).toString(),
   });
   const { access_token: token } = (await response.json()) as { access_token: string };
-  process.stdout.write(`${JSON.stringify({ url: sim.url, path: `/v2.0/vehicles/${vehicleIds[0] ?? ''}/battery`, token })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: sim.url, path: `/v2.0/vehicles/${vehicleIds[0] ?? ''}/battery`, token })}\n`,
+  );
 } else if (kind === 'bare') {
   // Same body and the same response headers as the simulator's battery endpoint, nothing else.
   const body = process.argv[3] ?? '{}';
@@ -42,7 +48,9 @@ if (kind === 'sim') {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;
-    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, path: '/battery', token: 'x' })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ url: `http://127.0.0.1:${port}`, path: '/battery', token: 'x' })}\n`,
+    );
   });
 } else {
   throw new Error('usage: serve.ts sim|bare [body]');

@@ -1,7 +1,14 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { ALL_SCOPES, SCOPE_CATALOG, type Scope, type VehicleEndpointName } from '@voltkit/core/permissions';
 import { ApiError, errorBody, isErrorType } from './api-error.ts';
-import { BRANDS, findBrand, findModel, type BrandSpec, type ModelSpec, type Region } from './catalog/brands.ts';
+import {
+  BRANDS,
+  findBrand,
+  findModel,
+  type BrandSpec,
+  type ModelSpec,
+  type Region,
+} from './catalog/brands.ts';
 import type { SimulatorClock } from './clock.ts';
 import { TokenBuckets, type RateLimits } from './rate-limit.ts';
 import type {
@@ -120,7 +127,8 @@ export interface ScopeRequest {
 
 /** Parses a Connect `scope` parameter (`required:` prefixes allowed); unknown scopes are reported. */
 export function parseScopeParam(raw: string | undefined): ScopeRequest | { unknown: string[] } {
-  if (raw === undefined || raw.trim() === '' || raw === 'undefined') return { scopes: [...ALL_SCOPES], required: [] };
+  if (raw === undefined || raw.trim() === '' || raw === 'undefined')
+    return { scopes: [...ALL_SCOPES], required: [] };
   const scopes: Scope[] = [];
   const required: Scope[] = [];
   const unknown: string[] = [];
@@ -293,9 +301,12 @@ export class SimulatorEngine {
    * and the account gets a vehicle of the chosen brand if it has none. Live mode: only existing
    * accounts, with their password if one was set.
    */
-  signIn(input: { email: string; password: string; mode: ConnectMode; brand: BrandSpec }):
-    | { ok: true; account: AccountRecord }
-    | { ok: false; message: string } {
+  signIn(input: {
+    email: string;
+    password: string;
+    mode: ConnectMode;
+    brand: BrandSpec;
+  }): { ok: true; account: AccountRecord } | { ok: false; message: string } {
     const email = input.email.trim().toLowerCase();
     if (email === '') return { ok: false, message: 'Please enter your email address.' };
     let account = this.store.accountsByEmail.get(email);
@@ -338,13 +349,21 @@ export class SimulatorEngine {
       (g) => g.clientId === input.clientId && g.userId === input.userId,
     );
     if (grant === undefined) {
-      grant = { id: randomUUID(), clientId: input.clientId, userId: input.userId, mode: input.mode, scopes: [], vehicles: [] };
+      grant = {
+        id: randomUUID(),
+        clientId: input.clientId,
+        userId: input.userId,
+        mode: input.mode,
+        scopes: [],
+        vehicles: [],
+      };
       this.store.grants.set(grant.id, grant);
     }
     grant.scopes = [...input.scopes];
     grant.mode = input.mode;
     for (const vehicleId of input.vehicleIds) {
-      if (!grant.vehicles.some((v) => v.vehicleId === vehicleId)) grant.vehicles.push({ vehicleId, connectedAt: now });
+      if (!grant.vehicles.some((v) => v.vehicleId === vehicleId))
+        grant.vehicles.push({ vehicleId, connectedAt: now });
     }
     const code = randomUUID();
     this.store.codes.set(code, {
@@ -405,7 +424,8 @@ export class SimulatorEngine {
   }
 
   exchangeCode(app: AppRecord, code: string | undefined, redirectUri: string | undefined): TokenResponse {
-    if (code === undefined || code === '') throw new OAuthError(400, 'invalid_request', 'Missing required parameter: code.');
+    if (code === undefined || code === '')
+      throw new OAuthError(400, 'invalid_request', 'Missing required parameter: code.');
     const record = this.store.codes.get(code);
     // Single use: the code is gone whatever happens next.
     this.store.codes.delete(code);
@@ -416,7 +436,8 @@ export class SimulatorEngine {
     if (given !== record.redirectUri) {
       throw new OAuthError(400, 'invalid_grant', 'The redirect_uri does not match the one used in Connect.');
     }
-    if (!this.store.grants.has(record.grantId)) throw new OAuthError(400, 'invalid_grant', 'The grant was revoked.');
+    if (!this.store.grants.has(record.grantId))
+      throw new OAuthError(400, 'invalid_grant', 'The grant was revoked.');
     this.store.changed();
     return this.#issueTokens(record.grantId);
   }
@@ -427,7 +448,12 @@ export class SimulatorEngine {
     }
     const record = this.store.refreshTokens.get(refreshToken);
     const grant = record === undefined ? undefined : this.store.grants.get(record.grantId);
-    if (record === undefined || grant === undefined || grant.clientId !== app.clientId || record.expiresAt <= this.now()) {
+    if (
+      record === undefined ||
+      grant === undefined ||
+      grant.clientId !== app.clientId ||
+      record.expiresAt <= this.now()
+    ) {
       throw new OAuthError(400, 'invalid_grant', 'Invalid or expired refresh token.');
     }
     // Rotation: the used refresh token stops working; existing access tokens live until they expire.
@@ -497,14 +523,23 @@ export class SimulatorEngine {
    * Everything that stands between a granted request and the vehicle, in Smartcar's order:
    * scope (403), capability (501), a forced test-mode error, then sleep and reachability (409).
    */
-  checkVehicleEndpoint(access: VehicleAccess, vehicle: VehicleRecord, name: VehicleEndpointName, scope: Scope | null): void {
+  checkVehicleEndpoint(
+    access: VehicleAccess,
+    vehicle: VehicleRecord,
+    name: VehicleEndpointName,
+    scope: Scope | null,
+  ): void {
     if (scope !== null && !access.scopes.has(scope)) throw new ApiError('PERMISSION', null);
     const spec = this.specOf(vehicle);
     if (!spec.capabilities.has(name)) throw new ApiError('COMPATIBILITY', 'VEHICLE_NOT_CAPABLE');
     if (STATIC_ENDPOINTS.has(name)) return;
     const forced = vehicle.forcedError;
     if (forced !== null && isErrorType(forced.type)) {
-      throw new ApiError(forced.type, forced.code, forced.type === 'RATE_LIMIT' ? { retryAfterSeconds: 60 } : {});
+      throw new ApiError(
+        forced.type,
+        forced.code,
+        forced.type === 'RATE_LIMIT' ? { retryAfterSeconds: 60 } : {},
+      );
     }
     if (vehicle.state.unreachable) throw new ApiError('VEHICLE_STATE', 'UNREACHABLE');
     if (vehicle.state.asleep) throw new ApiError('VEHICLE_STATE', 'ASLEEP');
@@ -536,7 +571,12 @@ export class SimulatorEngine {
   }
 
   /** Reads a data endpoint of a vehicle after the usual checks were made. */
-  read(vehicle: VehicleRecord, name: DataEndpointName, units: UnitSystem, query: Record<string, string | undefined>): ReadResult {
+  read(
+    vehicle: VehicleRecord,
+    name: DataEndpointName,
+    units: UnitSystem,
+    query: Record<string, string | undefined>,
+  ): ReadResult {
     this.syncVehicle(vehicle);
     const now = this.now();
     const body = readEndpoint(name, vehicle, this.specOf(vehicle), { units, query, now });
@@ -548,23 +588,35 @@ export class SimulatorEngine {
   }
 
   /** One batch item (also the element of scheduled webhook payloads): never throws. */
-  batchItem(access: VehicleAccess, vehicle: VehicleRecord, rawPath: string, units: UnitSystem, requestId: string): BatchItem {
+  batchItem(
+    access: VehicleAccess,
+    vehicle: VehicleRecord,
+    rawPath: string,
+    units: UnitSystem,
+    requestId: string,
+  ): BatchItem {
     const path = batchPath(rawPath);
     try {
       const endpoint = resolveVehicleEndpoint('GET', path === '/' ? '' : path);
-      if (endpoint === undefined || endpoint.definition.kind !== 'data') throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
+      if (endpoint === undefined || endpoint.definition.kind !== 'data')
+        throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
       this.checkVehicleEndpoint(access, vehicle, endpoint.name, endpoint.definition.scope);
       const result = this.read(vehicle, endpoint.name as DataEndpointName, units, {});
       return {
         path,
         code: 200,
         body: result.body,
-        headers: { 'sc-data-age': result.dataAge, 'sc-fetched-at': result.fetchedAt, 'sc-unit-system': units },
+        headers: {
+          'sc-data-age': result.dataAge,
+          'sc-fetched-at': result.fetchedAt,
+          'sc-unit-system': units,
+        },
       };
     } catch (error) {
       const apiError = error instanceof ApiError ? error : new ApiError('SERVER', 'INTERNAL');
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (apiError.retryAfterSeconds !== undefined) headers['retry-after'] = String(apiError.retryAfterSeconds);
+      if (apiError.retryAfterSeconds !== undefined)
+        headers['retry-after'] = String(apiError.retryAfterSeconds);
       return { path, code: apiError.statusCode, body: errorBody(apiError, requestId), headers };
     }
   }
@@ -670,7 +722,8 @@ export class SimulatorEngine {
       s.latitude = patch.location.latitude;
       s.longitude = patch.location.longitude;
     }
-    if (patch.dtcs !== undefined) s.dtcs = patch.dtcs.map((code) => ({ code, timestamp: new Date(this.now()).toISOString() }));
+    if (patch.dtcs !== undefined)
+      s.dtcs = patch.dtcs.map((code) => ({ code, timestamp: new Date(this.now()).toISOString() }));
     if (patch.forcedError !== undefined) vehicle.forcedError = patch.forcedError;
     this.#commandDone(vehicle);
     return vehicle;
@@ -735,7 +788,11 @@ export class SimulatorEngine {
     return webhook.verified;
   }
 
-  subscribe(access: VehicleAccess, vehicle: VehicleRecord, webhookId: string): { webhookId: string; vehicleId: string } {
+  subscribe(
+    access: VehicleAccess,
+    vehicle: VehicleRecord,
+    webhookId: string,
+  ): { webhookId: string; vehicleId: string } {
     const webhook = this.store.webhooks.get(webhookId);
     if (webhook === undefined || webhook.clientId !== access.app.clientId || !webhook.verified) {
       throw new ApiError('VALIDATION', null);
@@ -772,7 +829,8 @@ export class SimulatorEngine {
 
   #modeFor(clientId: string, vehicleId: string): ConnectMode {
     for (const grant of this.store.grants.values()) {
-      if (grant.clientId === clientId && grant.vehicles.some((v) => v.vehicleId === vehicleId)) return grant.mode;
+      if (grant.clientId === clientId && grant.vehicles.some((v) => v.vehicleId === vehicleId))
+        return grant.mode;
     }
     return 'live';
   }
@@ -830,7 +888,8 @@ export class SimulatorEngine {
       version: '2.0',
       webhookId: webhook.id,
       eventName: 'schedule',
-      mode: webhook.vehicleIds[0] === undefined ? 'live' : this.#modeFor(webhook.clientId, webhook.vehicleIds[0]),
+      mode:
+        webhook.vehicleIds[0] === undefined ? 'live' : this.#modeFor(webhook.clientId, webhook.vehicleIds[0]),
       payload: { vehicles },
     };
   }
@@ -841,7 +900,8 @@ export class SimulatorEngine {
   disconnect(grant: GrantRecord, vehicleId: string): void {
     grant.vehicles = grant.vehicles.filter((v) => v.vehicleId !== vehicleId);
     for (const webhook of this.store.webhooks.values()) {
-      if (webhook.clientId === grant.clientId) webhook.vehicleIds = webhook.vehicleIds.filter((id) => id !== vehicleId);
+      if (webhook.clientId === grant.clientId)
+        webhook.vehicleIds = webhook.vehicleIds.filter((id) => id !== vehicleId);
     }
     if (grant.vehicles.length === 0) this.store.revokeGrant(grant.id);
     this.store.changed();
@@ -862,10 +922,15 @@ export class SimulatorEngine {
         });
       }
     }
-    return result.sort((a, b) => a.connectedAt.localeCompare(b.connectedAt) || a.vehicleId.localeCompare(b.vehicleId));
+    return result.sort(
+      (a, b) => a.connectedAt.localeCompare(b.connectedAt) || a.vehicleId.localeCompare(b.vehicleId),
+    );
   }
 
-  deleteConnections(app: AppRecord, filter: { userId?: string; vehicleId?: string }): { userId: string; vehicleId: string }[] {
+  deleteConnections(
+    app: AppRecord,
+    filter: { userId?: string; vehicleId?: string },
+  ): { userId: string; vehicleId: string }[] {
     const removed = this.connections(app, filter);
     for (const connection of removed) {
       const grant = [...this.store.grants.values()].find(
@@ -892,7 +957,10 @@ export interface Connection {
 type OpenClosed = 'OPEN' | 'CLOSED';
 type CornerPatch<T> = { [K in 'frontLeft' | 'frontRight' | 'backLeft' | 'backRight']?: T | undefined };
 
-function assignCorners<T>(target: Record<'frontLeft' | 'frontRight' | 'backLeft' | 'backRight', T>, patch: CornerPatch<T>): void {
+function assignCorners<T>(
+  target: Record<'frontLeft' | 'frontRight' | 'backLeft' | 'backRight', T>,
+  patch: CornerPatch<T>,
+): void {
   for (const key of ['frontLeft', 'frontRight', 'backLeft', 'backRight'] as const) {
     const value = patch[key];
     if (value !== undefined) target[key] = value;
@@ -949,4 +1017,3 @@ function decodeBasic(header: string | undefined): { user: string; password: stri
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
-

@@ -12,6 +12,19 @@ export {
 export type { ClockOptions } from './clock.ts';
 export type { RegisteredApp, TestAccount, VehiclePatch, VehicleSummary } from './engine.ts';
 export type { RateLimit, RateLimits } from './rate-limit.ts';
-export type { ConnectMode, ForcedError, VehicleRecord, VehicleState, WebhookRecord } from './state/records.ts';
-export { BRANDS, findBrand, type BrandSpec, type ModelSpec, type Powertrain, type Region } from './catalog/brands.ts';
+export type {
+  ConnectMode,
+  ForcedError,
+  VehicleRecord,
+  VehicleState,
+  WebhookRecord,
+} from './state/records.ts';
+export {
+  BRANDS,
+  findBrand,
+  type BrandSpec,
+  type ModelSpec,
+  type Powertrain,
+  type Region,
+} from './catalog/brands.ts';
 export { signPayload } from './webhooks.ts';

@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     host: config.HOST,
     ...(config.DATA_DIR === undefined ? {} : { dataDir: config.DATA_DIR }),
     clock: config.CLOCK_SPEED === 1 ? { mode: 'real' } : { mode: 'accelerated', speed: config.CLOCK_SPEED },
-    ...(config.SIMULATOR_MANAGEMENT_TOKEN === undefined ? {} : { managementToken: config.SIMULATOR_MANAGEMENT_TOKEN }),
+    ...(config.SIMULATOR_MANAGEMENT_TOKEN === undefined
+      ? {}
+      : { managementToken: config.SIMULATOR_MANAGEMENT_TOKEN }),
     logger,
     rateLimits: { app: config.APP_RATE_LIMIT ?? null, vehicle: config.VEHICLE_RATE_LIMIT ?? null },
   });

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { SimulatorClock, type ClockMode, type ClockOptions } from './clock.ts';
-import {
-  SimulatorEngine,
-  type RegisteredApp,
-  type TestAccount,
-  type VehiclePatch,
-} from './engine.ts';
+import { SimulatorEngine, type RegisteredApp, type TestAccount, type VehiclePatch } from './engine.ts';
 import { buildHttpApp } from './http/server.ts';
 import type { RateLimits } from './rate-limit.ts';
 import { loadSnapshot, SnapshotWriter } from './state/persistence.ts';
@@ -62,7 +57,9 @@ export interface Simulator {
   readonly demoApp: RegisteredApp;
   readonly clock: SimulatorClockControl;
   /** Environment that points the unmodified Smartcar SDKs at this simulator. */
-  readonly sdkEnv: Readonly<Record<'SMARTCAR_API_ORIGIN' | 'SMARTCAR_AUTH_ORIGIN' | 'SMARTCAR_MANAGEMENT_API_ORIGIN', string>>;
+  readonly sdkEnv: Readonly<
+    Record<'SMARTCAR_API_ORIGIN' | 'SMARTCAR_AUTH_ORIGIN' | 'SMARTCAR_MANAGEMENT_API_ORIGIN', string>
+  >;
   registerApp(input: { name: string; redirectUris: readonly string[] }): RegisteredApp;
   createTestAccount(input: {
     email: string;
@@ -119,7 +116,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const snapshot = options.dataDir === undefined ? undefined : await loadSnapshot(options.dataDir);
   const clockOptions = options.clock ?? { mode: 'real' };
   // A restored simulator continues its own timeline, except a real clock, which is the wall clock.
-  const clock = new SimulatorClock(clockOptions, clockOptions.mode === 'real' ? undefined : snapshot?.clockMs);
+  const clock = new SimulatorClock(
+    clockOptions,
+    clockOptions.mode === 'real' ? undefined : snapshot?.clockMs,
+  );
   const store = snapshot === undefined ? new SimulatorStore() : SimulatorStore.fromSnapshot(snapshot);
   const logger = options.logger;
   const engine = new SimulatorEngine({
@@ -135,7 +135,11 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       : new SnapshotWriter(
           options.dataDir,
           () => store.toSnapshot(clock.now()),
-          (error) => logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'snapshot write failed'),
+          (error) =>
+            logger?.error(
+              { err: error instanceof Error ? error.message : String(error) },
+              'snapshot write failed',
+            ),
         );
   if (writer !== undefined) store.onChange(() => writer.schedule());
 
@@ -193,7 +197,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     },
     updateVehicle: update,
     plugIn: (vehicleId, plug) =>
-      update(vehicleId, { pluggedIn: true, ...(plug?.stationKw === undefined ? {} : { stationKw: plug.stationKw }) }),
+      update(vehicleId, {
+        pluggedIn: true,
+        ...(plug?.stationKw === undefined ? {} : { stationKw: plug.stationKw }),
+      }),
     unplug: (vehicleId) => update(vehicleId, { pluggedIn: false }),
     setSoc: (vehicleId, soc) => update(vehicleId, { soc }),
     setAsleep: (vehicleId, asleep) => update(vehicleId, { asleep }),

@@ -18,7 +18,11 @@ const DELIVERY_TIMEOUT_MS = 5_000;
  * POSTs a webhook payload: compact JSON, `SC-Signature` over exactly those bytes (the SDK's
  * `verifyPayload` re-serializes with JSON.stringify, so compact form is what verifies).
  */
-export async function postSigned(url: string, managementToken: string, payload: unknown): Promise<DeliveryResult> {
+export async function postSigned(
+  url: string,
+  managementToken: string,
+  payload: unknown,
+): Promise<DeliveryResult> {
   const body = JSON.stringify(payload);
   try {
     const response = await fetch(url, {

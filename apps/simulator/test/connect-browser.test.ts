@@ -81,7 +81,12 @@ async function runAuthFlow(authUrl: string, brand: string, email: string): Promi
 
 describe('Connect in headless Chromium, then the official SDK', () => {
   it('brand search filters the list to the typed brand', async () => {
-    const client = new smartcar.AuthClient({ clientId: sim.demoApp.clientId, clientSecret: sim.demoApp.clientSecret, redirectUri: REDIRECT, mode: 'test' });
+    const client = new smartcar.AuthClient({
+      clientId: sim.demoApp.clientId,
+      clientSecret: sim.demoApp.clientSecret,
+      redirectUri: REDIRECT,
+      mode: 'test',
+    });
     const page = await browser.newPage();
     try {
       await page.goto(client.getAuthUrl(['read_odometer']));
@@ -96,8 +101,17 @@ describe('Connect in headless Chromium, then the official SDK', () => {
   });
 
   it('CHEVROLET: approve in the browser, then exchange, read every endpoint and send commands', async () => {
-    const client = new smartcar.AuthClient({ clientId: sim.demoApp.clientId, clientSecret: sim.demoApp.clientSecret, redirectUri: REDIRECT, mode: 'test' });
-    const redirect = await runAuthFlow(client.getAuthUrl(SCOPES, { state: 'browser-state' }), 'CHEVROLET', 'browser@example.com');
+    const client = new smartcar.AuthClient({
+      clientId: sim.demoApp.clientId,
+      clientSecret: sim.demoApp.clientSecret,
+      redirectUri: REDIRECT,
+      mode: 'test',
+    });
+    const redirect = await runAuthFlow(
+      client.getAuthUrl(SCOPES, { state: 'browser-state' }),
+      'CHEVROLET',
+      'browser@example.com',
+    );
     expect(redirect.searchParams.get('state')).toBe('browser-state');
     const access = await client.exchangeCode(redirect.searchParams.get('code') ?? '');
     const { vehicles } = await smartcar.getVehicles(access.accessToken);
@@ -136,18 +150,39 @@ describe('Connect in headless Chromium, then the official SDK', () => {
   it('error emails give vehicles whose endpoints answer that error, with the right type, code and status', async () => {
     const cases = [
       { email: 'VEHICLE_STATE.ASLEEP@smartcar.com', status: 409, type: 'VEHICLE_STATE', code: 'ASLEEP' },
-      { email: 'COMPATIBILITY.VEHICLE_NOT_CAPABLE@smartcar.com', status: 501, type: 'COMPATIBILITY', code: 'VEHICLE_NOT_CAPABLE' },
-      { email: 'VEHICLE_STATE.CHARGING_PLUG_NOT_CONNECTED@smartcar.com', status: 409, type: 'VEHICLE_STATE', code: 'CHARGING_PLUG_NOT_CONNECTED' },
+      {
+        email: 'COMPATIBILITY.VEHICLE_NOT_CAPABLE@smartcar.com',
+        status: 501,
+        type: 'COMPATIBILITY',
+        code: 'VEHICLE_NOT_CAPABLE',
+      },
+      {
+        email: 'VEHICLE_STATE.CHARGING_PLUG_NOT_CONNECTED@smartcar.com',
+        status: 409,
+        type: 'VEHICLE_STATE',
+        code: 'CHARGING_PLUG_NOT_CONNECTED',
+      },
       { email: 'RATE_LIMIT.VEHICLE@smartcar.com', status: 429, type: 'RATE_LIMIT', code: 'VEHICLE' },
       { email: 'UPSTREAM.NO_RESPONSE@smartcar.com', status: 502, type: 'UPSTREAM', code: 'NO_RESPONSE' },
     ];
-    const client = new smartcar.AuthClient({ clientId: sim.demoApp.clientId, clientSecret: sim.demoApp.clientSecret, redirectUri: REDIRECT, mode: 'test' });
+    const client = new smartcar.AuthClient({
+      clientId: sim.demoApp.clientId,
+      clientSecret: sim.demoApp.clientSecret,
+      redirectUri: REDIRECT,
+      mode: 'test',
+    });
     for (const [index, c] of cases.entries()) {
       // The first case goes through the browser; the rest use the same pages' fast path.
       const code =
         index === 0
           ? ((await runAuthFlow(client.getAuthUrl(SCOPES), 'KIA', c.email)).searchParams.get('code') ?? '')
-          : sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: SCOPES, email: c.email, make: 'KIA' }).code;
+          : sim.authorize({
+              clientId: sim.demoApp.clientId,
+              redirectUri: REDIRECT,
+              scope: SCOPES,
+              email: c.email,
+              make: 'KIA',
+            }).code;
       const access = await client.exchangeCode(code);
       const { vehicles } = await smartcar.getVehicles(access.accessToken);
       const vehicle = new smartcar.Vehicle(vehicles[0] ?? '', access.accessToken);
@@ -155,15 +190,31 @@ describe('Connect in headless Chromium, then the official SDK', () => {
       expect((await vehicle.attributes()).make).toBe('KIA');
       for (const call of [() => vehicle.battery(), () => vehicle.odometer(), () => vehicle.lock()]) {
         const error = await sdkError(call);
-        expect({ status: error.statusCode, type: error.type, code: error.code }).toEqual({ status: c.status, type: c.type, code: c.code });
+        expect({ status: error.statusCode, type: error.type, code: error.code }).toEqual({
+          status: c.status,
+          type: c.type,
+          code: c.code,
+        });
         if (c.type === 'RATE_LIMIT') expect(Number(error.retryAfter)).toBeGreaterThan(0);
       }
     }
   });
 
   it('the same email signs in to the same account', () => {
-    const first = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'Same@Example.com', make: 'FORD' });
-    const second = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'same@example.com', make: 'FORD' });
+    const first = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri: REDIRECT,
+      scope: 'read_vin',
+      email: 'Same@Example.com',
+      make: 'FORD',
+    });
+    const second = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri: REDIRECT,
+      scope: 'read_vin',
+      email: 'same@example.com',
+      make: 'FORD',
+    });
     expect(second.userId).toBe(first.userId);
     expect(second.vehicleIds).toEqual(first.vehicleIds);
   });

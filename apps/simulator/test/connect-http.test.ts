@@ -13,7 +13,13 @@ afterAll(async () => {
 });
 
 function authorizeUrl(params: Record<string, string>): string {
-  const query = new URLSearchParams({ response_type: 'code', client_id: sim.demoApp.clientId, redirect_uri: REDIRECT, mode: 'test', ...params });
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: sim.demoApp.clientId,
+    redirect_uri: REDIRECT,
+    mode: 'test',
+    ...params,
+  });
   return `${sim.url}/oauth/authorize?${query.toString()}`;
 }
 
@@ -24,14 +30,21 @@ async function exchange(code: string, redirectUri: string, credentials = sim.dem
       authorization: `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
     },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+    }).toString(),
   });
   return { status: response.status, body: (await response.json()) as Record<string, string> };
 }
 
 describe('GET /oauth/authorize parameters', () => {
   it('shows an error page, never a redirect, for an unknown client or an unregistered redirect URI', async () => {
-    for (const url of [authorizeUrl({ client_id: 'nobody' }), authorizeUrl({ redirect_uri: 'https://evil.example/steal' })]) {
+    for (const url of [
+      authorizeUrl({ client_id: 'nobody' }),
+      authorizeUrl({ redirect_uri: 'https://evil.example/steal' }),
+    ]) {
       const response = await fetch(url, { redirect: 'manual' });
       expect(response.status).toBe(400);
       expect(response.headers.get('location')).toBeNull();
@@ -40,7 +53,12 @@ describe('GET /oauth/authorize parameters', () => {
   });
 
   it('redirects configuration errors with the state', async () => {
-    for (const params of [{ response_type: 'token' }, { mode: 'sandbox' }, { scope: 'read_battery read_minds' }, { approval_prompt: 'never' }]) {
+    for (const params of [
+      { response_type: 'token' },
+      { mode: 'sandbox' },
+      { scope: 'read_battery read_minds' },
+      { approval_prompt: 'never' },
+    ]) {
       const response = await fetch(authorizeUrl({ ...params, state: 'a b&c' }), { redirect: 'manual' });
       expect(response.status).toBe(303);
       const location = new URL(response.headers.get('location') ?? '');
@@ -59,19 +77,33 @@ describe('GET /oauth/authorize parameters', () => {
   });
 
   it('single_select lets the owner connect one of several vehicles; single_select_vin picks the VIN', async () => {
-    const account = sim.createTestAccount({ email: 'two-cars@example.com', brand: 'NISSAN', vehicleCount: 2 });
-    const redirect = await connectOverHttp(authorizeUrl({ single_select: 'true', scope: 'read_vin' }), { brand: 'NISSAN', email: 'two-cars@example.com' });
-    const tokens = await exchange(redirect.searchParams.get('code') ?? '', REDIRECT);
-    const list = await fetch(`${sim.url}/v2.0/vehicles`, { headers: { authorization: `Bearer ${tokens.body['access_token']}` } });
-    expect(((await list.json()) as { vehicles: string[] }).vehicles).toHaveLength(1);
-
-    const wanted = account.vehicles[1];
-    const byVin = await connectOverHttp(authorizeUrl({ single_select: 'true', single_select_vin: wanted?.vin ?? '', scope: 'read_vin' }), {
+    const account = sim.createTestAccount({
+      email: 'two-cars@example.com',
+      brand: 'NISSAN',
+      vehicleCount: 2,
+    });
+    const redirect = await connectOverHttp(authorizeUrl({ single_select: 'true', scope: 'read_vin' }), {
       brand: 'NISSAN',
       email: 'two-cars@example.com',
     });
+    const tokens = await exchange(redirect.searchParams.get('code') ?? '', REDIRECT);
+    const list = await fetch(`${sim.url}/v2.0/vehicles`, {
+      headers: { authorization: `Bearer ${tokens.body['access_token']}` },
+    });
+    expect(((await list.json()) as { vehicles: string[] }).vehicles).toHaveLength(1);
+
+    const wanted = account.vehicles[1];
+    const byVin = await connectOverHttp(
+      authorizeUrl({ single_select: 'true', single_select_vin: wanted?.vin ?? '', scope: 'read_vin' }),
+      {
+        brand: 'NISSAN',
+        email: 'two-cars@example.com',
+      },
+    );
     const vinTokens = await exchange(byVin.searchParams.get('code') ?? '', REDIRECT);
-    const vinList = await fetch(`${sim.url}/v2.0/vehicles`, { headers: { authorization: `Bearer ${vinTokens.body['access_token']}` } });
+    const vinList = await fetch(`${sim.url}/v2.0/vehicles`, {
+      headers: { authorization: `Bearer ${vinTokens.body['access_token']}` },
+    });
     expect(((await vinList.json()) as { vehicles: string[] }).vehicles).toContain(wanted?.id);
   });
 
@@ -90,32 +122,65 @@ describe('GET /oauth/authorize parameters', () => {
   });
 
   it('live mode signs in only existing accounts with their password', async () => {
-    const unknown = await connectOverHttp(authorizeUrl({ mode: 'live' }), { brand: 'KIA', email: 'stranger@example.com' }).catch((e: unknown) => e);
+    const unknown = await connectOverHttp(authorizeUrl({ mode: 'live' }), {
+      brand: 'KIA',
+      email: 'stranger@example.com',
+    }).catch((e: unknown) => e);
     expect((unknown as Error).message).toBe('sign-in refused');
     sim.createTestAccount({ email: 'owner@example.com', brand: 'KIA', password: 'correct horse' });
-    const wrong = await connectOverHttp(authorizeUrl({ mode: 'live' }), { brand: 'KIA', email: 'owner@example.com', password: 'nope' }).catch((e: unknown) => e);
+    const wrong = await connectOverHttp(authorizeUrl({ mode: 'live' }), {
+      brand: 'KIA',
+      email: 'owner@example.com',
+      password: 'nope',
+    }).catch((e: unknown) => e);
     expect((wrong as Error).message).toBe('sign-in refused');
-    const right = await connectOverHttp(authorizeUrl({ mode: 'live', state: 'live' }), { brand: 'KIA', email: 'owner@example.com', password: 'correct horse' });
+    const right = await connectOverHttp(authorizeUrl({ mode: 'live', state: 'live' }), {
+      brand: 'KIA',
+      email: 'owner@example.com',
+      password: 'correct horse',
+    });
     expect(right.searchParams.get('code')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 
 describe('POST /oauth/token codes', () => {
   it('expire after 10 minutes of simulated time', async () => {
-    const { code } = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'slow@example.com' });
+    const { code } = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri: REDIRECT,
+      scope: 'read_vin',
+      email: 'slow@example.com',
+    });
     await sim.clock.advance(10 * 60_000 + 1);
     expect(await exchange(code, REDIRECT)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    const fresh = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'slow@example.com' });
+    const fresh = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri: REDIRECT,
+      scope: 'read_vin',
+      email: 'slow@example.com',
+    });
     await sim.clock.advance(9 * 60_000);
     expect((await exchange(fresh.code, REDIRECT)).status).toBe(200);
   });
 
   it('need the exact redirect URI and the client they were issued to', async () => {
-    const mismatch = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'exact@example.com' });
+    const mismatch = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri: REDIRECT,
+      scope: 'read_vin',
+      email: 'exact@example.com',
+    });
     expect((await exchange(mismatch.code, `${REDIRECT}/`)).body['error']).toBe('invalid_grant');
     const other = sim.registerApp({ name: 'Other', redirectUris: [REDIRECT] });
-    const stolen = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'exact@example.com' });
-    expect((await exchange(stolen.code, REDIRECT, { ...sim.demoApp, ...other })).body['error']).toBe('invalid_grant');
+    const stolen = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri: REDIRECT,
+      scope: 'read_vin',
+      email: 'exact@example.com',
+    });
+    expect((await exchange(stolen.code, REDIRECT, { ...sim.demoApp, ...other })).body['error']).toBe(
+      'invalid_grant',
+    );
     // The failed attempt used the code up.
     expect((await exchange(stolen.code, REDIRECT)).body['error']).toBe('invalid_grant');
   });

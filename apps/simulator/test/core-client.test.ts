@@ -56,7 +56,12 @@ async function voltkitError(fn: () => Promise<unknown>) {
 
 describe('@voltkit/core client against the simulator (every response validated by its zod schemas)', () => {
   it('runs the complete flow', async () => {
-    const authUrl = client.getAuthUrl({ scope: [...SCOPES], state: 'core-state', mode: 'test', forcePrompt: true });
+    const authUrl = client.getAuthUrl({
+      scope: [...SCOPES],
+      state: 'core-state',
+      mode: 'test',
+      forcePrompt: true,
+    });
     const redirect = await connectOverHttp(authUrl, { brand: 'CHEVROLET', email: 'core@example.com' });
     const { code, state } = client.parseCallback(redirect);
     expect(state).toBe('core-state');
@@ -111,11 +116,18 @@ describe('@voltkit/core client against the simulator (every response validated b
     await sim.clock.advance(4 * 3_600_000); // past the 2 h access token too: the client refreshes by itself
     const delivery = receiver.deliveries.at(-1);
     const payload = parseWebhook(delivery?.raw ?? '', delivery?.signature ?? '', sim.demoApp.managementToken);
-    expect(payload).toMatchObject({ eventName: 'eventBased', payload: { eventType: 'CHARGING_COMPLETED', vehicleId } });
+    expect(payload).toMatchObject({
+      eventName: 'eventBased',
+      payload: { eventType: 'CHARGING_COMPLETED', vehicleId },
+    });
     await client.unsubscribe(sim.demoApp.managementToken, { vehicleId, webhookId: webhook.id });
 
     const vin = (await car.vin()).vin;
-    const compatibility = await client.compatibility({ vin, scope: ['read_battery', 'read_charge'], country: 'US' });
+    const compatibility = await client.compatibility({
+      vin,
+      scope: ['read_battery', 'read_charge'],
+      country: 'US',
+    });
     expect(compatibility.compatible).toBe(true);
     const matrix = await client.compatibilityMatrix({ region: 'EUROPE', type: 'BEV' });
     expect(Object.keys(matrix.data)).toContain('DS');
@@ -144,7 +156,11 @@ describe('@voltkit/core client against the simulator (every response validated b
     expect([asleep.status, asleep.type, asleep.code]).toEqual([409, 'VEHICLE_STATE', 'ASLEEP']);
     sim.injectError(vehicleId ?? '', null);
     const incompatible = await voltkitError(() => car.fuel());
-    expect([incompatible.status, incompatible.type, incompatible.code]).toEqual([501, 'COMPATIBILITY', 'VEHICLE_NOT_CAPABLE']);
+    expect([incompatible.status, incompatible.type, incompatible.code]).toEqual([
+      501,
+      'COMPATIBILITY',
+      'VEHICLE_NOT_CAPABLE',
+    ]);
     // The token grants read_fuel/read_battery only; the server refuses what the client is told it has.
     const lying = grant.vehicle(vehicleId ?? '', { scopes: ['read_odometer'] });
     const permission = await voltkitError(() => lying.odometer());
@@ -153,7 +169,12 @@ describe('@voltkit/core client against the simulator (every response validated b
     try {
       await car.battery();
       const limited = await voltkitError(() => car.battery());
-      expect([limited.status, limited.type, limited.code, limited.retryAfter]).toEqual([429, 'RATE_LIMIT', 'VEHICLE', 60]);
+      expect([limited.status, limited.type, limited.code, limited.retryAfter]).toEqual([
+        429,
+        'RATE_LIMIT',
+        'VEHICLE',
+        60,
+      ]);
     } finally {
       sim.setRateLimits({ vehicle: null });
     }

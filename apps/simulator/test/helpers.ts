@@ -61,7 +61,9 @@ export async function connectOverHttp(
   const approve = await getText(new URL(afterLoginLocation, origin).toString());
   if (approve.status === 303) throw new Error('approve page redirected');
   const approveAction = attribute(approve.text, /<form method="post" action="([^"]+)">/);
-  const vehicles = [...approve.text.matchAll(/name="vehicle" value="([^"]+)" ?checked/g)].map((m) => m[1] ?? '');
+  const vehicles = [...approve.text.matchAll(/name="vehicle" value="([^"]+)" ?checked/g)].map(
+    (m) => m[1] ?? '',
+  );
   const form: [string, string][] = [['action', input.deny === true ? 'deny' : 'approve']];
   for (const id of vehicles) form.push(['vehicle', id]);
   const final = await postForm(new URL(approveAction, origin).toString(), form);
@@ -86,7 +88,9 @@ export async function startWebhookReceiver(amt: string): Promise<WebhookReceiver
       const signature = request.headers['sc-signature'];
       if (body.eventName === 'verify') {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ challenge: smartcar.hashChallenge(amt, body.payload?.challenge ?? '') }));
+        response.end(
+          JSON.stringify({ challenge: smartcar.hashChallenge(amt, body.payload?.challenge ?? '') }),
+        );
         return;
       }
       deliveries.push({ body, raw, signature: Array.isArray(signature) ? signature[0] : signature });
@@ -104,7 +108,9 @@ export async function startWebhookReceiver(amt: string): Promise<WebhookReceiver
 }
 
 /** Runs `fn`, expecting it to reject with the SDK's typed error; returns that error. */
-export async function sdkError(fn: () => Promise<unknown>): Promise<InstanceType<typeof smartcar.SmartcarError>> {
+export async function sdkError(
+  fn: () => Promise<unknown>,
+): Promise<InstanceType<typeof smartcar.SmartcarError>> {
   try {
     await fn();
   } catch (error) {

@@ -11,14 +11,20 @@ let sim: Simulator;
 async function admin(method: string, path: string, body?: unknown, token = MANAGEMENT_TOKEN) {
   const response = await fetch(`${sim.url}/_simulator${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 beforeAll(async () => {
-  sim = await createSimulator({ clock: { mode: 'manual', start: new Date('2025-07-01T00:00:00Z') }, managementToken: MANAGEMENT_TOKEN });
+  sim = await createSimulator({
+    clock: { mode: 'manual', start: new Date('2025-07-01T00:00:00Z') },
+    managementToken: MANAGEMENT_TOKEN,
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -37,7 +43,12 @@ describe('management HTTP API (/_simulator)', () => {
   it('registers apps and accounts, authorizes, changes vehicles and moves the clock', async () => {
     const app = await admin('POST', '/apps', { name: 'Fleet', redirectUris: ['http://localhost:9999/cb'] });
     expect(app.body).toMatchObject({ name: 'Fleet', redirectUris: ['http://localhost:9999/cb'] });
-    const account = await admin('POST', '/accounts', { email: 'fleet@example.com', brand: 'BMW', model: 'i8', vehicleCount: 2 });
+    const account = await admin('POST', '/accounts', {
+      email: 'fleet@example.com',
+      brand: 'BMW',
+      model: 'i8',
+      vehicleCount: 2,
+    });
     const vehicles = account.body['vehicles'] as { id: string; model: string }[];
     expect(vehicles.map((v) => v.model)).toEqual(['i8', 'i8']);
     const granted = await admin('POST', '/authorize', {
@@ -50,13 +61,22 @@ describe('management HTTP API (/_simulator)', () => {
     expect(granted.body['vehicleIds']).toHaveLength(2);
     const id = vehicles[0]?.id ?? '';
 
-    const patched = await admin('PATCH', `/vehicles/${id}`, { soc: 0.2, pluggedIn: true, stationKw: 3.7, doors: { frontLeft: 'OPEN' } });
-    expect(patched.body).toMatchObject({ state: { soc: 0.2, pluggedIn: true, chargeState: 'CHARGING', doors: { frontLeft: 'OPEN' } } });
+    const patched = await admin('PATCH', `/vehicles/${id}`, {
+      soc: 0.2,
+      pluggedIn: true,
+      stationKw: 3.7,
+      doors: { frontLeft: 'OPEN' },
+    });
+    expect(patched.body).toMatchObject({
+      state: { soc: 0.2, pluggedIn: true, chargeState: 'CHARGING', doors: { frontLeft: 'OPEN' } },
+    });
     const bad = await admin('PATCH', `/vehicles/${id}`, { soc: 3 });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body['detail'])).toContain('soc');
     expect((await admin('PATCH', `/vehicles/${id}`, { wings: true })).status).toBe(400);
-    expect((await admin('PATCH', '/vehicles/00000000-0000-4000-8000-000000000000', { soc: 0.5 })).status).toBe(400);
+    expect(
+      (await admin('PATCH', '/vehicles/00000000-0000-4000-8000-000000000000', { soc: 0.5 })).status,
+    ).toBe(400);
 
     await admin('POST', '/clock/advance', { ms: 3_600_000 });
     const after = await admin('GET', `/vehicles/${id}`);
@@ -70,11 +90,15 @@ describe('management HTTP API (/_simulator)', () => {
     await admin('POST', '/clock/advance', { ms: 600_000 });
     expect((await admin('GET', `/vehicles/${id}`)).body).toMatchObject({ state: { drive: null } });
 
-    expect((await admin('PUT', '/rate-limits', { vehicle: { capacity: 5, refillPerMinute: 1 } })).body).toMatchObject({
+    expect(
+      (await admin('PUT', '/rate-limits', { vehicle: { capacity: 5, refillPerMinute: 1 } })).body,
+    ).toMatchObject({
       app: null,
       vehicle: { capacity: 5, refillPerMinute: 1 },
     });
-    expect((await admin('POST', '/webhooks', { clientId: app.body['clientId'], url: 'not a url' })).status).toBe(400);
+    expect(
+      (await admin('POST', '/webhooks', { clientId: app.body['clientId'], url: 'not a url' })).status,
+    ).toBe(400);
     const brands = await admin('GET', '/brands');
     expect(Array.isArray(brands.body) && brands.body.length).toBe(39);
   });
@@ -111,7 +135,10 @@ describe('voltkit-simulator command', () => {
 
   it('refuses a bad environment, naming the variable', async () => {
     const bin = fileURLToPath(new URL('../bin/voltkit-simulator.mjs', import.meta.url));
-    const child = spawn(process.execPath, [bin], { env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin], {
+      env: { ...process.env, PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];

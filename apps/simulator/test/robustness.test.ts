@@ -12,7 +12,11 @@ let vehicleId: string;
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
-async function call(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
+async function call(
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+) {
   const response = await fetch(`${sim.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...init.headers },
@@ -41,7 +45,8 @@ beforeAll(async () => {
   const { code, vehicleIds } = sim.authorize({
     clientId: sim.demoApp.clientId,
     redirectUri: REDIRECT,
-    scope: 'read_battery read_charge control_charge control_security read_security read_service_history read_odometer',
+    scope:
+      'read_battery read_charge control_charge control_security read_security read_service_history read_odometer',
     email: 'robust@example.com',
     make: 'CHEVROLET',
   });
@@ -54,7 +59,12 @@ beforeAll(async () => {
     },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }).toString(),
   });
-  const tokens = (await response.json()) as { access_token: string; refresh_token: string; expires_in: number; token_type: string };
+  const tokens = (await response.json()) as {
+    access_token: string;
+    refresh_token: string;
+    expires_in: number;
+    token_type: string;
+  };
   expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 7200 });
   token = tokens.access_token;
   refreshToken = tokens.refresh_token;
@@ -66,7 +76,12 @@ afterAll(async () => {
 
 describe('robustness checklist', () => {
   it('tolerates trailing slashes and empty JSON bodies on GET', async () => {
-    for (const path of ['/v2.0/vehicles/', '/v2.0/user/', `/v2.0/vehicles/${vehicleId}/battery/`, `/v2.0/vehicles/${vehicleId}/charge`]) {
+    for (const path of [
+      '/v2.0/vehicles/',
+      '/v2.0/user/',
+      `/v2.0/vehicles/${vehicleId}/battery/`,
+      `/v2.0/vehicles/${vehicleId}/charge`,
+    ]) {
       const response = await call('GET', path, { headers: json });
       expect(response.status, path).toBe(200);
       expect(response.headers.get('sc-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -80,7 +95,10 @@ describe('robustness checklist', () => {
   it('treats literal "undefined" query values as absent', async () => {
     const list = await call('GET', '/v2.0/vehicles?limit=undefined&offset=undefined');
     expect(list.json).toMatchObject({ paging: { count: 1, offset: 0 }, vehicles: [vehicleId] });
-    const history = await call('GET', `/v2.0/vehicles/${vehicleId}/service/history?start_date=undefined&end_date=undefined`);
+    const history = await call(
+      'GET',
+      `/v2.0/vehicles/${vehicleId}/service/history?start_date=undefined&end_date=undefined`,
+    );
     expect(history.status).toBe(200);
     expect(Array.isArray(history.json)).toBe(true);
     const badDate = await call('GET', `/v2.0/vehicles/${vehicleId}/service/history?start_date=yesterday`);
@@ -108,15 +126,25 @@ describe('robustness checklist', () => {
     expect([malformed.status, malformed.json['type']]).toEqual([400, 'VALIDATION']);
     const wrongType = await call('POST', security, { body: '{"action": 5}', headers: json });
     expect([wrongType.status, wrongType.json['type']]).toEqual([400, 'VALIDATION']);
-    const plainText = await call('POST', security, { body: 'LOCK', headers: { 'content-type': 'text/plain' } });
+    const plainText = await call('POST', security, {
+      body: 'LOCK',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(plainText.status).toBe(400);
     const unknown = await call('GET', `/v2.0/vehicles/${vehicleId}/teleport`);
     expect(unknown.json).toMatchObject({ type: 'RESOURCE_NOT_FOUND', code: 'PATH', statusCode: 404 });
     const makeSpecific = await call('GET', `/v2.0/vehicles/${vehicleId}/chevrolet/charge/voltmeter`);
-    expect(makeSpecific.json).toMatchObject({ type: 'COMPATIBILITY', code: 'SMARTCAR_NOT_CAPABLE', statusCode: 501 });
+    expect(makeSpecific.json).toMatchObject({
+      type: 'COMPATIBILITY',
+      code: 'SMARTCAR_NOT_CAPABLE',
+      statusCode: 501,
+    });
     const version = await call('GET', `/v3.5/vehicles/${vehicleId}/battery`);
     expect(version.json).toMatchObject({ type: 'RESOURCE_NOT_FOUND', code: 'VERSION' });
-    const oversized = await call('POST', security, { body: JSON.stringify({ action: 'LOCK', pad: 'x'.repeat(100_000) }), headers: json });
+    const oversized = await call('POST', security, {
+      body: JSON.stringify({ action: 'LOCK', pad: 'x'.repeat(100_000) }),
+      headers: json,
+    });
     expect(oversized.status).toBe(413);
     expect(oversized.headers.get('content-type')).toContain('application/json');
     const noAuth = await fetch(`${sim.url}/v2.0/vehicles/${vehicleId}/battery`);
@@ -139,7 +167,12 @@ describe('robustness checklist', () => {
       body: JSON.stringify({ requests: [{ path: 'battery' }, { path: '/fuel' }, { path: '/nope' }] }),
       headers: json,
     });
-    const responses = batch.json['responses'] as { path: string; code: number; headers: Record<string, string>; body: { type?: string } }[];
+    const responses = batch.json['responses'] as {
+      path: string;
+      code: number;
+      headers: Record<string, string>;
+      body: { type?: string };
+    }[];
     expect(responses.map((r) => [r.path, r.code])).toEqual([
       ['/battery', 200],
       ['/fuel', 403],
@@ -147,18 +180,27 @@ describe('robustness checklist', () => {
     ]);
     for (const r of responses) expect(typeof r.headers).toBe('object');
     expect(responses[1]?.body.type).toBe('PERMISSION');
-    const empty = await call('POST', `/v2.0/vehicles/${vehicleId}/batch`, { body: '{"requests":[]}', headers: json });
+    const empty = await call('POST', `/v2.0/vehicles/${vehicleId}/batch`, {
+      body: '{"requests":[]}',
+      headers: json,
+    });
     expect(empty.status).toBe(400);
   });
 
   it('form-decodes + in compatibility scopes', async () => {
     const vin = sim.vehicle(vehicleId).vin;
-    const response = await call('GET', `/v2.0/compatibility?mode=live&scope=read_odometer+read_location&country=US&vin=${vin}`, {
-      headers: { authorization: basic(sim.demoApp.clientId, sim.demoApp.clientSecret) },
-    });
+    const response = await call(
+      'GET',
+      `/v2.0/compatibility?mode=live&scope=read_odometer+read_location&country=US&vin=${vin}`,
+      {
+        headers: { authorization: basic(sim.demoApp.clientId, sim.demoApp.clientSecret) },
+      },
+    );
     expect(response.status).toBe(200);
     expect((response.json['capabilities'] as unknown[]).length).toBe(2);
-    const noAuth = await call('GET', `/v2.0/compatibility?scope=read_odometer&vin=${vin}`, { headers: { authorization: 'Basic Zm9vOmJhcg==' } });
+    const noAuth = await call('GET', `/v2.0/compatibility?scope=read_odometer&vin=${vin}`, {
+      headers: { authorization: 'Basic Zm9vOmJhcg==' },
+    });
     expect(noAuth.status).toBe(401);
   });
 
@@ -171,14 +213,29 @@ describe('robustness checklist', () => {
 
   it('token endpoint errors are OAuth-shaped JSON', async () => {
     const post = (headers: Record<string, string>, body: string) =>
-      fetch(`${sim.url}/oauth/token`, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, string> }));
+      fetch(`${sim.url}/oauth/token`, { method: 'POST', headers, body }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as Record<string, string>,
+      }));
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const auth = { authorization: basic(sim.demoApp.clientId, sim.demoApp.clientSecret) };
-    expect(await post(form, 'grant_type=refresh_token&refresh_token=x')).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-    expect(await post({ ...form, ...auth }, 'grant_type=password')).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
-    expect(await post({ ...form, ...auth }, 'grant_type=authorization_code')).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await post(form, 'grant_type=refresh_token&refresh_token=x')).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
+    expect(await post({ ...form, ...auth }, 'grant_type=password')).toMatchObject({
+      status: 400,
+      body: { error: 'unsupported_grant_type' },
+    });
+    expect(await post({ ...form, ...auth }, 'grant_type=authorization_code')).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request' },
+    });
     expect(await post({ ...json, ...auth }, '{"grant_type":')).toMatchObject({ status: 400 });
-    const refreshed = await post({ ...form, ...auth }, `grant_type=refresh_token&refresh_token=${refreshToken}`);
+    const refreshed = await post(
+      { ...form, ...auth },
+      `grant_type=refresh_token&refresh_token=${refreshToken}`,
+    );
     expect(refreshed.status).toBe(200);
     refreshToken = refreshed.body['refresh_token'] ?? '';
   });
@@ -186,11 +243,31 @@ describe('robustness checklist', () => {
   it('never answers 5xx to a bounded barrage of odd requests', async () => {
     const methods = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH'];
     const paths = [
-      '/', '/v2.0', '/v2.0/vehicles/%', `/v2.0/vehicles/${vehicleId}/%E0%A4%A`, `/v2.0/vehicles/${vehicleId}/batch`,
-      `/v2.0/vehicles/${vehicleId}/charge`, `/v2.0/vehicles/${vehicleId}/webhooks/%ZZ`, '/oauth/token', '/oauth/authorize?client_id=%',
-      '/v2.0/management/connections?limit=-1', '/v2.0/compatibility/matrix?region=MARS', '/_simulator/vehicles', '/connect/x/login',
+      '/',
+      '/v2.0',
+      '/v2.0/vehicles/%',
+      `/v2.0/vehicles/${vehicleId}/%E0%A4%A`,
+      `/v2.0/vehicles/${vehicleId}/batch`,
+      `/v2.0/vehicles/${vehicleId}/charge`,
+      `/v2.0/vehicles/${vehicleId}/webhooks/%ZZ`,
+      '/oauth/token',
+      '/oauth/authorize?client_id=%',
+      '/v2.0/management/connections?limit=-1',
+      '/v2.0/compatibility/matrix?region=MARS',
+      '/_simulator/vehicles',
+      '/connect/x/login',
     ];
-    const bodies = [undefined, '', 'null', '[]', '{"requests":"x"}', '{"requests":[{"path":5}]}', '{"action":null}', '\u0000', '{"a":{"b":{"c":[1,2,{}]}}}'];
+    const bodies = [
+      undefined,
+      '',
+      'null',
+      '[]',
+      '{"requests":"x"}',
+      '{"requests":[{"path":5}]}',
+      '{"action":null}',
+      '\u0000',
+      '{"a":{"b":{"c":[1,2,{}]}}}',
+    ];
     let count = 0;
     for (const method of methods) {
       for (const path of paths) {

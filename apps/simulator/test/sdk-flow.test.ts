@@ -1,7 +1,13 @@
 import smartcar from 'smartcar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
-import { connectOverHttp, pointSdkAt, sdkError, startWebhookReceiver, type WebhookReceiver } from './helpers.ts';
+import {
+  connectOverHttp,
+  pointSdkAt,
+  sdkError,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from './helpers.ts';
 
 const SCOPES = [
   'required:read_vehicle_info',
@@ -58,7 +64,12 @@ describe('the official smartcar SDK against the simulator', () => {
     expect(code).toMatch(/^[0-9a-f-]{36}$/);
 
     const first = await client.exchangeCode(code ?? '');
-    expect(Object.keys(first).sort()).toEqual(['accessToken', 'expiration', 'refreshExpiration', 'refreshToken']);
+    expect(Object.keys(first).sort()).toEqual([
+      'accessToken',
+      'expiration',
+      'refreshExpiration',
+      'refreshToken',
+    ]);
     expect(first.expiration.getTime() - Date.now()).toBeGreaterThan(7_100_000);
     // Codes are single use.
     const reused = await sdkError(() => client.exchangeCode(code ?? ''));
@@ -109,7 +120,15 @@ describe('the official smartcar SDK against the simulator', () => {
     const oil = await vehicle.engineOil();
     expect(oil.lifeRemaining).toBeGreaterThanOrEqual(0);
     const lock = await vehicle.lockStatus();
-    expect(Object.keys(lock).sort()).toEqual(['chargingPort', 'doors', 'isLocked', 'meta', 'storage', 'sunroof', 'windows']);
+    expect(Object.keys(lock).sort()).toEqual([
+      'chargingPort',
+      'doors',
+      'isLocked',
+      'meta',
+      'storage',
+      'sunroof',
+      'windows',
+    ]);
     const history = await vehicle.serviceHistory();
     expect(Array.isArray(history.data)).toBe(true);
     expect(history.data.length).toBeGreaterThan(0);
@@ -139,7 +158,11 @@ describe('the official smartcar SDK against the simulator', () => {
     expect((await vehicle.lockStatus()).isLocked).toBe(true);
 
     const unplugged = await sdkError(() => vehicle.startCharge());
-    expect([unplugged.statusCode, unplugged.type, unplugged.code]).toEqual([409, 'VEHICLE_STATE', 'CHARGING_PLUG_NOT_CONNECTED']);
+    expect([unplugged.statusCode, unplugged.type, unplugged.code]).toEqual([
+      409,
+      'VEHICLE_STATE',
+      'CHARGING_PLUG_NOT_CONNECTED',
+    ]);
     sim.setSoc(vehicleId, 0.3);
     sim.plugIn(vehicleId);
     expect((await vehicle.charge()).state).toBe('CHARGING');
@@ -152,7 +175,11 @@ describe('the official smartcar SDK against the simulator', () => {
     expect((await vehicle.sendDestination(37.4292, -122.1381)).status).toBe('success');
 
     // Webhooks: an event-based webhook verified against a real receiver, then charging completes.
-    const webhook = await sim.createWebhook({ clientId: sim.demoApp.clientId, url: receiver.url, type: 'eventBased' });
+    const webhook = await sim.createWebhook({
+      clientId: sim.demoApp.clientId,
+      url: receiver.url,
+      type: 'eventBased',
+    });
     expect(webhook.verified).toBe(true);
     expect(await vehicle.subscribe(webhook.id)).toMatchObject({ webhookId: webhook.id, vehicleId });
     await sim.clock.advance(6 * 3_600_000);
@@ -169,7 +196,9 @@ describe('the official smartcar SDK against the simulator', () => {
       (d) => (d.body as { payload?: { eventType?: string } }).payload?.eventType === 'CHARGING_COMPLETED',
     );
     expect(completed).toBeDefined();
-    expect(smartcar.verifyPayload(sim.demoApp.managementToken, completed?.signature ?? '', completed?.body)).toBe(true);
+    expect(
+      smartcar.verifyPayload(sim.demoApp.managementToken, completed?.signature ?? '', completed?.body),
+    ).toBe(true);
     expect((await vehicle.unsubscribe(sim.demoApp.managementToken, webhook.id)).status).toBe('success');
 
     const compatibility = await smartcar.getCompatibility(
@@ -189,7 +218,14 @@ describe('the official smartcar SDK against the simulator', () => {
     });
     const volt = (matrix['CHEVROLET'] as { model: string }[] | undefined)?.find((m) => m.model === 'Volt');
     expect(volt).toMatchObject({ type: 'PHEV', startYear: 2016 });
-    expect(Object.keys(volt ?? {}).sort()).toEqual(['endYear', 'endpoints', 'model', 'permissions', 'startYear', 'type']);
+    expect(Object.keys(volt ?? {}).sort()).toEqual([
+      'endYear',
+      'endpoints',
+      'model',
+      'permissions',
+      'startYear',
+      'type',
+    ]);
     expect(matrix['FORD']).toBeUndefined();
     const twoWordMake = await smartcar.getCompatibilityMatrix('EUROPE', {
       make: ['LAND ROVER', 'DS'],
@@ -226,11 +262,17 @@ describe('the official smartcar SDK against the simulator', () => {
     );
 
     // Compatibility: a BEV has no fuel tank.
-    const wide = await client.exchangeCode(grant('read_fuel read_battery read_charge', 'wide@example.com', 'TESLA').code);
+    const wide = await client.exchangeCode(
+      grant('read_fuel read_battery read_charge', 'wide@example.com', 'TESLA').code,
+    );
     const [wideId] = (await smartcar.getVehicles(wide.accessToken)).vehicles;
     const bev = new smartcar.Vehicle(wideId ?? '', wide.accessToken);
     const compatibility = await sdkError(() => bev.fuel());
-    expect([compatibility.statusCode, compatibility.type, compatibility.code]).toEqual([501, 'COMPATIBILITY', 'VEHICLE_NOT_CAPABLE']);
+    expect([compatibility.statusCode, compatibility.type, compatibility.code]).toEqual([
+      501,
+      'COMPATIBILITY',
+      'VEHICLE_NOT_CAPABLE',
+    ]);
     const batch = await bev.batch(['/fuel', '/battery']);
     expect(batch['battery']?.()['percentRemaining']).toBeGreaterThan(0);
     expect(() => batch['fuel']?.()).toThrow(smartcar.SmartcarError);
@@ -256,9 +298,15 @@ describe('the official smartcar SDK against the simulator', () => {
     const bogus = new smartcar.Vehicle(wideId ?? '', 'not-a-token');
     const authentication = await sdkError(() => bogus.odometer());
     expect([authentication.statusCode, authentication.type]).toEqual([401, 'AUTHENTICATION']);
-    const overridden = await sdkError(() => bev.request('GET', 'odometer', undefined, { Authorization: 'Bearer abc' }));
+    const overridden = await sdkError(() =>
+      bev.request('GET', 'odometer', undefined, { Authorization: 'Bearer abc' }),
+    );
     expect(overridden.docURL).toBe('https://smartcar.com/docs/errors/api-errors/authentication-errors#null');
-    const badSecret = new smartcar.AuthClient({ clientId: sim.demoApp.clientId, clientSecret: 'wrong', redirectUri: REDIRECT });
+    const badSecret = new smartcar.AuthClient({
+      clientId: sim.demoApp.clientId,
+      clientSecret: 'wrong',
+      redirectUri: REDIRECT,
+    });
     const invalidClient = await sdkError(() => badSecret.exchangeCode('whatever'));
     expect([invalidClient.statusCode, invalidClient.type]).toEqual([401, 'invalid_client']);
 
@@ -273,8 +321,15 @@ describe('the official smartcar SDK against the simulator', () => {
   });
 
   it('exchanges a code when the AuthClient has no redirect URI (the SDK sends redirect_uri=undefined)', async () => {
-    const client = new smartcar.AuthClient({ clientId: sim.demoApp.clientId, clientSecret: sim.demoApp.clientSecret, mode: 'test' });
-    const redirect = await connectOverHttp(client.getAuthUrl(['read_odometer']), { brand: 'KIA', email: 'kia@example.com' });
+    const client = new smartcar.AuthClient({
+      clientId: sim.demoApp.clientId,
+      clientSecret: sim.demoApp.clientSecret,
+      mode: 'test',
+    });
+    const redirect = await connectOverHttp(client.getAuthUrl(['read_odometer']), {
+      brand: 'KIA',
+      email: 'kia@example.com',
+    });
     expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT);
     const access = await client.exchangeCode(redirect.searchParams.get('code') ?? '');
     const [id] = (await smartcar.getVehicles(access.accessToken)).vehicles;

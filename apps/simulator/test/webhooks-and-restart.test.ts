@@ -11,14 +11,30 @@ const REDIRECT = 'https://example.com/auth';
 const HOUR = 3_600_000;
 
 async function connect(sim: Simulator, email: string, make: string, scope: string) {
-  const client = new smartcar.AuthClient({ clientId: sim.demoApp.clientId, clientSecret: sim.demoApp.clientSecret, redirectUri: REDIRECT });
-  const { code, vehicleIds } = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope, email, make });
+  const client = new smartcar.AuthClient({
+    clientId: sim.demoApp.clientId,
+    clientSecret: sim.demoApp.clientSecret,
+    redirectUri: REDIRECT,
+  });
+  const { code, vehicleIds } = sim.authorize({
+    clientId: sim.demoApp.clientId,
+    redirectUri: REDIRECT,
+    scope,
+    email,
+    make,
+  });
   const access = await client.exchangeCode(code);
   const vehicleId = vehicleIds[0] ?? '';
   return { client, access, vehicleId, vehicle: new smartcar.Vehicle(vehicleId, access.accessToken) };
 }
 
-type Delivery = { eventName?: string; payload?: { eventType?: string; vehicles?: { vehicleId: string; data: { path: string; code: number; body: Record<string, unknown> }[] }[] } };
+type Delivery = {
+  eventName?: string;
+  payload?: {
+    eventType?: string;
+    vehicles?: { vehicleId: string; data: { path: string; code: number; body: Record<string, unknown> }[] }[];
+  };
+};
 
 describe('webhooks', () => {
   let sim: Simulator;
@@ -35,8 +51,17 @@ describe('webhooks', () => {
   });
 
   it('delivers charging started, stopped and completed events, signed with the AMT', async () => {
-    const { vehicle, vehicleId } = await connect(sim, 'events@example.com', 'TESLA', 'read_charge read_battery control_charge');
-    const webhook = await sim.createWebhook({ clientId: sim.demoApp.clientId, url: receiver.url, type: 'eventBased' });
+    const { vehicle, vehicleId } = await connect(
+      sim,
+      'events@example.com',
+      'TESLA',
+      'read_charge read_battery control_charge',
+    );
+    const webhook = await sim.createWebhook({
+      clientId: sim.demoApp.clientId,
+      url: receiver.url,
+      type: 'eventBased',
+    });
     await vehicle.subscribe(webhook.id);
     receiver.deliveries.length = 0;
 
@@ -51,14 +76,26 @@ describe('webhooks', () => {
     expect(types).toEqual(['CHARGING_STARTED', 'CHARGING_STOPPED', 'CHARGING_STARTED', 'CHARGING_COMPLETED']);
     for (const delivery of receiver.deliveries) {
       expect(delivery.signature).toBe(signPayload(sim.demoApp.managementToken, delivery.raw));
-      expect(smartcar.verifyPayload(sim.demoApp.managementToken, delivery.signature ?? '', delivery.body)).toBe(true);
-      expect(delivery.body).toMatchObject({ version: '2.0', webhookId: webhook.id, eventName: 'eventBased', payload: { vehicleId } });
+      expect(
+        smartcar.verifyPayload(sim.demoApp.managementToken, delivery.signature ?? '', delivery.body),
+      ).toBe(true);
+      expect(delivery.body).toMatchObject({
+        version: '2.0',
+        webhookId: webhook.id,
+        eventName: 'eventBased',
+        payload: { vehicleId },
+      });
       expect(WebhookPayloadSchema.safeParse(delivery.body).success).toBe(true);
     }
   });
 
   it('delivers scheduled data on the simulated clock', async () => {
-    const { vehicle, vehicleId } = await connect(sim, 'schedule@example.com', 'FORD', 'read_battery read_odometer');
+    const { vehicle, vehicleId } = await connect(
+      sim,
+      'schedule@example.com',
+      'FORD',
+      'read_battery read_odometer',
+    );
     const webhook = await sim.createWebhook({
       clientId: sim.demoApp.clientId,
       url: receiver.url,
@@ -107,7 +144,12 @@ describe('webhooks', () => {
     try {
       for (let i = 0; i < 3; i++) await vehicle.odometer();
       const error = await sdkError(() => vehicle.odometer());
-      expect([error.statusCode, error.type, error.code, error.retryAfter]).toEqual([429, 'RATE_LIMIT', 'SMARTCAR_API', '30']);
+      expect([error.statusCode, error.type, error.code, error.retryAfter]).toEqual([
+        429,
+        'RATE_LIMIT',
+        'SMARTCAR_API',
+        '30',
+      ]);
     } finally {
       sim.setRateLimits({ app: null });
     }
@@ -124,17 +166,27 @@ describe('persistence', () => {
   });
 
   it('keeps apps, accounts, vehicles, tokens, webhooks and the clock across a restart', async () => {
-    const first = await createSimulator({ dataDir, clock: { mode: 'manual', start: new Date('2025-04-01T00:00:00Z') } });
+    const first = await createSimulator({
+      dataDir,
+      clock: { mode: 'manual', start: new Date('2025-04-01T00:00:00Z') },
+    });
     pointSdkAt(first.url);
     const app = first.registerApp({ name: 'Restart test', redirectUris: [REDIRECT] });
-    const { access, vehicleId } = await connect(first, 'restart@example.com', 'CHEVROLET', 'read_battery read_charge read_fuel');
+    const { access, vehicleId } = await connect(
+      first,
+      'restart@example.com',
+      'CHEVROLET',
+      'read_battery read_charge read_fuel',
+    );
     first.setSoc(vehicleId, 0.4);
     first.plugIn(vehicleId);
     await first.clock.advance(HOUR);
     const before = first.vehicle(vehicleId);
     const clockBefore = first.clock.now().getTime();
     await first.close();
-    const saved = JSON.parse(await readFile(join(dataDir, 'simulator-state.json'), 'utf8')) as { version: number };
+    const saved = JSON.parse(await readFile(join(dataDir, 'simulator-state.json'), 'utf8')) as {
+      version: number;
+    };
     expect(saved.version).toBe(1);
 
     const second = await createSimulator({ dataDir, clock: { mode: 'manual' } });
@@ -144,14 +196,27 @@ describe('persistence', () => {
       const vehicle = new smartcar.Vehicle(vehicleId, access.accessToken);
       const charge = await vehicle.charge();
       expect(charge).toMatchObject({ isPluggedIn: true, state: 'CHARGING' });
-      expect((await vehicle.fuel()).percentRemaining).toBeCloseTo(before.state.fuelLiters === null ? 0 : before.state.fuelLiters / 33.7, 3);
+      expect((await vehicle.fuel()).percentRemaining).toBeCloseTo(
+        before.state.fuelLiters === null ? 0 : before.state.fuelLiters / 33.7,
+        3,
+      );
       expect(second.vehicle(vehicleId).state.soc).toBe(before.state.soc);
       const userId = (await smartcar.getUser(access.accessToken)).id;
       // Charging continues on the restored timeline.
       await second.clock.advance(HOUR);
       expect(second.vehicle(vehicleId).state.soc ?? 0).toBeGreaterThan(before.state.soc ?? 1);
-      const client = new smartcar.AuthClient({ clientId: app.clientId, clientSecret: app.clientSecret, redirectUri: REDIRECT });
-      const { code } = second.authorize({ clientId: app.clientId, redirectUri: REDIRECT, scope: 'read_vin', email: 'restart@example.com', make: 'CHEVROLET' });
+      const client = new smartcar.AuthClient({
+        clientId: app.clientId,
+        clientSecret: app.clientSecret,
+        redirectUri: REDIRECT,
+      });
+      const { code } = second.authorize({
+        clientId: app.clientId,
+        redirectUri: REDIRECT,
+        scope: 'read_vin',
+        email: 'restart@example.com',
+        make: 'CHEVROLET',
+      });
       const renewed = await client.exchangeCode(code);
       expect((await smartcar.getUser(renewed.accessToken)).id).toBe(userId);
     } finally {
@@ -177,7 +242,9 @@ describe('snapshot writes stay off the read path', () => {
       await vehicle.unlock();
       await new Promise((resolve) => setTimeout(resolve, 700));
       expect((await stat(file)).mtimeMs).toBeGreaterThan(before);
-      const saved = JSON.parse(await readFile(file, 'utf8')) as { vehicles: { state: { isLocked: boolean } }[] };
+      const saved = JSON.parse(await readFile(file, 'utf8')) as {
+        vehicles: { state: { isLocked: boolean } }[];
+      };
       expect(saved.vehicles[0]?.state.isLocked).toBe(false);
     } finally {
       await sim.close();
@@ -194,7 +261,9 @@ describe('snapshot validation', () => {
       await expect(createSimulator({ dataDir: dir })).rejects.toThrow(/not valid JSON/);
       const first = await createSimulator({ dataDir: dir + '-ok' });
       await first.close();
-      const good = JSON.parse(await readFile(join(dir + '-ok', 'simulator-state.json'), 'utf8')) as { apps: { clientId: unknown }[] };
+      const good = JSON.parse(await readFile(join(dir + '-ok', 'simulator-state.json'), 'utf8')) as {
+        apps: { clientId: unknown }[];
+      };
       const firstApp = good.apps[0];
       if (firstApp !== undefined) firstApp.clientId = 42;
       await writeFile(join(dir, 'simulator-state.json'), JSON.stringify(good));
@@ -210,7 +279,13 @@ describe('accelerated clock', () => {
   it('runs simulated time at the chosen speed and charges on its own', async () => {
     const sim = await createSimulator({ clock: { mode: 'accelerated', speed: 3_600 } });
     try {
-      const { vehicleIds } = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri: REDIRECT, scope: 'read_battery', email: 'fast@example.com', make: 'TESLA' });
+      const { vehicleIds } = sim.authorize({
+        clientId: sim.demoApp.clientId,
+        redirectUri: REDIRECT,
+        scope: 'read_battery',
+        email: 'fast@example.com',
+        make: 'TESLA',
+      });
       const id = vehicleIds[0] ?? '';
       sim.setSoc(id, 0.2);
       sim.plugIn(id, { stationKw: 11 });

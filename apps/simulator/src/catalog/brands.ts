@@ -57,7 +57,13 @@ const GM: BrandFeatures = {
   serviceHistory: true,
   diagnostics: 'gm',
 };
-const FCA: BrandFeatures = { ...GM, navigation: false, serviceHistory: false, chargeLimit: false, diagnostics: 'fca' };
+const FCA: BrandFeatures = {
+  ...GM,
+  navigation: false,
+  serviceHistory: false,
+  chargeLimit: false,
+  diagnostics: 'fca',
+};
 const FORD_LIKE: BrandFeatures = { ...GM, navigation: false, diagnostics: 'none' };
 const TESLA_LIKE: BrandFeatures = { ...GM, engineOil: false, serviceHistory: false, diagnostics: 'none' };
 const STANDARD: BrandFeatures = {
@@ -100,9 +106,11 @@ function capabilitiesFor(powertrain: Powertrain, features: BrandFeatures): Set<V
   const combustion = powertrain !== 'BEV';
   if (features.security) for (const c of ['lockStatus', 'lock', 'unlock'] as const) caps.add(c);
   if (features.tires) caps.add('tirePressure');
-  if (electric) for (const c of ['battery', 'batteryCapacity', 'nominalCapacity', 'charge'] as const) caps.add(c);
+  if (electric)
+    for (const c of ['battery', 'batteryCapacity', 'nominalCapacity', 'charge'] as const) caps.add(c);
   if (electric && features.chargeControl) for (const c of ['startCharge', 'stopCharge'] as const) caps.add(c);
-  if (electric && features.chargeLimit) for (const c of ['getChargeLimit', 'setChargeLimit'] as const) caps.add(c);
+  if (electric && features.chargeLimit)
+    for (const c of ['getChargeLimit', 'setChargeLimit'] as const) caps.add(c);
   if (combustion) caps.add('fuel');
   if (combustion && features.engineOil) caps.add('engineOil');
   if (features.navigation) caps.add('sendDestination');

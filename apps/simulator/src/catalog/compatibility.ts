@@ -31,14 +31,58 @@ const ENDPOINT_LABELS: Partial<Record<VehicleEndpointName, string>> = {
 
 // World manufacturer identifiers (first three VIN characters) of the catalog's brands.
 const WMI: Readonly<Record<string, string>> = {
-  '1G1': 'CHEVROLET', '1GC': 'CHEVROLET', '1G6': 'CADILLAC', '1GT': 'GMC', '1G4': 'BUICK', '5YJ': 'TESLA',
-  '7SA': 'TESLA', '1FA': 'FORD', '1FM': 'FORD', '1FT': 'FORD', '3FM': 'FORD', '5LM': 'LINCOLN', KNA: 'KIA',
-  KND: 'KIA', WBA: 'BMW', WBY: 'BMW', WMW: 'MINI', JN1: 'NISSAN', JNK: 'INFINITI', '5N1': 'NISSAN', VR1: 'DS',
-  VF7: 'CITROEN', VF3: 'PEUGEOT', VF1: 'RENAULT', W0L: 'OPEL', WVW: 'VOLKSWAGEN', WVG: 'VOLKSWAGEN', WAU: 'AUDI',
-  WDD: 'MERCEDES-BENZ', W1K: 'MERCEDES-BENZ', KMH: 'HYUNDAI', JTD: 'TOYOTA', '4T1': 'TOYOTA', '2T3': 'TOYOTA',
-  JTJ: 'LEXUS', YV1: 'VOLVO', SAL: 'LAND ROVER', SAJ: 'JAGUAR', '1C4': 'JEEP', '2C4': 'CHRYSLER', '2C3': 'DODGE',
-  '1C6': 'RAM', WP0: 'PORSCHE', WP1: 'PORSCHE', '7PD': 'RIVIAN', TMB: 'SKODA', ZFA: 'FIAT', ZAR: 'ALFA ROMEO',
-  JM1: 'MAZDA', '19U': 'ACURA', '1HG': 'HONDA', LPS: 'POLESTAR',
+  '1G1': 'CHEVROLET',
+  '1GC': 'CHEVROLET',
+  '1G6': 'CADILLAC',
+  '1GT': 'GMC',
+  '1G4': 'BUICK',
+  '5YJ': 'TESLA',
+  '7SA': 'TESLA',
+  '1FA': 'FORD',
+  '1FM': 'FORD',
+  '1FT': 'FORD',
+  '3FM': 'FORD',
+  '5LM': 'LINCOLN',
+  KNA: 'KIA',
+  KND: 'KIA',
+  WBA: 'BMW',
+  WBY: 'BMW',
+  WMW: 'MINI',
+  JN1: 'NISSAN',
+  JNK: 'INFINITI',
+  '5N1': 'NISSAN',
+  VR1: 'DS',
+  VF7: 'CITROEN',
+  VF3: 'PEUGEOT',
+  VF1: 'RENAULT',
+  W0L: 'OPEL',
+  WVW: 'VOLKSWAGEN',
+  WVG: 'VOLKSWAGEN',
+  WAU: 'AUDI',
+  WDD: 'MERCEDES-BENZ',
+  W1K: 'MERCEDES-BENZ',
+  KMH: 'HYUNDAI',
+  JTD: 'TOYOTA',
+  '4T1': 'TOYOTA',
+  '2T3': 'TOYOTA',
+  JTJ: 'LEXUS',
+  YV1: 'VOLVO',
+  SAL: 'LAND ROVER',
+  SAJ: 'JAGUAR',
+  '1C4': 'JEEP',
+  '2C4': 'CHRYSLER',
+  '2C3': 'DODGE',
+  '1C6': 'RAM',
+  WP0: 'PORSCHE',
+  WP1: 'PORSCHE',
+  '7PD': 'RIVIAN',
+  TMB: 'SKODA',
+  ZFA: 'FIAT',
+  ZAR: 'ALFA ROMEO',
+  JM1: 'MAZDA',
+  '19U': 'ACURA',
+  '1HG': 'HONDA',
+  LPS: 'POLESTAR',
 };
 
 const ENDPOINT_ENTRIES = Object.entries(VEHICLE_ENDPOINTS) as [VehicleEndpointName, EndpointDefinition][];
@@ -74,7 +118,12 @@ export function compatibilityForVin(
   knownModel: ModelSpec | undefined,
 ): CompatibilityResult {
   const make = WMI[vin.slice(0, 3).toUpperCase()];
-  const brand = knownModel === undefined ? (make === undefined ? undefined : findBrand(make)) : findBrand(knownModel.make);
+  const brand =
+    knownModel === undefined
+      ? make === undefined
+        ? undefined
+        : findBrand(make)
+      : findBrand(knownModel.make);
   const spec = knownModel ?? brand?.models[0];
   const region: Region = country === 'CA' ? 'CA' : country === 'US' ? 'US' : 'EUROPE';
   const inRegion = brand !== undefined && brand.regions.includes(region);
@@ -85,11 +134,16 @@ export function compatibilityForVin(
         permission: scope,
         endpoint: def.path === '' ? '/' : def.path,
         capable,
-        reason: capable ? null : spec === undefined ? ('SMARTCAR_NOT_CAPABLE' as const) : ('VEHICLE_NOT_CAPABLE' as const),
+        reason: capable
+          ? null
+          : spec === undefined
+            ? ('SMARTCAR_NOT_CAPABLE' as const)
+            : ('VEHICLE_NOT_CAPABLE' as const),
       };
     }),
   );
-  if (brand === undefined || !inRegion) return { compatible: false, reason: 'MAKE_NOT_COMPATIBLE', capabilities };
+  if (brand === undefined || !inRegion)
+    return { compatible: false, reason: 'MAKE_NOT_COMPATIBLE', capabilities };
   const compatible = capabilities.every((c) => c.capable);
   return { compatible, reason: compatible ? null : 'VEHICLE_NOT_COMPATIBLE', capabilities };
 }
@@ -117,10 +171,16 @@ export function compatibilityMatrix(filter: {
     if (makes !== undefined && !makes.includes(brand.make)) continue;
     const entries: MatrixEntry[] = [];
     for (const spec of brand.models) {
-      if (filter.types !== undefined && filter.types.length > 0 && !filter.types.includes(spec.powertrain)) continue;
-      const names = ENDPOINT_ENTRIES.filter(([name]) => spec.capabilities.has(name) && ENDPOINT_LABELS[name] !== undefined);
-      const permissions = [...new Set(names.map(([, def]) => def.scope).filter((s): s is Scope => s !== null))];
-      if (filter.scopes !== undefined && !filter.scopes.every((s) => permissions.includes(s as Scope))) continue;
+      if (filter.types !== undefined && filter.types.length > 0 && !filter.types.includes(spec.powertrain))
+        continue;
+      const names = ENDPOINT_ENTRIES.filter(
+        ([name]) => spec.capabilities.has(name) && ENDPOINT_LABELS[name] !== undefined,
+      );
+      const permissions = [
+        ...new Set(names.map(([, def]) => def.scope).filter((s): s is Scope => s !== null)),
+      ];
+      if (filter.scopes !== undefined && !filter.scopes.every((s) => permissions.includes(s as Scope)))
+        continue;
       entries.push({
         model: spec.model,
         startYear: spec.startYear,
@@ -134,4 +194,3 @@ export function compatibilityMatrix(filter: {
   }
   return result;
 }
-

@@ -74,7 +74,12 @@ export const CreateWebhookSchema = z.object({
   paths: z.array(z.string()).max(20).optional(),
 });
 
-const AdvanceSchema = z.object({ ms: z.number().min(0).max(366 * 86_400_000) });
+const AdvanceSchema = z.object({
+  ms: z
+    .number()
+    .min(0)
+    .max(366 * 86_400_000),
+});
 const SpeedSchema = z.object({ speed: z.number().positive().max(1_000_000) });
 
 /** Drops `undefined` keys so zod's optional output fits exactOptionalPropertyTypes signatures. */
@@ -88,7 +93,9 @@ function asValidation<T>(run: () => T): T {
     return run();
   } catch (error) {
     if (error instanceof ApiError) throw error;
-    throw new ApiError('VALIDATION', null, { description: error instanceof Error ? error.message : String(error) });
+    throw new ApiError('VALIDATION', null, {
+      description: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
@@ -105,9 +112,11 @@ export function registerAdminRoutes(
   hooks: AdminHooks,
 ): void {
   const guard = (request: FastifyRequest) => {
-    if (headerValue(request, 'authorization') !== `Bearer ${managementToken}`) throw new ApiError('AUTHENTICATION', null);
+    if (headerValue(request, 'authorization') !== `Bearer ${managementToken}`)
+      throw new ApiError('AUTHENTICATION', null);
   };
-  const ok = (request: FastifyRequest, reply: FastifyReply, body: unknown) => sendJson(request, reply, 200, body);
+  const ok = (request: FastifyRequest, reply: FastifyReply, body: unknown) =>
+    sendJson(request, reply, 200, body);
 
   app.get(`${ADMIN_PREFIX}/health`, (request, reply) =>
     ok(request, reply, { status: 'ok', now: new Date(engine.now()).toISOString() }),
@@ -153,22 +162,41 @@ export function registerAdminRoutes(
         ok(
           request,
           reply,
-          [...engine.store.apps.values()].map((a) => ({ clientId: a.clientId, name: a.name, redirectUris: a.redirectUris })),
+          [...engine.store.apps.values()].map((a) => ({
+            clientId: a.clientId,
+            name: a.name,
+            redirectUris: a.redirectUris,
+          })),
         ),
       );
 
       scoped.post('/accounts', (request, reply) => {
         const input = parseOrThrow(CreateAccountSchema, request.body);
-        return ok(request, reply, asValidation(() => engine.createTestAccount(defined(input))));
+        return ok(
+          request,
+          reply,
+          asValidation(() => engine.createTestAccount(defined(input))),
+        );
       });
 
       scoped.post('/authorize', (request, reply) => {
         const input = parseOrThrow(AuthorizeSchema, request.body);
-        return ok(request, reply, asValidation(() => engine.authorize(defined(input))));
+        return ok(
+          request,
+          reply,
+          asValidation(() => engine.authorize(defined(input))),
+        );
       });
 
       scoped.get('/vehicles', (request, reply) =>
-        ok(request, reply, [...engine.store.vehicles.values()].map((v) => ({ ...summarizeVehicle(v), accountId: v.accountId }))),
+        ok(
+          request,
+          reply,
+          [...engine.store.vehicles.values()].map((v) => ({
+            ...summarizeVehicle(v),
+            accountId: v.accountId,
+          })),
+        ),
       );
       scoped.get<{ Params: { id: string } }>('/vehicles/:id', (request, reply) => {
         const vehicle = asValidation(() => engine.vehicleById(request.params.id));
@@ -177,27 +205,42 @@ export function registerAdminRoutes(
       });
       scoped.patch<{ Params: { id: string } }>('/vehicles/:id', (request, reply) => {
         const patch = parseOrThrow(VehiclePatchSchema, request.body);
-        return ok(request, reply, asValidation(() => engine.updateVehicle(request.params.id, defined(patch))));
+        return ok(
+          request,
+          reply,
+          asValidation(() => engine.updateVehicle(request.params.id, defined(patch))),
+        );
       });
       scoped.post<{ Params: { id: string } }>('/vehicles/:id/drive', (request, reply) => {
         const input = parseOrThrow(DriveSchema, request.body);
-        return ok(request, reply, asValidation(() => engine.drive(request.params.id, defined(input))));
+        return ok(
+          request,
+          reply,
+          asValidation(() => engine.drive(request.params.id, defined(input))),
+        );
       });
 
       scoped.post('/webhooks', async (request, reply) => {
         const input = parseOrThrow(CreateWebhookSchema, request.body);
         const webhook = await engine.createWebhook(defined(input)).catch((error: unknown) => {
-          throw new ApiError('VALIDATION', null, { description: error instanceof Error ? error.message : 'invalid webhook' });
+          throw new ApiError('VALIDATION', null, {
+            description: error instanceof Error ? error.message : 'invalid webhook',
+          });
         });
         return ok(request, reply, webhook);
       });
 
       scoped.get('/clock', (request, reply) =>
-        ok(request, reply, { now: new Date(engine.now()).toISOString(), mode: engine.clock.mode, speed: engine.clock.speed }),
+        ok(request, reply, {
+          now: new Date(engine.now()).toISOString(),
+          mode: engine.clock.mode,
+          speed: engine.clock.speed,
+        }),
       );
       scoped.post('/clock/advance', async (request, reply) => {
         const { ms } = parseOrThrow(AdvanceSchema, request.body);
-        if (engine.clock.mode !== 'manual') throw new ApiError('VALIDATION', null, { description: 'the clock is not manual' });
+        if (engine.clock.mode !== 'manual')
+          throw new ApiError('VALIDATION', null, { description: 'the clock is not manual' });
         await hooks.advance(ms);
         return ok(request, reply, { now: new Date(engine.now()).toISOString() });
       });

@@ -38,7 +38,12 @@ function page(title: string, body: string, script = ''): string {
 <body><main>${body}</main>${script === '' ? '' : `<script>${script}</script>`}</body></html>`;
 }
 
-export function preamblePage(input: { sessionId: string; appName: string; next: string; mode: string }): string {
+export function preamblePage(input: {
+  sessionId: string;
+  appName: string;
+  next: string;
+  mode: string;
+}): string {
   return page(
     'Connect your vehicle',
     `<h1>${escapeHtml(input.appName)} would like to connect to your vehicle</h1>
@@ -72,7 +77,12 @@ export function brandsPage(input: { sessionId: string; brands: readonly BrandSpe
   );
 }
 
-export function signInPage(input: { sessionId: string; brand: BrandSpec; error?: string; email?: string }): string {
+export function signInPage(input: {
+  sessionId: string;
+  brand: BrandSpec;
+  error?: string;
+  email?: string;
+}): string {
   return page(
     `Sign in to ${input.brand.displayName}`,
     `<h1>Sign in to your ${escapeHtml(input.brand.displayName)} account</h1>

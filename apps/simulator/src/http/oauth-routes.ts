@@ -58,9 +58,14 @@ function html(reply: FastifyReply, status: number, body: string): FastifyReply {
     .send(body);
 }
 
-function redirectWith(reply: FastifyReply, target: string, params: Record<string, string | undefined>): FastifyReply {
+function redirectWith(
+  reply: FastifyReply,
+  target: string,
+  params: Record<string, string | undefined>,
+): FastifyReply {
   const url = new URL(target);
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined) url.searchParams.set(key, value);
   return reply.code(303).header('location', url.toString()).header('cache-control', 'no-store').send();
 }
 
@@ -80,13 +85,23 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
   const openSession = (request: FastifyRequest<{ Params: { sid: string } }>, reply: FastifyReply) => {
     const session = sessions.get(request.params.sid);
     if (session === undefined || Date.now() - session.createdAt > SESSION_TTL_MS) {
-      html(reply, 400, errorPage('Session expired', 'This Connect session has expired. Please start again from the app.'));
+      html(
+        reply,
+        400,
+        errorPage('Session expired', 'This Connect session has expired. Please start again from the app.'),
+      );
       return undefined;
     }
     return session;
   };
 
-  const fail = (reply: FastifyReply, session: ConnectSession, error: string, description: string, extra = {}) =>
+  const fail = (
+    reply: FastifyReply,
+    session: ConnectSession,
+    error: string,
+    description: string,
+    extra = {},
+  ) =>
     redirectWith(reply, session.redirectTarget, {
       error,
       error_description: description,
@@ -99,7 +114,11 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     const clientId = presentValue(q['client_id']);
     const client = clientId === undefined ? undefined : engine.store.apps.get(clientId);
     if (client === undefined) {
-      return html(reply, 400, errorPage('Unknown application', 'The client_id is missing or not registered.'));
+      return html(
+        reply,
+        400,
+        errorPage('Unknown application', 'The client_id is missing or not registered.'),
+      );
     }
     const redirectUri = presentValue(q['redirect_uri']) ?? '';
     const fallback = client.redirectUris.find((uri) => !uri.endsWith('*') && isAbsoluteUrl(uri));
@@ -109,11 +128,19 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
       (redirectUri !== '' && !engine.redirectUriAllowed(client, redirectUri)) ||
       !isAbsoluteUrl(redirectTarget)
     ) {
-      return html(reply, 400, errorPage('Invalid redirect URI', 'The redirect_uri is not registered for this application.'));
+      return html(
+        reply,
+        400,
+        errorPage('Invalid redirect URI', 'The redirect_uri is not registered for this application.'),
+      );
     }
     const state = presentValue(q['state']);
     const configError = (description: string) =>
-      redirectWith(reply, redirectTarget, { error: 'configuration_error', error_description: description, state });
+      redirectWith(reply, redirectTarget, {
+        error: 'configuration_error',
+        error_description: description,
+        state,
+      });
 
     if (presentValue(q['response_type']) !== 'code') return configError('response_type must be "code".');
     const legacyTest = presentValue(q['test_mode']) === 'true';
@@ -131,9 +158,14 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     const singleSelect = presentValue(q['single_select']) === 'true' || singleSelectVin !== undefined;
     const makeParam = presentValue(q['make']);
     // single_select_vin wins over make: the VIN's brand skips the picker.
-    const vinVehicle = singleSelectVin === undefined ? undefined : engine.store.findVehicleByVin(singleSelectVin);
+    const vinVehicle =
+      singleSelectVin === undefined ? undefined : engine.store.findVehicleByVin(singleSelectVin);
     const brand =
-      vinVehicle !== undefined ? findBrand(vinVehicle.make) : makeParam === undefined ? undefined : findBrand(makeParam);
+      vinVehicle !== undefined
+        ? findBrand(vinVehicle.make)
+        : makeParam === undefined
+          ? undefined
+          : findBrand(makeParam);
 
     if (sessions.size >= MAX_SESSIONS) {
       const cutoff = Date.now() - SESSION_TTL_MS;
@@ -171,7 +203,8 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     const session = openSession(request, reply);
     if (session === undefined) return reply;
     const brand = findBrand(formValue(request.body, 'brand') ?? '');
-    if (brand === undefined) return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
+    if (brand === undefined)
+      return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
     session.brand = brand;
     return reply.code(303).header('location', `/connect/${session.id}/login`).send();
   });
@@ -179,7 +212,8 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
   app.get<{ Params: { sid: string } }>('/connect/:sid/login', (request, reply) => {
     const session = openSession(request, reply);
     if (session === undefined) return reply;
-    if (session.brand === undefined) return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
+    if (session.brand === undefined)
+      return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
     return html(reply, 200, signInPage({ sessionId: session.id, brand: session.brand }));
   });
 
@@ -187,7 +221,8 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     const session = openSession(request, reply);
     if (session === undefined) return reply;
     const brand = session.brand;
-    if (brand === undefined) return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
+    if (brand === undefined)
+      return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
     const email = (formValue(request.body, 'username') ?? '').trim();
     const password = formValue(request.body, 'password') ?? '';
     const connectError = CONNECT_ERROR_EMAILS[email.toLowerCase()];
@@ -197,10 +232,17 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
         connectError === 'vehicle_incompatible' && model !== undefined
           ? { make: brand.make, model: model.model, year: String(model.startYear), vin: '0SCINCOMPATIBLE01' }
           : {};
-      return fail(reply, session, connectError, `Test-mode account ${email} triggers ${connectError}.`, extra);
+      return fail(
+        reply,
+        session,
+        connectError,
+        `Test-mode account ${email} triggers ${connectError}.`,
+        extra,
+      );
     }
     const result = engine.signIn({ email, password, mode: session.mode, brand });
-    if (!result.ok) return html(reply, 401, signInPage({ sessionId: session.id, brand, error: result.message, email }));
+    if (!result.ok)
+      return html(reply, 401, signInPage({ sessionId: session.id, brand, error: result.message, email }));
     session.accountId = result.account.id;
     return reply.code(303).header('location', `/connect/${session.id}/approve`).send();
   });
@@ -210,7 +252,10 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     const make = session.brand.make;
     return engine.store
       .vehiclesOfAccount(session.accountId)
-      .filter((v) => v.make === make && (session.singleSelectVin === undefined || v.vin === session.singleSelectVin))
+      .filter(
+        (v) =>
+          v.make === make && (session.singleSelectVin === undefined || v.vin === session.singleSelectVin),
+      )
       .map(summarizeVehicle);
   };
 
@@ -230,9 +275,15 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
   app.get<{ Params: { sid: string } }>('/connect/:sid/approve', (request, reply) => {
     const session = openSession(request, reply);
     if (session === undefined) return reply;
-    if (session.accountId === undefined) return reply.code(303).header('location', `/connect/${session.id}/login`).send();
+    if (session.accountId === undefined)
+      return reply.code(303).header('location', `/connect/${session.id}/login`).send();
     if (selectableVehicles(session).length === 0) {
-      return fail(reply, session, 'no_vehicles', 'The account has no vehicle this application can connect to.');
+      return fail(
+        reply,
+        session,
+        'no_vehicles',
+        'The account has no vehicle this application can connect to.',
+      );
     }
     return renderApproval(reply, session, 200);
   });
@@ -240,7 +291,8 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
   app.post<{ Params: { sid: string } }>('/connect/:sid/approve', (request, reply) => {
     const session = openSession(request, reply);
     if (session === undefined) return reply;
-    if (session.accountId === undefined) return reply.code(303).header('location', `/connect/${session.id}/login`).send();
+    if (session.accountId === undefined)
+      return reply.code(303).header('location', `/connect/${session.id}/login`).send();
     if (formValue(request.body, 'action') !== 'approve') {
       sessions.delete(session.id);
       return fail(reply, session, 'access_denied', 'The user denied access to your application.');
@@ -248,7 +300,8 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     const allowed = new Set(selectableVehicles(session).map((v) => v.id));
     const chosen = formValues(request.body, 'vehicle').filter((id) => allowed.has(id));
     const vehicleIds = session.singleSelect ? chosen.slice(0, 1) : chosen;
-    if (vehicleIds.length === 0) return renderApproval(reply, session, 400, 'Please select at least one vehicle.');
+    if (vehicleIds.length === 0)
+      return renderApproval(reply, session, 400, 'Please select at least one vehicle.');
     const code = engine.approve({
       clientId: session.app.clientId,
       userId: session.accountId,
@@ -268,8 +321,15 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     // OAuth also allows client credentials in the form body.
     const bodyId = formValue(body, 'client_id');
     const bodySecret = formValue(body, 'client_secret');
-    if (client === undefined && authorization === undefined && bodyId !== undefined && bodySecret !== undefined) {
-      client = engine.authenticateClient(`Basic ${Buffer.from(`${bodyId}:${bodySecret}`).toString('base64')}`);
+    if (
+      client === undefined &&
+      authorization === undefined &&
+      bodyId !== undefined &&
+      bodySecret !== undefined
+    ) {
+      client = engine.authenticateClient(
+        `Basic ${Buffer.from(`${bodyId}:${bodySecret}`).toString('base64')}`,
+      );
     }
     if (client === undefined) throw new OAuthError(401, 'invalid_client', 'Invalid client credentials.');
     const grantType = formValue(body, 'grant_type');
@@ -280,7 +340,11 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
           ? engine.refresh(client, formValue(body, 'refresh_token'))
           : undefined;
     if (tokens === undefined) {
-      throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be authorization_code or refresh_token.');
+      throw new OAuthError(
+        400,
+        'unsupported_grant_type',
+        'grant_type must be authorization_code or refresh_token.',
+      );
     }
     return reply
       .code(200)

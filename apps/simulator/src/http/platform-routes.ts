@@ -32,7 +32,9 @@ function decodeCursor(value: unknown): number {
   if (present === undefined) return 0;
   const offset = Number(Buffer.from(present, 'base64url').toString('utf8'));
   if (!Number.isInteger(offset) || offset < 0) {
-    throw new ApiError('VALIDATION', 'PARAMETER', { detail: [{ field: ['cursor'], message: '"cursor" is not valid' }] });
+    throw new ApiError('VALIDATION', 'PARAMETER', {
+      detail: [{ field: ['cursor'], message: '"cursor" is not valid' }],
+    });
   }
   return offset;
 }
@@ -63,7 +65,9 @@ export function registerPlatformRoutes(app: FastifyInstance, engine: SimulatorEn
     const query = request.query as Record<string, unknown>;
     const vin = presentValue(query['vin']);
     if (vin === undefined || vin.length !== 17) {
-      throw new ApiError('VALIDATION', 'PARAMETER', { detail: [{ field: ['vin'], message: '"vin" must be 17 characters' }] });
+      throw new ApiError('VALIDATION', 'PARAMETER', {
+        detail: [{ field: ['vin'], message: '"vin" must be 17 characters' }],
+      });
     }
     const parsed = parseScopeParam(presentValue(query['scope']) ?? '');
     if ('unknown' in parsed || presentValue(query['scope']) === undefined) {
@@ -101,7 +105,8 @@ export function registerPlatformRoutes(app: FastifyInstance, engine: SimulatorEn
     const offset = decodeCursor(query['cursor']);
     const all = engine.connections(owner, connectionFilter(query));
     const page = all.slice(offset, offset + limit);
-    const next = offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64url') : null;
+    const next =
+      offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64url') : null;
     return sendJson(request, reply, 200, { connections: page, paging: { cursor: next } });
   });
 

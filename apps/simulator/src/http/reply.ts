@@ -10,7 +10,10 @@ export function sendJson(
   body: unknown,
   headers?: Record<string, string>,
 ): FastifyReply {
-  reply.code(status).header('content-type', 'application/json; charset=utf-8').header('sc-request-id', request.id);
+  reply
+    .code(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .header('sc-request-id', request.id);
   if (headers !== undefined) for (const key in headers) reply.header(key, headers[key]);
   return reply.send(JSON.stringify(body));
 }

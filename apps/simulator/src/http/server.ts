@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
 import { ApiError } from '../api-error.ts';
 import { OAuthError, type SimulatorEngine } from '../engine.ts';
 import { registerAdminRoutes, type AdminHooks } from './admin-routes.ts';
@@ -56,12 +61,19 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(new ApiError('VALIDATION', null, { description: 'The request body is not valid JSON.' }), undefined);
+      done(
+        new ApiError('VALIDATION', null, { description: 'The request body is not valid JSON.' }),
+        undefined,
+      );
     }
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, parseForm(String(body)));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, parseForm(String(body)));
+    },
+  );
   // Anything else is read as text; route schemas then reject it with a VALIDATION error, not a 415.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, String(body)));
 
@@ -70,7 +82,12 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     // Method, route and status only: never headers, bodies or query strings (they can carry secrets).
     app.addHook('onResponse', async (request, reply) => {
       logger.info(
-        { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unknown',
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
         'request',
       );
     });
@@ -79,18 +96,28 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.setErrorHandler((error: FastifyError | ApiError | OAuthError, request, reply) => {
     if (error instanceof ApiError) return sendApiError(request, reply, error);
     if (error instanceof OAuthError) {
-      return sendJson(request, reply, error.statusCode, { error: error.error, error_description: error.message });
+      return sendJson(request, reply, error.statusCode, {
+        error: error.error,
+        error_description: error.message,
+      });
     }
     const status = error.statusCode ?? 500;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendApiError(
         request,
         reply,
-        new ApiError('VALIDATION', null, { statusCode: 413, description: `The request body exceeds ${BODY_LIMIT_BYTES} bytes.` }),
+        new ApiError('VALIDATION', null, {
+          statusCode: 413,
+          description: `The request body exceeds ${BODY_LIMIT_BYTES} bytes.`,
+        }),
       );
     }
     if (status >= 400 && status < 500) {
-      return sendApiError(request, reply, new ApiError('VALIDATION', null, { statusCode: status, description: error.message }));
+      return sendApiError(
+        request,
+        reply,
+        new ApiError('VALIDATION', null, { statusCode: status, description: error.message }),
+      );
     }
     request.log.error({ err: { message: error.message, code: error.code } }, 'unexpected error');
     return sendApiError(request, reply, new ApiError('SERVER', 'INTERNAL'));
@@ -100,7 +127,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     const version = /^\/(v\d+(?:\.\d+)?)\//.exec(request.url)?.[1];
     const error =
       version !== undefined && version !== 'v2.0'
-        ? new ApiError('RESOURCE_NOT_FOUND', 'VERSION', { description: `API version ${version} is not served by the simulator.` })
+        ? new ApiError('RESOURCE_NOT_FOUND', 'VERSION', {
+            description: `API version ${version} is not served by the simulator.`,
+          })
         : new ApiError('RESOURCE_NOT_FOUND', 'PATH');
     return sendApiError(request, reply, error);
   });

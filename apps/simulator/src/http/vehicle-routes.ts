@@ -48,7 +48,12 @@ function handleVehicleRequest(
   if (endpoint?.name === 'unsubscribe') {
     const app = engine.appByManagementBearer(authorization);
     if (app === undefined) throw new ApiError('AUTHENTICATION', null);
-    return sendJson(request, reply, 200, engine.unsubscribe(app, vehicleId, endpoint.params['webhookId'] ?? ''));
+    return sendJson(
+      request,
+      reply,
+      200,
+      engine.unsubscribe(app, vehicleId, endpoint.params['webhookId'] ?? ''),
+    );
   }
 
   const access = engine.accessFor(authorization);
@@ -62,7 +67,8 @@ function handleVehicleRequest(
     }
     throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
   }
-  if (endpoint.definition.kind !== 'meta' || endpoint.name === 'batch') engine.checkRateLimits(access.app, vehicle);
+  if (endpoint.definition.kind !== 'meta' || endpoint.name === 'batch')
+    engine.checkRateLimits(access.app, vehicle);
 
   switch (endpoint.definition.kind) {
     case 'data':
@@ -157,13 +163,20 @@ function sendMeta(
     return sendJson(request, reply, 200, { status: 'success' });
   }
   if (endpoint.name === 'subscribe') {
-    return sendJson(request, reply, 200, engine.subscribe(access, vehicle, endpoint.params['webhookId'] ?? ''));
+    return sendJson(
+      request,
+      reply,
+      200,
+      engine.subscribe(access, vehicle, endpoint.params['webhookId'] ?? ''),
+    );
   }
   if (endpoint.name === 'batch') {
     const { requests } = parseOrThrow(BatchRequestSchema, request.body);
     if (requests.length > MAX_BATCH_REQUESTS) {
       throw new ApiError('VALIDATION', 'PARAMETER', {
-        detail: [{ field: ['requests'], message: `"requests" must hold at most ${MAX_BATCH_REQUESTS} items` }],
+        detail: [
+          { field: ['requests'], message: `"requests" must hold at most ${MAX_BATCH_REQUESTS} items` },
+        ],
       });
     }
     const units = unitSystemOf(request);

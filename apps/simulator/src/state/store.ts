@@ -58,8 +58,10 @@ export class SimulatorStore {
   /** Drop every token of a grant (disconnect of its last vehicle, or a management delete). */
   revokeGrant(grantId: string): void {
     this.grants.delete(grantId);
-    for (const [token, record] of this.accessTokens) if (record.grantId === grantId) this.accessTokens.delete(token);
-    for (const [token, record] of this.refreshTokens) if (record.grantId === grantId) this.refreshTokens.delete(token);
+    for (const [token, record] of this.accessTokens)
+      if (record.grantId === grantId) this.accessTokens.delete(token);
+    for (const [token, record] of this.refreshTokens)
+      if (record.grantId === grantId) this.refreshTokens.delete(token);
     for (const [code, record] of this.codes) if (record.grantId === grantId) this.codes.delete(code);
   }
 

@@ -58,7 +58,8 @@ export function createVehicleRecord(options: NewVehicleOptions): VehicleRecord {
     forcedError: options.forcedError ?? null,
     state: {
       soc: electric ? Math.round((0.35 + random() * 0.4) * 100) / 100 : null,
-      fuelLiters: spec.tankLiters === null ? null : Math.round(spec.tankLiters * (0.3 + random() * 0.6) * 10) / 10,
+      fuelLiters:
+        spec.tankLiters === null ? null : Math.round(spec.tankLiters * (0.3 + random() * 0.6) * 10) / 10,
       odometerKm,
       latitude: home.latitude + (random() - 0.5) * 0.1,
       longitude: home.longitude + (random() - 0.5) * 0.1,
@@ -75,7 +76,12 @@ export function createVehicleRecord(options: NewVehicleOptions): VehicleRecord {
       trunk: 'CLOSED',
       hood: 'CLOSED',
       chargingPort: 'CLOSED',
-      tiresKpa: { frontLeft: tireKpa, frontRight: tireKpa - 1, backLeft: tireKpa - 2, backRight: tireKpa - 1 },
+      tiresKpa: {
+        frontLeft: tireKpa,
+        frontRight: tireKpa - 1,
+        backLeft: tireKpa - 2,
+        backRight: tireKpa - 1,
+      },
       oilLife: spec.powertrain === 'BEV' ? 1 : Math.round((0.4 + random() * 0.5) * 100) / 100,
       asleep: false,
       unreachable: false,

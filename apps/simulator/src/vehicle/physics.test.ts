@@ -14,7 +14,13 @@ function model(make: string, name: string): ModelSpec {
 }
 
 function car(spec: ModelSpec, id = '11111111-1111-4111-8111-111111111111'): VehicleState {
-  return createVehicleRecord({ accountId: '22222222-2222-4222-8222-222222222222', spec, region: 'EUROPE', now: T0, id }).state;
+  return createVehicleRecord({
+    accountId: '22222222-2222-4222-8222-222222222222',
+    spec,
+    region: 'EUROPE',
+    now: T0,
+    id,
+  }).state;
 }
 
 describe('charging', () => {
@@ -92,7 +98,10 @@ describe('driving', () => {
     expect(s.isLocked).toBe(true); // locked on arrival
     // 60 km at 17 kWh/100 km = 10.2 kWh of 75 kWh.
     expect(s.soc).toBeCloseTo(0.8 - 10.2 / 75, 6);
-    const movedKm = Math.hypot((s.latitude - start.latitude) * 111.32, (s.longitude - start.longitude) * 111.32 * Math.cos((start.latitude * Math.PI) / 180));
+    const movedKm = Math.hypot(
+      (s.latitude - start.latitude) * 111.32,
+      (s.longitude - start.longitude) * 111.32 * Math.cos((start.latitude * Math.PI) / 180),
+    );
     expect(movedKm).toBeGreaterThan(5);
     expect(movedKm).toBeLessThanOrEqual(60.5);
   });
@@ -150,7 +159,11 @@ describe('catalog', () => {
     ];
     for (const [make, name, powertrain, battery, tank] of expectations) {
       const spec = model(make, name);
-      expect([spec.powertrain, spec.batteryKwh !== null, spec.tankLiters !== null], name).toEqual([powertrain, battery, tank]);
+      expect([spec.powertrain, spec.batteryKwh !== null, spec.tankLiters !== null], name).toEqual([
+        powertrain,
+        battery,
+        tank,
+      ]);
       expect(spec.capabilities.has('battery'), name).toBe(battery);
       expect(spec.capabilities.has('fuel'), name).toBe(tank);
     }

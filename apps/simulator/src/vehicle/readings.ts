@@ -34,7 +34,8 @@ function round(value: number, decimals: number): number {
 }
 
 const distance = (km: number, units: UnitSystem) => round(units === 'metric' ? km : km * KM_TO_MI, 2);
-const volume = (liters: number, units: UnitSystem) => round(units === 'metric' ? liters : liters * L_TO_GAL, 2);
+const volume = (liters: number, units: UnitSystem) =>
+  round(units === 'metric' ? liters : liters * L_TO_GAL, 2);
 const pressure = (kpa: number, units: UnitSystem) => round(units === 'metric' ? kpa : kpa * KPA_TO_PSI, 2);
 
 export interface ReadContext {
@@ -144,7 +145,10 @@ export function readEndpoint(
 }
 
 function corners(c: Record<'frontLeft' | 'frontRight' | 'backLeft' | 'backRight', string>) {
-  return (['frontLeft', 'frontRight', 'backLeft', 'backRight'] as const).map((type) => ({ type, status: c[type] }));
+  return (['frontLeft', 'frontRight', 'backLeft', 'backRight'] as const).map((type) => ({
+    type,
+    status: c[type],
+  }));
 }
 
 function system(systemId: string, alert: boolean, description: string | null) {

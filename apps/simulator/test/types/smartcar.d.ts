@@ -25,7 +25,12 @@ declare module 'smartcar' {
     detail?: unknown;
   }
   export class AuthClient {
-    constructor(options: { clientId?: string; clientSecret?: string; redirectUri?: string; mode?: 'live' | 'test' | 'simulated' });
+    constructor(options: {
+      clientId?: string;
+      clientSecret?: string;
+      redirectUri?: string;
+      mode?: 'live' | 'test' | 'simulated';
+    });
     getAuthUrl(
       scope?: string[],
       options?: {
@@ -38,10 +43,17 @@ declare module 'smartcar' {
       },
     ): string;
     exchangeCode(code: string, options?: { flags?: Record<string, string | boolean> }): Promise<Access>;
-    exchangeRefreshToken(token: string, options?: { flags?: Record<string, string | boolean> }): Promise<Access>;
+    exchangeRefreshToken(
+      token: string,
+      options?: { flags?: Record<string, string | boolean> },
+    ): Promise<Access>;
   }
   export class Vehicle {
-    constructor(id: string, token: string, options?: { unitSystem?: 'metric' | 'imperial'; version?: string; flags?: Record<string, string> });
+    constructor(
+      id: string,
+      token: string,
+      options?: { unitSystem?: 'metric' | 'imperial'; version?: string; flags?: Record<string, string> },
+    );
     id: string;
     [method: string]: unknown;
     attributes(): Promise<WithMeta<{ id: string; make: string; model: string; year: number }>>;
@@ -53,20 +65,37 @@ declare module 'smartcar' {
     nominalCapacity(): Promise<WithMeta>;
     charge(): Promise<WithMeta<{ isPluggedIn: boolean; state: string }>>;
     fuel(): Promise<WithMeta<{ amountRemaining: number; percentRemaining: number; range: number }>>;
-    tirePressure(): Promise<WithMeta<{ frontLeft: number; frontRight: number; backLeft: number; backRight: number }>>;
+    tirePressure(): Promise<
+      WithMeta<{ frontLeft: number; frontRight: number; backLeft: number; backRight: number }>
+    >;
     engineOil(): Promise<WithMeta<{ lifeRemaining: number }>>;
-    lockStatus(): Promise<WithMeta<{ isLocked: boolean; doors: unknown[]; windows: unknown[]; sunroof: unknown[]; storage: unknown[]; chargingPort: unknown[] }>>;
+    lockStatus(): Promise<
+      WithMeta<{
+        isLocked: boolean;
+        doors: unknown[];
+        windows: unknown[];
+        sunroof: unknown[];
+        storage: unknown[];
+        chargingPort: unknown[];
+      }>
+    >;
     diagnosticSystemStatus(): Promise<WithMeta<{ systems: unknown[] }>>;
     diagnosticTroubleCodes(): Promise<WithMeta<{ activeCodes: unknown[] }>>;
     serviceHistory(start?: string, end?: string): Promise<WithMeta<{ data: unknown[] }>>;
     getChargeLimit(): Promise<WithMeta<{ limit: number }>>;
     setChargeLimit(limit: number): Promise<WithMeta<{ status: string; message: string }>>;
-    permissions(paging?: { limit?: number; offset?: number }): Promise<WithMeta<{ permissions: string[]; paging: { count: number; offset: number } }>>;
+    permissions(paging?: {
+      limit?: number;
+      offset?: number;
+    }): Promise<WithMeta<{ permissions: string[]; paging: { count: number; offset: number } }>>;
     lock(): Promise<WithMeta<{ status: string; message: string }>>;
     unlock(): Promise<WithMeta<{ status: string; message: string }>>;
     startCharge(): Promise<WithMeta<{ status: string; message: string }>>;
     stopCharge(): Promise<WithMeta<{ status: string; message: string }>>;
-    sendDestination(latitude: number, longitude: number): Promise<WithMeta<{ status: string; message: string }>>;
+    sendDestination(
+      latitude: number,
+      longitude: number,
+    ): Promise<WithMeta<{ status: string; message: string }>>;
     disconnect(): Promise<WithMeta<{ status: string }>>;
     subscribe(webhookId: string): Promise<WithMeta<{ webhookId: string; vehicleId: string }>>;
     unsubscribe(amt: string, webhookId: string): Promise<WithMeta<{ status?: string }>>;
@@ -78,7 +107,10 @@ declare module 'smartcar' {
       headers?: Record<string, string>,
     ): Promise<{ body: unknown; meta: Meta }>;
   }
-  export function getVehicles(token: string, paging?: { limit?: number; offset?: number }): Promise<WithMeta<{ vehicles: string[]; paging: { count: number; offset: number } }>>;
+  export function getVehicles(
+    token: string,
+    paging?: { limit?: number; offset?: number },
+  ): Promise<WithMeta<{ vehicles: string[]; paging: { count: number; offset: number } }>>;
   export function getUser(token: string): Promise<WithMeta<{ id: string }>>;
   export function getCompatibility(
     vin: string,
@@ -88,13 +120,24 @@ declare module 'smartcar' {
   ): Promise<WithMeta<{ compatible: boolean; reason: string | null; capabilities: unknown[] }>>;
   export function getCompatibilityMatrix(
     region: string,
-    options?: { scope?: string[]; make?: string | string[]; type?: string; clientId?: string; clientSecret?: string },
+    options?: {
+      scope?: string[];
+      make?: string | string[];
+      type?: string;
+      clientId?: string;
+      clientSecret?: string;
+    },
   ): Promise<WithMeta<Record<string, unknown>>>;
   export function getConnections(
     amt: string,
     filter?: { userId?: string; vehicleId?: string },
     paging?: { limit?: number; cursor?: string },
-  ): Promise<WithMeta<{ connections: { userId: string; vehicleId: string; connectedAt: string }[]; paging: { cursor: string | null } }>>;
+  ): Promise<
+    WithMeta<{
+      connections: { userId: string; vehicleId: string; connectedAt: string }[];
+      paging: { cursor: string | null };
+    }>
+  >;
   export function deleteConnections(
     amt: string,
     filter: { userId?: string; vehicleId?: string },
