@@ -240,6 +240,8 @@ export function createClient(options: ClientOptions): VoltkitClient {
   /** Tokens that were issued but could not be written to the store yet: never used until they are. */
   const unsaved = new Map<string, Access>();
   const inflight = new Map<string, Promise<Access>>();
+  /** When this process received an access token: short-lived tokens get a proportionally short margin. */
+  const receivedAt = new Map<string, number>();
   /** Every token this client has seen, to scrub from error texts. */
   const knownTokens = new Set<string>();
 
@@ -303,7 +305,10 @@ export function createClient(options: ClientOptions): VoltkitClient {
       secrets: secrets(...Object.values(form)),
       label,
     });
-    return toAccess(response.body, now());
+    const received = now();
+    const access = toAccess(response.body, received);
+    receivedAt.set(access.accessToken, received);
+    return access;
   }
 
   /** Refreshes a grant; concurrent callers share one request. `staleToken`: only refresh if still current. */
@@ -339,7 +344,12 @@ export function createClient(options: ClientOptions): VoltkitClient {
     const running = inflight.get(grantId);
     if (running !== undefined) return running;
     const access = await load(grantId);
-    if (access.expiration.getTime() - now() > refreshMarginMs) return access;
+    const expires = access.expiration.getTime();
+    const received = receivedAt.get(access.accessToken);
+    // A token that lives shorter than twice the margin is used for the first half of its life, so that a
+    // server issuing short-lived tokens does not cause a refresh on every call.
+    const margin = received === undefined ? refreshMarginMs : Math.min(refreshMarginMs, (expires - received) / 2);
+    if (expires - now() > margin) return access;
     return refresh(grantId);
   }
 

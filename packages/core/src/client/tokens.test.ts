@@ -117,6 +117,24 @@ describe('automatic refresh', () => {
     expect(target.requests.filter((r) => r.path.endsWith('/charge'))).toHaveLength(2);
   });
 
+  it('uses short-lived tokens for half their life instead of refreshing on every call', async () => {
+    harness = await setup();
+    const { server: target, client, grantId } = harness;
+    target.override('POST', '/oauth/token', () => ({ json: target.issueTokens(60) }));
+    await client.refreshGrant(grantId); // now holds a 60 s token, far inside the default 5 min margin
+    const car = client.grant(grantId).vehicle('v1', { scopes: ['read_odometer'] });
+    for (let i = 0; i < 3; i++) await car.odometer();
+    expect(target.requests.filter((r) => r.path === '/oauth/token')).toHaveLength(1);
+  });
+
+  it('forgets a grant', async () => {
+    harness = await setup();
+    const grant = harness.client.grant(harness.grantId);
+    await grant.forget();
+    const error = await grant.accessToken().catch((e: unknown) => e);
+    expect(isVoltkitError(error, 'AUTHENTICATION') && error.code).toBe('GRANT_NOT_FOUND');
+  });
+
   it('reports a missing grant and an expired refresh token as AUTHENTICATION errors', async () => {
     server = await startTestServer();
     const store = memoryTokenStore();
