@@ -143,11 +143,13 @@ async function freePort(): Promise<number> {
 }
 
 /** A private Mosquitto (no persistence) on a free port, which this test may stop and start at will. */
-export async function startPrivateMosquitto(): Promise<TestBroker & { restart(downMs: number): Promise<void> }> {
+export async function startPrivateMosquitto(
+  options: { listenerConf?: string; scheme?: 'mqtt' | 'mqtts' } = {},
+): Promise<TestBroker & { restart(downMs: number): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vk-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  writeFileSync(conf, `persistence false\nlistener ${port} 127.0.0.1\n${options.listenerConf ?? 'allow_anonymous true\n'}`);
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
@@ -175,7 +177,7 @@ export async function startPrivateMosquitto(): Promise<TestBroker & { restart(do
   await start();
   return {
     name: 'mosquitto',
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.scheme ?? 'mqtt'}://127.0.0.1:${port}`,
     protocolVersion: 5,
     embedded: undefined,
     async restart(downMs: number) {
