@@ -1,0 +1,194 @@
+import type { Logger } from 'pino';
+import { createPlan, parsePlanRequest, type Plan, type PlanRequestInput } from '../planner/plan.ts';
+import type { LoadProfile } from '../planner/load-profile.ts';
+import { replaceFutureCommands } from '../store/command-log.ts';
+import { listGrants } from '../store/grants.ts';
+import { listGridEvents, loadGridSettings } from '../store/grid.ts';
+import { savePlan } from '../store/plans.ts';
+import { loadPreferences } from '../store/preferences.ts';
+import { loadPrices } from '../store/prices.ts';
+import type { SqlClient } from '../store/sql-client.ts';
+import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
+import { nextDeparture } from './departure.ts';
+import { planToCommands } from './plan-to-commands.ts';
+import type { ChargingState, VehicleGateway } from './vehicle-gateway.ts';
+
+export interface PlanningOptions {
+  readonly db: SqlClient;
+  readonly gateway: VehicleGateway;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly timeZone: string;
+  readonly slotMinutes: 5 | 15 | 30 | 60;
+  readonly priceSource: string;
+  readonly profile: LoadProfile;
+  /** Charge-now overrides: vehicle ids that charge to their target at once, whatever the price. */
+  readonly chargeNow?: ReadonlySet<string>;
+}
+
+export interface PlanningOutcome {
+  readonly planId: string;
+  readonly plan: Plan;
+  /** Vehicles left out of the plan, with the reason (unplugged, grant not active, car not reachable, …). */
+  readonly skipped: readonly { vehicleId: string; reason: string }[];
+}
+
+/** Longest horizon planned ahead: day-ahead prices rarely reach further. */
+const MAX_HORIZON_MS = 48 * 3_600_000;
+/** Assumed usable capacity when a car does not report one (a mid-size EV). */
+const FALLBACK_CAPACITY_KWH = 50;
+
+/**
+ * Plans the whole fleet jointly: reads each plugged-in car's state, builds the planner request from the
+ * stored preferences, prices and grid signal, stores the plan and replaces the future command log with it.
+ */
+export async function replanFleet(options: PlanningOptions, reason: string): Promise<PlanningOutcome> {
+  const { db, gateway, logger, timeZone, slotMinutes } = options;
+  const now = options.now();
+  const slotMs = slotMinutes * 60_000;
+  const horizonStart = Math.floor(now.getTime() / slotMs) * slotMs;
+
+  const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
+  const knownStates = await loadVehicleStates<ChargingState>(db);
+  const skipped: { vehicleId: string; reason: string }[] = [];
+  const planned: {
+    input: PlanRequestInput['vehicles'][number];
+    chargerPowerKw: number;
+    chargeLimit: number;
+  }[] = [];
+
+  for (const vehicle of await listVehicles(db)) {
+    if (grants.get(vehicle.grantId)?.status !== 'active') {
+      skipped.push({
+        vehicleId: vehicle.id,
+        reason: `grant ${grants.get(vehicle.grantId)?.status ?? 'missing'}`,
+      });
+      continue;
+    }
+    let state: ChargingState;
+    try {
+      state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
+      await saveVehicleState(db, vehicle.id, state, now);
+    } catch (error) {
+      const known = knownStates.get(vehicle.id);
+      logger.warn(
+        { vehicleId: vehicle.id, err: error },
+        'could not read the car; planning with its last known state',
+      );
+      if (!known) {
+        skipped.push({ vehicleId: vehicle.id, reason: 'car not reachable and no state known' });
+        continue;
+      }
+      state = known.state;
+    }
+    if (!state.pluggedIn) {
+      skipped.push({ vehicleId: vehicle.id, reason: 'unplugged' });
+      continue;
+    }
+    const preferences = await loadPreferences(db, vehicle.id);
+    const departure = nextDeparture(preferences, now.getTime(), timeZone) ?? now.getTime() + 24 * 3_600_000;
+    const targetPercent = preferences.targetSoc * 100;
+    const chargeNow = options.chargeNow?.has(vehicle.id) ?? false;
+    planned.push({
+      chargerPowerKw: preferences.chargerPowerKw,
+      chargeLimit: Math.max(preferences.targetSoc, 0.5),
+      input: {
+        id: vehicle.id,
+        socPercent: state.soc * 100,
+        capacityKwh: vehicle.batteryCapacityKwh ?? FALLBACK_CAPACITY_KWH,
+        targetSocPercent: targetPercent,
+        departure: Math.min(departure, horizonStart + MAX_HORIZON_MS),
+        chargeLimitPercent: Math.max(targetPercent, (state.chargeLimit ?? 1) * 100),
+        maxPowerKw: preferences.chargerPowerKw,
+        taper: { startSocPercent: 80, endPowerKw: Math.min(preferences.chargerPowerKw, 3.7) },
+        minSocPercent: chargeNow ? targetPercent : preferences.minimumSoc * 100,
+      },
+    });
+  }
+
+  const horizonEnd = Math.max(
+    horizonStart + slotMs,
+    ...planned.map((vehicle) => Math.ceil(Number(vehicle.input.departure) / slotMs) * slotMs),
+  );
+  const grid = await loadGridSettings(db);
+  const events = await listGridEvents(db, new Date(horizonStart), new Date(horizonEnd));
+  const prices = await loadPrices(db, options.priceSource, new Date(horizonStart), new Date(horizonEnd));
+  const plan = createPlan(
+    parsePlanRequest({
+      horizon: { start: horizonStart, end: horizonEnd, slotMinutes, timeZone },
+      tariff: {
+        type: 'dynamic',
+        name: options.priceSource,
+        prices: prices.map((slot) => ({
+          startMs: slot.start.getTime(),
+          endMs: slot.end.getTime(),
+          pricePerKwh: slot.pricePerKwh,
+        })),
+        gapPolicy: 'previous-day',
+      },
+      grid: {
+        limitKw: grid.limitKw,
+        baseLoad:
+          grid.baseLoadKwhPerYear > 0
+            ? { kind: 'bdew-h25', annualKwh: grid.baseLoadKwhPerYear }
+            : { kind: 'none' },
+        demandResponse: events.map((event) => ({
+          id: event.id,
+          start: event.startsAt,
+          end: event.endsAt,
+          limitKw: event.limitKw,
+        })),
+      },
+      vehicles: planned.map((vehicle) => vehicle.input),
+      objective: 'cost-then-peak',
+    } satisfies PlanRequestInput),
+    { profile: options.profile },
+  );
+
+  const slotStarts = plan.slots.map((slot) => new Date(slot.start));
+  const planId = await db.transaction(async (tx) => {
+    const id = await savePlan(tx, {
+      reason,
+      horizonStart: new Date(horizonStart),
+      horizonEnd: new Date(horizonEnd),
+      body: { plan, skipped },
+    });
+    const commands = plan.vehicles.flatMap((vehiclePlan) => {
+      const vehicle = planned.find((candidate) => candidate.input.id === vehiclePlan.id);
+      if (!vehicle) return [];
+      return planToCommands(
+        {
+          vehicleId: vehiclePlan.id,
+          chargingPowerKw: vehicle.chargerPowerKw,
+          energyPerSlotKwh: vehiclePlan.powerKw.map((kw) => (kw * slotMs) / 3_600_000),
+          chargeLimit: vehicle.chargeLimit,
+        },
+        slotStarts,
+        slotMs,
+      );
+    });
+    // Cars that must not charge now get an explicit stop: a plugged-in car charges on its own otherwise.
+    for (const vehiclePlan of plan.vehicles) {
+      const first = commands.find(
+        (command) => command.vehicleId === vehiclePlan.id && command.action === 'start_charge',
+      );
+      if (!first || first.dueAt.getTime() > horizonStart) {
+        commands.push({ vehicleId: vehiclePlan.id, action: 'stop_charge', dueAt: new Date(horizonStart) });
+      }
+    }
+    await replaceFutureCommands(tx, id, commands, new Date(horizonStart));
+    return id;
+  });
+  logger.info(
+    {
+      planId,
+      reason,
+      vehicles: plan.vehicles.length,
+      skipped: skipped.length,
+      cost: plan.summary.totalCost,
+      savings: plan.summary.savings,
+    },
+    'fleet planned',
+  );
+  return { planId, plan, skipped };
+}
