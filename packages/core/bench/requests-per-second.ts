@@ -38,7 +38,11 @@ const origin = `http://127.0.0.1:${port}`;
 // The SDK reads its origin from the environment when a Vehicle is constructed.
 process.env['SMARTCAR_API_ORIGIN'] = origin;
 const smartcar = createRequire(import.meta.url)('smartcar') as {
-  Vehicle: new (id: string, token: string, options?: { unitSystem?: string }) => {
+  Vehicle: new (
+    id: string,
+    token: string,
+    options?: { unitSystem?: string },
+  ) => {
     battery(): Promise<{ percentRemaining: number; range: number }>;
   };
 };
@@ -88,8 +92,12 @@ serverProcess.disconnect();
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const core = mean(results.get('@voltkit/core')!);
 const sdk = mean(results.get('smartcar@10.4.0')!);
-console.log(`GET battery, ${concurrency} concurrent, ${rounds} × ${seconds} s each, keep-alive, node ${process.version}`);
+console.log(
+  `GET battery, ${concurrency} concurrent, ${rounds} × ${seconds} s each, keep-alive, node ${process.version}`,
+);
 for (const [name, values] of results) {
-  console.log(`${name.padEnd(18)} ${mean(values).toFixed(0).padStart(7)} req/s   (rounds: ${values.map((v) => v.toFixed(0)).join(', ')})`);
+  console.log(
+    `${name.padEnd(18)} ${mean(values).toFixed(0).padStart(7)} req/s   (rounds: ${values.map((v) => v.toFixed(0)).join(', ')})`,
+  );
 }
 console.log(`ratio core/sdk     ${(core / sdk).toFixed(2)}×   (goal ≥ 1.50×)`);

@@ -42,9 +42,10 @@ describe('VoltkitError narrowing', () => {
       'INVALID_DATA' | 'KNOWN_ISSUE' | 'NO_RESPONSE' | 'RATE_LIMIT' | 'UNKNOWN_ISSUE' | null
     >();
     const wide: VoltkitError = error;
-    if (wide.is('BILLING')) expectTypeOf(wide.code).toEqualTypeOf<
-      'INVALID_PLAN' | 'VEHICLE_LIMIT' | 'VEHICLE_REQUEST_LIMIT' | 'ACCOUNT_SUSPENDED' | null
-    >();
+    if (wide.is('BILLING'))
+      expectTypeOf(wide.code).toEqualTypeOf<
+        'INVALID_PLAN' | 'VEHICLE_LIMIT' | 'VEHICLE_REQUEST_LIMIT' | 'ACCOUNT_SUSPENDED' | null
+      >();
   });
 
   it('rejects a code that does not belong to the type', () => {

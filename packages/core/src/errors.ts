@@ -58,10 +58,7 @@ interface LocalApiCodes {
 
 /** The `code` an error of type `TType` can carry. */
 export type VoltkitErrorCode<TType extends VoltkitErrorType> = TType extends ApiErrorType
-  ?
-      | KnownApiErrorCode<TType>
-      | (TType extends keyof LocalApiCodes ? LocalApiCodes[TType] : never)
-      | null
+  ? KnownApiErrorCode<TType> | (TType extends keyof LocalApiCodes ? LocalApiCodes[TType] : never) | null
   : TType extends ClientErrorType
     ? (typeof CLIENT_ERROR_TYPES)[TType]['codes'][number]
     : never;
@@ -158,7 +155,10 @@ export type AnyVoltkitError = VoltkitErrorOf<VoltkitErrorType>;
  * recognises errors from a second copy of the package.
  */
 export function isVoltkitError(value: unknown): value is AnyVoltkitError;
-export function isVoltkitError<T extends VoltkitErrorType>(value: unknown, type: T): value is VoltkitErrorOf<T>;
+export function isVoltkitError<T extends VoltkitErrorType>(
+  value: unknown,
+  type: T,
+): value is VoltkitErrorOf<T>;
 export function isVoltkitError(value: unknown, type?: VoltkitErrorType): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if ((value as Record<symbol, unknown>)[BRAND] !== true) return false;
@@ -182,7 +182,10 @@ export function isApiErrorType(type: string): type is ApiErrorType {
 }
 
 /** Whether `code` is a known code of the API error type `type`. */
-export function isKnownApiErrorCode<T extends ApiErrorType>(type: T, code: string): code is KnownApiErrorCode<T> {
+export function isKnownApiErrorCode<T extends ApiErrorType>(
+  type: T,
+  code: string,
+): code is KnownApiErrorCode<T> {
   return (ERROR_TYPES[type].codes as readonly string[]).includes(code);
 }
 
@@ -196,7 +199,12 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-function formatMessage(type: string, code: string | null, description: string, field: string | undefined): string {
+function formatMessage(
+  type: string,
+  code: string | null,
+  description: string,
+  field: string | undefined,
+): string {
   const base = `${type}:${code ?? 'null'} - ${description}`;
   return field === undefined || description.includes(field) ? base : `${base} (field: ${field})`;
 }

@@ -17,7 +17,8 @@ const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 /** pnpm as it launched this run (it may not be on PATH when started through npx), else from PATH. */
 function pnpm(args: string[]): Promise<{ stdout: string }> {
   const launcher = process.env['npm_execpath'];
-  if (launcher !== undefined && /pnpm/.test(launcher)) return run(process.execPath, [launcher, ...args], { cwd: packageDir });
+  if (launcher !== undefined && /pnpm/.test(launcher))
+    return run(process.execPath, [launcher, ...args], { cwd: packageDir });
   return run('pnpm', args, { cwd: packageDir });
 }
 let workDir: string | undefined;
@@ -98,7 +99,10 @@ describe('published package', () => {
     expect(files.filter((file) => /\.test(-d)?\.ts$|__tests__/.test(file))).toEqual([]);
 
     await run('mkdir', ['-p', join(projectDir, 'src')]);
-    await writeFile(join(projectDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    await writeFile(
+      join(projectDir, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
     await writeFile(
       join(projectDir, 'tsconfig.json'),
       JSON.stringify({
@@ -117,10 +121,23 @@ describe('published package', () => {
       }),
     );
     await writeFile(join(projectDir, 'src', 'main.ts'), PROGRAM);
-    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarballPath, 'zod@^4.1.0', 'typescript@5.9.3', '@types/node@^20'], {
-      cwd: projectDir,
-      env: { ...process.env, npm_config_workspaces: 'false' },
-    });
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        tarballPath,
+        'zod@^4.1.0',
+        'typescript@5.9.3',
+        '@types/node@^20',
+      ],
+      {
+        cwd: projectDir,
+        env: { ...process.env, npm_config_workspaces: 'false' },
+      },
+    );
     // `types: []` above plus an explicit reference keeps the check honest about what the package needs.
     await writeFile(join(projectDir, 'src', 'env.d.ts'), '/// <reference types="node" />\n');
     await run(join(projectDir, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: projectDir });

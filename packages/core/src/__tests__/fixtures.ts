@@ -66,7 +66,10 @@ export const DATA_BODIES = {
   permissions: { permissions: ['read_battery', 'read_charge'], paging: { count: 2, offset: 0 } },
 } as const;
 
-export const COMMAND_SUCCESS = { status: 'success', message: 'Successfully sent request to vehicle' } as const;
+export const COMMAND_SUCCESS = {
+  status: 'success',
+  message: 'Successfully sent request to vehicle',
+} as const;
 
 export const TOKEN_BODY = {
   access_token: '8e4a7f4e-1d6b-4b0c-9d2f-2a5b9d8e3c11',
@@ -102,7 +105,8 @@ export const CONNECTIONS_BODY = {
     {
       userId: 'e0514ef4-5226-11e8-8c13-8f6e8f02e27e',
       vehicleId: '36ab27d0-fd9d-4455-823a-ce30af709ffc',
-      connectedAt: '2024-01-01T00:00:00.000Z', mode: 'live',
+      connectedAt: '2024-01-01T00:00:00.000Z',
+      mode: 'live',
     },
   ],
   paging: { cursor: null },

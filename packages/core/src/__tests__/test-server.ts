@@ -5,7 +5,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { COMMAND_SUCCESS, COMPATIBILITY_BODY, CONNECTIONS_BODY, DATA_AGE, DATA_BODIES, FETCHED_AT, MATRIX_BODY, USER_ID, VEHICLE_ID, errorBody } from './fixtures.ts';
+import {
+  COMMAND_SUCCESS,
+  COMPATIBILITY_BODY,
+  CONNECTIONS_BODY,
+  DATA_AGE,
+  DATA_BODIES,
+  FETCHED_AT,
+  MATRIX_BODY,
+  USER_ID,
+  VEHICLE_ID,
+  errorBody,
+} from './fixtures.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -35,7 +46,12 @@ export interface TestServer {
   /** Handles `METHOD path` (path may contain `*` for one segment) before the default routes. */
   override(method: string, path: string, handler: Handler): void;
   /** Issues a fresh token pair, as a completed Connect flow would. */
-  issueTokens(expiresIn?: number): { access_token: string; refresh_token: string; expires_in: number; token_type: string };
+  issueTokens(expiresIn?: number): {
+    access_token: string;
+    refresh_token: string;
+    expires_in: number;
+    token_type: string;
+  };
   /** Access and refresh tokens the server currently accepts. */
   validAccessTokens: Set<string>;
   validRefreshTokens: Set<string>;
@@ -101,7 +117,12 @@ export async function startTestServer(): Promise<TestServer> {
   };
 
   const issueTokens = (expiresIn = 7200) => {
-    const tokens = { access_token: randomUUID(), token_type: 'Bearer', expires_in: expiresIn, refresh_token: randomUUID() };
+    const tokens = {
+      access_token: randomUUID(),
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      refresh_token: randomUUID(),
+    };
     state.validAccessTokens.add(tokens.access_token);
     state.validRefreshTokens.add(tokens.refresh_token);
     return tokens;
@@ -110,7 +131,12 @@ export async function startTestServer(): Promise<TestServer> {
   const unauthenticated = (): Reply => ({
     status: 401,
     json: {
-      ...errorBody('AUTHENTICATION', null, 401, 'The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.'),
+      ...errorBody(
+        'AUTHENTICATION',
+        null,
+        401,
+        'The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.',
+      ),
       resolution: { type: 'REAUTHENTICATE' },
     },
   });
@@ -121,21 +147,36 @@ export async function startTestServer(): Promise<TestServer> {
   function defaultRoute(request: RecordedRequest): Reply {
     const { method, path, headers } = request;
     if (method === 'POST' && path === '/oauth/token') {
-      if (!basicOk(headers, state.clientId, state.clientSecret)) return { status: 401, json: { error: 'invalid_client', error_description: 'Invalid client credentials.' } };
+      if (!basicOk(headers, state.clientId, state.clientSecret))
+        return {
+          status: 401,
+          json: { error: 'invalid_client', error_description: 'Invalid client credentials.' },
+        };
       const form = new URLSearchParams(request.body);
       if (form.get('grant_type') === 'authorization_code') {
         const code = form.get('code') ?? '';
-        if (!state.codes.has(code)) return { status: 400, json: { error: 'invalid_grant', error_description: 'Invalid or expired code.' } };
+        if (!state.codes.has(code))
+          return {
+            status: 400,
+            json: { error: 'invalid_grant', error_description: 'Invalid or expired code.' },
+          };
         state.codes.delete(code);
         return { json: issueTokens() };
       }
       if (form.get('grant_type') === 'refresh_token') {
         const token = form.get('refresh_token') ?? '';
-        if (!state.validRefreshTokens.has(token)) return { status: 400, json: { error: 'invalid_grant', error_description: 'Invalid refresh token.' } };
+        if (!state.validRefreshTokens.has(token))
+          return {
+            status: 400,
+            json: { error: 'invalid_grant', error_description: 'Invalid refresh token.' },
+          };
         state.validRefreshTokens.delete(token);
         return { json: issueTokens() };
       }
-      return { status: 400, json: { error: 'unsupported_grant_type', error_description: 'Unsupported grant type.' } };
+      return {
+        status: 400,
+        json: { error: 'unsupported_grant_type', error_description: 'Unsupported grant type.' },
+      };
     }
     if (path === '/v2.0/compatibility' || path === '/v2.0/compatibility/matrix') {
       if (!basicOk(headers, state.clientId, state.clientSecret)) return unauthenticated();
@@ -152,11 +193,16 @@ export async function startTestServer(): Promise<TestServer> {
       return { json: { status: 'success' } };
     }
 
-    const bearer = headers.authorization?.startsWith('Bearer ') === true ? headers.authorization.slice(7) : '';
+    const bearer =
+      headers.authorization?.startsWith('Bearer ') === true ? headers.authorization.slice(7) : '';
     if (!state.validAccessTokens.has(bearer)) return unauthenticated();
     if (method === 'GET' && path === '/v2.0/user') return { json: { id: USER_ID } };
     if (method === 'GET' && path === '/v2.0/vehicles') {
-      const all = [VEHICLE_ID, 'f7d1c1a0-0000-4000-8000-000000000002', 'f7d1c1a0-0000-4000-8000-000000000003'];
+      const all = [
+        VEHICLE_ID,
+        'f7d1c1a0-0000-4000-8000-000000000002',
+        'f7d1c1a0-0000-4000-8000-000000000003',
+      ];
       const offset = Number(request.query.get('offset') ?? 0);
       const limit = Number(request.query.get('limit') ?? 10);
       return { json: { paging: { count: all.length, offset }, vehicles: all.slice(offset, offset + limit) } };
@@ -169,9 +215,14 @@ export async function startTestServer(): Promise<TestServer> {
       const name = DATA_PATHS[sub]!;
       return { headers: dataHeaders(unitSystem), json: dataBody(name, unitSystem) };
     }
-    if (method === 'POST' && ['/security', '/charge', '/charge/limit', '/navigation/destination'].includes(sub)) return { json: COMMAND_SUCCESS };
+    if (
+      method === 'POST' &&
+      ['/security', '/charge', '/charge/limit', '/navigation/destination'].includes(sub)
+    )
+      return { json: COMMAND_SUCCESS };
     if (method === 'DELETE' && sub === '/application') return { json: { status: 'success' } };
-    if (method === 'POST' && webhook !== null) return { json: { webhookId: webhook[2], vehicleId: webhook[1] } };
+    if (method === 'POST' && webhook !== null)
+      return { json: { webhookId: webhook[2], vehicleId: webhook[1] } };
     if (method === 'POST' && sub === '/batch') {
       const { requests } = JSON.parse(request.body) as { requests: { path: string }[] };
       return {
@@ -180,8 +231,18 @@ export async function startTestServer(): Promise<TestServer> {
             const normalized = `/${itemPath.replace(/^\/+|\/+$/g, '')}`;
             const name = DATA_PATHS[normalized === '/' ? '' : normalized];
             return name === undefined
-              ? { path: normalized, code: 404, body: errorBody('RESOURCE_NOT_FOUND', 'PATH', 404), headers: {} }
-              : { path: normalized, code: 200, body: dataBody(name, unitSystem), headers: dataHeaders(unitSystem) };
+              ? {
+                  path: normalized,
+                  code: 404,
+                  body: errorBody('RESOURCE_NOT_FOUND', 'PATH', 404),
+                  headers: {},
+                }
+              : {
+                  path: normalized,
+                  code: 200,
+                  body: dataBody(name, unitSystem),
+                  headers: dataHeaders(unitSystem),
+                };
           }),
         },
       };

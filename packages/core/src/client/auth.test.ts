@@ -8,7 +8,11 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const client = createClient({ clientId: 'cid', clientSecret: 'secret', redirectUri: 'https://example.com/cb' });
+const client = createClient({
+  clientId: 'cid',
+  clientSecret: 'secret',
+  redirectUri: 'https://example.com/cb',
+});
 
 describe('Connect URL', () => {
   it('builds every parameter in the SDK order', () => {
@@ -31,7 +35,9 @@ describe('Connect URL', () => {
   });
 
   it('has sane defaults and decodes back to the same values', () => {
-    const url = new URL(client.getAuthUrl({ scope: ['required:read_battery', 'control_charge'], singleSelect: false }));
+    const url = new URL(
+      client.getAuthUrl({ scope: ['required:read_battery', 'control_charge'], singleSelect: false }),
+    );
     expect(url.origin + url.pathname).toBe('https://connect.smartcar.com/oauth/authorize');
     expect(url.searchParams.get('approval_prompt')).toBe('auto');
     expect(url.searchParams.get('mode')).toBe('live');
@@ -43,9 +49,21 @@ describe('Connect URL', () => {
 
   it('uses the configured connect origin', () => {
     const local = createClient({ clientId: 'cid', clientSecret: 's', origin: 'http://127.0.0.1:9/' });
-    expect(local.getAuthUrl()).toMatch(/^http:\/\/127\.0\.0\.1:9\/oauth\/authorize\?response_type=code&client_id=cid&approval_prompt=auto&mode=live$/);
-    const split = createClient({ clientId: 'cid', clientSecret: 's', origin: 'http://a', origins: { connect: 'http://c' } });
-    expect(split.origins).toEqual({ api: 'http://a', connect: 'http://c', auth: 'http://a', management: 'http://a' });
+    expect(local.getAuthUrl()).toMatch(
+      /^http:\/\/127\.0\.0\.1:9\/oauth\/authorize\?response_type=code&client_id=cid&approval_prompt=auto&mode=live$/,
+    );
+    const split = createClient({
+      clientId: 'cid',
+      clientSecret: 's',
+      origin: 'http://a',
+      origins: { connect: 'http://c' },
+    });
+    expect(split.origins).toEqual({
+      api: 'http://a',
+      connect: 'http://c',
+      auth: 'http://a',
+      management: 'http://a',
+    });
   });
 
   it('rejects unknown scopes and modes before building anything', () => {
@@ -82,7 +100,9 @@ describe('token endpoint', () => {
     expect(request.method).toBe('POST');
     expect(request.path).toBe('/oauth/token');
     expect(request.query.get('flags')).toBe('pizza:pasta');
-    expect(request.headers.authorization).toBe(`Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`);
+    expect(request.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`,
+    );
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
       code: 'test-code',
@@ -98,7 +118,9 @@ describe('token endpoint', () => {
 
   it('maps an OAuth error body without leaking the code or secret', async () => {
     harness = await setup();
-    const error = await harness.client.exchangeCode('wrong-code-123', { grantId: 'x' }).catch((e: unknown) => e);
+    const error = await harness.client
+      .exchangeCode('wrong-code-123', { grantId: 'x' })
+      .catch((e: unknown) => e);
     expect(isVoltkitError(error, 'OAUTH')).toBe(true);
     if (!isVoltkitError(error, 'OAUTH')) return;
     expect(error.code).toBe('invalid_grant');

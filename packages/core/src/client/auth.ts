@@ -49,15 +49,20 @@ function invalidInput(description: string): VoltkitError<'INVALID_INPUT'> {
 /** Normalises a {@link ScopeRequest} into the Connect `scope` parameter; unknown scope names are rejected. */
 export function scopeParam(scope: ScopeRequest): string {
   if (typeof scope === 'string' || Array.isArray(scope)) {
-    const names = typeof scope === 'string' ? scope.split(' ').filter((part) => part !== '') : (scope as readonly string[]);
+    const names =
+      typeof scope === 'string'
+        ? scope.split(' ').filter((part) => part !== '')
+        : (scope as readonly string[]);
     for (const name of names) {
-      if (parseScope(name) === undefined) throw invalidInput(`Unknown scope "${name}" in the Connect scope list.`);
+      if (parseScope(name) === undefined)
+        throw invalidInput(`Unknown scope "${name}" in the Connect scope list.`);
     }
     return names.join(' ');
   }
   const sets = scope as { required?: readonly Scope[] | undefined; optional?: readonly Scope[] | undefined };
   for (const name of [...(sets.required ?? []), ...(sets.optional ?? [])]) {
-    if (parseScope(name) === undefined) throw invalidInput(`Unknown scope "${name}" in the Connect scope list.`);
+    if (parseScope(name) === undefined)
+      throw invalidInput(`Unknown scope "${name}" in the Connect scope list.`);
   }
   return formatScopeParam(sets.required ?? [], sets.optional ?? []);
 }
@@ -89,7 +94,8 @@ export function buildAuthUrl(
     }
   }
   if (options.makeBypass !== undefined) params.push(['make', options.makeBypass]);
-  if (options.flags !== undefined && Object.keys(options.flags).length > 0) params.push(['flags', formatFlags(options.flags)]);
+  if (options.flags !== undefined && Object.keys(options.flags).length > 0)
+    params.push(['flags', formatFlags(options.flags)]);
   if (options.user !== undefined) params.push(['user', options.user]);
   params.push(['mode', mode]);
   const query = params.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');

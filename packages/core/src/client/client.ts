@@ -126,7 +126,11 @@ export interface Grant {
    */
   vehicleFromPermissions(
     vehicleId: string,
-    options?: { unitSystem?: UnitSystem | undefined; flags?: Flags | undefined; signal?: AbortSignal | undefined },
+    options?: {
+      unitSystem?: UnitSystem | undefined;
+      flags?: Flags | undefined;
+      signal?: AbortSignal | undefined;
+    },
   ): Promise<VehicleHandle<never>>;
   /** Forgets the grant's tokens. */
   forget(): Promise<void>;
@@ -182,7 +186,8 @@ export interface VoltkitClient {
   connections(amt: string, filter?: ConnectionsFilter): Promise<WithMeta<Connections>>;
   deleteConnections(
     amt: string,
-    filter: { userId: string; vehicleId?: string | undefined } | { userId?: string | undefined; vehicleId: string },
+    filter:
+      { userId: string; vehicleId?: string | undefined } | { userId?: string | undefined; vehicleId: string },
     options?: { signal?: AbortSignal | undefined },
   ): Promise<WithMeta<DeletedConnections>>;
   /** Webhook unsubscribe with the application management token. */
@@ -219,9 +224,16 @@ function trimOrigin(origin: string): string {
  */
 export function createClient(options: ClientOptions): VoltkitClient {
   if (options.clientId === '' || options.clientSecret === '') {
-    throw new VoltkitError({ type: 'INVALID_INPUT', code: 'ARGUMENT', description: 'clientId and clientSecret are required.' });
+    throw new VoltkitError({
+      type: 'INVALID_INPUT',
+      code: 'ARGUMENT',
+      description: 'clientId and clientSecret are required.',
+    });
   }
-  const single = options.origin === undefined ? {} : { api: options.origin, connect: options.origin, auth: options.origin, management: options.origin };
+  const single =
+    options.origin === undefined
+      ? {}
+      : { api: options.origin, connect: options.origin, auth: options.origin, management: options.origin };
   const origins: Origins = { ...DEFAULT_ORIGINS, ...single, ...options.origins };
   for (const key of Object.keys(origins) as (keyof Origins)[]) origins[key] = trimOrigin(origins[key]);
   const store = options.tokenStore ?? memoryTokenStore();
@@ -293,11 +305,16 @@ export function createClient(options: ClientOptions): VoltkitClient {
     signal: AbortSignal | undefined,
     label: string,
   ): Promise<Access> {
-    const query = flags === undefined || Object.keys(flags).length === 0 ? undefined : { flags: formatFlags(flags) };
+    const query =
+      flags === undefined || Object.keys(flags).length === 0 ? undefined : { flags: formatFlags(flags) };
     const response = await send(http, {
       method: 'POST',
       url: withQuery(`${origins.auth}/oauth/token`, query),
-      headers: { authorization: clientBasic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: {
+        authorization: clientBasic,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
       body: new URLSearchParams(form).toString(),
       schema: TokenResponseSchema,
       retryable: false,
@@ -348,7 +365,8 @@ export function createClient(options: ClientOptions): VoltkitClient {
     const received = receivedAt.get(access.accessToken);
     // A token that lives shorter than twice the margin is used for the first half of its life, so that a
     // server issuing short-lived tokens does not cause a refresh on every call.
-    const margin = received === undefined ? refreshMarginMs : Math.min(refreshMarginMs, (expires - received) / 2);
+    const margin =
+      received === undefined ? refreshMarginMs : Math.min(refreshMarginMs, (expires - received) / 2);
     if (expires - now() > margin) return access;
     return refresh(grantId);
   }
@@ -397,7 +415,12 @@ export function createClient(options: ClientOptions): VoltkitClient {
 
   function grant(grantId: string): Grant {
     const caller = grantCaller(grantId);
-    const userOrList = <T>(path: string, schema: ApiCall<T>['schema'], query: ApiCall<T>['query'], signal: AbortSignal | undefined) =>
+    const userOrList = <T>(
+      path: string,
+      schema: ApiCall<T>['schema'],
+      query: ApiCall<T>['query'],
+      signal: AbortSignal | undefined,
+    ) =>
       caller
         .call({ method: 'GET', path, query, schema, retryable: true, signal, label: `GET ${path}` })
         .then((response) => ({ ...(response.body as object), meta: response.meta }) as WithMeta<T>);
@@ -433,12 +456,15 @@ export function createClient(options: ClientOptions): VoltkitClient {
           flags: handleOptions.flags,
         }),
       async vehicleFromPermissions(vehicleId, handleOptions) {
-        const probe = createVehicleHandle(caller, vehicleId, [] as Scope[], { unitSystem: defaultUnitSystem });
+        const probe = createVehicleHandle(caller, vehicleId, [] as Scope[], {
+          unitSystem: defaultUnitSystem,
+        });
         const granted: Scope[] = [];
         let offset = 0;
         for (let page = 0; page < 100; page++) {
           const result = await probe.permissions({ limit: 50, offset, signal: handleOptions?.signal });
-          for (const name of result.permissions) if (isScope(name) && !granted.includes(name)) granted.push(name);
+          for (const name of result.permissions)
+            if (isScope(name) && !granted.includes(name)) granted.push(name);
           offset += result.permissions.length;
           if (result.permissions.length === 0 || offset >= result.paging.count) break;
         }
@@ -457,7 +483,8 @@ export function createClient(options: ClientOptions): VoltkitClient {
 
   return {
     origins,
-    getAuthUrl: (authOptions) => buildAuthUrl(origins.connect, options.clientId, options.redirectUri, authOptions),
+    getAuthUrl: (authOptions) =>
+      buildAuthUrl(origins.connect, options.clientId, options.redirectUri, authOptions),
     parseCallback,
     async exchangeCode(code, exchange) {
       const access = await tokenRequest(
@@ -502,7 +529,12 @@ export function createClient(options: ClientOptions): VoltkitClient {
           mode: query.mode,
           region: query.region,
           scope: query.scope === undefined ? undefined : scopeParam(query.scope),
-          make: query.make === undefined ? undefined : typeof query.make === 'string' ? query.make : query.make.join(' '),
+          make:
+            query.make === undefined
+              ? undefined
+              : typeof query.make === 'string'
+                ? query.make
+                : query.make.join(' '),
           type: query.type,
         },
         authorization: clientBasic,
@@ -535,7 +567,11 @@ export function createClient(options: ClientOptions): VoltkitClient {
     },
     async deleteConnections(amt, filter, call) {
       if (filter.userId === undefined && filter.vehicleId === undefined) {
-        throw new VoltkitError({ type: 'INVALID_INPUT', code: 'ARGUMENT', description: 'deleteConnections needs a userId or a vehicleId.' });
+        throw new VoltkitError({
+          type: 'INVALID_INPUT',
+          code: 'ARGUMENT',
+          description: 'deleteConnections needs a userId or a vehicleId.',
+        });
       }
       const response = await appRequest({
         method: 'DELETE',
@@ -566,4 +602,3 @@ export function createClient(options: ClientOptions): VoltkitClient {
     },
   };
 }
-

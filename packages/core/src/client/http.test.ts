@@ -27,7 +27,11 @@ describe('retries', () => {
     let calls = 0;
     server.override('GET', '/v2.0/vehicles/*/battery', () =>
       ++calls === 1
-        ? { status: 429, headers: { 'retry-after': '3' }, json: errorBody('RATE_LIMIT', 'VEHICLE', 429, ERROR_DESCRIPTIONS['RATE_LIMIT:VEHICLE']) }
+        ? {
+            status: 429,
+            headers: { 'retry-after': '3' },
+            json: errorBody('RATE_LIMIT', 'VEHICLE', 429, ERROR_DESCRIPTIONS['RATE_LIMIT:VEHICLE']),
+          }
         : { json: { percentRemaining: 0.9, range: 300 } },
     );
     const car = client.grant(grantId).vehicle('v1', { scopes: ['read_battery'] });
@@ -62,7 +66,12 @@ describe('retries', () => {
       headers: { 'retry-after': '3600' },
       json: errorBody('RATE_LIMIT', 'SMARTCAR_API', 429, ERROR_DESCRIPTIONS['RATE_LIMIT:SMARTCAR_API']),
     }));
-    const error = await failure(client.grant(grantId).vehicle('v1', { scopes: ['read_battery'] }).battery());
+    const error = await failure(
+      client
+        .grant(grantId)
+        .vehicle('v1', { scopes: ['read_battery'] })
+        .battery(),
+    );
     expect(delays).toEqual([]);
     expect(isVoltkitError(error, 'RATE_LIMIT')).toBe(true);
     if (!isVoltkitError(error, 'RATE_LIMIT')) return;
@@ -79,7 +88,12 @@ describe('retries', () => {
       calls++;
       return { status: 503, json: errorBody('UPSTREAM', 'NO_RESPONSE', 503) };
     });
-    const error = await failure(client.grant(grantId).vehicle('v1', { scopes: ['control_security'] }).lock());
+    const error = await failure(
+      client
+        .grant(grantId)
+        .vehicle('v1', { scopes: ['control_security'] })
+        .lock(),
+    );
     expect(calls).toBe(1);
     expect(delays).toEqual([]);
     expect(isVoltkitError(error, 'UPSTREAM')).toBe(true);
@@ -109,7 +123,10 @@ describe('pluggable fetch', () => {
     const car = client.grant(grantId).vehicle('v1', { scopes: ['read_battery', 'read_charge'] });
     expect((await car.battery()).meta.unitSystem).toBe('metric');
     expect(seen).toEqual([`GET ${server.origin}/v2.0/vehicles/v1/battery`]);
-    server.override('GET', '/v2.0/vehicles/*/charge', () => ({ json: { isPluggedIn: true, state: 'CHARGING' }, delayMs: 1_000 }));
+    server.override('GET', '/v2.0/vehicles/*/charge', () => ({
+      json: { isPluggedIn: true, state: 'CHARGING' },
+      delayMs: 1_000,
+    }));
     expect(await failure(car.charge())).toMatchObject({ type: 'TIMEOUT', code: 'TIMEOUT' });
   });
 });
@@ -118,9 +135,17 @@ describe('timeouts and connection failures', () => {
   it('times out an attempt via AbortSignal', async () => {
     harness = await setup({ timeoutMs: 100, retry: false });
     const { server, client, grantId } = harness;
-    server.override('GET', '/v2.0/vehicles/*/battery', () => ({ json: { percentRemaining: 1, range: 1 }, delayMs: 1_000 }));
+    server.override('GET', '/v2.0/vehicles/*/battery', () => ({
+      json: { percentRemaining: 1, range: 1 },
+      delayMs: 1_000,
+    }));
     const started = Date.now();
-    const error = await failure(client.grant(grantId).vehicle('v1', { scopes: ['read_battery'] }).battery());
+    const error = await failure(
+      client
+        .grant(grantId)
+        .vehicle('v1', { scopes: ['read_battery'] })
+        .battery(),
+    );
     expect(Date.now() - started).toBeLessThan(900);
     expect(isVoltkitError(error, 'TIMEOUT') && error.code).toBe('TIMEOUT');
   });
@@ -128,11 +153,17 @@ describe('timeouts and connection failures', () => {
   it('stops when the caller aborts', async () => {
     harness = await setup();
     const { server, client, grantId } = harness;
-    server.override('GET', '/v2.0/vehicles/*/battery', () => ({ json: { percentRemaining: 1, range: 1 }, delayMs: 1_000 }));
+    server.override('GET', '/v2.0/vehicles/*/battery', () => ({
+      json: { percentRemaining: 1, range: 1 },
+      delayMs: 1_000,
+    }));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const error = await failure(
-      client.grant(grantId).vehicle('v1', { scopes: ['read_battery'] }).battery({ signal: controller.signal }),
+      client
+        .grant(grantId)
+        .vehicle('v1', { scopes: ['read_battery'] })
+        .battery({ signal: controller.signal }),
     );
     expect(isVoltkitError(error, 'TIMEOUT') && error.code).toBe('ABORTED');
   });
@@ -166,7 +197,12 @@ describe('error mapping', () => {
       headers: status === 429 ? { 'retry-after': '12' } : {},
       json: errorBody(type, code, status),
     }));
-    const error = await failure(client.grant(grantId).vehicle('v1', { scopes: ['read_charge'] }).charge());
+    const error = await failure(
+      client
+        .grant(grantId)
+        .vehicle('v1', { scopes: ['read_charge'] })
+        .charge(),
+    );
     expect(isVoltkitError(error, type)).toBe(true);
     if (!isVoltkitError(error)) return;
     expect(error).toMatchObject({
@@ -186,11 +222,20 @@ describe('error mapping', () => {
   it('keeps unknown types and codes as raw values', async () => {
     harness = await setup({ retry: false });
     const { server, client, grantId } = harness;
-    server.override('GET', '/v2.0/vehicles/*/charge', () => ({ status: 409, json: errorBody('VEHICLE_STATE', 'TELEPORTING', 409) }));
-    server.override('GET', '/v2.0/vehicles/*/battery', () => ({ status: 418, json: errorBody('TEAPOT', 'SHORT', 418) }));
+    server.override('GET', '/v2.0/vehicles/*/charge', () => ({
+      status: 409,
+      json: errorBody('VEHICLE_STATE', 'TELEPORTING', 409),
+    }));
+    server.override('GET', '/v2.0/vehicles/*/battery', () => ({
+      status: 418,
+      json: errorBody('TEAPOT', 'SHORT', 418),
+    }));
     const car = client.grant(grantId).vehicle('v1', { scopes: ['read_charge', 'read_battery'] });
     const state = await failure(car.charge());
-    expect(isVoltkitError(state, 'VEHICLE_STATE') && [state.code, state.rawCode]).toEqual([null, 'TELEPORTING']);
+    expect(isVoltkitError(state, 'VEHICLE_STATE') && [state.code, state.rawCode]).toEqual([
+      null,
+      'TELEPORTING',
+    ]);
     const teapot = await failure(car.battery());
     expect(isVoltkitError(teapot, 'UNKNOWN') && [teapot.rawType, teapot.status]).toEqual(['TEAPOT', 418]);
   });
@@ -200,7 +245,10 @@ describe('error mapping', () => {
     const { server, client, grantId } = harness;
     server.override('POST', '/v2.0/vehicles/*/webhooks/*', () => ({
       status: 400,
-      json: { ...errorBody('VALIDATION', null, 400, ERROR_DESCRIPTIONS.VALIDATION), detail: [{ field: ['webhookId'], message: 'invalid' }] },
+      json: {
+        ...errorBody('VALIDATION', null, 400, ERROR_DESCRIPTIONS.VALIDATION),
+        detail: [{ field: ['webhookId'], message: 'invalid' }],
+      },
     }));
     const error = await failure(client.grant(grantId).vehicle('v1', { scopes: [] }).subscribe('bogus'));
     expect(isVoltkitError(error, 'VALIDATION')).toBe(true);
@@ -216,9 +264,19 @@ describe('error mapping', () => {
     const token = await client.grant(grantId).accessToken();
     server.override('GET', '/v2.0/vehicles/*/vin', (request) => ({
       status: 500,
-      json: errorBody('SERVER', 'INTERNAL', 500, `Failed for ${request.headers.authorization ?? ''} and ${server.clientSecret}`),
+      json: errorBody(
+        'SERVER',
+        'INTERNAL',
+        500,
+        `Failed for ${request.headers.authorization ?? ''} and ${server.clientSecret}`,
+      ),
     }));
-    const error = await failure(client.grant(grantId).vehicle('v1', { scopes: ['read_vin'] }).vin());
+    const error = await failure(
+      client
+        .grant(grantId)
+        .vehicle('v1', { scopes: ['read_vin'] })
+        .vin(),
+    );
     const text = `${String(error)} ${JSON.stringify(error)} ${(error as Error).stack ?? ''}`;
     expect(text).not.toContain(token);
     expect(text).not.toContain(server.clientSecret);
@@ -232,9 +290,18 @@ describe('response validation', () => {
   it('turns a malformed body into INVALID_RESPONSE naming the field', async () => {
     harness = await setup();
     const { server, client, grantId } = harness;
-    server.override('GET', '/v2.0/vehicles/*/battery', () => ({ json: { percentRemaining: '30%', range: 40 } }));
+    server.override('GET', '/v2.0/vehicles/*/battery', () => ({
+      json: { percentRemaining: '30%', range: 40 },
+    }));
     server.override('GET', '/v2.0/vehicles/*/security', () => ({
-      json: { isLocked: true, doors: [{ type: 'frontLeft', status: 'AJAR' }], windows: [], sunroof: [], storage: [], chargingPort: [] },
+      json: {
+        isLocked: true,
+        doors: [{ type: 'frontLeft', status: 'AJAR' }],
+        windows: [],
+        sunroof: [],
+        storage: [],
+        chargingPort: [],
+      },
     }));
     const car = client.grant(grantId).vehicle('v1', { scopes: ['read_battery', 'read_security'] });
     const battery = await failure(car.battery());
@@ -262,6 +329,10 @@ describe('response validation', () => {
     const car = client.grant(grantId).vehicle('v1', { scopes: ['read_vin', 'read_odometer', 'read_fuel'] });
     expect(await failure(car.vin())).toMatchObject({ type: 'INVALID_RESPONSE', code: 'NOT_JSON' });
     expect(await failure(car.odometer())).toMatchObject({ type: 'INVALID_RESPONSE', code: 'BODY' });
-    expect(await failure(car.fuel())).toMatchObject({ type: 'INVALID_RESPONSE', code: 'HEADER', field: 'sc-data-age' });
+    expect(await failure(car.fuel())).toMatchObject({
+      type: 'INVALID_RESPONSE',
+      code: 'HEADER',
+      field: 'sc-data-age',
+    });
   });
 });

@@ -1,7 +1,15 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from 'zod';
-import { isApiErrorType, isKnownApiErrorCode, type AnyVoltkitError, CLIENT_ERROR_TYPES, VoltkitError, type VoltkitErrorCode } from '../errors.ts';
+import {
+  type AnyVoltkitError,
+  CLIENT_ERROR_TYPES,
+  isApiErrorType,
+  isKnownApiErrorCode,
+  toVoltkitError,
+  VoltkitError,
+  type VoltkitErrorCode,
+} from '../errors.ts';
 import { ApiErrorBodySchema } from '../types/api-error.ts';
 import { type ResponseMeta, ResponseMetaSchema } from '../types/common.ts';
 
@@ -51,7 +59,10 @@ export function nodeTransport(): Transport {
     new Promise<TransportResponse>((resolve, reject) => {
       const url = new URL(request.url);
       const secure = url.protocol === 'https:';
-      const headers = request.body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
+      const headers =
+        request.body === undefined
+          ? request.headers
+          : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
       const outgoing = (secure ? httpsRequest : httpRequest)(
         url,
         { method: request.method, headers, agent: secure ? httpsAgent : httpAgent, signal: request.signal },
@@ -67,7 +78,8 @@ export function nodeTransport(): Transport {
                 const value = raw[name];
                 return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
               },
-              text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+              text:
+                chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
             });
           });
         },
@@ -167,7 +179,7 @@ export async function send<T>(config: HttpConfig, request: HttpRequest<T>): Prom
     try {
       return await attemptOnce(config, request);
     } catch (error) {
-      failure = error as AnyVoltkitError;
+      failure = toVoltkitError(error);
     }
     if (retry === false || attempt >= maxAttempts || !isRetryable(failure)) throw failure;
     const delay = backoffDelay(retry, attempt, failure.retryAfter);
@@ -206,7 +218,8 @@ async function attemptOnce<T>(config: HttpConfig, request: HttpRequest<T>): Prom
   // A clearable timer rather than AbortSignal.timeout(): no timer is left pending per finished request.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timeout')), config.timeoutMs);
-  const signal = request.signal === undefined ? controller.signal : AbortSignal.any([request.signal, controller.signal]);
+  const signal =
+    request.signal === undefined ? controller.signal : AbortSignal.any([request.signal, controller.signal]);
   let response: TransportResponse;
   try {
     response = await config.transport({
@@ -241,13 +254,26 @@ async function attemptOnce<T>(config: HttpConfig, request: HttpRequest<T>): Prom
   const meta = parseMeta(response.header, request.label, status);
   if (text.trim() === '') {
     if (request.allowEmpty === true || request.schema === null) return { status, body: undefined as T, meta };
-    throw invalidResponse('BODY', `${request.label} answered ${status} with an empty body.`, status, meta, []);
+    throw invalidResponse(
+      'BODY',
+      `${request.label} answered ${status} with an empty body.`,
+      status,
+      meta,
+      [],
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw invalidResponse('NOT_JSON', `${request.label} answered ${status} with a body that is not JSON.`, status, meta, [], cause);
+    throw invalidResponse(
+      'NOT_JSON',
+      `${request.label} answered ${status} with a body that is not JSON.`,
+      status,
+      meta,
+      [],
+      cause,
+    );
   }
   if (request.schema === null) return { status, body: json as T, meta };
   const parsed = request.schema.safeParse(json);
@@ -376,7 +402,10 @@ export function errorFromBody(
 ): AnyVoltkitError {
   const clean = (value: string): string => scrub(value, context.secrets);
   const base = { status, retryAfter: context.retryAfter, requestId: context.requestId };
-  const record = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+  const record =
+    typeof json === 'object' && json !== null && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : undefined;
 
   if (record !== undefined && typeof record['type'] === 'string') {
     const parsed = ApiErrorBodySchema.safeParse(record);
@@ -387,7 +416,8 @@ export function errorFromBody(
         description: clean(body.description),
         requestId: body.requestId ?? context.requestId,
         resolution: body.resolution,
-        suggestedUserMessage: body.suggestedUserMessage === undefined ? undefined : clean(body.suggestedUserMessage),
+        suggestedUserMessage:
+          body.suggestedUserMessage === undefined ? undefined : clean(body.suggestedUserMessage),
         docURL: body.docURL ?? undefined,
         detail: body.detail,
         rawType: body.type,

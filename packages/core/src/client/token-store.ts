@@ -42,7 +42,10 @@ const StoredAccessSchema = z.object({
   expiration: z.iso.datetime().transform((value) => new Date(value)),
   refreshExpiration: z.iso.datetime().transform((value) => new Date(value)),
 });
-const StoredFileSchema = z.object({ version: z.literal(1), grants: z.record(z.string(), StoredAccessSchema) });
+const StoredFileSchema = z.object({
+  version: z.literal(1),
+  grants: z.record(z.string(), StoredAccessSchema),
+});
 
 /**
  * Keeps tokens in one JSON file (mode 0600). Every write goes to a temporary file in the same directory,

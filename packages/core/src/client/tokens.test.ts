@@ -2,7 +2,14 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Access, createClient, fileTokenStore, isVoltkitError, memoryTokenStore, type TokenStore } from '@voltkit/core/client';
+import {
+  type Access,
+  createClient,
+  fileTokenStore,
+  isVoltkitError,
+  memoryTokenStore,
+  type TokenStore,
+} from '@voltkit/core/client';
 import { setup, type Harness } from '../__tests__/setup.ts';
 import { startTestServer, type TestServer } from '../__tests__/test-server.ts';
 
@@ -60,7 +67,12 @@ describe('automatic refresh', () => {
       log.push('refresh');
       return { json: target.issueTokens(), delayMs: 50 };
     });
-    const client = createClient({ clientId: 'c', clientSecret: 's', origin: server.origin, tokenStore: store });
+    const client = createClient({
+      clientId: 'c',
+      clientSecret: 's',
+      origin: server.origin,
+      tokenStore: store,
+    });
     const car = client.grant('g').vehicle('v1', { scopes: ['read_battery'] });
     const results = await Promise.all(Array.from({ length: 8 }, () => car.battery()));
 
@@ -89,7 +101,12 @@ describe('automatic refresh', () => {
       delete: (grantId) => inner.delete(grantId),
     };
     const initial = await expiringGrant(server, inner, Date.now());
-    const client = createClient({ clientId: server.clientId, clientSecret: server.clientSecret, origin: server.origin, tokenStore: flaky });
+    const client = createClient({
+      clientId: server.clientId,
+      clientSecret: server.clientSecret,
+      origin: server.origin,
+      tokenStore: flaky,
+    });
     const car = client.grant('g').vehicle('v1', { scopes: ['read_battery'] });
 
     const first = await car.battery().catch((e: unknown) => e);
@@ -138,8 +155,16 @@ describe('automatic refresh', () => {
   it('reports a missing grant and an expired refresh token as AUTHENTICATION errors', async () => {
     server = await startTestServer();
     const store = memoryTokenStore();
-    const client = createClient({ clientId: 'c', clientSecret: 's', origin: server.origin, tokenStore: store });
-    const missing = await client.grant('nobody').accessToken().catch((e: unknown) => e);
+    const client = createClient({
+      clientId: 'c',
+      clientSecret: 's',
+      origin: server.origin,
+      tokenStore: store,
+    });
+    const missing = await client
+      .grant('nobody')
+      .accessToken()
+      .catch((e: unknown) => e);
     expect(isVoltkitError(missing, 'AUTHENTICATION') && missing.code).toBe('GRANT_NOT_FOUND');
     await store.set('old', {
       accessToken: 'a-old-token',
@@ -147,7 +172,10 @@ describe('automatic refresh', () => {
       expiration: new Date(Date.now() - 1000),
       refreshExpiration: new Date(Date.now() - 1000),
     });
-    const expired = await client.grant('old').accessToken().catch((e: unknown) => e);
+    const expired = await client
+      .grant('old')
+      .accessToken()
+      .catch((e: unknown) => e);
     expect(isVoltkitError(expired, 'AUTHENTICATION') && expired.code).toBe('REFRESH_TOKEN_EXPIRED');
     expect(String(expired)).not.toContain('r-old-token');
     expect(server.requests).toHaveLength(0);
@@ -175,14 +203,19 @@ describe('file token store', () => {
     expect(await readdir(join(directory, 'nested'))).toEqual(['tokens.json']);
     await reopened.delete('a');
     expect(await fileTokenStore(path).get('a')).toBeUndefined();
-    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ version: 1, grants: { b: { accessToken: 'acc-b' } } });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({
+      version: 1,
+      grants: { b: { accessToken: 'acc-b' } },
+    });
   });
 
   it('refuses a corrupted file instead of overwriting it', async () => {
     directory = await mkdtemp(join(tmpdir(), 'voltkit-tokens-'));
     const path = join(directory, 'tokens.json');
     await writeFile(path, '{"version":1,"grants":{"a":{"accessToken":""}}}');
-    const error = await fileTokenStore(path).set('b', access).catch((e: unknown) => e);
+    const error = await fileTokenStore(path)
+      .set('b', access)
+      .catch((e: unknown) => e);
     expect(isVoltkitError(error, 'INVALID_INPUT')).toBe(true);
     expect(await readFile(path, 'utf8')).toBe('{"version":1,"grants":{"a":{"accessToken":""}}}');
   });

@@ -1,11 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call -- the flagged calls are the deliberate compile errors under test */
 import { describe, expectTypeOf, it } from 'vitest';
-import {
-  type AnyVoltkitError,
-  type Grant,
-  type Returned,
-  type VehicleHandle,
-} from '@voltkit/core/client';
+import { type AnyVoltkitError, type Grant, type Returned, type VehicleHandle } from '@voltkit/core/client';
 import type { Battery, Charge, CommandResponse, ResponseMeta, ServiceHistory } from '@voltkit/core/types';
 
 declare const grant: Grant;
@@ -15,7 +10,9 @@ describe('scope-typed vehicle handle', () => {
     const car = grant.vehicle('v1', { scopes: ['read_battery', 'control_charge'] });
     expectTypeOf(car).toEqualTypeOf<VehicleHandle<'read_battery' | 'control_charge'>>();
     expectTypeOf(car.battery).returns.resolves.toEqualTypeOf<Battery & { readonly meta: ResponseMeta }>();
-    expectTypeOf(car.startCharge).returns.resolves.toEqualTypeOf<CommandResponse & { readonly meta: ResponseMeta }>();
+    expectTypeOf(car.startCharge).returns.resolves.toEqualTypeOf<
+      CommandResponse & { readonly meta: ResponseMeta }
+    >();
     expectTypeOf(car).toHaveProperty('setChargeLimit');
     expectTypeOf(car).toHaveProperty('batteryCapacity');
     // scope-free endpoints are always there

@@ -27,7 +27,9 @@ const last = () => harness.server.requests.at(-1)!;
 const everything = () => harness.client.grant(harness.grantId).vehicle(VEHICLE_ID, { scopes: ALL_SCOPES });
 
 describe('data endpoints', () => {
-  const names = Object.keys(DATA_BODIES).filter((name) => name !== 'serviceHistory') as (keyof typeof DATA_BODIES)[];
+  const names = Object.keys(DATA_BODIES).filter(
+    (name) => name !== 'serviceHistory',
+  ) as (keyof typeof DATA_BODIES)[];
 
   it.each(names)('%s() sends the right request and parses the reference body with meta', async (name) => {
     const car = everything();
@@ -40,7 +42,11 @@ describe('data endpoints', () => {
     expect(request.path).toBe(`/v2.0/vehicles/${VEHICLE_ID}${endpoint.path}`);
     expect(request.headers['sc-unit-system']).toBe('metric');
     expect(request.headers.authorization).toMatch(/^Bearer [0-9a-f-]{36}$/);
-    expect(meta).toMatchObject({ unitSystem: 'metric', dataAge: new Date(DATA_AGE), fetchedAt: new Date(FETCHED_AT) });
+    expect(meta).toMatchObject({
+      unitSystem: 'metric',
+      dataAge: new Date(DATA_AGE),
+      fetchedAt: new Date(FETCHED_AT),
+    });
     expect((meta as { requestId: string }).requestId).toHaveLength(36);
   });
 
@@ -62,7 +68,11 @@ describe('data endpoints', () => {
 
   it('sends the unit system per vehicle and per call, and flags', async () => {
     const grant = harness.client.grant(harness.grantId);
-    const car = grant.vehicle(VEHICLE_ID, { scopes: ['read_battery'], unitSystem: 'imperial', flags: { country: 'DE' } });
+    const car = grant.vehicle(VEHICLE_ID, {
+      scopes: ['read_battery'],
+      unitSystem: 'imperial',
+      flags: { country: 'DE' },
+    });
     const imperial = await car.battery();
     expect(last().headers['sc-unit-system']).toBe('imperial');
     expect(last().query.get('flags')).toBe('country:DE');
@@ -104,7 +114,9 @@ describe('commands', () => {
     await car.sendDestination(37.4292, -122.1381);
     expect(last().path).toBe(`/v2.0/vehicles/${VEHICLE_ID}/navigation/destination`);
     expect(JSON.parse(last().body)).toEqual({ latitude: 37.4292, longitude: -122.1381 });
-    expect(isVoltkitError(await car.sendDestination(91, 0).catch((e: unknown) => e), 'INVALID_INPUT')).toBe(true);
+    expect(isVoltkitError(await car.sendDestination(91, 0).catch((e: unknown) => e), 'INVALID_INPUT')).toBe(
+      true,
+    );
   });
 
   it('disconnect(), subscribe() and unsubscribe()', async () => {
@@ -116,7 +128,9 @@ describe('commands', () => {
     expect(await car.unsubscribe(harness.server.amt, 'wh-1')).toMatchObject({ status: 'success' });
     expect(last().headers.authorization).toBe(`Bearer ${harness.server.amt}`);
     harness.server.override('DELETE', '/v2.0/vehicles/*/webhooks/*', () => ({ raw: '' }));
-    expect(await harness.client.unsubscribe(harness.server.amt, { vehicleId: VEHICLE_ID, webhookId: 'wh-1' })).toHaveProperty('meta');
+    expect(
+      await harness.client.unsubscribe(harness.server.amt, { vehicleId: VEHICLE_ID, webhookId: 'wh-1' }),
+    ).toHaveProperty('meta');
   });
 });
 
@@ -124,13 +138,17 @@ describe('run-time scope check', () => {
   it('refuses a method the handle lacks before sending anything, naming the scope', async () => {
     const car = harness.client.grant(harness.grantId).vehicle(VEHICLE_ID, { scopes: ['read_charge'] });
     const count = harness.server.requests.length;
-    const error = await (car as unknown as { battery(): Promise<unknown> }).battery().catch((e: unknown) => e);
+    const error = await (car as unknown as { battery(): Promise<unknown> })
+      .battery()
+      .catch((e: unknown) => e);
     expect(isVoltkitError(error, 'PERMISSION')).toBe(true);
     if (!isVoltkitError(error, 'PERMISSION')) return;
     expect(error.code).toBe('MISSING_SCOPE');
     expect(error.missingScopes).toEqual(['read_battery']);
     expect(error.message).toMatch(/battery\(\) needs the scope read_battery/);
-    const batch = await (car as unknown as { batch(p: string[]): Promise<unknown> }).batch(['/charge', '/battery']).catch((e: unknown) => e);
+    const batch = await (car as unknown as { batch(p: string[]): Promise<unknown> })
+      .batch(['/charge', '/battery'])
+      .catch((e: unknown) => e);
     expect(isVoltkitError(batch, 'PERMISSION') && batch.missingScopes).toEqual(['read_battery']);
     const raw = await car.request('GET', '/battery').catch((e: unknown) => e);
     expect(isVoltkitError(raw, 'PERMISSION')).toBe(true);
@@ -142,8 +160,12 @@ describe('run-time scope check', () => {
       status: 403,
       json: { ...errorBody('PERMISSION', null, 403), resolution: { type: 'REAUTHENTICATE' } },
     }));
-    const error = await everything().charge().catch((e: unknown) => e);
-    expect(isVoltkitError(error, 'PERMISSION') && [error.code, error.status, error.resolution?.type]).toEqual([null, 403, 'REAUTHENTICATE']);
+    const error = await everything()
+      .charge()
+      .catch((e: unknown) => e);
+    expect(isVoltkitError(error, 'PERMISSION') && [error.code, error.status, error.resolution?.type]).toEqual(
+      [null, 403, 'REAUTHENTICATE'],
+    );
   });
 
   it('builds a handle from the permissions the grant actually holds', async () => {
@@ -154,7 +176,9 @@ describe('run-time scope check', () => {
     expect(live.can('read_battery', 'control_charge')).toBe(false);
     if (live.can('read_battery')) expect((await live.battery()).percentRemaining).toBe(0.3);
     if (!live.can('read_location')) {
-      const error = await (live as unknown as { location(): Promise<unknown> }).location().catch((e: unknown) => e);
+      const error = await (live as unknown as { location(): Promise<unknown> })
+        .location()
+        .catch((e: unknown) => e);
       expect(isVoltkitError(error, 'PERMISSION')).toBe(true);
     }
   });
@@ -165,16 +189,38 @@ describe('batch', () => {
     harness.server.override('POST', '/v2.0/vehicles/*/batch', () => ({
       json: {
         responses: [
-          { path: '/odometer', code: 200, body: { distance: 37829 }, headers: { 'sc-data-age': DATA_AGE, 'sc-unit-system': 'metric' } },
-          { path: '/engine/oil', code: 501, body: errorBody('COMPATIBILITY', 'VEHICLE_NOT_CAPABLE', 501, 'Vehicle is not capable of performing request.') },
+          {
+            path: '/odometer',
+            code: 200,
+            body: { distance: 37829 },
+            headers: { 'sc-data-age': DATA_AGE, 'sc-unit-system': 'metric' },
+          },
+          {
+            path: '/engine/oil',
+            code: 501,
+            body: errorBody(
+              'COMPATIBILITY',
+              'VEHICLE_NOT_CAPABLE',
+              501,
+              'Vehicle is not capable of performing request.',
+            ),
+          },
           { path: '/battery', code: 200, body: { percentRemaining: 2, range: 1 }, headers: {} },
         ],
       },
     }));
-    const car = harness.client.grant(harness.grantId).vehicle(VEHICLE_ID, { scopes: ['read_odometer', 'read_engine_oil', 'read_battery'] });
+    const car = harness.client
+      .grant(harness.grantId)
+      .vehicle(VEHICLE_ID, { scopes: ['read_odometer', 'read_engine_oil', 'read_battery'] });
     // 'engine/oil' without a slash, as the SDK's own fixture sends it: results are keyed canonically.
-    const batch = await car.batch(['/odometer', 'engine/oil', '/battery'] as unknown as ['/odometer', '/engine/oil', '/battery']);
-    expect(JSON.parse(last().body)).toEqual({ requests: [{ path: '/odometer' }, { path: 'engine/oil' }, { path: '/battery' }] });
+    const batch = await car.batch(['/odometer', 'engine/oil', '/battery'] as unknown as [
+      '/odometer',
+      '/engine/oil',
+      '/battery',
+    ]);
+    expect(JSON.parse(last().body)).toEqual({
+      requests: [{ path: '/odometer' }, { path: 'engine/oil' }, { path: '/battery' }],
+    });
 
     const odometer = batch.get('/odometer');
     expect(odometer.distance).toBe(37829);
@@ -184,20 +230,36 @@ describe('batch', () => {
     const oil = batch.results['/engine/oil'];
     expect(oil.ok).toBe(false);
     if (!oil.ok) {
-      expect(isVoltkitError(oil.error, 'COMPATIBILITY') && [oil.error.code, oil.error.status]).toEqual(['VEHICLE_NOT_CAPABLE', 501]);
-      expect(oil.error.message).toBe('COMPATIBILITY:VEHICLE_NOT_CAPABLE - Vehicle is not capable of performing request.');
+      expect(isVoltkitError(oil.error, 'COMPATIBILITY') && [oil.error.code, oil.error.status]).toEqual([
+        'VEHICLE_NOT_CAPABLE',
+        501,
+      ]);
+      expect(oil.error.message).toBe(
+        'COMPATIBILITY:VEHICLE_NOT_CAPABLE - Vehicle is not capable of performing request.',
+      );
     }
 
     const battery = batch.results['/battery'];
     expect(battery.ok).toBe(false);
     if (!battery.ok) {
-      expect(isVoltkitError(battery.error, 'INVALID_RESPONSE') && battery.error.field).toBe('responses[2].body.percentRemaining');
+      expect(isVoltkitError(battery.error, 'INVALID_RESPONSE') && battery.error.field).toBe(
+        'responses[2].body.percentRemaining',
+      );
     }
     expect(() => batch.get('/battery')).toThrowError(/percentRemaining/);
   });
 
   it('round-trips every data path against the server', async () => {
-    const paths = ['/', '/vin', '/battery', '/charge', '/charge/limit', '/tires/pressure', '/security', '/service/history'] as const;
+    const paths = [
+      '/',
+      '/vin',
+      '/battery',
+      '/charge',
+      '/charge/limit',
+      '/tires/pressure',
+      '/security',
+      '/service/history',
+    ] as const;
     const batch = await everything().batch(paths, { unitSystem: 'imperial' });
     expect(last().headers['sc-unit-system']).toBe('imperial');
     expect(batch.get('/').make).toBe('TESLA');
@@ -230,14 +292,27 @@ describe('user, vehicles and the raw request', () => {
 
 describe('application-level calls', () => {
   it('compatibility with Basic client auth', async () => {
-    const result = await harness.client.compatibility({ vin: 'VIN1', scope: ['read_odometer', 'read_location'] });
+    const result = await harness.client.compatibility({
+      vin: 'VIN1',
+      scope: ['read_odometer', 'read_location'],
+    });
     expect(result).toMatchObject(COMPATIBILITY_BODY);
-    expect(last().headers.authorization).toBe(`Basic ${Buffer.from(`${harness.server.clientId}:${harness.server.clientSecret}`).toString('base64')}`);
-    expect(Object.fromEntries(last().query)).toEqual({ vin: 'VIN1', scope: 'read_odometer read_location', country: 'US' });
+    expect(last().headers.authorization).toBe(
+      `Basic ${Buffer.from(`${harness.server.clientId}:${harness.server.clientSecret}`).toString('base64')}`,
+    );
+    expect(Object.fromEntries(last().query)).toEqual({
+      vin: 'VIN1',
+      scope: 'read_odometer read_location',
+      country: 'US',
+    });
   });
 
   it('compatibility matrix', async () => {
-    const result = await harness.client.compatibilityMatrix({ region: 'US', type: 'BEV', make: ['NISSAN', 'TESLA'] });
+    const result = await harness.client.compatibilityMatrix({
+      region: 'US',
+      type: 'BEV',
+      make: ['NISSAN', 'TESLA'],
+    });
     expect(result.data).toEqual(MATRIX_BODY);
     expect(Object.fromEntries(last().query)).toEqual({ region: 'US', type: 'BEV', make: 'NISSAN TESLA' });
   });
@@ -245,7 +320,9 @@ describe('application-level calls', () => {
   it('management connections with Basic default:AMT', async () => {
     const list = await harness.client.connections(harness.server.amt, { userId: USER_ID, limit: 100 });
     expect(list).toMatchObject(CONNECTIONS_BODY);
-    expect(last().headers.authorization).toBe(`Basic ${Buffer.from(`default:${harness.server.amt}`).toString('base64')}`);
+    expect(last().headers.authorization).toBe(
+      `Basic ${Buffer.from(`default:${harness.server.amt}`).toString('base64')}`,
+    );
     expect(Object.fromEntries(last().query)).toEqual({ user_id: USER_ID, limit: '100' });
     const deleted = await harness.client.deleteConnections(harness.server.amt, { vehicleId: VEHICLE_ID });
     expect(deleted.connections).toEqual([{ userId: USER_ID, vehicleId: VEHICLE_ID }]);

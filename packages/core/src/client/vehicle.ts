@@ -92,7 +92,9 @@ export interface VehicleResponses {
 }
 
 /** The schema of each endpoint's body, by client method name. */
-export const ENDPOINT_SCHEMAS: { readonly [K in keyof VehicleResponses]: z.ZodType<VehicleResponses[K], unknown> } = {
+export const ENDPOINT_SCHEMAS: {
+  readonly [K in keyof VehicleResponses]: z.ZodType<VehicleResponses[K], unknown>;
+} = {
   attributes: AttributesSchema,
   vin: VinSchema,
   location: LocationSchema,
@@ -143,7 +145,9 @@ export type ResponseForPath<TPath extends DataPath> = {
 }[DataEndpointName];
 
 /** One batch item: the parsed value, or the error the item carried. */
-export type BatchItem<T> = { readonly ok: true; readonly value: Returned<T> } | { readonly ok: false; readonly error: AnyVoltkitError };
+export type BatchItem<T> =
+  | { readonly ok: true; readonly value: Returned<T> }
+  | { readonly ok: false; readonly error: AnyVoltkitError };
 
 export interface BatchResult<TPath extends DataPath> {
   /** Metadata of the outer response. */
@@ -204,12 +208,20 @@ export interface VehicleMethods<TScopes extends Scope> {
   stopCharge(options?: CallOptions): Promise<Returned<CommandResponse>>;
   /** `limit` is a fraction in [0.5, 1]. */
   setChargeLimit(limit: number, options?: CallOptions): Promise<Returned<CommandResponse>>;
-  sendDestination(latitude: number, longitude: number, options?: CallOptions): Promise<Returned<CommandResponse>>;
+  sendDestination(
+    latitude: number,
+    longitude: number,
+    options?: CallOptions,
+  ): Promise<Returned<CommandResponse>>;
   /** Revokes this application's access to the vehicle. */
   disconnect(options?: CallOptions): Promise<Returned<Disconnect>>;
   subscribe(webhookId: string, options?: CallOptions): Promise<Returned<WebhookSubscription>>;
   /** Needs the application management token (AMT), not the owner's token. */
-  unsubscribe(amt: string, webhookId: string, options?: CallOptions): Promise<WithMeta<Partial<StatusResponse>>>;
+  unsubscribe(
+    amt: string,
+    webhookId: string,
+    options?: CallOptions,
+  ): Promise<WithMeta<Partial<StatusResponse>>>;
   /** Several reads in one request; each path's result is typed, and an error item does not fail the others. */
   batch<const TPaths extends readonly BatchPath<TScopes>[]>(
     paths: TPaths,
@@ -240,7 +252,11 @@ export interface VehicleHandleBase<TScopes extends Scope> {
    * Escape hatch: any request below `/v2.0/vehicles/{id}` (make-specific endpoints). The body is not
    * validated; the scope is checked when the path is a known endpoint. Never retried unless it is a `GET`.
    */
-  request(method: string, path: string, options?: RawRequestOptions): Promise<{ status: number; body: unknown; meta: ResponseMeta }>;
+  request(
+    method: string,
+    path: string,
+    options?: RawRequestOptions,
+  ): Promise<{ status: number; body: unknown; meta: ResponseMeta }>;
 }
 
 /** A vehicle seen through a grant: only the methods its scopes allow exist. */
@@ -292,7 +308,8 @@ export function createVehicleHandle<TScopes extends Scope>(
   scopes: readonly TScopes[],
   options: VehicleOptions,
 ): VehicleHandle<TScopes> {
-  if (id === '' || id.includes('/') || id.includes('?')) throw invalidArgument('A vehicle id must be a plain non-empty id.');
+  if (id === '' || id.includes('/') || id.includes('?'))
+    throw invalidArgument('A vehicle id must be a plain non-empty id.');
   const granted = new Set<string>(scopes);
   const base = `/v2.0/vehicles/${encodeURIComponent(id)}`;
 
@@ -309,7 +326,13 @@ export function createVehicleHandle<TScopes extends Scope>(
   async function run<K extends keyof VehicleResponses>(
     name: K,
     call: ReadOptions | undefined,
-    extra: { body?: unknown; query?: Record<string, string | undefined>; path?: string; bearer?: string; allowEmpty?: boolean } = {},
+    extra: {
+      body?: unknown;
+      query?: Record<string, string | undefined>;
+      path?: string;
+      bearer?: string;
+      allowEmpty?: boolean;
+    } = {},
   ): Promise<Returned<VehicleResponses[K]>> {
     guard(name);
     const endpoint = VEHICLE_ENDPOINTS[name];
@@ -335,7 +358,8 @@ export function createVehicleHandle<TScopes extends Scope>(
     scopes,
     unitSystem: options.unitSystem,
     can: (...wanted: readonly Scope[]) => wanted.every((scope) => granted.has(scope)),
-    withUnitSystem: (unitSystem: UnitSystem) => createVehicleHandle(caller, id, scopes, { ...options, unitSystem }),
+    withUnitSystem: (unitSystem: UnitSystem) =>
+      createVehicleHandle(caller, id, scopes, { ...options, unitSystem }),
 
     attributes: (call?: ReadOptions) => run('attributes', call),
     vin: (call?: ReadOptions) => run('vin', call),
@@ -368,7 +392,9 @@ export function createVehicleHandle<TScopes extends Scope>(
     setChargeLimit: (limit: number, call?: CallOptions) => {
       guard('setChargeLimit');
       if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 0.5 || limit > 1) {
-        return Promise.reject(invalidArgument(`The charge limit must be a fraction between 0.5 and 1, got ${String(limit)}.`));
+        return Promise.reject(
+          invalidArgument(`The charge limit must be a fraction between 0.5 and 1, got ${String(limit)}.`),
+        );
       }
       return run('setChargeLimit', call, { body: { limit } });
     },
@@ -387,11 +413,16 @@ export function createVehicleHandle<TScopes extends Scope>(
       run('subscribe', call, { path: `/webhooks/${encodeURIComponent(webhookId)}` }),
     unsubscribe: (amt: string, webhookId: string, call?: CallOptions) =>
       // An empty answer is a success too (the SDK's own fixture sends none); it comes back as `{ meta }`.
-      run('unsubscribe', call, { path: `/webhooks/${encodeURIComponent(webhookId)}`, bearer: amt, allowEmpty: true }),
+      run('unsubscribe', call, {
+        path: `/webhooks/${encodeURIComponent(webhookId)}`,
+        bearer: amt,
+        allowEmpty: true,
+      }),
     batch: (paths: readonly string[], call?: ReadOptions) => runBatch(paths, call),
     request: (method: string, path: string, call?: RawRequestOptions) => {
       const result = checkRequest(granted, method, path);
-      if (!result.allowed) return Promise.reject(missingScopeError(result.missing, `${method.toUpperCase()} ${path}`));
+      if (!result.allowed)
+        return Promise.reject(missingScopeError(result.missing, `${method.toUpperCase()} ${path}`));
       const normalized = normalizeVehiclePath(path);
       const [, query] = path.split('?', 2);
       const extraQuery = Object.fromEntries(new URLSearchParams(query ?? ''));
@@ -411,7 +442,10 @@ export function createVehicleHandle<TScopes extends Scope>(
     },
   };
 
-  async function runBatch(paths: readonly string[], call: ReadOptions | undefined): Promise<BatchResult<DataPath>> {
+  async function runBatch(
+    paths: readonly string[],
+    call: ReadOptions | undefined,
+  ): Promise<BatchResult<DataPath>> {
     guard('batch');
     if (paths.length === 0) throw invalidArgument('A batch needs at least one path.');
     const byPath = new Map<string, keyof VehicleResponses>();
@@ -472,7 +506,11 @@ export function createVehicleHandle<TScopes extends Scope>(
     if (item.code < 200 || item.code > 299) {
       return {
         ok: false,
-        error: errorFromBody(item.code, item.body, { label, secrets: caller.secrets(), requestId: outer.requestId }),
+        error: errorFromBody(item.code, item.body, {
+          label,
+          secrets: caller.secrets(),
+          requestId: outer.requestId,
+        }),
       };
     }
     let meta: ResponseMeta;
@@ -483,7 +521,10 @@ export function createVehicleHandle<TScopes extends Scope>(
     }
     const parsed = ENDPOINT_SCHEMAS[name].safeParse(item.body);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['responses', index, 'body', ...issue.path] }));
+      const issues = parsed.error.issues.map((issue) => ({
+        ...issue,
+        path: ['responses', index, 'body', ...issue.path],
+      }));
       return {
         ok: false,
         error: new VoltkitError({

@@ -78,7 +78,12 @@ export const VEHICLE_ENDPOINTS = {
     scope: 'read_diagnostics',
     kind: 'data',
   },
-  diagnosticTroubleCodes: { method: 'GET', path: '/diagnostics/dtcs', scope: 'read_diagnostics', kind: 'data' },
+  diagnosticTroubleCodes: {
+    method: 'GET',
+    path: '/diagnostics/dtcs',
+    scope: 'read_diagnostics',
+    kind: 'data',
+  },
   serviceHistory: { method: 'GET', path: '/service/history', scope: 'read_service_history', kind: 'data' },
   permissions: { method: 'GET', path: '/permissions', scope: null, kind: 'meta' },
   lock: { method: 'POST', path: '/security', scope: 'control_security', kind: 'command' },

@@ -20,16 +20,19 @@ describe('permission checks', () => {
       allowed: false,
       missing: ['control_charge', 'read_charge'],
     });
-    expect(checkEndpoint(['read_charge'], 'startCharge')).toEqual({ allowed: false, missing: ['control_charge'] });
+    expect(checkEndpoint(['read_charge'], 'startCharge')).toEqual({
+      allowed: false,
+      missing: ['control_charge'],
+    });
     expect(checkEndpoint([], 'disconnect')).toEqual({ allowed: true });
     expect(checkRequest(['read_tires'], 'GET', '/tires/pressure/')).toEqual({ allowed: true });
     expect(checkRequest([], 'GET', '/tesla/speedometer')).toEqual({ allowed: true });
   });
 
   it('ignores required: prefixes in a grant', () => {
-    expect(missingScopes(['required:read_battery', 'read_charge'], ['read_battery', 'read_charge', 'read_vin'])).toEqual([
-      'read_vin',
-    ]);
+    expect(
+      missingScopes(['required:read_battery', 'read_charge'], ['read_battery', 'read_charge', 'read_vin']),
+    ).toEqual(['read_vin']);
   });
 
   it('asserts with a typed PERMISSION error that names the scope', () => {
@@ -64,7 +67,9 @@ describe('scope parsing', () => {
   });
 
   it('formats the Connect scope parameter', () => {
-    expect(formatScopeParam(['read_battery'], ['read_battery', 'read_vin'])).toBe('required:read_battery read_vin');
+    expect(formatScopeParam(['read_battery'], ['read_battery', 'read_vin'])).toBe(
+      'required:read_battery read_vin',
+    );
   });
 });
 
@@ -73,7 +78,9 @@ describe('consent flow', () => {
     const consent = scopesForFeatures(['charging-control', 'battery'], ['location']);
     expect(consent.required).toEqual(['control_charge', 'read_charge', 'read_battery']);
     expect(consent.optional).toEqual(['read_location']);
-    expect(consent.scopeParam).toBe('required:control_charge required:read_charge required:read_battery read_location');
+    expect(consent.scopeParam).toBe(
+      'required:control_charge required:read_charge required:read_battery read_location',
+    );
   });
 
   it('tells which scopes to ask for again', () => {

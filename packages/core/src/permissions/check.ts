@@ -8,7 +8,8 @@ import {
 } from './catalog.ts';
 
 /** Outcome of a permission check: a value, not an exception. */
-export type PermissionCheck = { readonly allowed: true } | { readonly allowed: false; readonly missing: Scope[] };
+export type PermissionCheck =
+  { readonly allowed: true } | { readonly allowed: false; readonly missing: Scope[] };
 
 /** The `required:` prefix that marks a scope as mandatory in the Connect `scope` parameter. */
 export const REQUIRED_PREFIX = 'required:' as const;
@@ -35,7 +36,10 @@ export function parseScope(value: string): ParsedScope | undefined {
  * Parses a Connect `scope` parameter (space separated, or a list) into known scopes; unknown names are
  * returned separately so a caller can reject or ignore them. `required:` wins over a plain mention.
  */
-export function parseScopeList(value: string | readonly string[]): { scopes: ParsedScope[]; unknown: string[] } {
+export function parseScopeList(value: string | readonly string[]): {
+  scopes: ParsedScope[];
+  unknown: string[];
+} {
   const parts = typeof value === 'string' ? value.split(/[\s+]+/) : value;
   const byScope = new Map<Scope, boolean>();
   const unknown: string[] = [];
@@ -59,7 +63,8 @@ export function formatScopeParam(required: readonly Scope[], optional: readonly 
 /** The scopes of `wanted` that `granted` lacks (`required:` prefixes in `granted` are ignored), in order. */
 export function missingScopes(granted: Iterable<string>, wanted: Iterable<Scope>): Scope[] {
   const have = new Set<string>();
-  for (const name of granted) have.add(name.startsWith(REQUIRED_PREFIX) ? name.slice(REQUIRED_PREFIX.length) : name);
+  for (const name of granted)
+    have.add(name.startsWith(REQUIRED_PREFIX) ? name.slice(REQUIRED_PREFIX.length) : name);
   const missing: Scope[] = [];
   for (const scope of wanted) if (!have.has(scope) && !missing.includes(scope)) missing.push(scope);
   return missing;
@@ -93,7 +98,11 @@ export function assertAllowed(result: PermissionCheck, action?: string): void {
 }
 
 /** Throws naming every scope of `wanted` that `granted` lacks. */
-export function assertScopes(granted: Iterable<string>, wanted: Scope | Iterable<Scope>, action?: string): void {
+export function assertScopes(
+  granted: Iterable<string>,
+  wanted: Scope | Iterable<Scope>,
+  action?: string,
+): void {
   assertAllowed(checkScopes(granted, wanted), action);
 }
 

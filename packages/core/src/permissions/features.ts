@@ -55,5 +55,9 @@ export function scopesForFeatures(
   }
   const requiredList = [...required];
   const optionalList = [...optional].filter((scope) => !required.has(scope));
-  return { required: requiredList, optional: optionalList, scopeParam: formatScopeParam(requiredList, optionalList) };
+  return {
+    required: requiredList,
+    optional: optionalList,
+    scopeParam: formatScopeParam(requiredList, optionalList),
+  };
 }

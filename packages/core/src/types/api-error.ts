@@ -43,13 +43,19 @@ export const ERROR_TYPES = {
     ],
   },
   RATE_LIMIT: { status: 429, codes: ['SMARTCAR_API', 'VEHICLE'] },
-  BILLING: { status: 430, codes: ['INVALID_PLAN', 'VEHICLE_LIMIT', 'VEHICLE_REQUEST_LIMIT', 'ACCOUNT_SUSPENDED'] },
+  BILLING: {
+    status: 430,
+    codes: ['INVALID_PLAN', 'VEHICLE_LIMIT', 'VEHICLE_REQUEST_LIMIT', 'ACCOUNT_SUSPENDED'],
+  },
   COMPATIBILITY: {
     status: 501,
     codes: ['MAKE_NOT_COMPATIBLE', 'SMARTCAR_NOT_CAPABLE', 'VEHICLE_NOT_CAPABLE', 'PLATFORM_NOT_CAPABLE'],
   },
   SERVER: { status: 500, codes: ['INTERNAL', 'MULTIPLE_RECORDS_FOUND', 'RECORD_NOT_FOUND'] },
-  UPSTREAM: { status: 502, codes: ['INVALID_DATA', 'KNOWN_ISSUE', 'NO_RESPONSE', 'RATE_LIMIT', 'UNKNOWN_ISSUE'] },
+  UPSTREAM: {
+    status: 502,
+    codes: ['INVALID_DATA', 'KNOWN_ISSUE', 'NO_RESPONSE', 'RATE_LIMIT', 'UNKNOWN_ISSUE'],
+  },
 } as const;
 
 /** An error type the v2.0 API sends. */

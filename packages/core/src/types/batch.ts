@@ -23,7 +23,9 @@ export const BatchResponseItemSchema: z.ZodType<BatchResponseItem, unknown> = z.
   headers: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
     .default({})
-    .transform((headers) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))),
+    .transform((headers) =>
+      Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
+    ),
 });
 
 export interface BatchResponse {

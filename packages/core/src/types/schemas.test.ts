@@ -50,7 +50,9 @@ describe('response schemas', () => {
   });
 
   it('accepts the year as the docs example string and returns a number', () => {
-    expect(AttributesSchema.parse({ id: VEHICLE_ID, make: 'TESLA', model: '3', year: '2019' }).year).toBe(2019);
+    expect(AttributesSchema.parse({ id: VEHICLE_ID, make: 'TESLA', model: '3', year: '2019' }).year).toBe(
+      2019,
+    );
   });
 
   it('accepts the Node SDK string charge limit and enforces the 0.5..1 range', () => {
@@ -60,11 +62,20 @@ describe('response schemas', () => {
 
   it('fills in missing headers on batch error items', () => {
     const parsed = BatchResponseSchema.parse({
-      responses: [{ path: '/engine/oil', code: 501, body: errorBody('COMPATIBILITY', 'VEHICLE_NOT_CAPABLE', 501) }],
+      responses: [
+        { path: '/engine/oil', code: 501, body: errorBody('COMPATIBILITY', 'VEHICLE_NOT_CAPABLE', 501) },
+      ],
     });
     expect(parsed.responses[0]?.headers).toEqual({});
     const mixed = BatchResponseSchema.parse({
-      responses: [{ path: '/odometer', code: 200, body: { distance: 1 }, headers: { 'SC-Unit-System': 'metric', 'x-count': 3 } }],
+      responses: [
+        {
+          path: '/odometer',
+          code: 200,
+          body: { distance: 1 },
+          headers: { 'SC-Unit-System': 'metric', 'x-count': 3 },
+        },
+      ],
     });
     expect(mixed.responses[0]?.headers).toEqual({ 'sc-unit-system': 'metric', 'x-count': '3' });
   });
@@ -99,11 +110,17 @@ describe('error vocabulary', () => {
     expect(errorDocUrl('AUTHENTICATION', null)).toBe(
       'https://smartcar.com/docs/errors/api-errors/authentication-errors#null',
     );
-    expect(errorDocUrl('RATE_LIMIT', 'VEHICLE')).toBe('https://smartcar.com/docs/errors/api-errors/rate-limit-errors#vehicle');
+    expect(errorDocUrl('RATE_LIMIT', 'VEHICLE')).toBe(
+      'https://smartcar.com/docs/errors/api-errors/rate-limit-errors#vehicle',
+    );
   });
 
   it('normalises legacy string resolutions and missing codes', () => {
-    const parsed = ApiErrorBodySchema.parse({ type: 'PERMISSION', description: 'no', resolution: 'REAUTHENTICATE' });
+    const parsed = ApiErrorBodySchema.parse({
+      type: 'PERMISSION',
+      description: 'no',
+      resolution: 'REAUTHENTICATE',
+    });
     expect(parsed.code).toBeNull();
     expect(parsed.resolution).toEqual({ type: 'REAUTHENTICATE' });
   });
@@ -128,7 +145,14 @@ describe('webhook payloads', () => {
           {
             vehicleId: VEHICLE_ID,
             requestId: 'r',
-            data: [{ path: '/odometer', code: 200, body: { distance: 1 }, headers: { 'sc-unit-system': 'metric' } }],
+            data: [
+              {
+                path: '/odometer',
+                code: 200,
+                body: { distance: 1 },
+                headers: { 'sc-unit-system': 'metric' },
+              },
+            ],
           },
         ],
       },

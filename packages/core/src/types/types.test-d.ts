@@ -1,9 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import type {
-  BatterySchema,
-  LockStatusSchema,
-  ResponseMetaSchema} from '@voltkit/core/types';
+import type { BatterySchema, LockStatusSchema, ResponseMetaSchema } from '@voltkit/core/types';
 import {
   type ApiErrorCode,
   type Battery,
@@ -21,7 +18,9 @@ describe('inferred types', () => {
     expectTypeOf<z.infer<typeof ResponseMetaSchema>>().toEqualTypeOf<ResponseMeta>();
     expectTypeOf<ResponseMeta['dataAge']>().toEqualTypeOf<Date | undefined>();
     expectTypeOf<ResponseMeta['unitSystem']>().toEqualTypeOf<'metric' | 'imperial' | undefined>();
-    expectTypeOf<LockStatus['doors'][number]['status']>().toEqualTypeOf<'OPEN' | 'CLOSED' | 'UNKNOWN' | 'LOCKED'>();
+    expectTypeOf<LockStatus['doors'][number]['status']>().toEqualTypeOf<
+      'OPEN' | 'CLOSED' | 'UNKNOWN' | 'LOCKED'
+    >();
     expectTypeOf<ApiErrorCode<'RATE_LIMIT'>>().toEqualTypeOf<'SMARTCAR_API' | 'VEHICLE' | null>();
   });
 
@@ -30,7 +29,9 @@ describe('inferred types', () => {
     expectTypeOf(payload).toEqualTypeOf<WebhookPayload>();
     if (payload.eventName === 'verify') expectTypeOf(payload.payload).toEqualTypeOf<{ challenge: string }>();
     else if (payload.eventName === 'eventBased') {
-      expectTypeOf(payload.payload.eventType).toEqualTypeOf<'CHARGING_STARTED' | 'CHARGING_STOPPED' | 'CHARGING_COMPLETED'>();
+      expectTypeOf(payload.payload.eventType).toEqualTypeOf<
+        'CHARGING_STARTED' | 'CHARGING_STOPPED' | 'CHARGING_COMPLETED'
+      >();
     } else expectTypeOf(payload.eventName).toEqualTypeOf<'schedule' | 'scheduled' | 'dynamic'>();
   });
 

@@ -31,7 +31,13 @@ export const AttributesSchema: z.ZodType<Attributes, unknown> = z.object({
   make: z.string(),
   model: z.string(),
   // The docs' example sends the year as a string; the SDKs use a number. Accept both, return a number.
-  year: z.union([z.number().int(), z.string().regex(/^\d{4}$/).transform(Number)]),
+  year: z.union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^\d{4}$/)
+      .transform(Number),
+  ]),
 });
 
 /** `GET /vehicles/{id}/vin` */
@@ -105,7 +111,13 @@ export interface SetChargeLimitRequest {
 }
 export const SetChargeLimitRequestSchema: z.ZodType<SetChargeLimitRequest, unknown> = z.object({
   limit: z
-    .union([z.number(), z.string().regex(/^\d*\.?\d+$/).transform(Number)])
+    .union([
+      z.number(),
+      z
+        .string()
+        .regex(/^\d*\.?\d+$/)
+        .transform(Number),
+    ])
     .pipe(z.number().min(0.5).max(1)),
 });
 
@@ -222,7 +234,10 @@ export const ServiceRecordSchema: z.ZodType<ServiceRecord> = z.object({
   serviceDate: z.string(),
   odometerDistance: z.number().nullable(),
   serviceTasks: z.array(
-    z.object({ taskId: z.union([z.string(), z.number()]).nullable(), taskDescription: z.string().nullable() }),
+    z.object({
+      taskId: z.union([z.string(), z.number()]).nullable(),
+      taskDescription: z.string().nullable(),
+    }),
   ),
   serviceDetails: z.array(z.object({ type: z.string(), value: z.string().nullable().optional() })),
   serviceCost: z.object({ totalCost: z.number().nullable(), currency: z.string().nullable() }).nullable(),

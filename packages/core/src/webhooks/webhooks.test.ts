@@ -11,7 +11,9 @@ import {
 
 describe('webhook signatures (reference §5 vectors)', () => {
   it('hashes the challenge', () => {
-    expect(hashChallenge('amt', 'challenge')).toBe('9baf5a7464bd86740ad5a06e439dcf535a075022ed2c92d74efacf646d79328e');
+    expect(hashChallenge('amt', 'challenge')).toBe(
+      '9baf5a7464bd86740ad5a06e439dcf535a075022ed2c92d74efacf646d79328e',
+    );
     expect(answerChallenge('amt', 'challenge')).toEqual({
       challenge: '9baf5a7464bd86740ad5a06e439dcf535a075022ed2c92d74efacf646d79328e',
     });
@@ -29,11 +31,18 @@ describe('webhook signatures (reference §5 vectors)', () => {
   });
 
   it('parses a signed delivery and rejects tampering', () => {
-    const body = JSON.stringify({ version: '2.0', webhookId: 'w1', eventName: 'verify', payload: { challenge: 'abc' } });
+    const body = JSON.stringify({
+      version: '2.0',
+      webhookId: 'w1',
+      eventName: 'verify',
+      payload: { challenge: 'abc' },
+    });
     const signature = createHmac('sha256', 'secret-amt').update(body).digest('hex');
     const payload = parseWebhook(body, signature, 'secret-amt');
     expect(payload.eventName).toBe('verify');
-    expect(() => parseWebhook(body.replace('abc', 'abd'), signature, 'secret-amt')).toThrowError(/SC-Signature/);
+    expect(() => parseWebhook(body.replace('abc', 'abd'), signature, 'secret-amt')).toThrowError(
+      /SC-Signature/,
+    );
     const bad = JSON.stringify({ version: '2.0', webhookId: 'w1', eventName: 'verify', payload: {} });
     let caught: unknown;
     try {

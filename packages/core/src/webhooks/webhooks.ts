@@ -21,7 +21,11 @@ export function answerChallenge(amt: string, challenge: string): VerifyChallenge
  * Whether `signature` (the `SC-Signature` header) is the HMAC of exactly `rawBody`. Compares in constant
  * time; a missing or malformed signature is simply `false`.
  */
-export function verifySignature(amt: string, signature: string | null | undefined, rawBody: string | Uint8Array): boolean {
+export function verifySignature(
+  amt: string,
+  signature: string | null | undefined,
+  rawBody: string | Uint8Array,
+): boolean {
   if (typeof signature !== 'string' || !/^[0-9a-fA-F]{64}$/.test(signature.trim())) return false;
   const expected = Buffer.from(hmacHex(amt, rawBody), 'hex');
   const given = Buffer.from(signature.trim().toLowerCase(), 'hex');
@@ -44,7 +48,12 @@ export function parseWebhookPayload(body: unknown): WebhookPayload {
     try {
       json = JSON.parse(text);
     } catch (cause) {
-      throw new VoltkitError({ type: 'INVALID_RESPONSE', code: 'NOT_JSON', description: 'The webhook body is not JSON.', cause });
+      throw new VoltkitError({
+        type: 'INVALID_RESPONSE',
+        code: 'NOT_JSON',
+        description: 'The webhook body is not JSON.',
+        cause,
+      });
     }
   }
   const parsed = WebhookPayloadSchema.safeParse(json);
@@ -63,7 +72,11 @@ export function parseWebhookPayload(body: unknown): WebhookPayload {
  * Verifies `SC-Signature` over the raw body, then parses it. Throws an `AUTHENTICATION` error for a bad
  * signature (answer 401) and an `INVALID_RESPONSE` error for a bad body (answer 400).
  */
-export function parseWebhook(rawBody: string | Uint8Array, signature: string | null | undefined, amt: string): WebhookPayload {
+export function parseWebhook(
+  rawBody: string | Uint8Array,
+  signature: string | null | undefined,
+  amt: string,
+): WebhookPayload {
   if (!verifySignature(amt, signature, rawBody)) {
     throw new VoltkitError({
       type: 'AUTHENTICATION',
