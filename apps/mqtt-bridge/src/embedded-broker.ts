@@ -13,6 +13,8 @@ export interface EmbeddedBroker {
   restart(options: { keepState: boolean; downMs?: number }): Promise<void>;
   /** Number of connected clients (useful in tests). */
   connectedClients(): number;
+  /** Cuts one client's connection without a DISCONNECT, as a network failure would (its last will fires). */
+  dropClient(clientId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,13 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
     host,
     port,
     connectedClients: () => (running ? running.aedes.connectedClients : 0),
+    dropClient(clientId) {
+      const clients = (running?.aedes as { clients?: Record<string, { conn: { destroy(): void } } | undefined> } | undefined)?.clients;
+      const client = clients?.[clientId];
+      if (!client) return false;
+      client.conn.destroy();
+      return true;
+    },
     async restart({ keepState, downMs = 200 }) {
       if (!running) throw new Error('embedded broker is closed');
       const previous = running;

@@ -288,3 +288,24 @@ describe('quota protection', () => {
     await broker.close();
   });
 });
+
+describe('bridge state and last will', () => {
+  it('goes offline through its last will when the connection dies, and comes back with everything', async () => {
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'will');
+    const state = `${stack.base}/bridge/state`;
+    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'online');
+    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc`);
+    const mark = stack.probe.mark();
+    expect(broker.embedded!.dropClient(`${stack.base}_bridge`)).toBe(true);
+    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'offline', { since: mark, what: 'last will' });
+    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'online', { since: mark, what: 'back online' });
+    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc`, { since: mark, what: 'states republished' });
+    // A clean stop publishes offline itself.
+    const stopMark = stack.probe.mark();
+    await stack.bridge.stop();
+    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'offline', { since: stopMark });
+    await stack.close();
+    await broker.close();
+  });
+});
