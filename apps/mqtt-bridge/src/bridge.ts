@@ -132,7 +132,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const topics = createTopics(config.baseTopic, config.homeAssistant.discoveryPrefix);
   const discoveryMode = config.homeAssistant.discoveryMode;
   const statusTopic = haStatusTopic(config);
-  const context: DiscoveryContext = { topics };
+  const context: DiscoveryContext = { topics, currency: config.currency };
   const vehicles = new Map<string, VehicleRuntime>(); // by vehicle id
   const bySlug = new Map<string, VehicleRuntime>();
   let stopped = false;

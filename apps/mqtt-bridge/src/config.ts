@@ -117,6 +117,10 @@ export const BridgeConfigSchema = z
     homeAssistant: HomeAssistantSchema.default(HomeAssistantSchema.parse({})),
     polling: PollingSchema.default(PollingSchema.parse({})),
     vehicles: z.array(VehicleOverrideSchema).default([]),
+    /** JSON file with the next planned charge window per car (from the smart-charging service). */
+    chargePlanFile: z.string().min(1).optional(),
+    /** Currency of planned charge costs (Home Assistant needs it in discovery). */
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').default('EUR'),
     source: SourceSchema.default(SourceSchema.parse({})),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -174,6 +178,8 @@ export const ENV_VARIABLES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'VOLTKIT_WEBHOOK_AMT', path: ['source', 'webhookAmt'], kind: 'string' },
   { name: 'VOLTKIT_WEBHOOK_ID', path: ['source', 'webhookId'], kind: 'string' },
   { name: 'VOLTKIT_LOG_LEVEL', path: ['logLevel'], kind: 'string' },
+  { name: 'VOLTKIT_CHARGE_PLAN_FILE', path: ['chargePlanFile'], kind: 'string' },
+  { name: 'VOLTKIT_CURRENCY', path: ['currency'], kind: 'string' },
 ];
 
 const SECRET_PATHS = new Set(['mqtt.password', 'source.clientSecret', 'source.webhookAmt']);

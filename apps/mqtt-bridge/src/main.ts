@@ -9,6 +9,7 @@ import { createCoreVehicleSource } from './core-vehicle-source.ts';
 import { deviceObjectId } from './discovery.ts';
 import { startEmbeddedBroker } from './embedded-broker.ts';
 import type { EmbeddedBroker } from './embedded-broker.ts';
+import { fileChargePlanSource } from './charge-plan-file.ts';
 import { fileGrantRegistry } from './grant-registry.ts';
 import { createLogger } from './logger.ts';
 
@@ -63,7 +64,14 @@ const source = createCoreVehicleSource({
   ...(sourceConfig.webhookAmt ? { webhook: { amt: sourceConfig.webhookAmt, webhookId: sourceConfig.webhookId } } : {}),
 });
 
-const bridge: Bridge = await startBridge({ config, source, brokerUrl, protocolVersion, logger });
+const bridge: Bridge = await startBridge({
+  config,
+  source,
+  brokerUrl,
+  protocolVersion,
+  logger,
+  ...(config.chargePlanFile ? { chargePlan: fileChargePlanSource(config.chargePlanFile) } : {}),
+});
 let connectPage: ConnectPage | undefined;
 if (sourceConfig.connectPort > 0) {
   connectPage = await startConnectPage({

@@ -1,5 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- tests inspect parsed JSON payloads freely */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '@voltkit/core/client';
 import { createCoreVehicleSource } from '../src/core-vehicle-source.ts';
 import { validateComponentDiscovery, validateDeviceDiscovery } from '../src/ha-discovery-schema.ts';
@@ -305,6 +308,27 @@ describe('bridge state and last will', () => {
     const stopMark = stack.probe.mark();
     await stack.bridge.stop();
     await stack.probe.waitFor((m) => m.topic === state && m.payload === 'offline', { since: stopMark });
+    await stack.close();
+    await broker.close();
+  });
+});
+
+describe('charge plan from the smart-charging service', () => {
+  it('publishes the next planned window and its cost, with valid discovery', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vk-plan-'));
+    const file = join(dir, 'plans.json');
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'plan', { chargePlanFile: file, currency: 'EUR' }, { chargePlanFile: file });
+    const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
+    writeFileSync(file, JSON.stringify({ [stack.vehicleId]: { start: '2026-11-22T01:00:00Z', end: '2026-11-22T04:30:00Z', cost: 3.21, currency: 'EUR' } }));
+    const mark = stack.probe.mark();
+    await stack.probe.publish(t('refresh/set'), 'PRESS');
+    await stack.probe.waitFor((m) => m.topic === t('next_charge_start') && m.payload === '2026-11-22T01:00:00.000Z', { since: mark });
+    await stack.probe.waitFor((m) => m.topic === t('next_charge_cost') && m.payload === '3.21', { since: mark });
+    const config = stack.probe.last(`${stack.prefix}/device/${stack.base}_${stack.slug}/config`)!;
+    const payload = JSON.parse(config.payload) as Record<string, any>;
+    expect(validateDeviceDiscovery(payload)).toEqual({ success: true });
+    expect(payload['components']['next_charge_cost']).toMatchObject({ device_class: 'monetary', unit_of_measurement: 'EUR' });
     await stack.close();
     await broker.close();
   });

@@ -15,6 +15,7 @@ import { parseConfig } from '../src/config.ts';
 import type { BridgeConfigInput } from '../src/config.ts';
 import { createCoreVehicleSource } from '../src/core-vehicle-source.ts';
 import { silentLogger } from '../src/logger.ts';
+import { fileChargePlanSource } from '../src/charge-plan-file.ts';
 import { startConnectPage } from '../src/connect-page.ts';
 import type { ConnectPage } from '../src/connect-page.ts';
 import { clearRetained, Probe, uniqueBase } from './helpers.ts';
@@ -55,7 +56,7 @@ export async function startStack(
   broker: TestBroker,
   label: string,
   overrides: BridgeConfigInput = {},
-  extras: { webhook?: boolean } = {},
+  extras: { webhook?: boolean; chargePlanFile?: string } = {},
 ): Promise<Stack> {
   const sim = await createSimulator({ clock: { mode: 'manual' } });
   const { code, vehicleIds } = sim.authorize({
@@ -109,7 +110,14 @@ export async function startStack(
   const probe = await Probe.connect(broker);
   await probe.subscribe([`${base}/#`, `${prefix}/#`]);
   const launch = (): Promise<Bridge> =>
-    startBridge({ config, source, brokerUrl: broker.url, protocolVersion: broker.protocolVersion, logger: silentLogger() });
+    startBridge({
+      config,
+      source,
+      brokerUrl: broker.url,
+      protocolVersion: broker.protocolVersion,
+      logger: silentLogger(),
+      ...(extras.chargePlanFile ? { chargePlan: fileChargePlanSource(extras.chargePlanFile) } : {}),
+    });
   const stack: Stack = {
     sim,
     client,
