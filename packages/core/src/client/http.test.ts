@@ -99,6 +99,21 @@ describe('retries', () => {
     expect(isVoltkitError(error, 'UPSTREAM')).toBe(true);
   });
 
+  it('retries a batch (it only reads) on 503', async () => {
+    harness = await setup();
+    const { server, client, grantId, delays } = harness;
+    let calls = 0;
+    server.override('POST', '/v2.0/vehicles/*/batch', () =>
+      ++calls === 1
+        ? { status: 503, json: errorBody('UPSTREAM', 'NO_RESPONSE', 503) }
+        : { json: { responses: [{ path: '/odometer', code: 200, body: { distance: 5 }, headers: {} }] } },
+    );
+    const car = client.grant(grantId).vehicle('v1', { scopes: ['read_odometer'] });
+    expect((await car.batch(['/odometer'])).get('/odometer').distance).toBe(5);
+    expect(calls).toBe(2);
+    expect(delays).toEqual([250]);
+  });
+
   it('computes bounded delays', () => {
     const retry = { ...DEFAULT_RETRY, random: () => 0.999 };
     expect(backoffDelay(retry, 10, undefined)).toBeLessThanOrEqual(retry.maxDelayMs);

@@ -307,6 +307,24 @@ describe('application-level calls', () => {
     });
   });
 
+  it('compatibility in test mode with flags', async () => {
+    await harness.client.compatibility({
+      vin: 'VIN1',
+      scope: ['read_battery'],
+      country: 'DE',
+      testModeCompatibilityLevel: 'PHEV',
+      flags: { beta: true },
+    });
+    expect(Object.fromEntries(last().query)).toEqual({
+      vin: 'VIN1',
+      scope: 'read_battery',
+      country: 'DE',
+      mode: 'test',
+      test_mode_compatibility_level: 'PHEV',
+      flags: 'beta:true',
+    });
+  });
+
   it('compatibility matrix', async () => {
     const result = await harness.client.compatibilityMatrix({
       region: 'US',
