@@ -24,6 +24,8 @@ afterEach(async () => {
 });
 
 const last = () => harness.server.requests.at(-1)!;
+const grantHandle = (scopes: readonly ('read_charge' | 'read_battery')[]) =>
+  harness.client.grant(harness.grantId).vehicle(VEHICLE_ID, { scopes });
 const everything = () => harness.client.grant(harness.grantId).vehicle(VEHICLE_ID, { scopes: ALL_SCOPES });
 
 describe('data endpoints', () => {
@@ -105,7 +107,7 @@ describe('commands', () => {
     expect(JSON.parse(last().body)).toEqual({ limit: 0.8 });
     const count = harness.server.requests.length;
     const error = await car.setChargeLimit(1.5).catch((e: unknown) => e);
-    expect(isVoltkitError(error, 'INVALID_INPUT')).toBe(true);
+    expect(isVoltkitError(error, 'INVALID_INPUT') && error.field).toBe('limit');
     expect(harness.server.requests).toHaveLength(count);
   });
 
@@ -150,6 +152,13 @@ describe('run-time scope check', () => {
       .batch(['/charge', '/battery'])
       .catch((e: unknown) => e);
     expect(isVoltkitError(batch, 'PERMISSION') && batch.missingScopes).toEqual(['read_battery']);
+    // Rejections, never synchronous throws, also for methods that validate arguments.
+    const limited = grantHandle(['read_charge']) as unknown as {
+      setChargeLimit(l: number): Promise<unknown>;
+    };
+    const limit = limited.setChargeLimit(0.8);
+    expect(limit).toBeInstanceOf(Promise);
+    expect(isVoltkitError(await limit.catch((e: unknown) => e), 'PERMISSION')).toBe(true);
     const raw = await car.request('GET', '/battery').catch((e: unknown) => e);
     expect(isVoltkitError(raw, 'PERMISSION')).toBe(true);
     expect(harness.server.requests).toHaveLength(count);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type AnyVoltkitError, VoltkitError } from '../errors.ts';
 import {
   type DataPath,
@@ -43,6 +43,7 @@ import {
   FuelSchema,
   type Location,
   LocationSchema,
+  NavigationDestinationRequestSchema,
   type LockStatus,
   LockStatusSchema,
   type NominalCapacity,
@@ -301,6 +302,20 @@ function invalidArgument(description: string): VoltkitError<'INVALID_INPUT'> {
   return new VoltkitError({ type: 'INVALID_INPUT', code: 'ARGUMENT', description });
 }
 
+const ChargeLimitInputSchema = z.object({ limit: z.number().min(0.5).max(1) });
+
+/** Validates an argument before anything is sent; a bad one is an `INVALID_INPUT` error naming the field. */
+function checkInput<T>(schema: z.ZodType<T>, value: unknown, description: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new VoltkitError({
+    type: 'INVALID_INPUT',
+    code: 'ARGUMENT',
+    description,
+    issues: parsed.error.issues,
+  });
+}
+
 /** Builds a vehicle handle. The runtime object has every method; each checks its scope before sending. */
 export function createVehicleHandle<TScopes extends Scope>(
   caller: ApiCaller,
@@ -389,24 +404,23 @@ export function createVehicleHandle<TScopes extends Scope>(
     unlock: (call?: CallOptions) => run('unlock', call, { body: { action: 'UNLOCK' } }),
     startCharge: (call?: CallOptions) => run('startCharge', call, { body: { action: 'START' } }),
     stopCharge: (call?: CallOptions) => run('stopCharge', call, { body: { action: 'STOP' } }),
-    setChargeLimit: (limit: number, call?: CallOptions) => {
+    setChargeLimit: async (limit: number, call?: CallOptions) => {
       guard('setChargeLimit');
-      if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 0.5 || limit > 1) {
-        return Promise.reject(
-          invalidArgument(`The charge limit must be a fraction between 0.5 and 1, got ${String(limit)}.`),
-        );
-      }
-      return run('setChargeLimit', call, { body: { limit } });
+      const body = checkInput(
+        ChargeLimitInputSchema,
+        { limit },
+        'The charge limit must be a fraction between 0.5 and 1.',
+      );
+      return run('setChargeLimit', call, { body });
     },
-    sendDestination: (latitude: number, longitude: number, call?: CallOptions) => {
+    sendDestination: async (latitude: number, longitude: number, call?: CallOptions) => {
       guard('sendDestination');
-      if (!Number.isFinite(latitude) || Math.abs(latitude) > 90) {
-        return Promise.reject(invalidArgument(`latitude must be within ±90, got ${String(latitude)}.`));
-      }
-      if (!Number.isFinite(longitude) || Math.abs(longitude) > 180) {
-        return Promise.reject(invalidArgument(`longitude must be within ±180, got ${String(longitude)}.`));
-      }
-      return run('sendDestination', call, { body: { latitude, longitude } });
+      const body = checkInput(
+        NavigationDestinationRequestSchema,
+        { latitude, longitude },
+        'The destination needs a latitude within ±90 and a longitude within ±180.',
+      );
+      return run('sendDestination', call, { body });
     },
     disconnect: (call?: CallOptions) => run('disconnect', call),
     subscribe: (webhookId: string, call?: CallOptions) =>
