@@ -120,6 +120,15 @@ const STATIC_ENDPOINTS: ReadonlySet<VehicleEndpointName> = new Set([
   'batch',
 ]);
 
+/**
+ * Smartcar's test mode answers the diagnostics endpoints without `read_diagnostics` (the official SDK's
+ * end-to-end suite reads them with a grant that lacks it); simulated and live grants are checked.
+ */
+const TEST_MODE_UNSCOPED: ReadonlySet<VehicleEndpointName> = new Set([
+  'diagnosticSystemStatus',
+  'diagnosticTroubleCodes',
+]);
+
 export interface ScopeRequest {
   readonly scopes: Scope[];
   readonly required: Scope[];
@@ -251,6 +260,8 @@ export class SimulatorEngine {
     model?: string;
     vehicleCount?: number;
     error?: ForcedError | null;
+    /** `test` (Smartcar's random-data mode) parks new EVs on their charger, idle. */
+    mode?: ConnectMode;
   }): TestAccount {
     const email = input.email.trim().toLowerCase();
     let account = this.store.accountsByEmail.get(email);
@@ -270,18 +281,21 @@ export class SimulatorEngine {
     if (spec === undefined) throw new Error(`unknown model ${input.model ?? ''} for brand ${brand.make}`);
     const wanted = input.vehicleCount ?? 1;
     const existing = this.store.vehiclesOfAccount(account.id).filter((v) => v.make === brand.make);
-    for (let i = existing.length; i < wanted; i++) this.addVehicle(account, brand, spec);
+    for (let i = existing.length; i < wanted; i++)
+      this.addVehicle(account, brand, spec, input.mode ?? 'simulated');
     this.store.changed();
     return this.describeAccount(account);
   }
 
-  addVehicle(account: AccountRecord, brand: BrandSpec, spec: ModelSpec): VehicleRecord {
+  addVehicle(account: AccountRecord, brand: BrandSpec, spec: ModelSpec, mode: ConnectMode): VehicleRecord {
     const vehicle = createVehicleRecord({
       accountId: account.id,
       spec,
       region: regionOf(brand),
       now: this.now(),
       forcedError: account.forcedError,
+      // Suites written for Smartcar's test mode start and stop charging without plugging in first.
+      pluggedIn: mode === 'test',
     });
     this.store.vehicles.set(vehicle.id, vehicle);
     this.store.changed();
@@ -317,12 +331,13 @@ export class SimulatorEngine {
       }
     }
     if (account === undefined) {
-      this.createTestAccount({ email, brand: input.brand.make });
+      this.createTestAccount({ email, brand: input.brand.make, mode: input.mode });
       account = this.store.accountsByEmail.get(email);
       if (account === undefined) return { ok: false, message: 'Could not create the account.' };
     } else if (!this.store.vehiclesOfAccount(account.id).some((v) => v.make === input.brand.make)) {
       const first = input.brand.models[0];
-      if (first !== undefined && input.mode !== 'live') this.addVehicle(account, input.brand, first);
+      if (first !== undefined && input.mode !== 'live')
+        this.addVehicle(account, input.brand, first, input.mode);
     }
     return { ok: true, account };
   }
@@ -403,7 +418,7 @@ export class SimulatorEngine {
     const signedIn = this.signIn({
       email: input.email,
       password: input.password ?? '',
-      mode: input.mode ?? 'test',
+      mode: input.mode ?? 'simulated',
       brand,
     });
     if (!signedIn.ok) throw new Error(signedIn.message);
@@ -418,7 +433,7 @@ export class SimulatorEngine {
       vehicleIds,
       scopes: parsed.scopes,
       redirectUri,
-      mode: input.mode ?? 'test',
+      mode: input.mode ?? 'simulated',
     });
     return { code, userId: signedIn.account.id, vehicleIds };
   }
@@ -529,7 +544,8 @@ export class SimulatorEngine {
     name: VehicleEndpointName,
     scope: Scope | null,
   ): void {
-    if (scope !== null && !access.scopes.has(scope)) throw new ApiError('PERMISSION', null);
+    const unscoped = access.grant.mode === 'test' && TEST_MODE_UNSCOPED.has(name);
+    if (scope !== null && !unscoped && !access.scopes.has(scope)) throw new ApiError('PERMISSION', null);
     const spec = this.specOf(vehicle);
     if (!spec.capabilities.has(name)) throw new ApiError('COMPATIBILITY', 'VEHICLE_NOT_CAPABLE');
     if (STATIC_ENDPOINTS.has(name)) return;
@@ -636,21 +652,27 @@ export class SimulatorEngine {
     this.#commandDone(vehicle);
   }
 
-  startCharge(vehicle: VehicleRecord): void {
+  /**
+   * Start charging. `idempotent` (grants made in Smartcar's test mode, where commands always succeed)
+   * accepts a start while charging or full as a no-op instead of answering 409.
+   */
+  startCharge(vehicle: VehicleRecord, idempotent = false): void {
     this.syncVehicle(vehicle);
     const s = vehicle.state;
     if (!s.pluggedIn) throw new ApiError('VEHICLE_STATE', 'CHARGING_PLUG_NOT_CONNECTED');
-    if (s.chargeState === 'CHARGING') throw new ApiError('VEHICLE_STATE', 'CHARGING_IN_PROGRESS');
-    if (s.chargeState === 'FULLY_CHARGED') throw new ApiError('VEHICLE_STATE', 'FULLY_CHARGED');
+    if (!idempotent && s.chargeState === 'CHARGING')
+      throw new ApiError('VEHICLE_STATE', 'CHARGING_IN_PROGRESS');
+    if (!idempotent && s.chargeState === 'FULLY_CHARGED')
+      throw new ApiError('VEHICLE_STATE', 'FULLY_CHARGED');
     s.chargeEnabled = true;
     this.#commandDone(vehicle);
   }
 
-  stopCharge(vehicle: VehicleRecord): void {
+  stopCharge(vehicle: VehicleRecord, idempotent = false): void {
     this.syncVehicle(vehicle);
     const s = vehicle.state;
     if (!s.pluggedIn) throw new ApiError('VEHICLE_STATE', 'CHARGING_PLUG_NOT_CONNECTED');
-    if (s.chargeState !== 'CHARGING') throw new ApiError('VEHICLE_STATE', 'NOT_CHARGING');
+    if (!idempotent && s.chargeState !== 'CHARGING') throw new ApiError('VEHICLE_STATE', 'NOT_CHARGING');
     s.chargeEnabled = false;
     this.#commandDone(vehicle);
   }

@@ -47,7 +47,8 @@ function authClient() {
     clientId: sim.demoApp.clientId,
     clientSecret: sim.demoApp.clientSecret,
     redirectUri: REDIRECT,
-    mode: 'test',
+    // Simulated mode: stateful and strict (a start on an unplugged car answers 409).
+    mode: 'simulated',
   });
 }
 
@@ -260,6 +261,10 @@ describe('the official smartcar SDK against the simulator', () => {
     expect(permission.message).toBe(
       'PERMISSION:null - Your application has insufficient permissions to access the requested resource. Please prompt the user to re-authenticate using Smartcar Connect.',
     );
+
+    // Outside test mode, diagnostics need read_diagnostics like every other scoped endpoint.
+    const diagnostics = await sdkError(() => tesla.diagnosticTroubleCodes());
+    expect([diagnostics.statusCode, diagnostics.type]).toEqual([403, 'PERMISSION']);
 
     // Compatibility: a BEV has no fuel tank.
     const wide = await client.exchangeCode(

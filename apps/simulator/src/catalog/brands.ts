@@ -64,7 +64,8 @@ const FCA: BrandFeatures = {
   chargeLimit: false,
   diagnostics: 'fca',
 };
-const FORD_LIKE: BrandFeatures = { ...GM, navigation: false, diagnostics: 'none' };
+// FordPass and its siblings send destinations and report service records, without GM-style diagnostics.
+const FORD_LIKE: BrandFeatures = { ...GM, diagnostics: 'none' };
 const TESLA_LIKE: BrandFeatures = { ...GM, engineOil: false, serviceHistory: false, diagnostics: 'none' };
 const STANDARD: BrandFeatures = {
   security: true,
@@ -80,6 +81,8 @@ const GERMAN_PREMIUM: BrandFeatures = { ...STANDARD, chargeLimit: true, navigati
 const STELLANTIS_EU: BrandFeatures = { ...STANDARD, security: false, tires: false, engineOil: false };
 const NISSAN_LIKE: BrandFeatures = { ...STANDARD, tires: false, engineOil: false };
 const TOYOTA_LIKE: BrandFeatures = { ...STANDARD, serviceHistory: true, engineOil: false };
+// Kia Connect and Hyundai Bluelink let the owner set a target charge level.
+const HYUNDAI_KIA: BrandFeatures = { ...STANDARD, chargeLimit: true };
 
 type ModelRow = readonly [
   model: string,
@@ -232,7 +235,7 @@ export const BRANDS: readonly BrandSpec[] = [
     ['Clarity Plug-In Hybrid', 2018, 2021, 'PHEV', 17, 26.5],
     ['Accord', 2018, null, 'ICE', null, 56],
   ]),
-  brand('HYUNDAI', 'Hyundai', ALL, STANDARD, [
+  brand('HYUNDAI', 'Hyundai', ALL, HYUNDAI_KIA, [
     ['IONIQ 5', 2022, null, 'BEV', 77.4, null],
     ['Kona Electric', 2019, null, 'BEV', 64, null],
     ['Tucson', 2016, null, 'ICE', null, 62],
@@ -250,7 +253,7 @@ export const BRANDS: readonly BrandSpec[] = [
     ['Wrangler 4xe', 2021, null, 'PHEV', 17.3, 65],
     ['Grand Cherokee', 2015, null, 'ICE', null, 93],
   ]),
-  brand('KIA', 'Kia', ALL, STANDARD, [
+  brand('KIA', 'Kia', ALL, HYUNDAI_KIA, [
     ['EV6', 2022, null, 'BEV', 77.4, null],
     ['Niro EV', 2019, null, 'BEV', 64, null],
     ['Sorento', 2016, null, 'ICE', null, 67],

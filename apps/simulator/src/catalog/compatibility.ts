@@ -110,42 +110,57 @@ export interface CompatibilityResult {
   capabilities: Capability[];
 }
 
-/** Compatibility of a VIN with a set of scopes: a simulator vehicle's model, else the brand by WMI. */
+// VIN position 10: model year, repeating every 30 years (I, O, Q, U, Z and 0 are never used).
+const YEAR_CODES = 'ABCDEFGHJKLMNPRSTVWXY123456789';
+
+/** The model year a VIN encodes, taking the latest cycle that is not in the future. */
+export function modelYearOfVin(vin: string, currentYear: number): number | undefined {
+  const index = YEAR_CODES.indexOf(vin.charAt(9).toUpperCase());
+  if (index < 0) return undefined;
+  let year = 2010 + index;
+  while (year > currentYear + 1) year -= 30;
+  return year;
+}
+
+/**
+ * Compatibility of a VIN with a set of scopes. `compatible` says whether the platform connects to the
+ * make in that country; each capability says whether the vehicle answers that endpoint: a simulator
+ * vehicle by its model, any other VIN by the brand's catalog models of its model year (by WMI).
+ */
 export function compatibilityForVin(
   vin: string,
   scopes: readonly Scope[],
   country: string,
   knownModel: ModelSpec | undefined,
+  currentYear: number,
 ): CompatibilityResult {
-  const make = WMI[vin.slice(0, 3).toUpperCase()];
-  const brand =
-    knownModel === undefined
-      ? make === undefined
-        ? undefined
-        : findBrand(make)
-      : findBrand(knownModel.make);
-  const spec = knownModel ?? brand?.models[0];
+  const make = knownModel?.make ?? WMI[vin.slice(0, 3).toUpperCase()];
+  const brand = make === undefined ? undefined : findBrand(make);
   const region: Region = country === 'CA' ? 'CA' : country === 'US' ? 'US' : 'EUROPE';
-  const inRegion = brand !== undefined && brand.regions.includes(region);
+  const compatible = brand !== undefined && brand.regions.includes(region);
+  const year = modelYearOfVin(vin, currentYear);
+  const candidates: readonly ModelSpec[] =
+    knownModel !== undefined
+      ? [knownModel]
+      : (brand?.models.filter(
+          (m) => year !== undefined && m.startYear <= year && (m.endYear === null || year <= m.endYear),
+        ) ?? []);
   const capabilities = scopes.flatMap((scope) =>
     endpointsOfScope(scope).map(([name, def]) => {
-      const capable = spec !== undefined && inRegion && spec.capabilities.has(name);
+      const capable = compatible && candidates.some((m) => m.capabilities.has(name));
       return {
         permission: scope,
         endpoint: def.path === '' ? '/' : def.path,
         capable,
         reason: capable
           ? null
-          : spec === undefined
+          : brand === undefined
             ? ('SMARTCAR_NOT_CAPABLE' as const)
             : ('VEHICLE_NOT_CAPABLE' as const),
       };
     }),
   );
-  if (brand === undefined || !inRegion)
-    return { compatible: false, reason: 'MAKE_NOT_COMPATIBLE', capabilities };
-  const compatible = capabilities.every((c) => c.capable);
-  return { compatible, reason: compatible ? null : 'VEHICLE_NOT_COMPATIBLE', capabilities };
+  return { compatible, reason: compatible ? null : 'MAKE_NOT_COMPATIBLE', capabilities };
 }
 
 export interface MatrixEntry {

@@ -78,7 +78,8 @@ export function registerPlatformRoutes(app: FastifyInstance, engine: SimulatorEn
     const country = (presentValue(query['country']) ?? 'US').toUpperCase();
     const known = engine.store.findVehicleByVin(vin);
     const spec = known === undefined ? undefined : engine.specOf(known);
-    return sendJson(request, reply, 200, compatibilityForVin(vin, parsed.scopes, country, spec));
+    const currentYear = new Date(engine.now()).getUTCFullYear();
+    return sendJson(request, reply, 200, compatibilityForVin(vin, parsed.scopes, country, spec, currentYear));
   });
 
   app.get('/v2.0/compatibility/matrix', (request, reply) => {

@@ -118,8 +118,9 @@ function sendCommand(
     case '/charge': {
       const { action } = parseOrThrow(ChargeActionRequestSchema, request.body);
       engine.checkVehicleEndpoint(access, vehicle, action === 'START' ? 'startCharge' : 'stopCharge', scope);
-      if (action === 'START') engine.startCharge(vehicle);
-      else engine.stopCharge(vehicle);
+      const idempotent = access.grant.mode === 'test';
+      if (action === 'START') engine.startCharge(vehicle, idempotent);
+      else engine.stopCharge(vehicle, idempotent);
       break;
     }
     case '/charge/limit': {

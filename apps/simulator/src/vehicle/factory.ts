@@ -35,6 +35,8 @@ export interface NewVehicleOptions {
   readonly forcedError?: ForcedError | null;
   readonly id?: string;
   readonly year?: number;
+  /** Parked on its charger, not drawing power (an EV or PHEV only). */
+  readonly pluggedIn?: boolean;
 }
 
 /** A plausible car as its owner left it: parked near home, locked, partly charged/fuelled, unplugged. */
@@ -48,6 +50,7 @@ export function createVehicleRecord(options: NewVehicleOptions): VehicleRecord {
   const tireKpa = spec.tankLiters !== null && spec.tankLiters > 80 ? 250 : 240;
   const currentYear = new Date(now).getUTCFullYear();
   const year = options.year ?? latestYear(spec, currentYear);
+  const plugged = electric && options.pluggedIn === true;
   return {
     id,
     accountId: options.accountId,
@@ -64,8 +67,8 @@ export function createVehicleRecord(options: NewVehicleOptions): VehicleRecord {
       latitude: home.latitude + (random() - 0.5) * 0.1,
       longitude: home.longitude + (random() - 0.5) * 0.1,
       headingDeg: Math.floor(random() * 360),
-      pluggedIn: false,
-      chargeEnabled: true,
+      pluggedIn: plugged,
+      chargeEnabled: !plugged,
       chargeLimit: electric ? 0.8 : 1,
       stationKw: 7.4,
       chargeState: 'NOT_CHARGING',
@@ -75,7 +78,7 @@ export function createVehicleRecord(options: NewVehicleOptions): VehicleRecord {
       sunroof: 'CLOSED',
       trunk: 'CLOSED',
       hood: 'CLOSED',
-      chargingPort: 'CLOSED',
+      chargingPort: plugged ? 'OPEN' : 'CLOSED',
       tiresKpa: {
         frontLeft: tireKpa,
         frontRight: tireKpa - 1,
