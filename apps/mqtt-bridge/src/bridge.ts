@@ -544,6 +544,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   });
 
   let firstConnect = true;
+  let previousRunRead: () => void = () => undefined;
+  const previousRunReady = new Promise<void>((resolve) => {
+    previousRunRead = resolve;
+  });
   connection.onConnect(async () => {
     // Subscribe first so no command published right after our "online" is missed.
     await connection.subscribe([topics.commandFilter], { qos: 1, skipRetained: true });
@@ -551,9 +555,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (firstConnect) {
       firstConnect = false;
       // Read what the previous run published (retained), to clean up cars that are gone.
-      await connection.subscribe([topics.bridgeInfo], { qos: 1 });
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      await connection.unsubscribe([topics.bridgeInfo]);
+      try {
+        await connection.subscribe([topics.bridgeInfo], { qos: 1 });
+        // Retained messages follow the SUBACK right away; a short grace covers a busy broker.
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await connection.unsubscribe([topics.bridgeInfo]);
+      } finally {
+        previousRunRead();
+      }
     }
     publisher.set(topics.bridgeState, 'online');
     // Everything, every time: a broker without persistence lost it, and HA may have missed it.
@@ -571,8 +580,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       resolve();
     });
   });
-  // Let the first connect handler read the previous run's info before vehicles are listed.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Let the first connect handler read the previous run's info before vehicles are listed (bounded).
+  await Promise.race([previousRunReady, new Promise((resolve) => setTimeout(resolve, 3000))]);
 
   if (discoveryMode !== 'off') {
     for (const message of buildBridgeDiscovery(context, discoveryMode)) publisher.set(message.topic, message.payload);

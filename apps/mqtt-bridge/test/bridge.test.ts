@@ -333,3 +333,26 @@ describe('charge plan from the smart-charging service', () => {
     await broker.close();
   });
 });
+
+describe('cleanup after downtime', () => {
+  it('removes a car that was disconnected while the bridge was down', async () => {
+    const broker = await startTestBroker('aedes');
+    const stack = await startStack(broker, 'downtime');
+    const configTopic = `${stack.prefix}/device/${stack.base}_${stack.slug}/config`;
+    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload !== '');
+    await stack.bridge.stop();
+    await stack.client.grant('owner').vehicle(stack.vehicleId, { scopes: [] }).disconnect();
+    const mark = stack.probe.mark();
+    await stack.restartBridge();
+    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload === '', { since: mark, what: 'stale discovery cleared' });
+    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/availability` && m.payload === '', { since: mark });
+    // A newcomer finds nothing of the old car any more.
+    const fresh = await Probe.connect(broker);
+    await fresh.subscribe([`${stack.base}/${stack.slug}/#`, configTopic]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fresh.messages.filter((m) => m.payload !== '')).toEqual([]);
+    await fresh.close();
+    await stack.close();
+    await broker.close();
+  });
+});
