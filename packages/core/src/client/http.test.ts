@@ -279,12 +279,15 @@ describe('error mapping', () => {
     const token = await client.grant(grantId).accessToken();
     server.override('GET', '/v2.0/vehicles/*/vin', (request) => ({
       status: 500,
-      json: errorBody(
-        'SERVER',
-        'INTERNAL',
-        500,
-        `Failed for ${request.headers.authorization ?? ''} and ${server.clientSecret}`,
-      ),
+      json: {
+        ...errorBody(
+          'SERVER',
+          'INTERNAL',
+          500,
+          `Failed for ${request.headers.authorization ?? ''} and ${server.clientSecret}`,
+        ),
+        detail: [{ field: ['authorization'], message: `bad ${request.headers.authorization ?? ''}` }],
+      },
     }));
     const error = await failure(
       client

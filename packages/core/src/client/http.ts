@@ -419,7 +419,9 @@ export function errorFromBody(
         suggestedUserMessage:
           body.suggestedUserMessage === undefined ? undefined : clean(body.suggestedUserMessage),
         docURL: body.docURL ?? undefined,
-        detail: body.detail,
+        detail: body.detail?.map((entry) =>
+          entry.message === undefined ? entry : { ...entry, message: clean(entry.message) },
+        ),
         rawType: body.type,
         rawCode: body.code,
         status: body.statusCode ?? status,
