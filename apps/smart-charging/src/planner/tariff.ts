@@ -144,8 +144,15 @@ function touPrices(tariff: z.infer<typeof TouTariffSchema>, grid: SlotGrid): Slo
     demandCharge = Math.max(demandCharge, period.demand_charge);
     // Average the bands over the slot minute by minute (a 60-min slot may straddle 08:30).
     let sum = 0;
-    for (let minute = 0; minute < grid.slotMinutes; minute++) sum += bandPrice(period, (local.hour + minute / 60) % 24);
-    prices[t] = sum / grid.slotMinutes;
+    let lowest = Infinity;
+    let highest = -Infinity;
+    for (let minute = 0; minute < grid.slotMinutes; minute++) {
+      const price = bandPrice(period, (local.hour + minute / 60) % 24);
+      sum += price;
+      lowest = Math.min(lowest, price);
+      highest = Math.max(highest, price);
+    }
+    prices[t] = lowest === highest ? lowest : sum / grid.slotMinutes;
   }
   return { pricePerKwh: prices, assumed: new Uint8Array(grid.slotCount), assumptions: [], demandChargePerKw: demandCharge };
 }
