@@ -1,5 +1,5 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { ALL_SCOPES, SCOPE_CATALOG, type Scope, type VehicleEndpointName } from '@voltkit/core/permissions';
+import { randomUUID } from 'node:crypto';
+import type { Scope, VehicleEndpointName } from '@voltkit/core/permissions';
 import { ApiError, errorBody, isErrorType } from './api-error.ts';
 import {
   BRANDS,
@@ -10,6 +10,8 @@ import {
   type Region,
 } from './catalog/brands.ts';
 import type { SimulatorClock } from './clock.ts';
+import { errorFromEmail, parseScopeParam } from './connect-rules.ts';
+import { bearer, decodeBasic, safeEqual } from './credentials.ts';
 import { TokenBuckets, type RateLimits } from './rate-limit.ts';
 import type {
   AccountRecord,
@@ -92,23 +94,6 @@ export interface BatchItem {
   headers: Record<string, string>;
 }
 
-/** Parsed `<TYPE>.<CODE>@smartcar.com` test-mode email (Smartcar's error-trigger convention). */
-export function errorFromEmail(email: string): ForcedError | null {
-  const match = /^([A-Z_]+)(?:\.([A-Z_]+))?@smartcar\.com$/i.exec(email.trim());
-  if (match === null) return null;
-  const type = (match[1] ?? '').toUpperCase();
-  if (!isErrorType(type)) return null;
-  const code = match[2]?.toUpperCase() ?? null;
-  return { type, code: code === 'NULL' ? null : code };
-}
-
-/** Emails that make Connect itself fail, as in Smartcar's test mode. */
-export const CONNECT_ERROR_EMAILS: Readonly<Record<string, string>> = {
-  'smartcar@invalid-subscription.com': 'invalid_subscription',
-  'smartcar@vehicle-incompatible.com': 'vehicle_incompatible',
-  'smartcar@no-vehicles.com': 'no_vehicles',
-};
-
 /** Endpoints that keep answering even for an error-trigger vehicle (static data and grant bookkeeping). */
 const STATIC_ENDPOINTS: ReadonlySet<VehicleEndpointName> = new Set([
   'attributes',
@@ -128,38 +113,6 @@ const TEST_MODE_UNSCOPED: ReadonlySet<VehicleEndpointName> = new Set([
   'diagnosticSystemStatus',
   'diagnosticTroubleCodes',
 ]);
-
-export interface ScopeRequest {
-  readonly scopes: Scope[];
-  readonly required: Scope[];
-}
-
-/** Parses a Connect `scope` parameter (`required:` prefixes allowed); unknown scopes are reported. */
-export function parseScopeParam(raw: string | undefined): ScopeRequest | { unknown: string[] } {
-  if (raw === undefined || raw.trim() === '' || raw === 'undefined')
-    return { scopes: [...ALL_SCOPES], required: [] };
-  const scopes: Scope[] = [];
-  const required: Scope[] = [];
-  const unknown: string[] = [];
-  for (const token of raw.split(/[\s+]+/).filter(Boolean)) {
-    const isRequired = token.startsWith('required:');
-    const name = isRequired ? token.slice('required:'.length) : token;
-    if (!Object.hasOwn(SCOPE_CATALOG, name)) {
-      unknown.push(name);
-      continue;
-    }
-    const scope = name as Scope;
-    if (!scopes.includes(scope)) scopes.push(scope);
-    if (isRequired && !required.includes(scope)) required.push(scope);
-  }
-  return unknown.length > 0 ? { unknown } : { scopes, required };
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 function regionOf(brand: BrandSpec): Region {
   return brand.regions.includes('US') ? 'US' : (brand.regions[0] ?? 'US');
@@ -1023,19 +976,4 @@ function publicApp(app: AppRecord): RegisteredApp {
     name: app.name,
     redirectUris: [...app.redirectUris],
   };
-}
-
-function bearer(header: string | undefined): string | undefined {
-  if (header === undefined || header.length < 8) return undefined;
-  if (header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
-  const token = header.slice(7).trim();
-  return token === '' ? undefined : token;
-}
-
-function decodeBasic(header: string | undefined): { user: string; password: string } | undefined {
-  if (header === undefined || header.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

@@ -2,13 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Scope } from '@voltkit/core/permissions';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findBrand, type BrandSpec } from '../catalog/brands.ts';
-import {
-  CONNECT_ERROR_EMAILS,
-  OAuthError,
-  parseScopeParam,
-  summarizeVehicle,
-  type SimulatorEngine,
-} from '../engine.ts';
+import { CONNECT_ERROR_EMAILS, parseScopeParam } from '../connect-rules.ts';
+import { OAuthError, summarizeVehicle, type SimulatorEngine } from '../engine.ts';
 import type { AppRecord, ConnectMode } from '../state/records.ts';
 import { approvalPage, brandsPage, errorPage, preamblePage, signInPage } from './connect-html.ts';
 import { headerValue, presentValue } from './reply.ts';

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ApiError } from '../api-error.ts';
 import { BRANDS } from '../catalog/brands.ts';
 import { compatibilityForVin, compatibilityMatrix } from '../catalog/compatibility.ts';
-import { parseScopeParam, type SimulatorEngine } from '../engine.ts';
+import { parseScopeParam } from '../connect-rules.ts';
+import type { SimulatorEngine } from '../engine.ts';
 import { headerValue, intParam, parseOrThrow, presentValue, sendJson } from './reply.ts';
 
 const RegionSchema = z.enum(['US', 'CA', 'EUROPE']);
