@@ -211,9 +211,29 @@ export function optimise(
   const costTolerance = 1e-9 * costScale;
   const demandCharge = prices.demandChargePerKw;
 
+  // No level below the one where the aggregate room holds all deliverable energy can deliver it; starting
+  // the searches there (instead of at the floor) saves most of the solves.
+  const deliverable = totalOf(problem.demandKwh) - unrestricted.deficit;
+  const roomAt = (level: number): number => {
+    let sum = 0;
+    for (let t = 0; t < T; t++) {
+      const cap = Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
+      sum += Math.max(0, Math.min(problem.slotRoomKwh[t]!, cap));
+    }
+    return sum;
+  };
+  let lowLevel = floorLevel;
+  let highLevel = topLevel;
+  for (let step = 0; step < 100 && highLevel - lowLevel > 1e-12 * Math.max(1, highLevel); step++) {
+    const mid = (lowLevel + highLevel) / 2;
+    if (roomAt(mid) >= deliverable) highLevel = mid;
+    else lowLevel = mid;
+  }
+  const searchFloor = Math.max(floorLevel, lowLevel);
+
   // Least level that still delivers all that can be delivered.
   const deliveryLevel = () =>
-    findLeastLevel(solveAt, floorLevel, unrestricted, (r) => r.deficit - unrestricted.deficit - deficitTolerance);
+    findLeastLevel(solveAt, searchFloor, unrestricted, (r) => r.deficit - unrestricted.deficit - deficitTolerance);
 
   let chosen: LevelResult = unrestricted;
   if (objective === 'peak') {
@@ -230,7 +250,7 @@ export function optimise(
       chosen = left;
     }
   } else if (objective === 'cost-then-peak') {
-    chosen = findLeastLevel(solveAt, floorLevel, unrestricted, (r) =>
+    chosen = findLeastLevel(solveAt, searchFloor, unrestricted, (r) =>
       r.deficit - unrestricted.deficit > deficitTolerance ? 1 : r.cost - unrestricted.cost - costTolerance,
     );
   }

@@ -127,6 +127,20 @@ export function parseLocalDate(date: string): { year: number; month: number; day
  */
 export function parseInstant(value: string | number, timeZone: string): number {
   if (typeof value === 'number') return value;
+  // Fleets repeat the same wall-clock times; resolving one through Intl costs several formatter calls.
+  const key = `${timeZone}|${value}`;
+  const cached = instantCache.get(key);
+  if (cached !== undefined) return cached;
+  const ms = parseInstantUncached(value, timeZone);
+  if (instantCache.size >= INSTANT_CACHE_SIZE) instantCache.clear();
+  instantCache.set(key, ms);
+  return ms;
+}
+
+const INSTANT_CACHE_SIZE = 10_000;
+const instantCache = new Map<string, number>();
+
+function parseInstantUncached(value: string, timeZone: string): number {
   if (/(?:Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
     const ms = Date.parse(value);
     if (Number.isNaN(ms)) throw new RangeError(`not a valid time: "${value}"`);
