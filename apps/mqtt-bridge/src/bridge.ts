@@ -246,6 +246,20 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   // ---------------------------------------------------------------- polling
 
+  // At most `maxConcurrentReads` API reads at once: a fleet starting up must not burst past the app's rate limit.
+  let readsInFlight = 0;
+  const readWaiters: Array<() => void> = [];
+  const withReadSlot = async <T>(read: () => Promise<T>): Promise<T> => {
+    while (readsInFlight >= polling.maxConcurrentReads) await new Promise<void>((resolve) => readWaiters.push(resolve));
+    readsInFlight += 1;
+    try {
+      return await read();
+    } finally {
+      readsInFlight -= 1;
+      readWaiters.shift()?.();
+    }
+  };
+
   const schedule = (car: VehicleRuntime): void => {
     if (stopped || car.removed) return;
     if (car.timer) clearTimeout(car.timer);
@@ -267,6 +281,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (delay === null) return; // asleep: wait for refresh, a command or a push
     // An unreachable car is retried on the backoff schedule, not only at its (slow) normal interval.
     if (car.available === false && car.failures > 0) delay = Math.min(delay, Math.max(0, car.notBefore - now));
+    // ±10 % jitter so a fleet polled at the same rate does not hit the API in lockstep.
+    delay = Math.round(delay * (0.9 + Math.random() * 0.2));
     car.timer = setTimeout(() => {
       car.timer = undefined;
       void poll(car, { wake: false });
@@ -303,7 +319,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
     let failure: VehicleSourceError | undefined;
     try {
-      const result = await source.read(car.info.id, fields);
+      const result = await withReadSlot(() => source.read(car.info.id, fields));
       car.budget.spend(result.requestCount, Date.now());
       if (stopped || car.removed) return undefined;
       const unsupported = [...result.errors].filter(([, e]) => e.kind === 'unsupported').map(([field]) => field);

@@ -77,6 +77,8 @@ const PollingSchema = z.object({
   dailyRequestBudget: z.number().int().positive().default(1000),
   errorBackoffSeconds: seconds(30),
   maxBackoffSeconds: seconds(1800),
+  /** API reads in flight at once across all cars. */
+  maxConcurrentReads: z.number().int().positive().default(4),
   /** How often the vehicle list is re-read (new cars appear, gone cars are removed). */
   vehicleListSeconds: seconds(3600),
 });
