@@ -77,8 +77,10 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
           await markGrant(db, vehicle.grantId, 'expired', verdict.reason);
           return fail(command, verdict.reason);
         case 'replan':
-        case 'fail':
           return fail(command, verdict.reason);
+        case 'fail':
+          // The car cannot do this (e.g. no charge-limit support): a new plan would not change that.
+          return fail(command, verdict.reason, { replan: false });
       }
     }
   }
@@ -104,9 +106,13 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     return log({ command, outcome: 'retry-scheduled', reason });
   }
 
-  async function fail(command: CommandRecord, reason: string): Promise<CommandOutcome> {
+  async function fail(
+    command: CommandRecord,
+    reason: string,
+    { replan = true } = {},
+  ): Promise<CommandOutcome> {
     await markCommandFailed(db, command.id, reason, null);
-    options.onReplanNeeded?.(command.vehicleId, reason);
+    if (replan) options.onReplanNeeded?.(command.vehicleId, reason);
     return log({ command, outcome: 'failed', reason });
   }
 

@@ -23,7 +23,7 @@ describe('plan to on/off commands', () => {
     ).toEqual([
       '22:15 set_charge_limit 0.8',
       '22:15 start_charge',
-      '22:53 stop_charge',
+      '22:52 stop_charge',
       '23:30 start_charge',
       '23:45 stop_charge',
     ]);

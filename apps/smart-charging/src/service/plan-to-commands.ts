@@ -8,10 +8,14 @@ export interface VehicleSchedule {
   readonly energyPerSlotKwh: readonly number[];
   /** Charge limit to set before the first start (fraction), if the plan wants one. */
   readonly chargeLimit?: number;
+  /** Nothing starts before this instant (a plan made mid-slot can only use the rest of the slot). */
+  readonly notBefore?: Date;
 }
 
-/** Commands shorter than this are not worth waking a car for. */
-const MIN_ON_MS = 60_000;
+/** Commands run on a minute schedule, so on-times are whole minutes. */
+const MINUTE_MS = 60_000;
+/** Below this the plan's energy is float noise, not a wish to charge. */
+const NEGLIGIBLE_KWH = 0.005;
 
 /**
  * Turns planned energy per slot into on/off commands. The Vehicle API cannot modulate power, so a slot
@@ -27,12 +31,14 @@ export function planToCommands(
   const intervals: { start: number; end: number }[] = [];
   schedule.energyPerSlotKwh.forEach((energyKwh, slot) => {
     const slotStart = slotStarts[slot];
-    if (slotStart === undefined || energyKwh <= 0 || schedule.chargingPowerKw <= 0) return;
+    if (slotStart === undefined || energyKwh <= NEGLIGIBLE_KWH || schedule.chargingPowerKw <= 0) return;
+    const slotEnd = slotStart.getTime() + slotMs;
     const onMs = Math.min(slotMs, (energyKwh / schedule.chargingPowerKw) * 3_600_000);
-    if (onMs < MIN_ON_MS) return;
-    const start = slotStart.getTime();
-    // Round to whole minutes: commands run on a minute schedule and the plan is not that precise anyway.
-    const end = start + Math.round(onMs / 60_000) * 60_000;
+    const start = Math.max(slotStart.getTime(), schedule.notBefore?.getTime() ?? Number.NEGATIVE_INFINITY);
+    // Whole minutes, rounded down so a slot never draws more than planned (the grid limit holds); what
+    // this leaves out shows up as the car falling behind its plan, which triggers a re-plan.
+    const end = Math.min(slotEnd, start + Math.floor(onMs / MINUTE_MS) * MINUTE_MS);
+    if (end - start < MINUTE_MS) return;
     const last = intervals.at(-1);
     if (last && last.end >= start) last.end = Math.max(last.end, end);
     else intervals.push({ start, end });

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createPlan, parsePlanRequest, type Plan, type PlanRequestInput } from '../planner/plan.ts';
 import type { LoadProfile } from '../planner/load-profile.ts';
-import { replaceFutureCommands } from '../store/command-log.ts';
+import { commandedOnTime, replaceFutureCommands } from '../store/command-log.ts';
 import { listGrants } from '../store/grants.ts';
 import { listGridEvents, loadGridSettings } from '../store/grid.ts';
 import { savePlan } from '../store/plans.ts';
@@ -22,6 +22,8 @@ export interface PlanningOptions {
   readonly slotMinutes: 5 | 15 | 30 | 60;
   readonly priceSource: string;
   readonly profile: LoadProfile;
+  /** How the prices were obtained (market feed, replayed history), kept with the plan. */
+  readonly priceNote?: string;
   /** Charge-now overrides: vehicle ids that charge to their target at once, whatever the price. */
   readonly chargeNow?: ReadonlySet<string>;
 }
@@ -54,7 +56,7 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
   const planned: {
     input: PlanRequestInput['vehicles'][number];
     chargerPowerKw: number;
-    chargeLimit: number;
+    chargeLimit?: number;
   }[] = [];
 
   for (const vehicle of await listVehicles(db)) {
@@ -91,9 +93,15 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     const chargeNow = options.chargeNow?.has(vehicle.id) ?? false;
     planned.push({
       chargerPowerKw: preferences.chargerPowerKw,
-      chargeLimit: Math.max(preferences.targetSoc, 0.5),
+      // Set the car's own limit to the target as a backstop, where the car supports it and differs.
+      ...(state.chargeLimit !== null &&
+      Math.abs(state.chargeLimit - Math.max(preferences.targetSoc, 0.5)) > 0.005
+        ? { chargeLimit: Math.max(preferences.targetSoc, 0.5) }
+        : {}),
       input: {
         id: vehicle.id,
+        // The SoC is measured now, so only the rest of the current slot is available to this plan.
+        arrival: now.getTime(),
         socPercent: state.soc * 100,
         capacityKwh: vehicle.batteryCapacityKwh ?? FALLBACK_CAPACITY_KWH,
         targetSocPercent: targetPercent,
@@ -111,6 +119,13 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     ...planned.map((vehicle) => Math.ceil(Number(vehicle.input.departure) / slotMs) * slotMs),
   );
   const grid = await loadGridSettings(db);
+  // Energy the chargers already drew in the slot under way, at the power each was planned with.
+  const onTime = await commandedOnTime(db, new Date(horizonStart), now);
+  const powerByVehicle = new Map(planned.map((vehicle) => [vehicle.input.id, vehicle.chargerPowerKw]));
+  const drawnKwh = [...onTime].reduce(
+    (sum, [vehicleId, ms]) => sum + ((powerByVehicle.get(vehicleId) ?? 0) * ms) / 3_600_000,
+    0,
+  );
   const events = await listGridEvents(db, new Date(horizonStart), new Date(horizonEnd));
   const prices = await loadPrices(db, options.priceSource, new Date(horizonStart), new Date(horizonEnd));
   const plan = createPlan(
@@ -127,7 +142,7 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
         gapPolicy: 'previous-day',
       },
       grid: {
-        limitKw: grid.limitKw,
+        limitKw: slotLimits(grid.limitKw, horizonStart, horizonEnd, slotMs, drawnKwh),
         baseLoad:
           grid.baseLoadKwhPerYear > 0
             ? { kind: 'bdew-h25', annualKwh: grid.baseLoadKwhPerYear }
@@ -151,7 +166,7 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       reason,
       horizonStart: new Date(horizonStart),
       horizonEnd: new Date(horizonEnd),
-      body: { plan, skipped },
+      body: { plan, skipped, priceNote: options.priceNote ?? null },
     });
     const commands = plan.vehicles.flatMap((vehiclePlan) => {
       const vehicle = planned.find((candidate) => candidate.input.id === vehiclePlan.id);
@@ -161,7 +176,8 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
           vehicleId: vehiclePlan.id,
           chargingPowerKw: vehicle.chargerPowerKw,
           energyPerSlotKwh: vehiclePlan.powerKw.map((kw) => (kw * slotMs) / 3_600_000),
-          chargeLimit: vehicle.chargeLimit,
+          ...(vehicle.chargeLimit === undefined ? {} : { chargeLimit: vehicle.chargeLimit }),
+          notBefore: now,
         },
         slotStarts,
         slotMs,
@@ -191,4 +207,22 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     'fleet planned',
   );
   return { planId, plan, skipped };
+}
+
+/**
+ * The site limit per slot. In the slot already under way the chargers have drawn `drawnKwh` under the
+ * previous plan, which this plan must leave out of the slot's budget: the meter averages the whole slot.
+ */
+function slotLimits(
+  limitKw: number,
+  horizonStart: number,
+  horizonEnd: number,
+  slotMs: number,
+  drawnKwh: number,
+): number[] {
+  const count = Math.round((horizonEnd - horizonStart) / slotMs);
+  const slotHours = slotMs / 3_600_000;
+  return Array.from({ length: count }, (_, slot) =>
+    slot === 0 ? Math.max(0, limitKw - drawnKwh / slotHours) : limitKw,
+  );
 }

@@ -158,3 +158,38 @@ export async function listCommands(
   );
   return rows.map(toRecord);
 }
+
+/**
+ * How long each vehicle was switched on (by confirmed start/stop commands) within [from, to), in ms. A
+ * plan made in the middle of a slot needs this: the slot's grid budget is partly spent already.
+ */
+export async function commandedOnTime(tx: SqlQueryable, from: Date, to: Date): Promise<Map<string, number>> {
+  const rows = await tx.query<{ vehicle_id: string; action: CommandAction; confirmed_at: Date | string }>(
+    `select vehicle_id, action, confirmed_at from commands
+     where status = 'confirmed' and action in ('start_charge', 'stop_charge')
+       and confirmed_at < $2 and confirmed_at >= $1::timestamptz - interval '2 days'
+     order by vehicle_id, confirmed_at`,
+    [from, to],
+  );
+  const onTime = new Map<string, number>();
+  const switchedOnAt = new Map<string, number | null>();
+  for (const row of rows) {
+    const at = asDate(row.confirmed_at).getTime();
+    const since = switchedOnAt.get(row.vehicle_id) ?? null;
+    if (row.action === 'start_charge') {
+      if (since === null) switchedOnAt.set(row.vehicle_id, at);
+      continue;
+    }
+    if (since !== null) {
+      const overlap = Math.min(at, to.getTime()) - Math.max(since, from.getTime());
+      if (overlap > 0) onTime.set(row.vehicle_id, (onTime.get(row.vehicle_id) ?? 0) + overlap);
+    }
+    switchedOnAt.set(row.vehicle_id, null);
+  }
+  for (const [vehicleId, since] of switchedOnAt) {
+    if (since === null) continue;
+    const overlap = to.getTime() - Math.max(since, from.getTime());
+    if (overlap > 0) onTime.set(vehicleId, (onTime.get(vehicleId) ?? 0) + overlap);
+  }
+  return onTime;
+}

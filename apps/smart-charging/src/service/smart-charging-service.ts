@@ -1,0 +1,319 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { VoltkitClient } from '@voltkit/core/client';
+import type { LoadProfile } from '../planner/load-profile.ts';
+import type { Plan } from '../planner/plan.ts';
+import { listGrants } from '../store/grants.ts';
+import { loadCurrentPlan } from '../store/plans.ts';
+import { loadPreferences } from '../store/preferences.ts';
+import { savePrices } from '../store/prices.ts';
+import type { SqlClient } from '../store/sql-client.ts';
+import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
+import { createCommandExecutor, type CommandExecutor, type CommandOutcome } from './command-executor.ts';
+import type { ServiceConfig } from './config.ts';
+import { nextDeparture } from './departure.ts';
+import { createEnrollment, type ConnectMode, type Enrollment } from './enrollment.ts';
+import type { DashboardData } from './http/dashboard-data.ts';
+import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
+import { replanFleet, type PlanningOutcome } from './planning.ts';
+import { createVehicleGateway, type ChargingState, type VehicleGateway } from './vehicle-gateway.ts';
+
+export interface StoredPlanBody {
+  readonly plan: Plan;
+  readonly skipped: readonly { vehicleId: string; reason: string }[];
+  readonly priceNote: string | null;
+}
+
+export interface SmartChargingServiceOptions {
+  readonly config: Pick<
+    ServiceConfig,
+    'timeZone' | 'slotMinutes' | 'priceSource' | 'priceFetchCron' | 'entsoeToken'
+  >;
+  readonly db: SqlClient;
+  readonly client: VoltkitClient;
+  readonly connectMode: ConnectMode;
+  readonly profile: LoadProfile;
+  readonly logger: Logger;
+  /** The service's clock; the demo and tests pass the simulator's. @default () => new Date() */
+  readonly now?: () => Date;
+  readonly priceFeed?: Pick<PriceFeedOptions, 'origins' | 'fetch'>;
+  /** How often `tick` reads the cars (commands run on every tick). @default 5 minutes */
+  readonly monitorIntervalMs?: number;
+  /** Re-plan when a car's SoC is this far (fraction) from where the plan expected it. @default 0.03 */
+  readonly socDriftThreshold?: number;
+  readonly currency?: string;
+}
+
+export interface SmartChargingService {
+  readonly enrollment: Enrollment;
+  readonly gateway: VehicleGateway;
+  /** Plans the fleet now (serialised: concurrent calls share one run). */
+  replan(reason: string): Promise<PlanningOutcome>;
+  /** Fetches prices for today and tomorrow from the configured source, then re-plans. */
+  refreshPrices(): Promise<number>;
+  /** Reads every car once; plug-in, unplug or SoC drift from the plan trigger a re-plan. */
+  monitorVehicles(): Promise<string[]>;
+  runDueCommands(): Promise<CommandOutcome[]>;
+  /** One scheduler step: monitor the cars, run due commands, re-plan if a command asked for it. */
+  tick(): Promise<void>;
+  setChargeNow(vehicleId: string, enabled: boolean): Promise<void>;
+  chargeNowVehicles(): readonly string[];
+  dashboard(): Promise<DashboardData>;
+  /** Reconciles commands left in flight by a previous run, fetches prices and plans. */
+  start(options?: { schedule?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createSmartChargingService(options: SmartChargingServiceOptions): SmartChargingService {
+  const { db, client, config, logger, profile } = options;
+  const now = options.now ?? (() => new Date());
+  const gateway = createVehicleGateway(client, now);
+  const enrollment = createEnrollment({ db, client, mode: options.connectMode });
+  const chargeNow = new Set<string>();
+  const tasks: ScheduledTask[] = [];
+  const pendingReplans: string[] = [];
+  let priceNote: string | undefined;
+  let lastMonitorMs = Number.NEGATIVE_INFINITY;
+  let planning: Promise<PlanningOutcome> | undefined;
+
+  const executor: CommandExecutor = createCommandExecutor({
+    db,
+    gateway,
+    now,
+    logger,
+    onReplanNeeded: (vehicleId, reason) => pendingReplans.push(`command failed for ${vehicleId}: ${reason}`),
+  });
+
+  function replan(reason: string): Promise<PlanningOutcome> {
+    // One planning run at a time; a caller arriving during a run waits for it and then plans again.
+    const run = (planning ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        const outcome = await replanFleet(
+          {
+            db,
+            gateway,
+            now,
+            logger,
+            timeZone: config.timeZone,
+            slotMinutes: config.slotMinutes,
+            priceSource: config.priceSource,
+            profile,
+            chargeNow,
+            ...(priceNote === undefined ? {} : { priceNote }),
+          },
+          reason,
+        );
+        return outcome;
+      });
+    planning = run;
+    return run;
+  }
+
+  async function refreshPrices(): Promise<number> {
+    const from = new Date(Math.floor(now().getTime() / 86_400_000) * 86_400_000);
+    const to = new Date(from.getTime() + 2 * 86_400_000);
+    const fetched = await fetchPrices(
+      {
+        source: config.priceSource,
+        ...(config.entsoeToken ? { entsoeToken: config.entsoeToken } : {}),
+        ...options.priceFeed,
+      },
+      from,
+      to,
+    );
+    await db.transaction((tx) => savePrices(tx, config.priceSource, fetched.slots));
+    priceNote = fetched.note;
+    logger.info(
+      { source: config.priceSource, slots: fetched.slots.length, note: fetched.note },
+      'prices stored',
+    );
+    return fetched.slots.length;
+  }
+
+  async function monitorVehicles(): Promise<string[]> {
+    const reasons: string[] = [];
+    const known = await loadVehicleStates<ChargingState>(db);
+    const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
+    const current = await loadCurrentPlan<StoredPlanBody>(db);
+    for (const vehicle of await listVehicles(db)) {
+      if (grants.get(vehicle.grantId)?.status !== 'active') continue;
+      let state: ChargingState;
+      try {
+        state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
+      } catch (error) {
+        logger.debug({ vehicleId: vehicle.id, err: error }, 'monitor could not read the car');
+        continue;
+      }
+      await saveVehicleState(db, vehicle.id, state, now());
+      const before = known.get(vehicle.id)?.state;
+      if (before && before.pluggedIn !== state.pluggedIn)
+        reasons.push(`${vehicle.id} ${state.pluggedIn ? 'plugged in' : 'unplugged'}`);
+      const vehiclePlan = current?.body.plan.vehicles.find((candidate) => candidate.id === vehicle.id);
+      const expected = current ? expectedSoc(current.body.plan, vehicle.id, now().getTime()) : undefined;
+      const threshold = options.socDriftThreshold ?? 0.03;
+      if (vehiclePlan && expected !== undefined && state.pluggedIn) {
+        // Where the car ends up if the rest of the plan runs as planned from its actual SoC.
+        const projected = state.soc + (vehiclePlan.finalSocPercent / 100 - expected);
+        if (projected < vehiclePlan.targetSocPercent / 100 - 0.001) {
+          reasons.push(`${vehicle.id} would miss its target (projected ${(projected * 100).toFixed(1)} %)`);
+        } else if (Math.abs(state.soc - expected) > threshold) {
+          reasons.push(
+            `${vehicle.id} SoC ${(state.soc * 100).toFixed(0)} % drifted from planned ${(expected * 100).toFixed(0)} %`,
+          );
+        }
+      }
+    }
+    return reasons;
+  }
+
+  async function tick(): Promise<void> {
+    const reasons: string[] = [];
+    if (now().getTime() - lastMonitorMs >= (options.monitorIntervalMs ?? 5 * 60_000)) {
+      lastMonitorMs = now().getTime();
+      reasons.push(...(await monitorVehicles()));
+    }
+    // Plan first, then act: commands a new plan makes due right now must not wait for the next tick,
+    // or cars run a minute past what the plan (and the grid limit) allowed.
+    if (reasons.length > 0) await replan(reasons.join('; '));
+    await executor.runDueCommands();
+    const failures = pendingReplans.splice(0);
+    if (failures.length > 0) {
+      await replan(failures.join('; '));
+      await executor.runDueCommands();
+    }
+  }
+
+  async function dashboard(): Promise<DashboardData> {
+    const current = await loadCurrentPlan<StoredPlanBody>(db);
+    const plan = current?.body.plan;
+    const states = await loadVehicleStates<ChargingState>(db);
+    const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
+    const vehicles = await listVehicles(db);
+    const vehicleRows = await Promise.all(
+      vehicles.map(async (vehicle) => {
+        const vehiclePlan = plan?.vehicles.find((candidate) => candidate.id === vehicle.id);
+        const preferences = await loadPreferences(db, vehicle.id);
+        const grant = grants.get(vehicle.grantId);
+        const state = states.get(vehicle.id)?.state;
+        const departure = nextDeparture(preferences, now().getTime(), config.timeZone);
+        const needsReconnect = grant !== undefined && grant.status !== 'active';
+        return {
+          id: vehicle.id,
+          name: `${vehicle.make} ${vehicle.model}`,
+          grantStatus: grant?.status ?? 'revoked',
+          reconnectUrl: needsReconnect ? (await enrollment.reconnect(vehicle.grantId)).connectUrl : null,
+          soc: state?.soc ?? null,
+          pluggedIn: state?.pluggedIn ?? null,
+          chargingState: state?.charging ?? null,
+          targetSoc: preferences.targetSoc,
+          departure: departure === null ? null : new Date(departure).toISOString(),
+          socTrajectory: vehiclePlan ? vehiclePlan.socPercent.slice(1).map((percent) => percent / 100) : [],
+          shortfall: vehiclePlan?.shortfall?.message ?? null,
+          costPlanned: vehiclePlan?.cost ?? 0,
+          costOnArrival: plan ? costOnArrival(plan, vehicle.id, preferences.chargerPowerKw) : 0,
+        } satisfies DashboardData['vehicles'][number];
+      }),
+    );
+    return {
+      generatedAt: now().toISOString(),
+      currency: options.currency ?? 'EUR',
+      planReason: current?.reason ?? null,
+      fleet: {
+        slots: (plan?.slots ?? []).map((slot, index) => ({
+          start: slot.start,
+          pricePerKwh: slot.pricePerKwh,
+          limitKw: slot.limitKw,
+          baseLoadKw: slot.baseKw,
+          plannedKw: Object.fromEntries(
+            plan!.vehicles.map((vehicle) => [vehicle.id, vehicle.powerKw[index] ?? 0]),
+          ),
+        })),
+        costPlanned: plan?.summary.totalCost ?? 0,
+        costOnArrival: plan?.summary.immediateCost ?? 0,
+        peakBeforeKw: plan?.summary.peakBeforeKw ?? 0,
+        peakAfterKw: plan?.summary.peakAfterKw ?? 0,
+      },
+      vehicles: vehicleRows,
+    };
+  }
+
+  return {
+    enrollment,
+    gateway,
+    replan,
+    refreshPrices,
+    monitorVehicles,
+    runDueCommands: () => executor.runDueCommands(),
+    tick,
+    async setChargeNow(vehicleId, enabled) {
+      if (enabled) chargeNow.add(vehicleId);
+      else chargeNow.delete(vehicleId);
+      await replan(`charge now ${enabled ? 'on' : 'off'} for ${vehicleId}`);
+    },
+    chargeNowVehicles: () => [...chargeNow],
+    dashboard,
+    async start({ schedule = true } = {}) {
+      const reconciled = await executor.reconcile();
+      if (reconciled.length > 0)
+        logger.info({ commands: reconciled.length }, 'reconciled commands left in flight');
+      try {
+        await refreshPrices();
+      } catch (error) {
+        logger.warn({ err: error }, 'could not fetch prices; planning with what is stored');
+      }
+      await replan('service started');
+      if (!schedule) return;
+      // Commands and car monitoring every minute; prices when the market publishes.
+      tasks.push(
+        cron.schedule(
+          '* * * * *',
+          () => void tick().catch((error: unknown) => logger.error({ err: error }, 'tick failed')),
+        ),
+      );
+      tasks.push(
+        cron.schedule(
+          config.priceFetchCron,
+          () =>
+            void refreshPrices()
+              .then(() => replan('prices updated'))
+              .catch((error: unknown) => logger.error({ err: error }, 'price update failed')),
+        ),
+      );
+    },
+    async stop() {
+      for (const task of tasks.splice(0)) await task.stop();
+      await planning?.catch(() => undefined);
+    },
+  };
+}
+
+/** SoC (fraction) the plan expects for a vehicle at an instant, if the instant is inside the plan. */
+function expectedSoc(plan: Plan, vehicleId: string, atMs: number): number | undefined {
+  const vehicle = plan.vehicles.find((candidate) => candidate.id === vehicleId);
+  if (!vehicle || plan.slots.length === 0) return undefined;
+  const slotMs = plan.slotMinutes * 60_000;
+  const startMs = Date.parse(plan.slots[0]!.start);
+  const position = (atMs - startMs) / slotMs;
+  if (position < 0 || position > plan.slots.length) return undefined;
+  const index = Math.floor(position);
+  const from = vehicle.socPercent[index] ?? vehicle.socPercent.at(-1)!;
+  const to = vehicle.socPercent[index + 1] ?? from;
+  return (from + (to - from) * (position - index)) / 100;
+}
+
+/** What the same energy would cost charged flat out from the start of the plan (the uncontrolled baseline). */
+function costOnArrival(plan: Plan, vehicleId: string, chargerPowerKw: number): number {
+  const vehicle = plan.vehicles.find((candidate) => candidate.id === vehicleId);
+  if (!vehicle) return 0;
+  const slotKwh = (chargerPowerKw * plan.slotMinutes) / 60;
+  let left = vehicle.energyKwh;
+  let cost = 0;
+  for (const slot of plan.slots) {
+    if (left <= 0) break;
+    const kwh = Math.min(left, slotKwh);
+    cost += kwh * slot.pricePerKwh;
+    left -= kwh;
+  }
+  return cost;
+}
