@@ -162,6 +162,7 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
 
   it('keeps last values for a sleeping car and says so', async () => {
     const { probe, sim, vehicleId } = stack;
+    await probe.waitFor((m) => m.topic === t('soc'));
     const mark = probe.mark();
     sim.setAsleep(vehicleId, true);
     await probe.publish(t('refresh/set'), 'PRESS');
@@ -352,6 +353,37 @@ describe('cleanup after downtime', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(fresh.messages.filter((m) => m.payload !== '')).toEqual([]);
     await fresh.close();
+    await stack.close();
+    await broker.close();
+  });
+});
+
+describe('polling and sleep', () => {
+  it('never polls a sleeping car, and reads it again only when refresh is pressed', async () => {
+    const broker = await startTestBroker('aedes');
+    const requests: string[] = [];
+    // Reads are batch POSTs (the simulator logs the route template); this test sends no commands.
+    const batches = (): number => requests.filter((r) => r === 'POST /v2.0/vehicles/:id/*').length;
+    // Parked cars polled every 0.3 s here (with a budget to match), so any poll of the sleeping car would show at once.
+    const stack = await startStack(
+      broker,
+      'sleep',
+      { polling: { parkedSeconds: 0.3, pluggedSeconds: 0.3, dailyRequestBudget: 100_000_000 } },
+      { onSimulatorRequest: (r) => requests.push(r) },
+    );
+    const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
+    const deadline = Date.now() + 5000;
+    while (batches() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(batches()).toBeGreaterThanOrEqual(3);
+    stack.sim.setAsleep(stack.vehicleId, true);
+    await stack.probe.waitFor((m) => m.topic === t('vehicle_state') && m.payload === 'asleep');
+    const asleepAt = batches();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(batches()).toBe(asleepAt);
+    const mark = stack.probe.mark();
+    await stack.probe.publish(t('refresh/set'), 'PRESS');
+    await stack.probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] !== 'pending', { since: mark });
+    expect(batches()).toBe(asleepAt + 1);
     await stack.close();
     await broker.close();
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createClient, memoryTokenStore } from '@voltkit/core/client';
 import type { VoltkitClient } from '@voltkit/core/client';
 import { createSimulator } from '@voltkit/simulator';
+import { pino } from 'pino';
 import type { Simulator } from '@voltkit/simulator';
 import { startBridge } from '../src/bridge.ts';
 import type { Bridge } from '../src/bridge.ts';
@@ -56,9 +57,26 @@ export async function startStack(
   broker: TestBroker,
   label: string,
   overrides: BridgeConfigInput = {},
-  extras: { webhook?: boolean; chargePlanFile?: string } = {},
+  extras: { webhook?: boolean; chargePlanFile?: string; onSimulatorRequest?: (route: string) => void } = {},
 ): Promise<Stack> {
-  const sim = await createSimulator({ clock: { mode: 'manual' } });
+  const onRequest = extras.onSimulatorRequest;
+  const sim = await createSimulator({
+    clock: { mode: 'manual' },
+    // The simulator logs method + route of each request: a real count of what the bridge asked the API.
+    ...(onRequest
+      ? {
+          logger: pino(
+            { level: 'info' },
+            {
+              write(line: string) {
+                const entry = JSON.parse(line) as { method?: string; route?: string };
+                if (entry.route) onRequest(`${entry.method ?? ''} ${entry.route}`);
+              },
+            },
+          ),
+        }
+      : {}),
+  });
   const { code, vehicleIds } = sim.authorize({
     clientId: sim.demoApp.clientId,
     redirectUri: REDIRECT_URI,
