@@ -388,3 +388,31 @@ describe('polling and sleep', () => {
     await broker.close();
   });
 });
+
+describe('MQTT 5 request/response', () => {
+  it('answers on the response topic with the correlation data (Mosquitto)', async () => {
+    const broker = await startTestBroker('mosquitto');
+    const stack = await startStack(broker, 'reqres');
+    const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
+    await stack.probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online');
+    const replyTopic = `${stack.base}_replies/${Date.now()}`;
+    const replies: Array<{ payload: string; correlation: string | undefined }> = [];
+    stack.probe.client.on('message', (topic, payload, packet) => {
+      if (topic === replyTopic) replies.push({ payload: payload.toString(), correlation: packet.properties?.correlationData?.toString() });
+    });
+    await stack.probe.client.subscribeAsync(replyTopic, { qos: 1 });
+    await stack.probe.client.publishAsync(t('charge_limit/set'), '77', {
+      qos: 1,
+      properties: { responseTopic: replyTopic, correlationData: Buffer.from('corr-42') },
+    });
+    const deadline = Date.now() + 5000;
+    while (!replies.some((r) => JSON.parse(r.payload).status === 'ok') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(replies.map((r) => JSON.parse(r.payload).status)).toEqual(['pending', 'ok']);
+    expect(replies.every((r) => r.correlation === 'corr-42')).toBe(true);
+    expect(stack.sim.vehicle(stack.vehicleId).state.chargeLimit).toBeCloseTo(0.77);
+    await stack.close();
+    await broker.close();
+  });
+});
