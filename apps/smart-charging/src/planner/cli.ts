@@ -75,7 +75,9 @@ function main(argv: string[]): number {
     ));
   } catch (error) {
     if (error instanceof ScenarioError) {
-      process.stderr.write(`${scenarioPath}: invalid scenario\n${error.issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}\n`);
+      process.stderr.write(
+        `${scenarioPath}: invalid scenario\n${error.issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}\n`,
+      );
       return 1;
     }
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -86,14 +88,19 @@ function main(argv: string[]): number {
   }
   if (values.objective) request = { ...request, objective: values.objective as Objective };
 
-  const showProgress = !values.quiet && request.vehicles.length >= PROGRESS_FROM_VEHICLES && process.stderr.isTTY !== false;
+  const showProgress =
+    !values.quiet && request.vehicles.length >= PROGRESS_FROM_VEHICLES && process.stderr.isTTY !== false;
   const started = performance.now();
   const plan = createPlan(request, {
     ...(profile ? { profile } : {}),
     ...(showProgress
       ? {
           onProgress: (stage: string, done: number, total: number) => {
-            process.stderr.write(stage === 'solving' ? `\rplanning ${request.vehicles.length} vehicles: slot ${done}/${total}   ` : `\rplanning ${request.vehicles.length} vehicles: done after ${total} LP solves\n`);
+            process.stderr.write(
+              stage === 'solving'
+                ? `\rplanning ${request.vehicles.length} vehicles: slot ${done}/${total}   `
+                : `\rplanning ${request.vehicles.length} vehicles: done after ${total} LP solves\n`,
+            );
           },
         }
       : {}),
@@ -101,8 +108,13 @@ function main(argv: string[]): number {
   const seconds = (performance.now() - started) / 1000;
 
   const stem = basename(absolute).replace(/\.json$/i, '');
-  const outDir = values.out ?? (values.json || values.csv || values.svg || values.ocpp ? undefined : join(process.cwd(), `${stem}-plan`));
-  const target = (explicit: string | undefined, name: string): string | undefined => explicit ?? (outDir ? join(outDir, `${stem}.${name}`) : undefined);
+  const outDir =
+    values.out ??
+    (values.json || values.csv || values.svg || values.ocpp
+      ? undefined
+      : join(process.cwd(), `${stem}-plan`));
+  const target = (explicit: string | undefined, name: string): string | undefined =>
+    explicit ?? (outDir ? join(outDir, `${stem}.${name}`) : undefined);
   const outputs = {
     json: target(values.json, 'plan.json'),
     csv: target(values.csv, 'plan.csv'),
@@ -138,8 +150,11 @@ function main(argv: string[]): number {
 
   if (!values.quiet) {
     const maxVehicles = values.vehicles === undefined ? 20 : Number(values.vehicles);
-    process.stdout.write(`${formatPlanReport(plan, { maxVehicles })}\n\nplanned in ${seconds.toFixed(2)} s\n`);
-    for (const [kind, file] of Object.entries(outputs)) if (file) process.stdout.write(`wrote ${kind}: ${file}\n`);
+    process.stdout.write(
+      `${formatPlanReport(plan, { maxVehicles })}\n\nplanned in ${seconds.toFixed(2)} s\n`,
+    );
+    for (const [kind, file] of Object.entries(outputs))
+      if (file) process.stdout.write(`wrote ${kind}: ${file}\n`);
   }
   return 0;
 }

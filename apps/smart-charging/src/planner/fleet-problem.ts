@@ -63,14 +63,16 @@ export function prepareFleet(
   const setups: VehicleSetup[] = [];
 
   vehicles.forEach((vehicle, i) => {
-    const arrivalMs = vehicle.arrival === undefined ? grid.startMs : parseInstant(vehicle.arrival, grid.timeZone);
+    const arrivalMs =
+      vehicle.arrival === undefined ? grid.startMs : parseInstant(vehicle.arrival, grid.timeZone);
     const departureMs = parseInstant(vehicle.departure, grid.timeZone);
     const from = Math.max(0, Math.floor((arrivalMs - grid.startMs) / slotMs));
     const to = Math.min(T, Math.ceil((departureMs - grid.startMs) / slotMs));
     windowStart[i] = Math.min(from, T);
     windowEnd[i] = Math.max(Math.min(from, T), to);
     const target = Math.min(vehicle.targetSocPercent, vehicle.chargeLimitPercent);
-    const toKwh = (socDelta: number): number => (Math.max(0, socDelta) / 100) * (vehicle.capacityKwh / vehicle.efficiency);
+    const toKwh = (socDelta: number): number =>
+      (Math.max(0, socDelta) / 100) * (vehicle.capacityKwh / vehicle.efficiency);
     const minSoc = Math.min(vehicle.minSocPercent ?? 0, vehicle.chargeLimitPercent);
     const need = toKwh(Math.max(target, minSoc) - vehicle.socPercent);
     forced[i] = toKwh(minSoc - vehicle.socPercent);
@@ -86,7 +88,7 @@ export function prepareFleet(
     let reachableSoc = vehicle.socPercent;
     let fullPower = 0;
     let capped = 0;
-    for (let t = windowStart[i]!; t < windowEnd[i]!; t++) {
+    for (let t = windowStart[i]; t < windowEnd[i]; t++) {
       const start = grid.startMs + t * slotMs;
       const overlapHours = (Math.min(start + slotMs, departureMs) - Math.max(start, arrivalMs)) / 3_600_000;
       if (overlapHours <= 0) continue;
@@ -97,7 +99,10 @@ export function prepareFleet(
       const cap = taperPowerKw(vehicle, socAtSlotEnd) * overlapHours;
       arcCap[i * T + t] = cap;
       capped += cap;
-      reachableSoc = Math.min(finalSoc, reachableSoc + ((cap * vehicle.efficiency) / vehicle.capacityKwh) * 100);
+      reachableSoc = Math.min(
+        finalSoc,
+        reachableSoc + ((cap * vehicle.efficiency) / vehicle.capacityKwh) * 100,
+      );
     }
     setups.push({
       vehicle,

@@ -16,7 +16,10 @@ function delivered(problem: FleetProblem, shortfall: Float64Array): number {
   return sum;
 }
 
-function expectMatchesHighs(problem: FleetProblem, slotHours: number): { shortfall: number; optional: number } {
+function expectMatchesHighs(
+  problem: FleetProblem,
+  slotHours: number,
+): { shortfall: number; optional: number } {
   const solution = solveFleet(problem);
   expect(fleetViolations(problem, solution.energyKwh)).toEqual([]);
   const reference = solveWithHighs(highs, problem, { objective: 'cost', slotHours });
@@ -35,29 +38,32 @@ describe('solveFleet equals the LP optimum found by HiGHS', () => {
   it.each([
     { slots: 96, slotHours: 0.25, label: '15-min slots' },
     { slots: 24, slotHours: 1, label: '60-min slots' },
-  ])('on 40 random fleets with $label, negative prices, taper caps, optional energy and shortfalls', ({ slots, slotHours }) => {
-    let withShortfall = 0;
-    let withOptional = 0;
-    let negativePrices = 0;
-    for (let seed = 1; seed <= 40; seed++) {
-      const problem = createRandomFleet(seed * 7919 + slots, {
-        vehicles: 2 + (seed % 23),
-        slots,
-        slotHours,
-        taperShare: 0.3,
-        optionalShare: 0.3,
-        capacityShare: 0.15 + (seed % 6) * 0.1,
-      });
-      if (problem.price.some((p) => p < 0)) negativePrices++;
-      const { shortfall, optional } = expectMatchesHighs(problem, slotHours);
-      if (shortfall > 1e-6) withShortfall++;
-      if (optional > 1e-6) withOptional++;
-    }
-    // The instances must actually exercise the hard cases.
-    expect(withShortfall).toBeGreaterThan(5);
-    expect(withOptional).toBeGreaterThan(5);
-    expect(negativePrices).toBeGreaterThan(30);
-  });
+  ])(
+    'on 40 random fleets with $label, negative prices, taper caps, optional energy and shortfalls',
+    ({ slots, slotHours }) => {
+      let withShortfall = 0;
+      let withOptional = 0;
+      let negativePrices = 0;
+      for (let seed = 1; seed <= 40; seed++) {
+        const problem = createRandomFleet(seed * 7919 + slots, {
+          vehicles: 2 + (seed % 23),
+          slots,
+          slotHours,
+          taperShare: 0.3,
+          optionalShare: 0.3,
+          capacityShare: 0.15 + (seed % 6) * 0.1,
+        });
+        if (problem.price.some((p) => p < 0)) negativePrices++;
+        const { shortfall, optional } = expectMatchesHighs(problem, slotHours);
+        if (shortfall > 1e-6) withShortfall++;
+        if (optional > 1e-6) withOptional++;
+      }
+      // The instances must actually exercise the hard cases.
+      expect(withShortfall).toBeGreaterThan(5);
+      expect(withOptional).toBeGreaterThan(5);
+      expect(negativePrices).toBeGreaterThan(30);
+    },
+  );
 
   it('on a tight fleet where planning cars one after another is not optimal', () => {
     // Car A can use slots 0–1, car B only slot 0; slot 0 is cheapest. A must leave slot 0 to B.
@@ -81,7 +87,12 @@ describe('solveFleet equals the LP optimum found by HiGHS', () => {
 
   it('on a large fleet with long re-routing chains (200 cars, 96 slots)', () => {
     const random = createRandom(42);
-    const problem = createRandomFleet(4242, { vehicles: 200, slots: 96, slotHours: 0.25, capacityShare: 0.25 });
+    const problem = createRandomFleet(4242, {
+      vehicles: 200,
+      slots: 96,
+      slotHours: 0.25,
+      capacityShare: 0.25,
+    });
     // Make prices strongly time-dependent so cheap slots are contested.
     const price = Float64Array.from({ length: 96 }, (_, t) => 0.2 + 0.15 * Math.sin(t / 8) + 0.02 * random());
     expectMatchesHighs({ ...problem, price }, 0.25);

@@ -87,7 +87,12 @@ export function solveFleet(problem: FleetProblem, options: SolveOptions = {}): F
     shortfall[i] = solved.shortfallKwh[k]!;
     optional[i] = solved.optionalDeliveredKwh[k]!;
   }
-  return { energyKwh: energy, shortfallKwh: shortfall, optionalDeliveredKwh: optional, searches: solved.searches };
+  return {
+    energyKwh: energy,
+    shortfallKwh: shortfall,
+    optionalDeliveredKwh: optional,
+    searches: solved.searches,
+  };
 }
 
 function permuteVehicles(problem: FleetProblem, order: Int32Array): FleetProblem {
@@ -114,9 +119,14 @@ function solveOrdered(problem: FleetProblem, options: SolveOptions): FleetSoluti
   const deficit = Float64Array.from(problem.demandKwh, (e) => Math.max(0, e));
   const optionalLeft = Float64Array.from(problem.optionalKwh, (e) => Math.max(0, e));
   // Ascending price; ties go to the earlier slot (charge early rather than late at equal cost).
-  const slotOrder = Int32Array.from({ length: T }, (_, t) => t).sort((a, b) => price[a]! - price[b]! || a - b);
+  const slotOrder = Int32Array.from({ length: T }, (_, t) => t).sort(
+    (a, b) => price[a]! - price[b]! || a - b,
+  );
 
-  const network = createResidualNetwork(problem, Int32Array.from({ length: N }, (_, i) => i));
+  const network = createResidualNetwork(
+    problem,
+    Int32Array.from({ length: N }, (_, i) => i),
+  );
 
   // Phase 1: mandatory energy, every slot, cheapest first.
   network.beginPhase(deficit, (i) => deficit[i]! > EPSILON_KWH);
@@ -128,10 +138,17 @@ function solveOrdered(problem: FleetProblem, options: SolveOptions): FleetSoluti
 
   // Phase 2: optional energy, highest value first, only in slots cheaper than that value.
   const values = [
-    ...new Set(Array.from(problem.optionalValue).filter((v, i) => optionalLeft[i]! > EPSILON_KWH && Number.isFinite(v))),
+    ...new Set(
+      Array.from(problem.optionalValue).filter(
+        (v, i) => optionalLeft[i]! > EPSILON_KWH && Number.isFinite(v),
+      ),
+    ),
   ].sort((a, b) => b - a);
   for (const value of values) {
-    network.beginPhase(optionalLeft, (i) => problem.optionalValue[i] === value && optionalLeft[i]! > EPSILON_KWH);
+    network.beginPhase(
+      optionalLeft,
+      (i) => problem.optionalValue[i] === value && optionalLeft[i]! > EPSILON_KWH,
+    );
     for (let k = 0; k < T && network.needing() > 0; k++) {
       const t = slotOrder[k]!;
       if (price[t]! >= value) break;
@@ -243,7 +260,7 @@ function createResidualNetwork(problem: FleetProblem, priority: Int32Array) {
     room[t] = left;
     refreshNeeding();
     if (left <= EPSILON_KWH || needingCount === 0 || !canReach(t)) return;
-    while (room[t]! > EPSILON_KWH && needingCount > 0) {
+    while (room[t] > EPSILON_KWH && needingCount > 0) {
       const pushed = dinicPhase(t);
       refreshNeeding();
       if (pushed <= EPSILON_KWH) break;
@@ -262,7 +279,7 @@ function createResidualNetwork(problem: FleetProblem, priority: Int32Array) {
     }
     const tw = t >>> 5;
     const tb = 1 << (t & 31);
-    for (let changed = true; changed && (reach[tw]! & tb) === 0; ) {
+    for (let changed = true; changed && (reach[tw]! & tb) === 0;) {
       changed = false;
       for (let j = 0; j < N; j++) {
         const row = j * words;
@@ -345,7 +362,7 @@ function createResidualNetwork(problem: FleetProblem, priority: Int32Array) {
           setEnergy(i, q, x[at]! + amount);
           need[i] = need[i]! - amount;
           pushed += amount;
-          if (need[i]! <= EPSILON_KWH || room[t]! <= EPSILON_KWH) break;
+          if (need[i] <= EPSILON_KWH || room[t]! <= EPSILON_KWH) break;
         }
       }
     }

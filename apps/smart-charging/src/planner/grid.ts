@@ -49,7 +49,8 @@ export function gridSlots(grid: Grid, slots: SlotGrid, profile?: LoadProfile): G
   const limit = new Float64Array(T);
   if (typeof grid.limitKw === 'number') limit.fill(grid.limitKw);
   else {
-    if (grid.limitKw.length !== T) throw new GridError(`grid.limitKw: expected ${T} values (one per slot), got ${grid.limitKw.length}`);
+    if (grid.limitKw.length !== T)
+      throw new GridError(`grid.limitKw: expected ${T} values (one per slot), got ${grid.limitKw.length}`);
     limit.set(grid.limitKw);
   }
   const slotMs = slots.slotMinutes * 60_000;
@@ -67,13 +68,20 @@ export function gridSlots(grid: Grid, slots: SlotGrid, profile?: LoadProfile): G
   return { limitKw: limit, baseKw: base, headroomKw: headroom };
 }
 
-function baseLoadKw(baseLoad: Grid['baseLoad'], slots: SlotGrid, profile: LoadProfile | undefined): Float64Array {
+function baseLoadKw(
+  baseLoad: Grid['baseLoad'],
+  slots: SlotGrid,
+  profile: LoadProfile | undefined,
+): Float64Array {
   const T = slots.slotCount;
   switch (baseLoad.kind) {
     case 'none':
       return new Float64Array(T);
     case 'series':
-      if (baseLoad.kw.length !== T) throw new GridError(`grid.baseLoad.kw: expected ${T} values (one per slot), got ${baseLoad.kw.length}`);
+      if (baseLoad.kw.length !== T)
+        throw new GridError(
+          `grid.baseLoad.kw: expected ${T} values (one per slot), got ${baseLoad.kw.length}`,
+        );
       return Float64Array.from(baseLoad.kw);
     case 'bdew-h25': {
       if (!profile) throw new GridError('grid.baseLoad: the bdew-h25 base load needs the parsed H25 profile');
@@ -82,12 +90,24 @@ function baseLoadKw(baseLoad: Grid['baseLoad'], slots: SlotGrid, profile: LoadPr
       for (let t = 0; t < T; t++) {
         const local = localTime(slotStartMs(slots, t), slots.timeZone);
         if (quarters < 1) {
-          result[t] = profilePowerKw(profile, local.month, local.weekday, Math.floor(local.hour * 4) % 96, baseLoad.annualKwh);
+          result[t] = profilePowerKw(
+            profile,
+            local.month,
+            local.weekday,
+            Math.floor(local.hour * 4) % 96,
+            baseLoad.annualKwh,
+          );
           continue;
         }
         let sum = 0;
         for (let q = 0; q < quarters; q++) {
-          sum += profilePowerKw(profile, local.month, local.weekday, Math.floor(local.hour * 4 + q) % 96, baseLoad.annualKwh);
+          sum += profilePowerKw(
+            profile,
+            local.month,
+            local.weekday,
+            Math.floor(local.hour * 4 + q) % 96,
+            baseLoad.annualKwh,
+          );
         }
         result[t] = sum / quarters;
       }

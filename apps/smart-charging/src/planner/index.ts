@@ -40,7 +40,13 @@ export {
   priceSlots,
 } from './tariff.ts';
 export type { GapPolicy, PriceAssumption, PricePoint, SlotPrices, Tariff, TariffInput } from './tariff.ts';
-export { PriceImportError, parseAwattarJson, parseEntsoeXml, parseOctopusAgileJson, parsePriceCsv } from './price-import.ts';
+export {
+  PriceImportError,
+  parseAwattarJson,
+  parseEntsoeXml,
+  parseOctopusAgileJson,
+  parsePriceCsv,
+} from './price-import.ts';
 export { GridError, GridSchema, gridSlots } from './grid.ts';
 export type { Grid, GridInput, GridSlots } from './grid.ts';
 export { LoadProfileError, parseBdewProfileCsv, profilePowerKw } from './load-profile.ts';

@@ -7,17 +7,36 @@ const plan = createPlan(
     horizon: { start: '2024-06-03T00:00:00Z', hours: 4, slotMinutes: 60, timeZone: 'UTC' },
     tariff: {
       type: 'dynamic',
-      prices: [0.3, 0.1, 0.2, 0.4].map((p, h) => ({ startMs: Date.parse('2024-06-03T00:00:00Z') + h * 3_600_000, endMs: Date.parse('2024-06-03T00:00:00Z') + (h + 1) * 3_600_000, pricePerKwh: p })),
+      prices: [0.3, 0.1, 0.2, 0.4].map((p, h) => ({
+        startMs: Date.parse('2024-06-03T00:00:00Z') + h * 3_600_000,
+        endMs: Date.parse('2024-06-03T00:00:00Z') + (h + 1) * 3_600_000,
+        pricePerKwh: p,
+      })),
     },
     grid: { limitKw: 100 },
-    vehicles: [{ id: 'a', socPercent: 50, capacityKwh: 50, targetSocPercent: 75, departure: '2024-06-03T04:00:00Z', maxPowerKw: 11, efficiency: 1 }],
+    vehicles: [
+      {
+        id: 'a',
+        socPercent: 50,
+        capacityKwh: 50,
+        targetSocPercent: 75,
+        departure: '2024-06-03T04:00:00Z',
+        maxPowerKw: 11,
+        efficiency: 1,
+      },
+    ],
   }),
 );
 
 describe('OCPP 2.0.1 ChargingProfile export', () => {
   it('writes the plan as an absolute TxDefaultProfile in W, merging equal periods', () => {
     const profile = toChargingProfile(plan, plan.vehicles[0]!, { id: 7 });
-    expect(profile).toMatchObject({ id: 7, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute' });
+    expect(profile).toMatchObject({
+      id: 7,
+      stackLevel: 0,
+      chargingProfilePurpose: 'TxDefaultProfile',
+      chargingProfileKind: 'Absolute',
+    });
     const [schedule] = profile.chargingSchedule;
     expect(schedule.startSchedule).toBe('2024-06-03T00:00:00.000Z');
     expect(schedule.duration).toBe(4 * 3600);
@@ -31,7 +50,12 @@ describe('OCPP 2.0.1 ChargingProfile export', () => {
   });
 
   it('time-slices a slot below the minimum power, keeping its energy, and converts to amps', () => {
-    const profile = toChargingProfile(plan, plan.vehicles[0]!, { id: 1, unit: 'A', minPowerKw: 4.14, transactionId: 'tx-1' });
+    const profile = toChargingProfile(plan, plan.vehicles[0]!, {
+      id: 1,
+      unit: 'A',
+      minPowerKw: 4.14,
+      transactionId: 'tx-1',
+    });
     expect(profile.chargingProfilePurpose).toBe('TxProfile');
     expect(profile.transactionId).toBe('tx-1');
     const periods = profile.chargingSchedule[0].chargingSchedulePeriod;
@@ -45,6 +69,8 @@ describe('OCPP 2.0.1 ChargingProfile export', () => {
   });
 
   it('refuses a TxProfile without a transaction', () => {
-    expect(() => toChargingProfile(plan, plan.vehicles[0]!, { id: 1, purpose: 'TxProfile' })).toThrow(ChargingProfileError);
+    expect(() => toChargingProfile(plan, plan.vehicles[0]!, { id: 1, purpose: 'TxProfile' })).toThrow(
+      ChargingProfileError,
+    );
   });
 });

@@ -57,10 +57,16 @@ export class ChargingProfileError extends Error {
   override name = 'ChargingProfileError';
 }
 
-export function toChargingProfile(plan: Plan, vehicle: VehiclePlan, options: ChargingProfileOptions): ChargingProfile {
+export function toChargingProfile(
+  plan: Plan,
+  vehicle: VehiclePlan,
+  options: ChargingProfileOptions,
+): ChargingProfile {
   const purpose = options.purpose ?? (options.transactionId ? 'TxProfile' : 'TxDefaultProfile');
   if (purpose === 'TxProfile' && !options.transactionId) {
-    throw new ChargingProfileError(`vehicle ${vehicle.id}: a TxProfile needs the transactionId it applies to`);
+    throw new ChargingProfileError(
+      `vehicle ${vehicle.id}: a TxProfile needs the transactionId it applies to`,
+    );
   }
   const unit = options.unit ?? 'W';
   const phases = options.phases ?? 3;

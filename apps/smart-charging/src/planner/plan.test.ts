@@ -13,6 +13,7 @@ import {
   type PlanRequestInput,
 } from '@voltkit/smart-charging/planner';
 import { parsePriceCsv } from './price-import.ts';
+import { parseInstant } from './time-grid.ts';
 import { parseTouTariffJson } from './tariff.ts';
 import { fleetViolations, relativeGap } from './testing/check-plan.ts';
 import { fixture, h25Profile, randomVehicles } from './testing/fixtures.ts';
@@ -28,20 +29,22 @@ function request(input: PlanRequestInput): PlanRequest {
   return parsePlanRequest(input);
 }
 
-/** Every physical constraint on the final plan: power, window, SoC, charge limit, grid limit. */
+/** Every physical constraint on the final plan: power, plug-in window, SoC, charge limit, grid limit. */
 function expectPlanFeasible(req: PlanRequest, plan: Plan): void {
   const slotMs = plan.slotMinutes * 60_000;
   const startMs = Date.parse(plan.start);
   for (const [k, v] of plan.vehicles.entries()) {
     const vehicle = req.vehicles[k]!;
-    const arrival = vehicle.arrival === undefined ? startMs : Date.parse(plan.slots[0]!.start) + 0;
+    const arrival = vehicle.arrival === undefined ? startMs : parseInstant(vehicle.arrival, plan.timeZone);
+    const departure = parseInstant(vehicle.departure, plan.timeZone);
     v.powerKw.forEach((kw, t) => {
       expect(kw).toBeGreaterThanOrEqual(-1e-9);
       expect(kw).toBeLessThanOrEqual(vehicle.maxPowerKw + 1e-9);
-      void arrival;
+      const slotStart = startMs + t * slotMs;
+      if (slotStart + slotMs <= arrival || slotStart >= departure) expect(Math.abs(kw)).toBeLessThan(1e-9);
     });
-    for (const soc of v.socPercent) expect(soc).toBeLessThanOrEqual(Math.max(vehicle.chargeLimitPercent, vehicle.socPercent) + 1e-6);
-    void slotMs;
+    for (const soc of v.socPercent)
+      expect(soc).toBeLessThanOrEqual(Math.max(vehicle.chargeLimitPercent, vehicle.socPercent) + 1e-6);
   }
   plan.slots.forEach((slot) => {
     const headroom = Math.max(0, slot.limitKw - slot.baseKw);
@@ -104,7 +107,12 @@ describe('plans on real days equal the HiGHS optimum', () => {
     expect(plan.summary.peakAfterKw).toBeLessThanOrEqual(reference.peakKw * (1 + 1e-6));
     // Cost equals the pure cost optimum.
     const costOnly = optimise(context, 'cost');
-    expect(relativeGap(lpObjective(context.fleet.problem, result.solution), lpObjective(context.fleet.problem, costOnly.solution))).toBeLessThan(1e-6);
+    expect(
+      relativeGap(
+        lpObjective(context.fleet.problem, result.solution),
+        lpObjective(context.fleet.problem, costOnly.solution),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('peak objective (valley filling) with negative prices on New Year 2023, 15-min slots', () => {
@@ -122,7 +130,11 @@ describe('plans on real days equal the HiGHS optimum', () => {
   });
 
   it('TOU tariff with a demand charge (SCE TOU-EV-4) on the real ACN sessions of 2019-03-05', () => {
-    const sessions = fixture('acn-caltech-2019-03-05.csv').trim().split('\n').slice(1).map((line) => line.split(','));
+    const sessions = fixture('acn-caltech-2019-03-05.csv')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
     const req = request({
       horizon: { start: '2019-03-05', end: '2019-03-06', slotMinutes: 15, timeZone: 'America/Los_Angeles' },
       tariff: parseTouTariffJson(fixture('sce_tou_ev_4_march_2019.json')),
@@ -153,18 +165,31 @@ describe('plan contents', () => {
   };
 
   it('says which prices it assumed when tomorrow is not yet published', () => {
-    const known = parsePriceCsv(fixture('awattar-de-2022-03-26_28.csv')).filter((p) => p.startMs < Date.parse('2022-03-27T12:00:00+02:00'));
+    const known = parsePriceCsv(fixture('awattar-de-2022-03-26_28.csv')).filter(
+      (p) => p.startMs < Date.parse('2022-03-27T12:00:00+02:00'),
+    );
     const plan = createPlan(
       request({
         ...base,
         tariff: { type: 'dynamic', prices: known },
-        vehicles: [{ id: 'a', socPercent: 20, capacityKwh: 60, targetSocPercent: 80, departure: '2022-03-27T23:00', maxPowerKw: 11 }],
+        vehicles: [
+          {
+            id: 'a',
+            socPercent: 20,
+            capacityKwh: 60,
+            targetSocPercent: 80,
+            departure: '2022-03-27T23:00',
+            maxPowerKw: 11,
+          },
+        ],
       }),
     );
     expect(plan.assumptions.length).toBeGreaterThan(0);
     expect(plan.assumptions[0]!.method).toBe('same time previous day');
     expect(plan.assumptions[0]!.from).toBe('2022-03-27T12:00:00+02:00');
-    expect(plan.slots.filter((s) => s.priceAssumed).length).toBe(plan.assumptions.reduce((n, a) => n + a.slots, 0));
+    expect(plan.slots.filter((s) => s.priceAssumed).length).toBe(
+      plan.assumptions.reduce((n, a) => n + a.slots, 0),
+    );
   });
 
   it('reports each shortfall with its cause: time, power (taper) or grid', () => {
@@ -174,9 +199,34 @@ describe('plan contents', () => {
         tariff: { type: 'fixed', pricePerKwh: 0.3 },
         grid: { limitKw: 7 },
         vehicles: [
-          { id: 'short-stay', socPercent: 10, capacityKwh: 60, targetSocPercent: 90, arrival: '2022-03-26T12:00', departure: '2022-03-26T13:00', maxPowerKw: 11 },
-          { id: 'taper', socPercent: 10, capacityKwh: 40, targetSocPercent: 100, departure: '2022-03-26T16:15', maxPowerKw: 11, efficiency: 1, taper: { startSocPercent: 50, endPowerKw: 1 } },
-          { id: 'shared', socPercent: 10, capacityKwh: 50, targetSocPercent: 100, arrival: '2022-03-26T13:00', departure: '2022-03-26T19:00', maxPowerKw: 11 },
+          {
+            id: 'short-stay',
+            socPercent: 10,
+            capacityKwh: 60,
+            targetSocPercent: 90,
+            arrival: '2022-03-26T12:00',
+            departure: '2022-03-26T13:00',
+            maxPowerKw: 11,
+          },
+          {
+            id: 'taper',
+            socPercent: 10,
+            capacityKwh: 40,
+            targetSocPercent: 100,
+            departure: '2022-03-26T16:15',
+            maxPowerKw: 11,
+            efficiency: 1,
+            taper: { startSocPercent: 50, endPowerKw: 1 },
+          },
+          {
+            id: 'shared',
+            socPercent: 10,
+            capacityKwh: 50,
+            targetSocPercent: 100,
+            arrival: '2022-03-26T13:00',
+            departure: '2022-03-26T19:00',
+            maxPowerKw: 11,
+          },
         ],
       }),
     );
@@ -197,7 +247,18 @@ describe('plan contents', () => {
         horizon: { start: '2024-06-03T00:00:00Z', hours: 8, slotMinutes: 60, timeZone: 'UTC' },
         tariff: { type: 'dynamic', prices },
         grid: { limitKw: 100 },
-        vehicles: [{ id: 'a', socPercent: 10, capacityKwh: 50, targetSocPercent: 60, minSocPercent: 20, departure: '2024-06-03T08:00:00Z', maxPowerKw: 5, efficiency: 1 }],
+        vehicles: [
+          {
+            id: 'a',
+            socPercent: 10,
+            capacityKwh: 50,
+            targetSocPercent: 60,
+            minSocPercent: 20,
+            departure: '2024-06-03T08:00:00Z',
+            maxPowerKw: 5,
+            efficiency: 1,
+          },
+        ],
       }),
     );
     expect(plan.vehicles[0]!.powerKw[0]).toBeCloseTo(5, 9);
@@ -216,7 +277,19 @@ describe('plan contents', () => {
         horizon: { start: '2024-06-03T00:00:00Z', hours: 6, slotMinutes: 60, timeZone: 'UTC' },
         tariff: { type: 'dynamic', prices },
         grid: { limitKw: 100 },
-        vehicles: [{ id: 'a', socPercent: 50, capacityKwh: 100, targetSocPercent: 55, chargeLimitPercent: 80, opportunisticPriceCap: 0.05, departure: '2024-06-03T06:00:00Z', maxPowerKw: 10, efficiency: 1 }],
+        vehicles: [
+          {
+            id: 'a',
+            socPercent: 50,
+            capacityKwh: 100,
+            targetSocPercent: 55,
+            chargeLimitPercent: 80,
+            opportunisticPriceCap: 0.05,
+            departure: '2024-06-03T06:00:00Z',
+            maxPowerKw: 10,
+            efficiency: 1,
+          },
+        ],
       }),
     );
     expect(plan.vehicles[0]!.powerKw.map((p) => Math.round(p * 1e6) / 1e6)).toEqual([0, 10, 10, 0, 0, 0]);
@@ -229,7 +302,16 @@ describe('plan contents', () => {
         horizon: { start: '2024-01-01', hours: 24, slotMinutes: 20, timeZone: 'Mars/Olympus' },
         tariff: { type: 'fixed', pricePerKwh: 0.3 },
         grid: { limitKw: 10 },
-        vehicles: [{ id: 'a', socPercent: 120, capacityKwh: 50, targetSocPercent: 80, departure: '2024-01-01T08:00', maxPowerKw: 11 }],
+        vehicles: [
+          {
+            id: 'a',
+            socPercent: 120,
+            capacityKwh: 50,
+            targetSocPercent: 80,
+            departure: '2024-01-01T08:00',
+            maxPowerKw: 11,
+          },
+        ],
       }),
     ).toThrow(PlanInputError);
     try {
@@ -237,11 +319,22 @@ describe('plan contents', () => {
         horizon: { start: '2024-01-01', hours: 24, slotMinutes: 20, timeZone: 'Mars/Olympus' },
         tariff: { type: 'fixed', pricePerKwh: 0.3 },
         grid: { limitKw: 10 },
-        vehicles: [{ id: 'a', socPercent: 120, capacityKwh: 50, targetSocPercent: 80, departure: '2024-01-01T08:00', maxPowerKw: 11 }],
+        vehicles: [
+          {
+            id: 'a',
+            socPercent: 120,
+            capacityKwh: 50,
+            targetSocPercent: 80,
+            departure: '2024-01-01T08:00',
+            maxPowerKw: 11,
+          },
+        ],
       });
     } catch (error) {
       const paths = (error as PlanInputError).issues.map((i) => i.path);
-      expect(paths).toEqual(expect.arrayContaining(['horizon.slotMinutes', 'horizon.timeZone', 'vehicles.0.socPercent']));
+      expect(paths).toEqual(
+        expect.arrayContaining(['horizon.slotMinutes', 'horizon.timeZone', 'vehicles.0.socPercent']),
+      );
     }
   });
 });

@@ -35,11 +35,25 @@ export const HorizonSchema = z
     /** ISO time with offset, or local `YYYY-MM-DD[THH:MM]` in `timeZone`. */
     start: z.union([z.string(), z.number()]),
     end: z.union([z.string(), z.number()]).optional(),
-    hours: z.number().positive().max(24 * 14).optional(),
-    slotMinutes: z.union(SLOT_MINUTES.map((m) => z.literal(m)) as unknown as [z.ZodLiteral<5>, z.ZodLiteral<15>, z.ZodLiteral<30>, z.ZodLiteral<60>]),
+    hours: z
+      .number()
+      .positive()
+      .max(24 * 14)
+      .optional(),
+    slotMinutes: z.union(
+      SLOT_MINUTES.map((m) => z.literal(m)) as unknown as [
+        z.ZodLiteral<5>,
+        z.ZodLiteral<15>,
+        z.ZodLiteral<30>,
+        z.ZodLiteral<60>,
+      ],
+    ),
     timeZone: z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone' }),
   })
-  .refine((h) => h.end !== undefined || h.hours !== undefined, { message: 'give end or hours', path: ['end'] });
+  .refine((h) => h.end !== undefined || h.hours !== undefined, {
+    message: 'give end or hours',
+    path: ['end'],
+  });
 
 export const PlanRequestSchema = z.object({
   horizon: HorizonSchema,
@@ -134,7 +148,9 @@ export class PlanInputError extends Error {
 export function parsePlanRequest(input: unknown): PlanRequest {
   const result = PlanRequestSchema.safeParse(input);
   if (!result.success) {
-    throw new PlanInputError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    throw new PlanInputError(
+      result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
   }
   return result.data;
 }
@@ -142,8 +158,12 @@ export function parsePlanRequest(input: unknown): PlanRequest {
 export function horizonGrid(request: Pick<PlanRequest, 'horizon'>): SlotGrid {
   const { horizon } = request;
   const startMs = parseInstant(horizon.start, horizon.timeZone);
-  const endMs = horizon.end !== undefined ? parseInstant(horizon.end, horizon.timeZone) : startMs + horizon.hours! * 3_600_000;
-  if (endMs <= startMs) throw new PlanInputError([{ path: 'horizon.end', message: 'must be after horizon.start' }]);
+  const endMs =
+    horizon.end !== undefined
+      ? parseInstant(horizon.end, horizon.timeZone)
+      : startMs + horizon.hours! * 3_600_000;
+  if (endMs <= startMs)
+    throw new PlanInputError([{ path: 'horizon.end', message: 'must be after horizon.start' }]);
   return createSlotGrid({ startMs, endMs, slotMinutes: horizon.slotMinutes, timeZone: horizon.timeZone });
 }
 
@@ -195,10 +215,14 @@ export function optimise(
   let solves = 0;
   const solveAt = (level: number): LevelResult => {
     for (let t = 0; t < T; t++) {
-      const cap = Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
+      const cap =
+        Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
       room[t] = Math.max(0, Math.min(problem.slotRoomKwh[t]!, cap));
     }
-    const solution = solveFleet({ ...problem, slotRoomKwh: room }, level === topLevel && onProgress ? { onProgress: (d, n) => onProgress('solving', d, n) } : {});
+    const solution = solveFleet(
+      { ...problem, slotRoomKwh: room },
+      level === topLevel && onProgress ? { onProgress: (d, n) => onProgress('solving', d, n) } : {},
+    );
     solves++;
     let deficit = 0;
     for (const s of solution.shortfallKwh) deficit += s;
@@ -217,7 +241,8 @@ export function optimise(
   const roomAt = (level: number): number => {
     let sum = 0;
     for (let t = 0; t < T; t++) {
-      const cap = Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
+      const cap =
+        Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
       sum += Math.max(0, Math.min(problem.slotRoomKwh[t]!, cap));
     }
     return sum;
@@ -233,7 +258,12 @@ export function optimise(
 
   // Least level that still delivers all that can be delivered.
   const deliveryLevel = () =>
-    findLeastLevel(solveAt, searchFloor, unrestricted, (r) => r.deficit - unrestricted.deficit - deficitTolerance);
+    findLeastLevel(
+      solveAt,
+      searchFloor,
+      unrestricted,
+      (r) => r.deficit - unrestricted.deficit - deficitTolerance,
+    );
 
   let chosen: LevelResult = unrestricted;
   if (objective === 'peak') {
@@ -271,7 +301,8 @@ export function lpObjective(problem: FleetProblem, solution: FleetSolution): num
   const { slotCount: T, vehicleCount: N, price } = problem;
   let cost = 0;
   for (let i = 0; i < N; i++) {
-    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++) cost += price[t]! * solution.energyKwh[i * T + t]!;
+    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++)
+      cost += price[t]! * solution.energyKwh[i * T + t]!;
     cost -= problem.optionalValue[i]! * solution.optionalDeliveredKwh[i]!;
   }
   return cost;
@@ -446,13 +477,25 @@ function vehiclePlan(
   const { vehicle, targetSocPercent: target } = setup;
   const warnings: string[] = [];
   if (vehicle.targetSocPercent > vehicle.chargeLimitPercent) {
-    warnings.push(`target ${vehicle.targetSocPercent} % is above the charge limit; planned to ${vehicle.chargeLimitPercent} %`);
+    warnings.push(
+      `target ${vehicle.targetSocPercent} % is above the charge limit; planned to ${vehicle.chargeLimitPercent} %`,
+    );
   }
   const missingPercent = target - finalSoc;
   const missingKwh = (missingPercent / 100) * vehicle.capacityKwh;
-  const base = { id: vehicle.id, powerKw, socPercent, energyKwh: energy, cost, targetSocPercent: target, finalSocPercent: finalSoc, warnings };
+  const base = {
+    id: vehicle.id,
+    powerKw,
+    socPercent,
+    energyKwh: energy,
+    cost,
+    targetSocPercent: target,
+    finalSocPercent: finalSoc,
+    warnings,
+  };
   // Solver tolerances leave up to ~1e-9 of the fleet's energy unplaced; that is not a shortfall.
-  if (missingPercent <= SOC_TOLERANCE_PERCENT || missingKwh <= SHORTFALL_TOLERANCE_KWH) return { ...base, targetReached: true };
+  if (missingPercent <= SOC_TOLERANCE_PERCENT || missingKwh <= SHORTFALL_TOLERANCE_KWH)
+    return { ...base, targetReached: true };
   const kwh = missingKwh;
   let cause: ShortfallCause;
   let message: string;
@@ -467,7 +510,8 @@ function vehiclePlan(
     message = `the taper near full limits charging to ${(setup.cappedKwh * vehicle.efficiency).toFixed(2)} kWh in the window`;
   } else {
     cause = 'grid';
-    message = 'the shared grid limit (after base load and demand-response events) leaves too little room in the window';
+    message =
+      'the shared grid limit (after base load and demand-response events) leaves too little room in the window';
   }
   return { ...base, targetReached: false, shortfall: { kwh, cause, message } };
 }

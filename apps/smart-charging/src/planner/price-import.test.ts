@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { PriceImportError, parseAwattarJson, parseEntsoeXml, parseOctopusAgileJson, parsePriceCsv } from './price-import.ts';
+import {
+  PriceImportError,
+  parseAwattarJson,
+  parseEntsoeXml,
+  parseOctopusAgileJson,
+  parsePriceCsv,
+} from './price-import.ts';
 import { fixture } from './testing/fixtures.ts';
 
 describe('price importers', () => {
   it('reads the aWATTar archive CSV (EUR/MWh → EUR/kWh) including a 23-hour DST day and negative prices', () => {
     const points = parsePriceCsv(fixture('awattar-de-2022-03-26_28.csv'));
-    const dstDay = points.filter((p) => p.startMs >= Date.parse('2022-03-27T00:00:00+01:00') && p.startMs < Date.parse('2022-03-28T00:00:00+02:00'));
+    const dstDay = points.filter(
+      (p) =>
+        p.startMs >= Date.parse('2022-03-27T00:00:00+01:00') &&
+        p.startMs < Date.parse('2022-03-28T00:00:00+02:00'),
+    );
     expect(dstDay).toHaveLength(23);
     expect(points[0]).toEqual({ startMs: 1648249200000, endMs: 1648252800000, pricePerKwh: 0.23596 });
     expect(parsePriceCsv(fixture('awattar-de-2020-02-09_10.csv')).some((p) => p.pricePerKwh < 0)).toBe(true);
@@ -39,14 +49,22 @@ describe('price importers', () => {
     expect(points).toHaveLength(8);
     expect(points[0]!.startMs).toBe(Date.parse('2023-03-26T00:00:00Z'));
     expect(points[3]!.pricePerKwh).toBeCloseTo(-0.01575, 12);
-    expect(parseOctopusAgileJson(fixture('octopus-agile-2023-03-26.json'), { includeVat: false })[3]!.pricePerKwh).toBeCloseTo(-0.015, 12);
+    expect(
+      parseOctopusAgileJson(fixture('octopus-agile-2023-03-26.json'), { includeVat: false })[3]!.pricePerKwh,
+    ).toBeCloseTo(-0.015, 12);
   });
 
   it('names the bad field in errors', () => {
-    expect(() => parseAwattarJson('{"data":[{"start_timestamp":"x","end_timestamp":1,"marketprice":1}]}')).toThrow(/data\.0\.start_timestamp/);
+    expect(() =>
+      parseAwattarJson('{"data":[{"start_timestamp":"x","end_timestamp":1,"marketprice":1}]}'),
+    ).toThrow(/data\.0\.start_timestamp/);
     expect(() => parseOctopusAgileJson('{"results":[{"valid_from":"yesterday"}]}')).toThrow(PriceImportError);
     expect(() => parsePriceCsv('start,price\n2024-01-01T00:00Z,abc\n')).toThrow(/row 2 price/);
-    expect(() => parseEntsoeXml('<Acknowledgement_MarketDocument><Reason><text>No matching data found</text></Reason></Acknowledgement_MarketDocument>')).toThrow(/No matching data found/);
+    expect(() =>
+      parseEntsoeXml(
+        '<Acknowledgement_MarketDocument><Reason><text>No matching data found</text></Reason></Acknowledgement_MarketDocument>',
+      ),
+    ).toThrow(/No matching data found/);
     expect(() => parsePriceCsv('1648249200000;1648252800000;3;EUR/MW')).toThrow(/unknown price unit/);
   });
 });

@@ -46,7 +46,9 @@ function check<T>(schema: z.ZodType<T>, value: unknown, format: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    throw new PriceImportError(`${format}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { cause: result.error });
+    throw new PriceImportError(`${format}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
+      cause: result.error,
+    });
   }
   return result.data;
 }
@@ -87,7 +89,9 @@ export function parseOctopusAgileJson(text: string, options: { includeVat?: bool
 }
 
 function tagText(xml: string, tag: string): string | undefined {
-  const match = new RegExp(`<${tag.replace('.', '\\.')}(?:\\s[^>]*)?>([^<]*)</${tag.replace('.', '\\.')}>`).exec(xml);
+  const match = new RegExp(
+    `<${tag.replace('.', '\\.')}(?:\\s[^>]*)?>([^<]*)</${tag.replace('.', '\\.')}>`,
+  ).exec(xml);
   return match?.[1]?.trim();
 }
 
@@ -113,15 +117,19 @@ export function parseEntsoeXml(text: string): PricePoint[] {
       const end = Date.parse(tagText(period, 'end') ?? '');
       const resolution = tagText(period, 'resolution') ?? '';
       const minutes = RESOLUTION_MINUTES[resolution];
-      if (Number.isNaN(start) || Number.isNaN(end)) throw new PriceImportError(`ENTSO-E TimeSeries ${s + 1}: Period.timeInterval is missing or invalid`);
-      if (minutes === undefined) throw new PriceImportError(`ENTSO-E TimeSeries ${s + 1}: unsupported resolution "${resolution}"`);
+      if (Number.isNaN(start) || Number.isNaN(end))
+        throw new PriceImportError(`ENTSO-E TimeSeries ${s + 1}: Period.timeInterval is missing or invalid`);
+      if (minutes === undefined)
+        throw new PriceImportError(`ENTSO-E TimeSeries ${s + 1}: unsupported resolution "${resolution}"`);
       const count = Math.round((end - start) / (minutes * 60_000));
       const byPosition = new Map<number, number>();
       for (const point of blocks(period, 'Point')) {
         const position = Number(tagText(point, 'position'));
         const amount = Number(tagText(point, 'price.amount'));
         if (!Number.isInteger(position) || position < 1 || position > count || !Number.isFinite(amount)) {
-          throw new PriceImportError(`ENTSO-E TimeSeries ${s + 1}: invalid Point (position ${tagText(point, 'position')})`);
+          throw new PriceImportError(
+            `ENTSO-E TimeSeries ${s + 1}: invalid Point (position ${tagText(point, 'position')})`,
+          );
         }
         byPosition.set(position, amount);
       }
@@ -140,7 +148,17 @@ export function parseEntsoeXml(text: string): PricePoint[] {
   return points.sort((a, b) => a.startMs - b.startMs);
 }
 
-const HEADER_START = ['start', 'start_ms', 'start_time', 'starttime', 'from', 'time', 'timestamp', 'valid_from', 'deliverystart'];
+const HEADER_START = [
+  'start',
+  'start_ms',
+  'start_time',
+  'starttime',
+  'from',
+  'time',
+  'timestamp',
+  'valid_from',
+  'deliverystart',
+];
 const HEADER_END = ['end', 'end_ms', 'end_time', 'endtime', 'to', 'valid_to', 'deliveryend'];
 const HEADER_PRICE = ['price', 'value', 'marketprice', 'price_eur_mwh', 'price_per_kwh', 'value_inc_vat'];
 
@@ -177,8 +195,10 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
     priceCol = firstCells.findIndex((c) => HEADER_PRICE.includes(c));
     const u = firstCells.indexOf('unit');
     unitCol = u >= 0 ? u : undefined;
-    if (startCol < 0) throw new PriceImportError(`CSV header: no start column (one of ${HEADER_START.join(', ')})`);
-    if (priceCol < 0) throw new PriceImportError(`CSV header: no price column (one of ${HEADER_PRICE.join(', ')})`);
+    if (startCol < 0)
+      throw new PriceImportError(`CSV header: no start column (one of ${HEADER_START.join(', ')})`);
+    if (priceCol < 0)
+      throw new PriceImportError(`CSV header: no price column (one of ${HEADER_PRICE.join(', ')})`);
   } else if (firstCells.length === 2) {
     endCol = undefined;
     priceCol = 1;
@@ -200,7 +220,10 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
     const unit = unitCol === undefined ? `/${options.defaultUnit ?? 'MWh'}` : (cells[unitCol] ?? '');
     points.push({
       startMs,
-      endMs: endText === undefined || endText.trim() === '' ? Number.NaN : parseTime(endText, `CSV row ${row} end`),
+      endMs:
+        endText === undefined || endText.trim() === ''
+          ? Number.NaN
+          : parseTime(endText, `CSV row ${row} end`),
       pricePerKwh: price * perKwhFactor(unit, `CSV row ${row} unit`),
     });
   }

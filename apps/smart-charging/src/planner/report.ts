@@ -5,16 +5,25 @@ const fmt = (value: number, digits = 2): string => value.toFixed(digits);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+  return rows
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+    )
+    .join('\n');
 }
 
 /** Summary, per-vehicle lines (the first `maxVehicles`) and the assumptions the plan rests on. */
-export function formatPlanReport(plan: Plan, options: { maxVehicles?: number; currency?: string } = {}): string {
+export function formatPlanReport(
+  plan: Plan,
+  options: { maxVehicles?: number; currency?: string } = {},
+): string {
   const { summary } = plan;
   const currency = options.currency ?? '';
   const money = (v: number) => `${fmt(v)}${currency ? ` ${currency}` : ''}`;
   const lines: string[] = [];
-  lines.push(`Plan ${plan.start} → ${plan.end} (${plan.timeZone}, ${plan.slotMinutes}-min slots, objective ${summary.objective})`);
+  lines.push(
+    `Plan ${plan.start} → ${plan.end} (${plan.timeZone}, ${plan.slotMinutes}-min slots, objective ${summary.objective})`,
+  );
   lines.push('');
   lines.push(
     table([
@@ -26,7 +35,9 @@ export function formatPlanReport(plan: Plan, options: { maxVehicles?: number; cu
     ]),
   );
   lines.push(`savings: ${money(summary.savings)}   base-load peak: ${fmt(summary.baseLoadPeakKw)} kW`);
-  lines.push(`vehicles short of target: ${summary.vehiclesShort} of ${summary.vehicles} (${fmt(summary.shortfallKwh)} kWh missing)`);
+  lines.push(
+    `vehicles short of target: ${summary.vehiclesShort} of ${summary.vehicles} (${fmt(summary.shortfallKwh)} kWh missing)`,
+  );
   lines.push('');
   const shown = plan.vehicles.slice(0, options.maxVehicles ?? 20);
   const rows = [['vehicle', 'kWh', 'cost', 'SoC now', 'final', 'target', 'status']];
@@ -42,7 +53,8 @@ export function formatPlanReport(plan: Plan, options: { maxVehicles?: number; cu
     ]);
   }
   lines.push(table(rows));
-  if (plan.vehicles.length > shown.length) lines.push(`… and ${plan.vehicles.length - shown.length} more vehicles (see the JSON/CSV output)`);
+  if (plan.vehicles.length > shown.length)
+    lines.push(`… and ${plan.vehicles.length - shown.length} more vehicles (see the JSON/CSV output)`);
   for (const v of shown) {
     if (v.shortfall) lines.push(`  ${v.id}: ${v.shortfall.message}`);
     for (const w of v.warnings) lines.push(`  ${v.id}: ${w}`);
@@ -51,7 +63,9 @@ export function formatPlanReport(plan: Plan, options: { maxVehicles?: number; cu
     lines.push('');
     lines.push('Assumed prices (not yet published):');
     for (const a of plan.assumptions) {
-      lines.push(`  ${a.from} → ${a.to}: ${a.slots} slots, ${a.method}, mean ${fmt(a.meanPricePerKwh, 4)}/kWh`);
+      lines.push(
+        `  ${a.from} → ${a.to}: ${a.slots} slots, ${a.method}, mean ${fmt(a.meanPricePerKwh, 4)}/kWh`,
+      );
     }
   }
   return lines.join('\n');
@@ -59,11 +73,15 @@ export function formatPlanReport(plan: Plan, options: { maxVehicles?: number; cu
 
 /** Long-format CSV: one row per slot and vehicle (power, SoC at slot end), with the slot's grid data. */
 export function planToCsv(plan: Plan): string {
-  const out: string[] = ['slot_start,vehicle_id,power_kw,soc_percent_end,price_per_kwh,price_assumed,limit_kw,base_kw,charging_kw'];
+  const out: string[] = [
+    'slot_start,vehicle_id,power_kw,soc_percent_end,price_per_kwh,price_assumed,limit_kw,base_kw,charging_kw',
+  ];
   plan.slots.forEach((slot, t) => {
     const tail = `${slot.pricePerKwh},${slot.priceAssumed ? 1 : 0},${slot.limitKw},${slot.baseKw},${round(slot.chargingKw)}`;
     for (const v of plan.vehicles) {
-      out.push(`${slot.start},${csvCell(v.id)},${round(v.powerKw[t] ?? 0)},${round(v.socPercent[t + 1] ?? 0)},${tail}`);
+      out.push(
+        `${slot.start},${csvCell(v.id)},${round(v.powerKw[t] ?? 0)},${round(v.socPercent[t + 1] ?? 0)},${tail}`,
+      );
     }
   });
   return `${out.join('\n')}\n`;

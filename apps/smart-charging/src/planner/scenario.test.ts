@@ -13,7 +13,11 @@ const defaultProfile = () => readFileSync(join(here, 'data/bdew-h25.csv'), 'utf8
 
 function resolveExample(name: string) {
   const dir = join(here, 'examples');
-  return resolveScenario(parseScenario(readFileSync(join(dir, name), 'utf8')), readRelative(dir), defaultProfile);
+  return resolveScenario(
+    parseScenario(readFileSync(join(dir, name), 'utf8')),
+    readRelative(dir),
+    defaultProfile,
+  );
 }
 
 describe('scenario files', () => {
@@ -41,7 +45,9 @@ describe('scenario files', () => {
       horizon: { start: '2024-01-01', hours: 24, slotMinutes: 15, timeZone: 'Europe/Berlin' },
       tariff: { type: 'dynamic', source: { format: 'nordpool', file: 'x.json' } },
       grid: { limitKw: -5 },
-      vehicles: [{ id: 'a', socPercent: 20, capacityKwh: 50, targetSocPercent: 80, departure: '2024-01-01T08:00' }],
+      vehicles: [
+        { id: 'a', socPercent: 20, capacityKwh: 50, targetSocPercent: 80, departure: '2024-01-01T08:00' },
+      ],
     };
     try {
       parseScenario(JSON.stringify(bad));
@@ -58,27 +64,56 @@ describe('scenario files', () => {
   it('voltkit-plan writes JSON, CSV, SVG and OCPP profiles, and exits 1 naming the bad field', () => {
     const out = mkdtempSync(join(tmpdir(), 'voltkit-plan-'));
     const run = (args: string[]) =>
-      spawnSync(process.execPath, ['--conditions=@voltkit/source', '--import', 'tsx', join(here, 'cli.ts'), ...args], {
-        encoding: 'utf8',
-        cwd: join(here, '../..'),
-        timeout: 30_000,
-      });
+      spawnSync(
+        process.execPath,
+        ['--conditions=@voltkit/source', '--import', 'tsx', join(here, 'cli.ts'), ...args],
+        {
+          encoding: 'utf8',
+          cwd: join(here, '../..'),
+          timeout: 30_000,
+        },
+      );
     const ok = run([join(here, 'examples/home-dst-night.json'), '--out', out]);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('family-car');
     expect(ok.stdout).toContain('Assumed prices');
-    const plan = JSON.parse(readFileSync(join(out, 'home-dst-night.plan.json'), 'utf8')) as { slots: unknown[] };
+    const plan = JSON.parse(readFileSync(join(out, 'home-dst-night.plan.json'), 'utf8')) as {
+      slots: unknown[];
+    };
     expect(plan.slots).toHaveLength(96);
-    expect(readFileSync(join(out, 'home-dst-night.plan.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 96 * 2);
+    expect(readFileSync(join(out, 'home-dst-night.plan.csv'), 'utf8').trim().split('\n')).toHaveLength(
+      1 + 96 * 2,
+    );
     const svg = readFileSync(join(out, 'home-dst-night.plan.svg'), 'utf8');
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('family-car');
-    const profiles = JSON.parse(readFileSync(join(out, 'home-dst-night.ocpp-profiles.json'), 'utf8')) as { chargingProfile: { chargingSchedule: { chargingSchedulePeriod: unknown[] }[] } }[];
+    const profiles = JSON.parse(readFileSync(join(out, 'home-dst-night.ocpp-profiles.json'), 'utf8')) as {
+      chargingProfile: { chargingSchedule: { chargingSchedulePeriod: unknown[] }[] };
+    }[];
     expect(profiles).toHaveLength(2);
-    expect(profiles[0]!.chargingProfile.chargingSchedule[0]!.chargingSchedulePeriod.length).toBeGreaterThan(1);
+    expect(profiles[0]!.chargingProfile.chargingSchedule[0]!.chargingSchedulePeriod.length).toBeGreaterThan(
+      1,
+    );
 
     const badFile = join(out, 'bad.json');
-    writeFileSync(badFile, JSON.stringify({ horizon: { start: '2024-01-01', hours: 24, slotMinutes: 15, timeZone: 'Europe/Berlin' }, tariff: { type: 'fixed', pricePerKwh: 0.3 }, grid: { limitKw: 10 }, vehicles: [{ id: 'a', socPercent: 20, capacityKwh: 50, targetSocPercent: 80, departure: '2024-01-01T08:00', maxPowerKw: 0 }] }));
+    writeFileSync(
+      badFile,
+      JSON.stringify({
+        horizon: { start: '2024-01-01', hours: 24, slotMinutes: 15, timeZone: 'Europe/Berlin' },
+        tariff: { type: 'fixed', pricePerKwh: 0.3 },
+        grid: { limitKw: 10 },
+        vehicles: [
+          {
+            id: 'a',
+            socPercent: 20,
+            capacityKwh: 50,
+            targetSocPercent: 80,
+            departure: '2024-01-01T08:00',
+            maxPowerKw: 0,
+          },
+        ],
+      }),
+    );
     const bad = run([badFile]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('vehicles.0.maxPowerKw');

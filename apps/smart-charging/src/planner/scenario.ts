@@ -35,7 +35,10 @@ const VehicleSourceSchema = z.object({
   format: z.literal('acn-csv'),
   file: z.string().min(1),
   /** Only sessions arriving on this local date (YYYY-MM-DD). */
-  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
 });
 
 export const ScenarioSchema = z
@@ -69,7 +72,9 @@ export function parseScenario(text: string): Scenario {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError([{ path: '', message: `not valid JSON (${(error as Error).message})` }], { cause: error });
+    throw new ScenarioError([{ path: '', message: `not valid JSON (${(error as Error).message})` }], {
+      cause: error,
+    });
   }
   const result = ScenarioSchema.safeParse(raw);
   if (!result.success) {
@@ -83,7 +88,10 @@ function wrap<T>(path: string, load: () => T): T {
     return load();
   } catch (error) {
     if (error instanceof ScenarioError) throw error;
-    const message = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (error as Error).message;
+    const message =
+      error instanceof z.ZodError
+        ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+        : (error as Error).message;
     throw new ScenarioError([{ path, message }], { cause: error });
   }
 }
@@ -110,14 +118,21 @@ export function parseAcnSessionsCsv(text: string, date?: string): z.input<typeof
     if (k < 0) throw new Error(`sessions CSV: missing column ${name}`);
     return k;
   };
-  const [id, arrival, departure, energy, power] = ['session_id', 'arrival', 'departure', 'requested_energy_kwh', 'max_power_kw'].map(column) as [number, number, number, number, number];
+  const [id, arrival, departure, energy, power] = [
+    'session_id',
+    'arrival',
+    'departure',
+    'requested_energy_kwh',
+    'max_power_kw',
+  ].map(column) as [number, number, number, number, number];
   return lines
     .slice(1)
     .map((line) => line.split(','))
     .filter((cells) => date === undefined || (cells[arrival] ?? '').startsWith(date))
     .map((cells, k) => {
       const kwh = Number(cells[energy]);
-      if (!Number.isFinite(kwh) || kwh < 0) throw new Error(`sessions CSV row ${k + 2}: requested_energy_kwh is not a number`);
+      if (!Number.isFinite(kwh) || kwh < 0)
+        throw new Error(`sessions CSV row ${k + 2}: requested_energy_kwh is not a number`);
       // Sessions know energy, not SoC: model the request as 0 → 100 % of a "battery" of that size.
       return {
         id: cells[id] ?? `session-${k + 1}`,
@@ -156,7 +171,9 @@ export function resolveScenario(
     return t;
   });
   const fromSource = scenario.vehicleSource
-    ? wrap('vehicleSource', () => parseAcnSessionsCsv(readText(scenario.vehicleSource!.file), scenario.vehicleSource!.date))
+    ? wrap('vehicleSource', () =>
+        parseAcnSessionsCsv(readText(scenario.vehicleSource!.file), scenario.vehicleSource!.date),
+      )
     : [];
   const { profileFile, ...grid } = scenario.grid;
   let profile: LoadProfile | undefined;
@@ -173,6 +190,7 @@ export function resolveScenario(
     objective: scenario.objective,
     demandFloorKw: scenario.demandFloorKw,
   });
-  if (!result.success) throw new ScenarioError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  if (!result.success)
+    throw new ScenarioError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
   return profile ? { request: result.data, profile } : { request: result.data };
 }

@@ -22,25 +22,47 @@ describe('tariffs to slot prices', () => {
     expect(prices.pricePerKwh[8]).toBeCloseTo((0.14903 + 0.1771) / 2, 12);
     expect(prices.demandChargePerKw).toBe(19.99);
     // Winter wraps around the new year (11-01 … 4-30).
-    expect(priceSlots(tariff, createDayGrid('2020-01-07', 'America/Los_Angeles', 60)).demandChargePerKw).toBe(11.66);
+    expect(priceSlots(tariff, createDayGrid('2020-01-07', 'America/Los_Angeles', 60)).demandChargePerKw).toBe(
+      11.66,
+    );
   });
 
   it('fills a gap by the policy and says so', () => {
-    const grid = createSlotGrid({ startMs: Date.parse('2024-01-01T00:00:00Z'), endMs: Date.parse('2024-01-03T00:00:00Z'), slotMinutes: 60, timeZone: 'UTC' });
-    const day1 = Array.from({ length: 24 }, (_, h) => ({ startMs: grid.startMs + h * 3_600_000, endMs: grid.startMs + (h + 1) * 3_600_000, pricePerKwh: h / 100 }));
+    const grid = createSlotGrid({
+      startMs: Date.parse('2024-01-01T00:00:00Z'),
+      endMs: Date.parse('2024-01-03T00:00:00Z'),
+      slotMinutes: 60,
+      timeZone: 'UTC',
+    });
+    const day1 = Array.from({ length: 24 }, (_, h) => ({
+      startMs: grid.startMs + h * 3_600_000,
+      endMs: grid.startMs + (h + 1) * 3_600_000,
+      pricePerKwh: h / 100,
+    }));
     const previousDay = priceSlots(TariffSchema.parse({ type: 'dynamic', prices: day1, vatRate: 0.2 }), grid);
     expect(previousDay.pricePerKwh[30]).toBeCloseTo(0.06 * 1.2, 12);
     expect(previousDay.assumptions).toEqual([
-      { from: '2024-01-02T00:00:00+00:00', to: '2024-01-03T00:00:00+00:00', slots: 24, method: 'same time previous day', meanPricePerKwh: expect.closeTo(0.115 * 1.2, 9) },
+      {
+        from: '2024-01-02T00:00:00+00:00',
+        to: '2024-01-03T00:00:00+00:00',
+        slots: 24,
+        method: 'same time previous day',
+        meanPricePerKwh: expect.closeTo(0.115 * 1.2, 9),
+      },
     ]);
-    const fixed = priceSlots(TariffSchema.parse({ type: 'dynamic', prices: day1, gapPolicy: { fixedPricePerKwh: 0.5 } }), grid);
+    const fixed = priceSlots(
+      TariffSchema.parse({ type: 'dynamic', prices: day1, gapPolicy: { fixedPricePerKwh: 0.5 } }),
+      grid,
+    );
     expect(fixed.pricePerKwh[47]).toBe(0.5);
     expect(fixed.assumed.reduce((a, b) => a + b, 0)).toBe(24);
   });
 
   it('rejects a TOU file whose bands and prices do not match, naming the field', () => {
-    expect(() => parseTouTariffJson('{"schedule":[{"id":"x","effective_start":"01-01","effective_end":"12-31","dow_mask":"ALL","times":[0,8],"tariffs":[0.1]}]}')).toThrow(
-      /tariffs/,
-    );
+    expect(() =>
+      parseTouTariffJson(
+        '{"schedule":[{"id":"x","effective_start":"01-01","effective_end":"12-31","dow_mask":"ALL","times":[0,8],"tariffs":[0.1]}]}',
+      ),
+    ).toThrow(/tariffs/);
   });
 });

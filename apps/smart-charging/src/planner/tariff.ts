@@ -19,18 +19,23 @@ const MonthDaySchema = z.union([
     }),
 ]);
 
-export const TouPeriodSchema = z.object({
-  id: z.string(),
-  effective_start: MonthDaySchema,
-  effective_end: MonthDaySchema,
-  dow_mask: z.enum(['ALL', 'WEEKDAYS', 'WEEKENDS']),
-  /** Band start hours (local, fractional), ascending, starting at 0. */
-  times: z.array(z.number().min(0).max(24)).min(1),
-  /** Price per kWh of each band. */
-  tariffs: z.array(z.number()).min(1),
-  /** Currency per kW of monthly peak. */
-  demand_charge: z.number().min(0).default(0),
-}).refine((p) => p.times.length === p.tariffs.length, { message: 'times and tariffs must have the same length', path: ['tariffs'] });
+export const TouPeriodSchema = z
+  .object({
+    id: z.string(),
+    effective_start: MonthDaySchema,
+    effective_end: MonthDaySchema,
+    dow_mask: z.enum(['ALL', 'WEEKDAYS', 'WEEKENDS']),
+    /** Band start hours (local, fractional), ascending, starting at 0. */
+    times: z.array(z.number().min(0).max(24)).min(1),
+    /** Price per kWh of each band. */
+    tariffs: z.array(z.number()).min(1),
+    /** Currency per kW of monthly peak. */
+    demand_charge: z.number().min(0).default(0),
+  })
+  .refine((p) => p.times.length === p.tariffs.length, {
+    message: 'times and tariffs must have the same length',
+    path: ['tariffs'],
+  });
 
 export const TouTariffSchema = z.object({
   type: z.literal('tou'),
@@ -45,11 +50,13 @@ export const FixedTariffSchema = z.object({
   demandChargePerKw: z.number().min(0).default(0),
 });
 
-export const PricePointSchema = z.object({
-  startMs: z.number(),
-  endMs: z.number(),
-  pricePerKwh: z.number(),
-}).refine((p) => p.endMs > p.startMs, { message: 'end must be after start', path: ['endMs'] });
+export const PricePointSchema = z
+  .object({
+    startMs: z.number(),
+    endMs: z.number(),
+    pricePerKwh: z.number(),
+  })
+  .refine((p) => p.endMs > p.startMs, { message: 'end must be after start', path: ['endMs'] });
 export type PricePoint = z.infer<typeof PricePointSchema>;
 
 export const GapPolicySchema = z.union([
@@ -73,7 +80,11 @@ export const DynamicTariffSchema = z.object({
   gapPolicy: GapPolicySchema.default('previous-day'),
 });
 
-export const TariffSchema = z.discriminatedUnion('type', [FixedTariffSchema, TouTariffSchema, DynamicTariffSchema]);
+export const TariffSchema = z.discriminatedUnion('type', [
+  FixedTariffSchema,
+  TouTariffSchema,
+  DynamicTariffSchema,
+]);
 export type Tariff = z.infer<typeof TariffSchema>;
 export type TariffInput = z.input<typeof TariffSchema>;
 
@@ -139,8 +150,11 @@ function touPrices(tariff: z.infer<typeof TouTariffSchema>, grid: SlotGrid): Slo
   for (let t = 0; t < grid.slotCount; t++) {
     const local = localTime(slotStartMs(grid, t), grid.timeZone);
     // First matching period wins (the PG&E file lists two overlapping winter entries).
-    const period = tariff.schedule.find((p) => periodApplies(p, local.month * 100 + local.day, local.weekday));
-    if (!period) throw new RangeError(`tariff "${tariff.name}" has no period for ${local.month}-${local.day}`);
+    const period = tariff.schedule.find((p) =>
+      periodApplies(p, local.month * 100 + local.day, local.weekday),
+    );
+    if (!period)
+      throw new RangeError(`tariff "${tariff.name}" has no period for ${local.month}-${local.day}`);
     demandCharge = Math.max(demandCharge, period.demand_charge);
     // Average the bands over the slot minute by minute (a 60-min slot may straddle 08:30).
     let sum = 0;
@@ -154,7 +168,12 @@ function touPrices(tariff: z.infer<typeof TouTariffSchema>, grid: SlotGrid): Slo
     }
     prices[t] = lowest === highest ? lowest : sum / grid.slotMinutes;
   }
-  return { pricePerKwh: prices, assumed: new Uint8Array(grid.slotCount), assumptions: [], demandChargePerKw: demandCharge };
+  return {
+    pricePerKwh: prices,
+    assumed: new Uint8Array(grid.slotCount),
+    assumptions: [],
+    demandChargePerKw: demandCharge,
+  };
 }
 
 function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGrid): SlotPrices {
@@ -201,7 +220,11 @@ function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGr
       // Same time one day earlier (itself possibly assumed, so a two-day gap repeats the last day).
       spot[t] = spot[t - slotsPerDay]!;
       methods[t] = 'same time previous day';
-    } else if (policy === 'previous-day' && known && sameTimeInSeries(points, slotStartMs(grid, t) - 86_400_000, slotMs) !== undefined) {
+    } else if (
+      policy === 'previous-day' &&
+      known &&
+      sameTimeInSeries(points, slotStartMs(grid, t) - 86_400_000, slotMs) !== undefined
+    ) {
       spot[t] = sameTimeInSeries(points, slotStartMs(grid, t) - 86_400_000, slotMs)!;
       methods[t] = 'same time previous day';
     } else if (policy === 'last-known' && t > 0) {
@@ -221,7 +244,11 @@ function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGr
   };
 }
 
-function sameTimeInSeries(points: readonly PricePoint[], startMs: number, slotMs: number): number | undefined {
+function sameTimeInSeries(
+  points: readonly PricePoint[],
+  startMs: number,
+  slotMs: number,
+): number | undefined {
   let sum = 0;
   let covered = 0;
   for (const p of points) {
@@ -234,9 +261,14 @@ function sameTimeInSeries(points: readonly PricePoint[], startMs: number, slotMs
   return covered >= slotMs * 0.999 ? sum / covered : undefined;
 }
 
-function collectAssumptions(grid: SlotGrid, assumed: Uint8Array, methods: string[], price: Float64Array): PriceAssumption[] {
+function collectAssumptions(
+  grid: SlotGrid,
+  assumed: Uint8Array,
+  methods: string[],
+  price: Float64Array,
+): PriceAssumption[] {
   const result: PriceAssumption[] = [];
-  for (let t = 0; t < grid.slotCount; ) {
+  for (let t = 0; t < grid.slotCount;) {
     if (assumed[t] === 0) {
       t++;
       continue;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createDayGrid, formatZoned, localTime, parseInstant, slotStartMs, zoneOffsetMinutes } from './time-grid.ts';
+import {
+  createDayGrid,
+  formatZoned,
+  localTime,
+  parseInstant,
+  slotStartMs,
+  zoneOffsetMinutes,
+} from './time-grid.ts';
 
 describe('slot grids in IANA zones', () => {
   it.each([
@@ -19,9 +26,15 @@ describe('slot grids in IANA zones', () => {
   });
 
   it('reads local wall-clock times, resolving DST gaps forward and repeats to the first occurrence', () => {
-    expect(formatZoned(parseInstant('2024-03-31T02:30', 'Europe/Berlin'), 'Europe/Berlin')).toBe('2024-03-31T03:30:00+02:00');
-    expect(formatZoned(parseInstant('2024-10-27T02:30', 'Europe/Berlin'), 'Europe/Berlin')).toBe('2024-10-27T02:30:00+02:00');
-    expect(parseInstant('2024-10-27T02:30:00+01:00', 'Europe/Berlin')).toBe(Date.parse('2024-10-27T01:30:00Z'));
+    expect(formatZoned(parseInstant('2024-03-31T02:30', 'Europe/Berlin'), 'Europe/Berlin')).toBe(
+      '2024-03-31T03:30:00+02:00',
+    );
+    expect(formatZoned(parseInstant('2024-10-27T02:30', 'Europe/Berlin'), 'Europe/Berlin')).toBe(
+      '2024-10-27T02:30:00+02:00',
+    );
+    expect(parseInstant('2024-10-27T02:30:00+01:00', 'Europe/Berlin')).toBe(
+      Date.parse('2024-10-27T01:30:00Z'),
+    );
     expect(zoneOffsetMinutes(Date.parse('2024-07-01T12:00:00Z'), 'America/Los_Angeles')).toBe(-420);
     expect(() => parseInstant('tomorrow morning', 'Europe/Berlin')).toThrow(/not a valid time/);
   });

@@ -63,7 +63,8 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 export function localTime(epochMs: number, timeZone: string): LocalTime {
   const parts = formatterFor(timeZone).formatToParts(new Date(epochMs));
-  const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '0';
+  const get = (type: Intl.DateTimeFormatPartTypes): string =>
+    parts.find((p) => p.type === type)?.value ?? '0';
   return {
     year: Number(get('year')),
     month: Number(get('month')),
@@ -111,7 +112,9 @@ function localMatches(
 ): boolean {
   const t = localTime(epochMs, timeZone);
   const hour = (local.hour ?? 0) + (local.minute ?? 0) / 60;
-  return t.year === local.year && t.month === local.month && t.day === local.day && Math.abs(t.hour - hour) < 1e-9;
+  return (
+    t.year === local.year && t.month === local.month && t.day === local.day && Math.abs(t.hour - hour) < 1e-9
+  );
 }
 
 /** Parses `YYYY-MM-DD` into calendar fields. */

@@ -40,7 +40,10 @@ export const VehicleSchema = z
     transactionId: z.string().optional(),
     evseId: z.number().int().min(0).optional(),
   })
-  .refine((v) => v.minPowerKw <= v.maxPowerKw, { message: 'must not exceed maxPowerKw', path: ['minPowerKw'] })
+  .refine((v) => v.minPowerKw <= v.maxPowerKw, {
+    message: 'must not exceed maxPowerKw',
+    path: ['minPowerKw'],
+  })
   .refine((v) => v.taper === undefined || v.taper.endPowerKw <= v.maxPowerKw, {
     message: 'must not exceed maxPowerKw',
     path: ['taper', 'endPowerKw'],

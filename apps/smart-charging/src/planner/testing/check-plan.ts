@@ -7,7 +7,11 @@ export interface Violation {
 }
 
 /** Returns the violations (empty when all constraints hold within `tolerance` kWh). */
-export function fleetViolations(problem: FleetProblem, energyKwh: Float64Array, tolerance = 1e-7): Violation[] {
+export function fleetViolations(
+  problem: FleetProblem,
+  energyKwh: Float64Array,
+  tolerance = 1e-7,
+): Violation[] {
   const { slotCount: T, vehicleCount: N } = problem;
   const violations: Violation[] = [];
   const slotLoad = new Float64Array(T);
@@ -17,19 +21,27 @@ export function fleetViolations(problem: FleetProblem, energyKwh: Float64Array, 
       const e = energyKwh[i * T + t]!;
       const inWindow = t >= problem.windowStart[i]! && t < problem.windowEnd[i]!;
       if (e < -tolerance) violations.push({ what: `vehicle ${i} slot ${t} negative`, amount: e });
-      if (!inWindow && Math.abs(e) > tolerance) violations.push({ what: `vehicle ${i} slot ${t} outside window`, amount: e });
+      if (!inWindow && Math.abs(e) > tolerance)
+        violations.push({ what: `vehicle ${i} slot ${t} outside window`, amount: e });
       if (e > problem.arcCapKwh[i * T + t]! + tolerance) {
-        violations.push({ what: `vehicle ${i} slot ${t} above power cap`, amount: e - problem.arcCapKwh[i * T + t]! });
+        violations.push({
+          what: `vehicle ${i} slot ${t} above power cap`,
+          amount: e - problem.arcCapKwh[i * T + t]!,
+        });
       }
       total += e;
       slotLoad[t] = slotLoad[t]! + e;
     }
     const most = problem.demandKwh[i]! + problem.optionalKwh[i]!;
-    if (total > most + tolerance) violations.push({ what: `vehicle ${i} gets more than it may take`, amount: total - most });
+    if (total > most + tolerance)
+      violations.push({ what: `vehicle ${i} gets more than it may take`, amount: total - most });
   }
   for (let t = 0; t < T; t++) {
     if (slotLoad[t]! > problem.slotRoomKwh[t]! + tolerance) {
-      violations.push({ what: `slot ${t} above grid headroom`, amount: slotLoad[t]! - problem.slotRoomKwh[t]! });
+      violations.push({
+        what: `slot ${t} above grid headroom`,
+        amount: slotLoad[t]! - problem.slotRoomKwh[t]!,
+      });
     }
   }
   return violations;

@@ -15,7 +15,12 @@ export function h25Profile(): LoadProfile {
 }
 
 /** Seeded cars plugged in on `date` (local) in the evening/night, some with taper, min SoC, price caps. */
-export function randomVehicles(seed: number, count: number, date: string, options: { extras?: boolean } = {}): VehicleInput[] {
+export function randomVehicles(
+  seed: number,
+  count: number,
+  date: string,
+  options: { extras?: boolean } = {},
+): VehicleInput[] {
   const random = createRandom(seed);
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const next = new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
@@ -31,12 +36,16 @@ export function randomVehicles(seed: number, count: number, date: string, option
       capacityKwh: capacity,
       targetSocPercent: Math.min(100, soc + 10 + Math.round(random() * 60)),
       arrival: `${date}T${pad(arrivalHour)}:${pad(Math.floor(random() * 4) * 15)}`,
-      departure: random() < 0.3 ? `${next}T00:00` : `${date}T${pad(departureHour)}:${pad(Math.floor(random() * 4) * 15)}`,
+      departure:
+        random() < 0.3
+          ? `${next}T00:00`
+          : `${date}T${pad(departureHour)}:${pad(Math.floor(random() * 4) * 15)}`,
       maxPowerKw: [3.7, 7.4, 11, 22][Math.floor(random() * 4)]!,
       efficiency: 0.88 + random() * 0.1,
     };
     if (options.extras) {
-      if (random() < 0.3) vehicle.taper = { startSocPercent: 70 + Math.round(random() * 15), endPowerKw: 1.5 };
+      if (random() < 0.3)
+        vehicle.taper = { startSocPercent: 70 + Math.round(random() * 15), endPowerKw: 1.5 };
       if (random() < 0.2) vehicle.minSocPercent = Math.min(vehicle.targetSocPercent, soc + 10);
       if (random() < 0.2) vehicle.opportunisticPriceCap = 0.05 + random() * 0.15;
       if (random() < 0.2) vehicle.chargeLimitPercent = 90;

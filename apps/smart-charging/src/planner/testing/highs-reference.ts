@@ -48,14 +48,19 @@ export async function loadHighs(): Promise<Highs> {
 /** Relative slack when an earlier stage's optimum becomes a constraint of the next stage. */
 const STAGE_TOLERANCE = 1e-9;
 
-export function solveWithHighs(highs: Highs, problem: FleetProblem, options: ReferenceOptions): ReferenceResult {
+export function solveWithHighs(
+  highs: Highs,
+  problem: FleetProblem,
+  options: ReferenceOptions,
+): ReferenceResult {
   const started = performance.now();
   const model = new LpModel(problem, options);
   if (options.shortfallPenalty !== undefined && options.objective === 'cost') {
     const single = runStage(highs, model.text('penalised', []), options);
     if (single.Status !== 'Optimal') return failed(single.Status, started, problem);
     let deliveredSingle = 0;
-    for (let i = 0; i < problem.vehicleCount; i++) deliveredSingle += (single.Columns[`m${i}`] as { Primal: number } | undefined)?.Primal ?? 0;
+    for (let i = 0; i < problem.vehicleCount; i++)
+      deliveredSingle += (single.Columns[`m${i}`] as { Primal: number } | undefined)?.Primal ?? 0;
     return {
       status: single.Status,
       deliveredKwh: deliveredSingle,
@@ -73,15 +78,26 @@ export function solveWithHighs(highs: Highs, problem: FleetProblem, options: Ref
     if (stage1.Status !== 'Optimal') return failed(stage1.Status, started, problem);
     delivered = -stage1.ObjectiveValue;
   }
-  const floor = [`delivered: ${model.deliveredExpression()} >= ${fmt(delivered - STAGE_TOLERANCE * Math.max(1, delivered))}`];
-  const main = options.objective === 'peak' ? 'peak' : options.objective === 'cost-with-demand-charge' ? 'cost+demand' : 'cost';
+  const floor = [
+    `delivered: ${model.deliveredExpression()} >= ${fmt(delivered - STAGE_TOLERANCE * Math.max(1, delivered))}`,
+  ];
+  const main =
+    options.objective === 'peak'
+      ? 'peak'
+      : options.objective === 'cost-with-demand-charge'
+        ? 'cost+demand'
+        : 'cost';
   const stage2 = runStage(highs, model.text(main, floor), options);
   if (stage2.Status !== 'Optimal') return failed(stage2.Status, started, problem);
   let solution = stage2;
   if (options.objective === 'cost-then-peak') {
     const cost = stage2.ObjectiveValue;
     const costLimit = cost + STAGE_TOLERANCE * Math.max(1, Math.abs(cost));
-    const stage3 = runStage(highs, model.text('peak', [...floor, `costcap: ${model.costExpression()} <= ${fmt(costLimit)}`]), options);
+    const stage3 = runStage(
+      highs,
+      model.text('peak', [...floor, `costcap: ${model.costExpression()} <= ${fmt(costLimit)}`]),
+      options,
+    );
     if (stage3.Status !== 'Optimal') return failed(stage3.Status, started, problem);
     solution = stage3;
   }
@@ -177,7 +193,10 @@ class LpModel {
       if (terms.length === 0) continue;
       this.#rows.push(`h${t}: ${joinTerms(terms)} <= ${fmt(Math.max(0, problem.slotRoomKwh[t]!))}`);
       // Peak row: base_t + Σ x / Δt ≤ P  ⇔  Σ x − Δt·P ≤ −base_t·Δt.
-      if (needsPeak) this.#rows.push(`p${t}: ${joinTerms([...terms, term(-options.slotHours, 'P')])} <= ${fmt(-(base?.[t] ?? 0) * options.slotHours)}`);
+      if (needsPeak)
+        this.#rows.push(
+          `p${t}: ${joinTerms([...terms, term(-options.slotHours, 'P')])} <= ${fmt(-(base?.[t] ?? 0) * options.slotHours)}`,
+        );
     }
     let maxBase = 0;
     for (let t = 0; t < T; t++) maxBase = Math.max(maxBase, base?.[t] ?? 0);
@@ -194,7 +213,8 @@ class LpModel {
       const t = Number(name.slice(name.indexOf('_') + 1));
       return term(this.#problem.price[t]!, name);
     });
-    for (let i = 0; i < this.#problem.vehicleCount; i++) terms.push(term(-this.#problem.optionalValue[i]!, `o${i}`));
+    for (let i = 0; i < this.#problem.vehicleCount; i++)
+      terms.push(term(-this.#problem.optionalValue[i]!, `o${i}`));
     void T;
     return joinTerms(terms.filter((s) => s !== ''));
   }

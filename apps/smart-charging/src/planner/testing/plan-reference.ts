@@ -3,7 +3,12 @@ import type { Highs } from 'highs';
 import type { Objective, PlanningContext } from '../plan.ts';
 import { solveWithHighs, type ReferenceResult } from './highs-reference.ts';
 
-export function referencePlan(highs: Highs, context: PlanningContext, objective: Objective, demandFloorKw = 0): ReferenceResult {
+export function referencePlan(
+  highs: Highs,
+  context: PlanningContext,
+  objective: Objective,
+  demandFloorKw = 0,
+): ReferenceResult {
   const { grid, gridSlots, fleet, prices } = context;
   const T = grid.slotCount;
   const baseKw = Float64Array.from(gridSlots.baseKw);

@@ -34,7 +34,8 @@ const POWERS_KW = [3.7, 7.4, 11] as const;
 export function createRandomFleet(seed: number, options: RandomFleetOptions): FleetProblem {
   const random = createRandom(seed);
   const { vehicles: N, slots: T, slotHours } = options;
-  const price = options.price ?? Float64Array.from({ length: T }, () => Math.round((random() * 0.5 - 0.08) * 1e4) / 1e4);
+  const price =
+    options.price ?? Float64Array.from({ length: T }, () => Math.round((random() * 0.5 - 0.08) * 1e4) / 1e4);
   const windowStart = new Int32Array(N);
   const windowEnd = new Int32Array(N);
   const arcCap = new Float64Array(N * T);
@@ -55,7 +56,8 @@ export function createRandomFleet(seed: number, options: RandomFleetOptions): Fl
     for (let t = start; t < start + length; t++) {
       // Taper-like caps: the last quarter of the window is limited to 40–100 % of full power.
       const fromEnd = start + length - t;
-      const factor = tapered && fromEnd <= Math.ceil(length / 4) ? 0.4 + 0.6 * (fromEnd / Math.ceil(length / 4)) : 1;
+      const factor =
+        tapered && fromEnd <= Math.ceil(length / 4) ? 0.4 + 0.6 * (fromEnd / Math.ceil(length / 4)) : 1;
       arcCap[i * T + t] = power * slotHours * factor;
     }
     demand[i] = Math.round((eMin + random() * (eMax - eMin)) * 1000) / 1000;
@@ -81,11 +83,16 @@ export function createRandomFleet(seed: number, options: RandomFleetOptions): Fl
 }
 
 /** Σ price × energy − Σ value × optional energy, the quantity both solvers minimise after shortfall. */
-export function fleetObjective(problem: FleetProblem, energyKwh: Float64Array, optionalDeliveredKwh: Float64Array): number {
+export function fleetObjective(
+  problem: FleetProblem,
+  energyKwh: Float64Array,
+  optionalDeliveredKwh: Float64Array,
+): number {
   const { slotCount: T, vehicleCount: N, price } = problem;
   let cost = 0;
   for (let i = 0; i < N; i++) {
-    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++) cost += price[t]! * energyKwh[i * T + t]!;
+    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++)
+      cost += price[t]! * energyKwh[i * T + t]!;
     cost -= problem.optionalValue[i]! * optionalDeliveredKwh[i]!;
   }
   return cost;
