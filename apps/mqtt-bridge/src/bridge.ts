@@ -35,6 +35,7 @@ import type {
 /** A full read of every supported field at least this often, so slow-moving values (tires, oil) stay fresh. */
 const FULL_READ_EVERY_MS = 6 * 3600_000;
 const RESULT_EXPIRY_SECONDS = 300;
+const LIST_RETRY_MS = 30_000;
 
 const FIELDS_BY_ACTIVITY: Record<Activity, readonly VehicleField[]> = {
   charging: ['battery', 'charge', 'chargeLimit'],
@@ -139,6 +140,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let previousRun: z.infer<typeof BridgeInfoSchema> | undefined;
   let listTimer: NodeJS.Timeout | undefined;
   let birthTimer: NodeJS.Timeout | undefined;
+  let listRetryTimer: NodeJS.Timeout | undefined;
 
   const connection = await createMqttConnection({
     ...config.mqtt,
@@ -329,8 +331,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       car.lastUpdated = result.reading.dataAge ?? new Date();
       car.available = true;
       car.failures = 0;
-      if (fields.length === VEHICLE_FIELDS.filter((f) => car.supported.has(f)).length) car.lastFullReadAt = Date.now();
       if (unsupported.length > 0) dropUnsupported(car, unsupported);
+      if ([...car.supported].every((field) => fields.includes(field))) car.lastFullReadAt = Date.now();
       if (options.chargePlan) {
         car.plan = await options.chargePlan.nextWindow(car.info.id).catch((error: unknown) => {
           logger.warn({ vehicle: car.slug, err: error }, 'charge plan unavailable');
@@ -448,7 +450,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     try {
       list = await source.listVehicles();
     } catch (error) {
+      // API down or auth failing at the moment: keep the current cars and try again soon, not in an hour.
       logger.warn({ err: { message: (error as Error).message } }, 'cannot list vehicles; keeping the current ones');
+      if (!stopped && !listRetryTimer) {
+        listRetryTimer = setTimeout(() => {
+          listRetryTimer = undefined;
+          void syncVehicles();
+        }, LIST_RETRY_MS);
+      }
       return;
     }
     if (stopped) return;
@@ -631,6 +640,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       stopped = true;
       if (listTimer) clearInterval(listTimer);
       if (birthTimer) clearTimeout(birthTimer);
+      if (listRetryTimer) clearTimeout(listRetryTimer);
       unsubscribePush?.();
       for (const car of vehicles.values()) if (car.timer) clearTimeout(car.timer);
       await Promise.allSettled([...vehicles.values()].flatMap((car) => (car.polling ? [car.polling, car.queue] : [car.queue])));
