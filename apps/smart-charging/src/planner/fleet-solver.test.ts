@@ -46,7 +46,7 @@ describe('solveFleet equals the LP optimum found by HiGHS', () => {
       let negativePrices = 0;
       for (let seed = 1; seed <= 40; seed++) {
         const problem = createRandomFleet(seed * 7919 + slots, {
-          vehicles: 2 + (seed % 23),
+          vehicles: 1 + (seed % 24),
           slots,
           slotHours,
           taperShare: 0.3,

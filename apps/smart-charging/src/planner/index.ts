@@ -71,3 +71,15 @@ export type {
   ChargingSchedule,
   ChargingSchedulePeriod,
 } from './ocpp.ts';
+export {
+  PRICE_FORMATS,
+  ScenarioError,
+  ScenarioSchema,
+  parseAcnSessionsCsv,
+  parsePrices,
+  parseScenario,
+  resolveScenario,
+} from './scenario.ts';
+export type { Scenario } from './scenario.ts';
+export { formatPlanReport, planToCsv } from './report.ts';
+export { renderPlanSvg } from './svg-chart.ts';
