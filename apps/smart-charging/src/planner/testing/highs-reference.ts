@@ -208,14 +208,12 @@ class LpModel {
   }
 
   costExpression(): string {
-    const { slotCount: T } = this.#problem;
     const terms = this.#columns.map((name) => {
       const t = Number(name.slice(name.indexOf('_') + 1));
       return term(this.#problem.price[t]!, name);
     });
     for (let i = 0; i < this.#problem.vehicleCount; i++)
       terms.push(term(-this.#problem.optionalValue[i]!, `o${i}`));
-    void T;
     return joinTerms(terms.filter((s) => s !== ''));
   }
 
