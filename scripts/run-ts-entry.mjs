@@ -3,10 +3,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// Resolved from this file, not the caller's working directory, so the bins work from anywhere.
+const tsxLoader = import.meta.resolve('tsx');
+
 export function runTypeScriptEntry(entryUrl) {
   const child = spawn(
     process.execPath,
-    ['--conditions=@voltkit/source', '--import', 'tsx', fileURLToPath(entryUrl), ...process.argv.slice(2)],
+    ['--conditions=@voltkit/source', '--import', tsxLoader, fileURLToPath(entryUrl), ...process.argv.slice(2)],
     { stdio: 'inherit' },
   );
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
