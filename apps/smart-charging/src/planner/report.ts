@@ -31,10 +31,22 @@ export function formatPlanReport(
       ['energy (kWh)', fmt(summary.energyKwh), fmt(summary.immediateEnergyKwh)],
       ['cost', money(summary.totalCost), money(summary.immediateCost)],
       ['  of which demand charge', money(summary.demandCharge), ''],
+      [
+        'average price per kWh',
+        perKwh(summary.totalCost, summary.energyKwh),
+        perKwh(summary.immediateCost, summary.immediateEnergyKwh),
+      ],
       ['peak incl. base load (kW)', fmt(summary.peakAfterKw), fmt(summary.peakBeforeKw)],
     ]),
   );
   lines.push(`savings: ${money(summary.savings)}   base-load peak: ${fmt(summary.baseLoadPeakKw)} kW`);
+  const extraKwh = summary.energyKwh - summary.immediateEnergyKwh;
+  if (extraKwh > 0.01) {
+    // Otherwise "savings" reads as a loss when the plan simply bought more, cheaper energy.
+    lines.push(
+      `  (the plan buys ${fmt(extraKwh)} kWh more than the targets need: opportunistic charging below a price cap)`,
+    );
+  }
   lines.push(
     `vehicles short of target: ${summary.vehiclesShort} of ${summary.vehicles} (${fmt(summary.shortfallKwh)} kWh missing)`,
   );
@@ -93,4 +105,8 @@ function round(value: number): number {
 
 function csvCell(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function perKwh(cost: number, kwh: number): string {
+  return kwh > 0 ? (cost / kwh).toFixed(4) : '–';
 }
