@@ -1,4 +1,11 @@
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** Real aWATTar day-ahead history shipped with the repository (replayed onto today's dates). */
+export const DEFAULT_PRICE_FILE: string = fileURLToPath(
+  new URL('../../../../../shared/data/prices/awattar-de-hourly.csv', import.meta.url),
+);
 
 const optionalText = z
   .string()
@@ -38,7 +45,8 @@ export const ServiceEnvSchema = z.object({
   SMARTCAR_REDIRECT_URI: optionalText.pipe(z.url().optional()),
   /** A Smartcar-compatible server (for example a simulator started elsewhere) instead of Smartcar's cloud. */
   VEHICLE_API_ORIGIN: optionalText.pipe(z.url().optional()),
-  PRICE_SOURCE: priceSource.default('file:../../../shared/data/prices/awattar-de-hourly.csv'),
+  /** A relative `file:` path is resolved against the working directory; the default works from any. */
+  PRICE_SOURCE: priceSource.default(`file:${DEFAULT_PRICE_FILE}`),
   ENTSOE_TOKEN: optionalText,
   /** node-cron expression for fetching prices (day-ahead prices are published around 13:00 CET). */
   PRICE_FETCH_CRON: z.string().default('5 13,14,18 * * *'),
@@ -47,6 +55,9 @@ export const ServiceEnvSchema = z.object({
     .number()
     .pipe(z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]))
     .default(15),
+  /** Connect mode; default `simulated` with the embedded simulator, `live` with Smartcar credentials. */
+  CONNECT_MODE: z.enum(['live', 'simulated', 'test']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type ServiceEnv = z.infer<typeof ServiceEnvSchema>;
@@ -70,6 +81,8 @@ export interface ServiceConfig {
   readonly priceFetchCron: string;
   readonly gridLimitKw: number;
   readonly slotMinutes: 5 | 15 | 30 | 60;
+  readonly connectMode: 'live' | 'simulated' | 'test';
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
 export class ConfigError extends Error {
@@ -101,6 +114,10 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
   if (values.PRICE_SOURCE === 'entsoe' && values.ENTSOE_TOKEN === undefined) {
     throw new ConfigError('invalid configuration:\n  ENTSOE_TOKEN: required when PRICE_SOURCE is entsoe');
   }
+  const smartcar =
+    values.SMARTCAR_CLIENT_ID !== undefined &&
+    values.SMARTCAR_CLIENT_SECRET !== undefined &&
+    values.SMARTCAR_REDIRECT_URI !== undefined;
   return {
     host: values.HOST,
     port: values.PORT,
@@ -108,6 +125,7 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
       values.DATABASE_URL === undefined ? { dataDir: values.DATA_DIR } : { databaseUrl: values.DATABASE_URL },
     timeZone: values.TIME_ZONE,
     vehicleApi:
+      smartcar &&
       values.SMARTCAR_CLIENT_ID !== undefined &&
       values.SMARTCAR_CLIENT_SECRET !== undefined &&
       values.SMARTCAR_REDIRECT_URI !== undefined
@@ -119,10 +137,19 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
             ...(values.VEHICLE_API_ORIGIN === undefined ? {} : { origin: values.VEHICLE_API_ORIGIN }),
           }
         : { kind: 'embedded-simulator' },
-    priceSource: values.PRICE_SOURCE,
+    priceSource: resolvePriceSource(values.PRICE_SOURCE),
     ...(values.ENTSOE_TOKEN === undefined ? {} : { entsoeToken: values.ENTSOE_TOKEN }),
     priceFetchCron: values.PRICE_FETCH_CRON,
     gridLimitKw: values.GRID_LIMIT_KW,
     slotMinutes: values.SLOT_MINUTES,
+    connectMode: values.CONNECT_MODE ?? (smartcar ? 'live' : 'simulated'),
+    logLevel: values.LOG_LEVEL,
   };
+}
+
+/** `file:prices.csv` → `file:/abs/cwd/prices.csv`, so the stored source name does not depend on the cwd. */
+function resolvePriceSource(source: string): string {
+  if (!source.startsWith('file:')) return source;
+  const path = source.slice('file:'.length);
+  return isAbsolute(path) ? source : `file:${resolve(path)}`;
 }

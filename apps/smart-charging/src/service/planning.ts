@@ -7,7 +7,7 @@ import { listGridEvents, loadGridSettings } from '../store/grid.ts';
 import { savePlan } from '../store/plans.ts';
 import { loadPreferences } from '../store/preferences.ts';
 import { loadPrices } from '../store/prices.ts';
-import type { SqlClient } from '../store/sql-client.ts';
+import type { SqlClient, SqlQueryable } from '../store/sql-client.ts';
 import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
 import { nextDeparture } from './departure.ts';
 import { planToCommands } from './plan-to-commands.ts';
@@ -193,6 +193,7 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       }
     }
     await replaceFutureCommands(tx, id, commands, new Date(horizonStart));
+    await explainCancellations(tx, id, now, reason);
     return id;
   });
   logger.info(
@@ -224,5 +225,34 @@ function slotLimits(
   const slotHours = slotMs / 3_600_000;
   return Array.from({ length: count }, (_, slot) =>
     slot === 0 ? Math.max(0, limitKw - drawnKwh / slotHours) : limitKw,
+  );
+}
+
+/**
+ * The new plan decides what every car does from now on, so commands of earlier plans still waiting
+ * (missed while the service was down, or retrying) are cancelled too; every cancelled command says why.
+ * A command the new plan wants again (same car, action and time) is the same row and stays pending.
+ */
+async function explainCancellations(
+  tx: SqlQueryable,
+  planId: string,
+  now: Date,
+  reason: string,
+): Promise<void> {
+  await tx.query(
+    `update commands set status = 'cancelled', next_attempt_at = null,
+       last_error = case when last_error is null then $3 else last_error || '; ' || $3 end
+     where status = 'pending' and plan_id <> $1 and due_at < $2`,
+    [planId, now, `superseded by plan ${planId} (${reason})`],
+  );
+  await tx.query(
+    `update commands set last_error = $1
+     where status = 'cancelled' and last_error is null`,
+    [`not in plan ${planId} (${reason})`],
+  );
+  // A command cancelled earlier and wanted again by this plan starts afresh.
+  await tx.query(
+    `update commands set last_error = null where plan_id = $1 and status = 'pending' and attempts = 0`,
+    [planId],
   );
 }

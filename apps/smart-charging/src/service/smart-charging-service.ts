@@ -12,7 +12,7 @@ import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehi
 import { createCommandExecutor, type CommandExecutor, type CommandOutcome } from './command-executor.ts';
 import type { ServiceConfig } from './config.ts';
 import { nextDeparture } from './departure.ts';
-import { createEnrollment, type ConnectMode, type Enrollment } from './enrollment.ts';
+import { createEnrollment, type ConnectMode, type Enrollment, type EnrollmentResult } from './enrollment.ts';
 import type { DashboardData } from './http/dashboard-data.ts';
 import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
 import { replanFleet, type PlanningOutcome } from './planning.ts';
@@ -45,8 +45,12 @@ export interface SmartChargingServiceOptions {
 }
 
 export interface SmartChargingService {
+  readonly db: SqlClient;
   readonly enrollment: Enrollment;
   readonly gateway: VehicleGateway;
+  /** The configured price source; prices imported through the API are stored under it too. */
+  readonly priceSource: string;
+  readonly timeZone: string;
   /** Plans the fleet now (serialised: concurrent calls share one run). */
   replan(reason: string): Promise<PlanningOutcome>;
   /** Fetches prices for today and tomorrow from the configured source, then re-plans. */
@@ -56,13 +60,28 @@ export interface SmartChargingService {
   runDueCommands(): Promise<CommandOutcome[]>;
   /** One scheduler step: monitor the cars, run due commands, re-plan if a command asked for it. */
   tick(): Promise<void>;
-  setChargeNow(vehicleId: string, enabled: boolean): Promise<void>;
+  /**
+   * Re-plans after an input changed (preferences, grid, prices, enrollment). The change itself is already
+   * stored, so a planning failure is reported, not thrown.
+   */
+  replanAfterChange(reason: string): Promise<ReplanReport>;
+  /** Completes a Connect callback, reads the new cars and re-plans with them. */
+  completeEnrollment(callbackUrl: string | URL): Promise<EnrollmentResult>;
+  /** Charge-now override: the car charges to its target at once, whatever the price (kept across restarts). */
+  setChargeNow(vehicleId: string, enabled: boolean): Promise<ReplanReport>;
   chargeNowVehicles(): readonly string[];
   dashboard(): Promise<DashboardData>;
   /** Reconciles commands left in flight by a previous run, fetches prices and plans. */
   start(options?: { schedule?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type ReplanReport =
+  | { readonly ok: true; readonly planId: string; readonly skipped: PlanningOutcome['skipped'] }
+  | { readonly ok: false; readonly error: string };
+
+/** Settings key of the persisted charge-now overrides. */
+const CHARGE_NOW_KEY = 'charge-now';
 
 export function createSmartChargingService(options: SmartChargingServiceOptions): SmartChargingService {
   const { db, client, config, logger, profile } = options;
@@ -75,6 +94,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   let priceNote: string | undefined;
   let lastMonitorMs = Number.NEGATIVE_INFINITY;
   let planning: Promise<PlanningOutcome> | undefined;
+  let ticking: Promise<void> | undefined;
 
   const executor: CommandExecutor = createCommandExecutor({
     db,
@@ -238,9 +258,31 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     };
   }
 
+  async function replanAfterChange(reason: string): Promise<ReplanReport> {
+    try {
+      const outcome = await replan(reason);
+      return { ok: true, planId: outcome.planId, skipped: outcome.skipped };
+    } catch (error) {
+      logger.error({ err: error, reason }, 'planning failed');
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async function loadChargeNow(): Promise<void> {
+    const rows = await db.query<{ body: unknown }>('select body from settings where key = $1', [
+      CHARGE_NOW_KEY,
+    ]);
+    const stored = rows[0]?.body;
+    chargeNow.clear();
+    if (Array.isArray(stored)) for (const id of stored) if (typeof id === 'string') chargeNow.add(id);
+  }
+
   return {
+    db,
     enrollment,
     gateway,
+    priceSource: config.priceSource,
+    timeZone: config.timeZone,
     replan,
     refreshPrices,
     monitorVehicles,
@@ -249,11 +291,26 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     async setChargeNow(vehicleId, enabled) {
       if (enabled) chargeNow.add(vehicleId);
       else chargeNow.delete(vehicleId);
-      await replan(`charge now ${enabled ? 'on' : 'off'} for ${vehicleId}`);
+      await db.query(
+        `insert into settings (key, body) values ($1, $2)
+         on conflict (key) do update set body = excluded.body, updated_at = now()`,
+        [CHARGE_NOW_KEY, JSON.stringify([...chargeNow].sort())],
+      );
+      return replanAfterChange(`charge now ${enabled ? 'on' : 'off'} for ${vehicleId}`);
     },
     chargeNowVehicles: () => [...chargeNow],
+    replanAfterChange,
+    async completeEnrollment(callbackUrl) {
+      const result = await enrollment.complete(callbackUrl);
+      const report = await replanAfterChange(
+        `enrolled ${result.vehicles.map((vehicle) => vehicle.id).join(', ') || 'no vehicles'}`,
+      );
+      if (!report.ok) logger.warn({ error: report.error }, 'planning after enrollment failed');
+      return result;
+    },
     dashboard,
     async start({ schedule = true } = {}) {
+      await loadChargeNow();
       const reconciled = await executor.reconcile();
       if (reconciled.length > 0)
         logger.info({ commands: reconciled.length }, 'reconciled commands left in flight');
@@ -262,14 +319,19 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       } catch (error) {
         logger.warn({ err: error }, 'could not fetch prices; planning with what is stored');
       }
-      await replan('service started');
+      const planned = await replanAfterChange('service started');
+      if (!planned.ok)
+        logger.warn({ error: planned.error }, 'no plan yet; the next change or tick plans again');
       if (!schedule) return;
       // Commands and car monitoring every minute; prices when the market publishes.
       tasks.push(
-        cron.schedule(
-          '* * * * *',
-          () => void tick().catch((error: unknown) => logger.error({ err: error }, 'tick failed')),
-        ),
+        cron.schedule('* * * * *', () => {
+          // A slow tick (many cars, a sleepy API) must not overlap the next one.
+          if (ticking) return;
+          ticking = tick()
+            .catch((error: unknown) => logger.error({ err: error }, 'tick failed'))
+            .finally(() => (ticking = undefined));
+        }),
       );
       tasks.push(
         cron.schedule(
@@ -283,6 +345,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     },
     async stop() {
       for (const task of tasks.splice(0)) await task.stop();
+      await ticking;
       await planning?.catch(() => undefined);
     },
   };

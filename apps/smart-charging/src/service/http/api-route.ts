@@ -74,6 +74,16 @@ export function registerApiRoutes(app: FastifyInstance, routes: readonly ApiRout
           const result = schema.safeParse(value ?? (location === 'body' ? undefined : {}));
           if (result.success) return result.data;
           for (const issue of result.error.issues) {
+            if (issue.code === 'unrecognized_keys') {
+              // Name each unexpected field rather than its parent object.
+              for (const key of issue.keys)
+                issues.push({
+                  location,
+                  path: [...issue.path.map(String), key].join('.'),
+                  message: 'unexpected field',
+                });
+              continue;
+            }
             issues.push({
               location,
               path: issue.path.map(String).join('.') || '(root)',

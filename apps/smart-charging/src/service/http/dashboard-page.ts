@@ -28,6 +28,11 @@ export function renderDashboardPage(title: string): string {
   .legend i { display:inline-block; width:10px; height:10px; margin-right:4px; vertical-align:-1px; }
   svg text { font-size:11px; fill:var(--muted); }
   .empty { color:var(--muted); padding:24px 0; }
+  .enroll { display:flex; gap:12px; align-items:center; flex-wrap:wrap; }
+  .enroll input { padding:4px 6px; border:1px solid var(--line); border-radius:4px; }
+  .error { color:var(--limit); }
+  .notice { margin:0; padding:8px 12px; background:#d4f1e4; border-radius:6px; }
+  .notice.failed { background:#fbd9d9; }
 </style>
 </head>
 <body>
@@ -39,6 +44,15 @@ export function renderDashboardPage(title: string): string {
   <span class="kpi">Peak <b id="kpi-peak">–</b></span>
 </header>
 <main>
+  <p id="notice" class="notice" hidden></p>
+  <section><h2>Enroll a vehicle</h2>
+    <form id="enroll" class="enroll">
+      <label>Owner <input id="owner-name" name="ownerName" required maxlength="200" placeholder="Ada Lovelace"></label>
+      <label>Make (optional) <input id="make" name="make" maxlength="40" placeholder="TESLA"></label>
+      <button id="enroll-button" type="submit">Connect a car</button>
+      <span id="enroll-error" class="error"></span>
+    </form>
+  </section>
   <section><h2>Vehicles</h2><table id="vehicles"><thead><tr><th>Vehicle</th><th>Connection</th><th>SoC</th><th>State</th><th>Target</th><th>Departure</th><th>Planned cost</th><th>On arrival</th><th></th></tr></thead><tbody></tbody></table></section>
   <section><h2>Fleet plan</h2><div id="fleet-chart" class="chart"></div>
     <div class="legend"><span><i style="background:var(--base)"></i>base load</span><span><i style="background:var(--limit)"></i>grid limit</span><span><i style="background:var(--price)"></i>price</span><span id="vehicle-legend"></span></div></section>
@@ -110,6 +124,20 @@ async function refresh() {
   }).join('');
   document.body.dataset.loaded = 'true';
 }
+const params = new URLSearchParams(location.search);
+const notice = document.getElementById('notice');
+if (params.has('enrolled')) { notice.textContent = 'Vehicle connected. It is planned with the fleet from now on.'; notice.hidden = false; }
+if (params.has('enrollment_error')) { notice.textContent = 'Connect did not finish: ' + params.get('enrollment_error'); notice.className = 'notice failed'; notice.hidden = false; }
+document.getElementById('enroll').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const make = document.getElementById('make').value.trim().toUpperCase().replace(/[^A-Z0-9]/g, '');
+  const body = { ownerName: document.getElementById('owner-name').value };
+  if (make) body.make = make;
+  const response = await fetch('api/enrollments', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await response.json();
+  if (response.ok) location.href = answer.connectUrl;
+  else document.getElementById('enroll-error').textContent = answer.error.message;
+});
 refresh();
 setInterval(refresh, 10000);
 </script>

@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createClient, type VoltkitClient } from '@voltkit/core/client';
+import { createSimulator, type Simulator } from '@voltkit/simulator';
+import type { Logger } from 'pino';
+import { parseBdewProfileCsv, type LoadProfile } from '../planner/load-profile.ts';
+import { sqlTokenStore } from '../store/grants.ts';
+import { loadGridSettings, saveGridSettings } from '../store/grid.ts';
+import { migrate } from '../store/migrations.ts';
+import { describeDatabaseUrl, openSqlClient, type SqlClient } from '../store/sql-client.ts';
+import type { ServiceConfig } from './config.ts';
+import { createHttpServer, type SmartChargingHttp } from './http/http-server.ts';
+import { createSmartChargingService, type SmartChargingService } from './smart-charging-service.ts';
+
+export interface StartOptions {
+  readonly logger: Logger;
+  /** Runs the minute scheduler and the price cron. @default true */
+  readonly schedule?: boolean;
+  /** The service's clock. @default the embedded simulator's clock, else the wall clock */
+  readonly now?: () => Date;
+}
+
+export interface RunningSmartCharging {
+  /** Where the dashboard is, e.g. `http://localhost:8740/`. */
+  readonly url: string;
+  readonly service: SmartChargingService;
+  readonly http: SmartChargingHttp;
+  readonly db: SqlClient;
+  /** The in-process simulator when no Smartcar credentials were configured. */
+  readonly simulator: Simulator | undefined;
+  /** Stops the scheduler, then the HTTP server, the simulator and the database, in that order. */
+  close(): Promise<void>;
+}
+
+/** Loads the BDEW H25 standard load profile shipped with the planner. */
+export async function loadBdewProfile(): Promise<LoadProfile> {
+  return parseBdewProfileCsv(
+    await readFile(new URL('../planner/data/bdew-h25.csv', import.meta.url), 'utf8'),
+  );
+}
+
+/**
+ * Wires the whole service from its configuration: storage and migrations, the vehicle API (the embedded
+ * simulator unless Smartcar credentials are set), the planner's load profile, the HTTP server.
+ */
+export async function startSmartCharging(
+  config: ServiceConfig,
+  options: StartOptions,
+): Promise<RunningSmartCharging> {
+  const { logger } = options;
+  const cleanup: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const step of cleanup.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.warn({ err: error }, 'shutdown step failed');
+      }
+    }
+  };
+  try {
+    const db = await openStorage(config, logger);
+    cleanup.push(() => db.close());
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    if ((await db.query(`select 1 from settings where key = 'grid'`)).length === 0)
+      await saveGridSettings(db, { ...(await loadGridSettings(db)), limitKw: config.gridLimitKw });
+
+    // The callback has to be on this server, so the port must be known before Connect links are made.
+    const port = config.port === 0 ? await freePort(config.host) : config.port;
+    let simulator: Simulator | undefined;
+    let client: VoltkitClient;
+    if (config.vehicleApi.kind === 'smartcar') {
+      client = createClient({
+        clientId: config.vehicleApi.clientId,
+        clientSecret: config.vehicleApi.clientSecret,
+        redirectUri: config.vehicleApi.redirectUri,
+        ...(config.vehicleApi.origin === undefined ? {} : { origin: config.vehicleApi.origin }),
+        tokenStore: sqlTokenStore(db),
+      });
+      logger.info(
+        { origin: config.vehicleApi.origin ?? 'Smartcar cloud', mode: config.connectMode },
+        'vehicle API: Smartcar',
+      );
+    } else {
+      const dataDir = 'dataDir' in config.storage ? config.storage.dataDir : '.data/smart-charging';
+      await mkdir(join(dataDir, 'simulator'), { recursive: true });
+      simulator = await createSimulator({ host: '127.0.0.1', dataDir: join(dataDir, 'simulator') });
+      const sim = simulator;
+      cleanup.push(() => sim.close());
+      client = createClient({
+        clientId: sim.demoApp.clientId,
+        clientSecret: sim.demoApp.clientSecret,
+        redirectUri: `http://localhost:${port}/connect/callback`,
+        origin: sim.url,
+        tokenStore: sqlTokenStore(db),
+      });
+      logger.info({ url: sim.url }, 'vehicle API: embedded simulator (no Smartcar credentials set)');
+    }
+
+    if (config.priceSource.startsWith('file:') && !existsSync(config.priceSource.slice('file:'.length))) {
+      logger.warn(
+        { priceSource: config.priceSource },
+        'price file not found: planning uses stored prices only; import some with PUT /api/prices or set PRICE_SOURCE',
+      );
+    }
+
+    const sim = simulator;
+    const now = options.now ?? (sim ? () => sim.clock.now() : () => new Date());
+    const service = createSmartChargingService({
+      config,
+      db,
+      client,
+      connectMode: config.connectMode,
+      profile: await loadBdewProfile(),
+      logger,
+      now,
+    });
+    const http = createHttpServer(service, { logger, now });
+    cleanup.push(() => http.app.close());
+    await http.app.listen({ host: config.host, port });
+    await service.start({ schedule: options.schedule ?? true });
+    cleanup.push(() => service.stop());
+    const shownHost = config.host === '127.0.0.1' || config.host === '0.0.0.0' ? 'localhost' : config.host;
+    return { url: `http://${shownHost}:${port}/`, service, http, db, simulator, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function openStorage(config: ServiceConfig, logger: Logger): Promise<SqlClient> {
+  if ('databaseUrl' in config.storage) {
+    const db = await openSqlClient({ databaseUrl: config.storage.databaseUrl });
+    logger.info({ database: describeDatabaseUrl(config.storage.databaseUrl) }, 'storage: PostgreSQL');
+    return db;
+  }
+  const dir = join(config.storage.dataDir, 'db');
+  await mkdir(dir, { recursive: true });
+  logger.info({ dataDir: dir }, 'storage: embedded (PGlite)');
+  return openSqlClient({ dataDir: dir });
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
