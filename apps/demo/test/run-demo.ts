@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+export interface DemoProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (a signal death counts as null). */
+  readonly exited: Promise<number | null>;
+  /** Waits (bounded) until stdout contains `text`. */
+  waitForOutput(text: string, timeoutMs: number): Promise<void>;
+}
+
+/** The command behind `pnpm demo` (the package's `start` script), in a child process. */
+export function runDemo(args: readonly string[], env: Record<string, string>): DemoProcess {
+  const child = spawn(process.execPath, ['--conditions=@voltkit/source', '--import', 'tsx', MAIN, ...args], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async waitForOutput(text, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!out.includes(text)) {
+        if (child.exitCode !== null) throw new Error(`the demo exited (${child.exitCode}) before printing "${text}":\n${out}\n${err}`);
+        if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms:\n${out}\n${err}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
