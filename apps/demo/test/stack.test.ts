@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from './run-demo.ts';
+
+const BRANDS = ['BMW i8', 'CITROEN ë-C4', 'DS DS 3 Crossback E-Tense', 'INFINITI Q50', 'KIA EV6', 'TESLA Model 3'];
+// Every server on a free port, storage in a fresh directory.
+const ENV = { PORT: '0', VOLTKIT_DEMO_SIMULATOR_PORT: '0', VOLTKIT_EMBEDDED_BROKER_PORT: '0' };
+
+function printed(output: string, label: string): string {
+  const match = new RegExp(`${label}:\\s+(\\S+)`).exec(output);
+  if (!match) throw new Error(`no "${label}" line in:\n${output}`);
+  return match[1]!;
+}
+
+async function dashboardVehicles(url: string): Promise<string[]> {
+  const response = await fetch(new URL('api/dashboard', url));
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { vehicles: { name: string }[] };
+  return body.vehicles.map((vehicle) => vehicle.name).sort();
+}
+
+describe('pnpm demo (the whole stack in one process)', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'voltkit-demo-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts everything, links the demo fleet through Connect, and stops cleanly on Ctrl-C with the bridge offline', async () => {
+    const demo = runDemo(['--data-dir', dataDir], ENV);
+    try {
+      await demo.waitForOutput('Ctrl-C stops everything.', 90_000);
+    } catch (error) {
+      demo.child.kill('SIGKILL');
+      throw error;
+    }
+    const output = demo.stdout();
+    expect(output).toContain('6 demo cars linked through Connect now');
+    const dashboardUrl = printed(output, 'dashboard');
+    const brokerUrl = printed(output, 'MQTT broker');
+    expect(printed(output, 'connect a car')).toBe(`${dashboardUrl}connect`);
+
+    // The dashboard answers, with the cars linked through Connect.
+    const page = await fetch(dashboardUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Voltkit smart charging</title>');
+    expect(await dashboardVehicles(dashboardUrl)).toEqual(BRANDS);
+
+    // The Connect URL leads to the simulator's Connect pages.
+    const connect = await fetch(`${dashboardUrl}connect?make=TESLA`, { redirect: 'manual' });
+    expect(connect.status).toBe(302);
+    expect(connect.headers.get('location')).toContain(`${printed(output, 'simulator')}/oauth/authorize?`);
+
+    // Home Assistant discovery and the bridge's state arrive at a real MQTT subscriber.
+    const subscriber = await mqtt.connectAsync(brokerUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+    const bridgeStates: string[] = [];
+    const discovered = new Set<string>();
+    subscriber.on('message', (topic, payload) => {
+      if (topic === 'voltkit/bridge/state') bridgeStates.push(payload.toString());
+      else if (payload.length > 0) discovered.add(topic);
+    });
+    await subscriber.subscribeAsync(['homeassistant/device/+/config', 'voltkit/bridge/state'], { qos: 1 });
+    const deadline = Date.now() + 30_000;
+    while ((discovered.size < BRANDS.length || bridgeStates.length === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(discovered.size).toBeGreaterThanOrEqual(BRANDS.length);
+    expect(bridgeStates.at(-1)).toBe('online');
+
+    // Ctrl-C: exit code 0, the bridge says offline before the broker goes, and nothing keeps serving.
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.stdout()).toContain('Voltkit demo stopped.');
+    expect(bridgeStates.at(-1)).toBe('offline');
+    await subscriber.endAsync(true);
+    await expect(fetch(dashboardUrl)).rejects.toThrow();
+  }, 150_000);
+
+  it('picks up the stored state on a second start: the same cars, no duplicates', async () => {
+    const demo = runDemo(['--data-dir', dataDir], ENV);
+    try {
+      await demo.waitForOutput('Ctrl-C stops everything.', 90_000);
+      expect(demo.stdout()).toContain('vehicles:       6 (stored state)');
+      expect(await dashboardVehicles(printed(demo.stdout(), 'dashboard'))).toEqual(BRANDS);
+    } finally {
+      demo.child.kill('SIGTERM');
+    }
+    expect(await demo.exited).toBe(0);
+  }, 150_000);
+});
