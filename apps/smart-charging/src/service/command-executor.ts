@@ -7,7 +7,7 @@ import {
   type CommandRecord,
 } from '../store/command-log.ts';
 import type { SqlClient } from '../store/sql-client.ts';
-import { markGrant } from '../store/grants.ts';
+import { findGrant, markGrant } from '../store/grants.ts';
 import { findVehicle } from '../store/vehicles.ts';
 import { classifyFailure, type ChargingState, type VehicleGateway } from './vehicle-gateway.ts';
 
@@ -74,7 +74,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
         case 'retry':
           return scheduleRetry(command, verdict.afterSeconds, verdict.reason);
         case 'reconnect':
-          await markGrant(db, vehicle.grantId, 'expired', verdict.reason);
+          await markGrantUnusable(db, vehicle.grantId, verdict.reason, now());
           return fail(command, verdict.reason);
         case 'replan':
           return fail(command, verdict.reason);
@@ -164,4 +164,20 @@ export function satisfies(command: Pick<CommandRecord, 'action' | 'value'>, stat
         Math.abs(state.chargeLimit - command.value) < 0.005
       );
   }
+}
+
+/**
+ * The vehicle API refused the grant: past its refresh token's expiry it has expired, before that the
+ * owner revoked it. Either way the tokens are dropped and the dashboard offers to reconnect.
+ */
+export async function markGrantUnusable(
+  db: SqlClient,
+  grantId: string,
+  reason: string,
+  at: Date,
+): Promise<void> {
+  const grant = await findGrant(db, grantId);
+  if (!grant || grant.status !== 'active') return;
+  const expired = grant.refreshExpiresAt !== null && grant.refreshExpiresAt.getTime() <= at.getTime();
+  await markGrant(db, grantId, expired ? 'expired' : 'revoked', reason);
 }

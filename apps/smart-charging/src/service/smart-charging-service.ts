@@ -9,14 +9,24 @@ import { loadPreferences } from '../store/preferences.ts';
 import { savePrices } from '../store/prices.ts';
 import type { SqlClient } from '../store/sql-client.ts';
 import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
-import { createCommandExecutor, type CommandExecutor, type CommandOutcome } from './command-executor.ts';
+import {
+  createCommandExecutor,
+  markGrantUnusable,
+  type CommandExecutor,
+  type CommandOutcome,
+} from './command-executor.ts';
 import type { ServiceConfig } from './config.ts';
 import { nextDeparture } from './departure.ts';
 import { createEnrollment, type ConnectMode, type Enrollment, type EnrollmentResult } from './enrollment.ts';
 import type { DashboardData } from './http/dashboard-data.ts';
 import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
 import { replanFleet, type PlanningOutcome } from './planning.ts';
-import { createVehicleGateway, type ChargingState, type VehicleGateway } from './vehicle-gateway.ts';
+import {
+  classifyFailure,
+  createVehicleGateway,
+  type ChargingState,
+  type VehicleGateway,
+} from './vehicle-gateway.ts';
 
 export interface StoredPlanBody {
   readonly plan: Plan;
@@ -162,6 +172,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       try {
         state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
       } catch (error) {
+        const verdict = classifyFailure(error);
+        if (verdict.kind === 'reconnect') {
+          await markGrantUnusable(db, vehicle.grantId, verdict.reason, now());
+          reasons.push(`grant of ${vehicle.id} no longer works (${verdict.reason})`);
+        }
         logger.debug({ vehicleId: vehicle.id, err: error }, 'monitor could not read the car');
         continue;
       }

@@ -22,7 +22,11 @@ import { DashboardDataSchema } from './dashboard-data.ts';
 
 const HOUR_MS = 3_600_000;
 const instant = z.iso.datetime({ offset: true });
-const VehicleParamsSchema = z.object({ vehicleId: z.string().min(1).max(200) }).strict();
+const VehicleParamsSchema = z
+  .object({
+    vehicleId: z.string().regex(/^[\w.:-]{1,100}$/, 'expected a vehicle id ([A-Za-z0-9_.:-], at most 100)'),
+  })
+  .strict();
 const GrantParamsSchema = z.object({ grantId: z.string().min(1).max(200) }).strict();
 
 const ReplanReportSchema = z.union([
@@ -457,7 +461,10 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       summary: 'Command log with outcomes, oldest first; filter by vehicle, due time and status',
       query: z
         .object({
-          vehicleId: z.string().min(1).max(200).optional(),
+          vehicleId: z
+            .string()
+            .regex(/^[\w.:-]{1,100}$/, 'expected a vehicle id')
+            .optional(),
           since: instant.optional(),
           status: z.enum(['pending', 'sending', 'confirmed', 'failed', 'cancelled']).optional(),
         })
