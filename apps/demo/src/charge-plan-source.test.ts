@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextChargeWindow } from './charge-plan-source.ts';
-import type { DashboardData } from './internals.ts';
+import type { DashboardData } from '@voltkit/smart-charging';
 
 function dashboard(slots: { start: string; price: number; kw: Record<string, number> }[]): DashboardData {
   return {

@@ -1,5 +1,5 @@
 import type { ChargePlanSource, ChargePlanWindow } from '@voltkit/mqtt-bridge';
-import type { DashboardData } from './internals.ts';
+import type { DashboardData } from '@voltkit/smart-charging';
 
 /**
  * The bridge's `next_charge_*` values from the smart-charging service's current plan: the first run of

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DemoConfigError, loadDemoConfig, parseDemoArgs } from './config.ts';
-import { AWATTAR_PRICES, DEFAULT_DATA_DIR } from './paths.ts';
+import { DEFAULT_PRICE_FILE } from '@voltkit/smart-charging';
+import { DEFAULT_DATA_DIR } from './paths.ts';
 
 describe('demo arguments and environment', () => {
   it('takes the scenario and its options, and ignores the lone -- that npm and pnpm pass on', () => {
@@ -22,7 +23,7 @@ describe('demo arguments and environment', () => {
     const config = loadDemoConfig([], {});
     expect(config.dataDir).toBe(DEFAULT_DATA_DIR.replace(/\/$/, ''));
     expect(config.service.vehicleApi).toEqual({ kind: 'embedded-simulator' });
-    expect(config.service.priceSource).toBe(`file:${AWATTAR_PRICES}`);
+    expect(config.service.priceSource).toBe(`file:${DEFAULT_PRICE_FILE}`);
     expect(config.bridge.mqtt.url).toBeUndefined();
     expect(config.simulatorPort).toBe(8080);
   });

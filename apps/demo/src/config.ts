@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig as loadBridgeConfig, type BridgeConfig } from '@voltkit/mqtt-bridge';
 import { z } from 'zod';
-import { loadServiceConfig, type ServiceConfig } from './internals.ts';
-import { AWATTAR_PRICES, DEFAULT_DATA_DIR } from './paths.ts';
+import { loadServiceConfig, type ServiceConfig } from '@voltkit/smart-charging';
+import { DEFAULT_DATA_DIR } from './paths.ts';
 
 export class DemoConfigError extends Error {
   override name = 'DemoConfigError';
@@ -82,8 +82,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
 }
 
 /**
- * Arguments and environment for the whole stack. Defaults that make sense for a demo (the repo's real price
- * history, a 22 kW house connection) apply only where the variable is unset.
+ * Arguments and environment for the whole stack. The demo's own default (a 22 kW grid connection instead of
+ * the service's 11 kW) applies only where the variable is unset.
  */
 export function loadDemoConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): DemoConfig {
   const args = parseDemoArgs(argv);
@@ -93,11 +93,7 @@ export function loadDemoConfig(argv: readonly string[], env: Readonly<Record<str
     const problems = demoEnv.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new DemoConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const withDefaults = {
-    PRICE_SOURCE: `file:${AWATTAR_PRICES}`,
-    GRID_LIMIT_KW: '22',
-    ...env,
-  };
+  const withDefaults = { GRID_LIMIT_KW: '22', ...env };
   let service: ServiceConfig;
   let bridge: BridgeConfig;
   try {

@@ -57,7 +57,8 @@ console.log(
   [
     'Voltkit demo running',
     `  dashboard:      ${stack.dashboardUrl}`,
-    `  connect a car:  ${stack.connectUrl}   (add ?make=TESLA to skip the brand picker)`,
+    `  connect a car:  ${stack.connectUrl}`,
+    `                  (a fresh Connect link; or "Connect a car" on the dashboard, or POST ${stack.dashboardUrl}api/enrollments)`,
     stack.simulatorUrl
       ? `  simulator:      ${stack.simulatorUrl}   (Connect: any email and password sign in)`
       : '  vehicle API:    Smartcar (SMARTCAR_CLIENT_ID set)',

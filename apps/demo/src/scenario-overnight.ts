@@ -1,27 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { createClient } from '@voltkit/core/client';
-import { startBridge, startEmbeddedBroker, parseConfig as parseBridgeConfig } from '@voltkit/mqtt-bridge';
+import { createCoreVehicleSource, parseConfig as parseBridgeConfig, startBridge, startEmbeddedBroker } from '@voltkit/mqtt-bridge';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
-import { parseBdewProfileCsv } from '@voltkit/smart-charging/planner';
+import { DEFAULT_PRICE_FILE, migrate, openSqlClient } from '@voltkit/smart-charging';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import { serviceChargePlanSource } from './charge-plan-source.ts';
-import { startDashboardServer } from './dashboard-server.ts';
 import { DEMO_FLEET, STATION_KW, type DemoCar } from './demo-fleet.ts';
-import {
-  createCoreVehicleSource,
-  createSmartChargingService,
-  listCommands,
-  listGrants,
-  loadPrices,
-  migrate,
-  openSqlClient,
-  saveGridSettings,
-  sqlTokenStore,
-  type SmartChargingService,
-} from './internals.ts';
 import { linkDemoFleet } from './link-fleet.ts';
-import { AWATTAR_PRICES, BDEW_PROFILE } from './paths.ts';
+import { wireSmartCharging } from './wire-service.ts';
 
 /** The simulator's charger efficiency: grid energy = battery energy / 0.9. */
 const EFFICIENCY = 0.9;
@@ -103,7 +88,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
   const targetSoc = options.targetSoc ?? 0.8;
   const fleet = options.fleet ?? DEMO_FLEET;
   const refreshEveryMs = (options.refreshEveryMinutes ?? 60) * 60_000;
-  const priceSource = `file:${AWATTAR_PRICES}`;
+  const priceSource = `file:${DEFAULT_PRICE_FILE}`;
   const closers: (() => Promise<unknown>)[] = [];
 
   try {
@@ -115,37 +100,30 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     const db = await openSqlClient({});
     closers.push(() => db.close());
     await migrate(db);
-    await saveGridSettings(db, { limitKw: gridLimitKw, baseLoadKwhPerYear: options.baseLoadKwhPerYear ?? 17_500 });
 
-    const late: { service?: SmartChargingService } = {};
-    const dashboard = await startDashboardServer({
-      service: () => late.service!,
-      host: '127.0.0.1',
-      port: 0,
-      logger: logger.child({ app: 'dashboard' }),
-    });
-    closers.push(() => dashboard.close());
-    const client = createClient({
-      clientId: smart.demoApp.clientId,
-      clientSecret: smart.demoApp.clientSecret,
-      redirectUri: dashboard.callbackUrl,
-      origin: smart.url,
-      tokenStore: sqlTokenStore(db),
-    });
-    const running = createSmartChargingService({
-      config: { timeZone: 'Europe/Berlin', slotMinutes: SLOT_MINUTES, priceSource, priceFetchCron: '5 13 * * *' },
+    const wired = await wireSmartCharging({
       db,
-      client,
-      connectMode: 'simulated',
-      profile: parseBdewProfileCsv(await readFile(BDEW_PROFILE, 'utf8')),
-      logger: logger.child({ app: 'smart-charging' }),
+      config: {
+        host: '127.0.0.1',
+        port: 0,
+        vehicleApi: { kind: 'embedded-simulator' },
+        timeZone: 'Europe/Berlin',
+        slotMinutes: SLOT_MINUTES,
+        priceSource,
+        priceFetchCron: '5 13 * * *',
+        connectMode: 'simulated',
+      },
+      sim: smart,
+      logger,
       now: () => smart.clock.now(),
     });
-    late.service = running;
+    closers.push(() => wired.close());
+    const { api, service: running, client } = wired;
     closers.push(() => running.stop());
+    await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500);
 
     // The fleet arrives: linked through Connect, plugged in. Its twin arrives at the same SoC, unmanaged.
-    const linked = await linkDemoFleet({ sim: smart, db, connectUrl: dashboard.connectUrl, fleet, targetSoc });
+    const linked = await linkDemoFleet({ sim: smart, api, fleet, targetSoc });
     const twins: Twin[] = [];
     for (const { car, vehicleId } of linked) {
       if (car.arrivalSoc === undefined) continue;
@@ -180,7 +158,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       config: bridgeConfig,
       source: createCoreVehicleSource({
         client,
-        grantIds: async () => (await listGrants(db)).filter((grant) => grant.status === 'active').map((grant) => grant.id),
+        grantIds: () => api.activeGrantIds(),
       }),
       brokerUrl: broker.url,
       protocolVersion: 4,
@@ -232,8 +210,8 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     }
 
     // Prices as the service stored them (the same real day-ahead prices for both nights).
-    const prices = await loadPrices(db, priceSource, start, departure);
-    const priceAt = (slot: number) => prices.find((p) => p.start.getTime() <= slot && slot < p.end.getTime())?.pricePerKwh ?? 0;
+    const prices = (await api.prices(start, departure)).slots.map((p) => ({ ...p, start: Date.parse(p.start), end: Date.parse(p.end) }));
+    const priceAt = (slot: number) => prices.find((p) => p.start <= slot && slot < p.end)?.pricePerKwh ?? 0;
     const costOf = (bySlot: Map<number, number> | undefined) =>
       [...(bySlot ?? new Map<number, number>())].reduce((sum, [slot, kwh]) => sum + kwh * priceAt(slot), 0);
     const kwhOf = (bySlot: Map<number, number> | undefined) => [...(bySlot ?? new Map<number, number>()).values()].reduce((a, b) => a + b, 0);
@@ -280,13 +258,13 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     }
     const peak = (load: Map<number, number>) => Math.max(0, ...[...load].map(([slot, kw]) => kw + (baseLoad.get(slot) ?? 0)));
 
-    const log = await listCommands(db);
+    const log = await api.commands();
     const commands = {
       sent: log.filter((c) => c.status === 'confirmed' || c.status === 'failed' || c.status === 'sending').length,
       confirmed: log.filter((c) => c.status === 'confirmed').length,
       failed: log.filter((c) => c.status === 'failed').length,
       // Due before departure but never run; commands due at departure or later belong to the next day.
-      open: log.filter((c) => (c.status === 'pending' || c.status === 'sending') && c.dueAt < departure).length,
+      open: log.filter((c) => (c.status === 'pending' || c.status === 'sending') && Date.parse(c.dueAt) < departure.getTime()).length,
     };
     if (commands.open > 0) failures.push(`${commands.open} commands due before departure left pending or in flight`);
 
@@ -300,7 +278,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     return {
       start,
       departure,
-      prices: `aWATTar DE day-ahead, ${prices.length} slots replayed from ${AWATTAR_PRICES.split('/').at(-1)}`,
+      prices: `aWATTar DE day-ahead, ${prices.length} slots replayed from ${DEFAULT_PRICE_FILE.split('/').at(-1)}`,
       gridLimitKw,
       vehicles,
       cost: {
@@ -351,6 +329,7 @@ export function formatReport(report: OvernightReport): string {
   const lines = [
     `Overnight scenario: ${berlin(report.start)} → ${berlin(report.departure)} (Europe/Berlin)`,
     `  prices: ${report.prices}; feeder limit ${report.gridLimitKw} kW incl. household base load`,
+    `  a target counts as met within ${(TARGET_TOLERANCE * 100).toFixed(1)} points (on/off commands run on whole minutes)`,
     '',
     `  ${'vehicle'.padEnd(30)} ${'arrival'.padStart(8)} ${'departure'.padStart(10)} ${'target'.padStart(7)}  ${'kWh'.padStart(6)} ${'smart'.padStart(10)} ${'on arrival'.padStart(11)}`,
     ...report.vehicles.map((v) =>

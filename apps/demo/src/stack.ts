@@ -1,28 +1,20 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createClient, type VoltkitClient } from '@voltkit/core/client';
-import { startBridge, startEmbeddedBroker, type Bridge, type BridgeConfig, type EmbeddedBroker } from '@voltkit/mqtt-bridge';
-import { createSimulator, type Simulator } from '@voltkit/simulator';
-import { parseBdewProfileCsv } from '@voltkit/smart-charging/planner';
-import type { Logger } from 'pino';
-import { serviceChargePlanSource } from './charge-plan-source.ts';
-import { startDashboardServer, type DashboardServer } from './dashboard-server.ts';
-import { DEMO_FLEET, type DemoCar } from './demo-fleet.ts';
 import {
   createCoreVehicleSource,
-  createSmartChargingService,
-  listGrants,
-  listVehicles,
-  migrate,
-  openSqlClient,
-  saveGridSettings,
-  sqlTokenStore,
-  type ServiceConfig,
-  type SmartChargingService,
-  type SqlClient,
-} from './internals.ts';
+  startBridge,
+  startEmbeddedBroker,
+  type Bridge,
+  type BridgeConfig,
+  type EmbeddedBroker,
+} from '@voltkit/mqtt-bridge';
+import { createSimulator, type Simulator } from '@voltkit/simulator';
+import { migrate, openSqlClient, type ServiceConfig, type SqlClient } from '@voltkit/smart-charging';
+import type { Logger } from 'pino';
+import { serviceChargePlanSource } from './charge-plan-source.ts';
+import { DEMO_FLEET, type DemoCar } from './demo-fleet.ts';
 import { linkDemoFleet } from './link-fleet.ts';
-import { BDEW_PROFILE } from './paths.ts';
+import { wireSmartCharging } from './wire-service.ts';
 
 export interface StackConfig {
   /** Embedded storage (simulator snapshot, PGlite database) lives under here. */
@@ -37,7 +29,9 @@ export interface StackConfig {
 }
 
 export interface Stack {
+  /** The smart-charging dashboard. */
   readonly dashboardUrl: string;
+  /** A fresh Connect link: open it to link one more car by hand. */
   readonly connectUrl: string;
   /** Absent when the stack talks to Smartcar (credentials configured). */
   readonly simulatorUrl: string | undefined;
@@ -61,7 +55,7 @@ export interface Stack {
  */
 export async function startStack(config: StackConfig): Promise<Stack> {
   const { logger, service: serviceConfig, bridge: bridgeConfig } = config;
-  const closers: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
   const close = async (): Promise<void> => {
     for (const step of closers.splice(0).reverse()) {
       await step().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
@@ -91,62 +85,19 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     );
     closers.push(() => db.close());
     await migrate(db);
-    await saveGridSettings(db, { limitKw: serviceConfig.gridLimitKw, baseLoadKwhPerYear: config.baseLoadKwhPerYear });
 
-    // Filled in below: the dashboard server starts first, so its callback URL can go into the client.
-    const late: { service?: SmartChargingService; bridge?: Bridge } = {};
-    const dashboard: DashboardServer = await startDashboardServer({
-      service: () => {
-        if (!late.service) throw new Error('the service is still starting');
-        return late.service;
-      },
-      host,
-      port: serviceConfig.port,
-      logger: logger.child({ app: 'dashboard' }),
-      onLinked: async () => {
-        await late.bridge?.syncVehicles();
-        await late.service?.replan('vehicle linked');
-      },
-    });
-    closers.push(() => dashboard.close());
-
-    const api = serviceConfig.vehicleApi;
-    const client: VoltkitClient =
-      api.kind === 'smartcar'
-        ? createClient({
-            clientId: api.clientId,
-            clientSecret: api.clientSecret,
-            redirectUri: api.redirectUri,
-            ...(api.origin === undefined ? {} : { origin: api.origin }),
-            tokenStore: sqlTokenStore(db),
-          })
-        : createClient({
-            clientId: sim!.demoApp.clientId,
-            clientSecret: sim!.demoApp.clientSecret,
-            redirectUri: dashboard.callbackUrl,
-            origin: sim!.url,
-            tokenStore: sqlTokenStore(db),
-          });
-
-    const profile = parseBdewProfileCsv(await readFile(BDEW_PROFILE, 'utf8'));
     const now = sim ? () => sim.clock.now() : () => new Date();
-    const running = createSmartChargingService({
-      config: serviceConfig,
-      db,
-      client,
-      connectMode: sim ? 'simulated' : 'live',
-      profile,
-      logger: logger.child({ app: 'smart-charging' }),
-      now,
-    });
-    late.service = running;
+    const wired = await wireSmartCharging({ db, config: serviceConfig, sim, logger, now });
+    closers.push(() => wired.close());
+    const { api, service } = wired;
+    await api.setGrid(serviceConfig.gridLimitKw, config.baseLoadKwhPerYear);
 
     let linkedNow = 0;
-    if (sim && (await listVehicles(db)).length === 0) {
-      linkedNow = (await linkDemoFleet({ sim, db, connectUrl: dashboard.connectUrl, fleet: config.fleet ?? DEMO_FLEET })).length;
+    if (sim && (await api.vehicles()).length === 0) {
+      linkedNow = (await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET })).length;
     }
-    await running.start({ schedule: true });
-    closers.push(() => running.stop());
+    await service.start({ schedule: true });
+    closers.push(() => service.stop());
 
     let broker: EmbeddedBroker | undefined;
     let brokerUrl = bridgeConfig.mqtt.url;
@@ -158,41 +109,50 @@ export async function startStack(config: StackConfig): Promise<Stack> {
       brokerUrl = embedded.url;
       protocolVersion = 4; // aedes speaks MQTT 3.1.1
     }
-    const started = await startBridge({
+    const bridge: Bridge = await startBridge({
       config: bridgeConfig,
-      source: createCoreVehicleSource({
-        client,
-        grantIds: async () => (await listGrants(db)).filter((grant) => grant.status === 'active').map((grant) => grant.id),
-      }),
+      source: createCoreVehicleSource({ client: wired.client, grantIds: () => api.activeGrantIds() }),
       brokerUrl,
       protocolVersion,
-      chargePlan: serviceChargePlanSource({ dashboard: () => running.dashboard(), slotMinutes: serviceConfig.slotMinutes, now }),
+      chargePlan: serviceChargePlanSource({ dashboard: () => service.dashboard(), slotMinutes: serviceConfig.slotMinutes, now }),
       logger: logger.child({ app: 'mqtt-bridge' }),
     });
-    late.bridge = started;
-    closers.push(() => started.stop());
+    closers.push(() => bridge.stop());
 
+    // A car linked by hand reaches MQTT within seconds, not at the bridge's next hourly vehicle list. Only a
+    // changed grant list costs vehicle API calls.
+    let knownGrants = (await api.activeGrantIds()).sort().join(',');
+    const watch = setInterval(() => {
+      void api
+        .activeGrantIds()
+        .then(async (ids) => {
+          const current = ids.sort().join(',');
+          if (current === knownGrants) return;
+          knownGrants = current;
+          await bridge.syncVehicles();
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not refresh the bridged vehicles'));
+    }, 5_000);
+    closers.push(() => Promise.resolve(clearInterval(watch)));
+
+    const { connectUrl } = await api.startEnrollment('Demo owner', undefined);
     return {
-      dashboardUrl: `${dashboard.url}/`,
-      connectUrl: dashboard.connectUrl,
+      dashboardUrl: wired.url,
+      connectUrl,
       simulatorUrl: sim?.url,
       mqtt: {
-        url: broker ? broker.url : redactUrl(brokerUrl),
+        url: broker ? broker.url : brokerUrl.replace(/\/\/[^@/]*@/, '//***@'),
         embedded: broker !== undefined,
         baseTopic: bridgeConfig.baseTopic,
         discoveryPrefix: bridgeConfig.homeAssistant.discoveryPrefix,
       },
       linkedNow,
-      vehicleSlugs: () => started.vehicleSlugs(),
-      vehicles: async () => (await listVehicles(db)).map((vehicle) => ({ id: vehicle.id, name: `${vehicle.make} ${vehicle.model}` })),
+      vehicleSlugs: () => bridge.vehicleSlugs(),
+      vehicles: async () => (await api.vehicles()).map((vehicle) => ({ id: vehicle.id, name: `${vehicle.make} ${vehicle.model}` })),
       close,
     };
   } catch (error) {
     await close();
     throw error;
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

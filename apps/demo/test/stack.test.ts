@@ -43,7 +43,6 @@ describe('pnpm demo (the whole stack in one process)', () => {
     expect(output).toContain('6 demo cars linked through Connect now');
     const dashboardUrl = printed(output, 'dashboard');
     const brokerUrl = printed(output, 'MQTT broker');
-    expect(printed(output, 'connect a car')).toBe(`${dashboardUrl}connect`);
 
     // The dashboard answers, with the cars linked through Connect.
     const page = await fetch(dashboardUrl);
@@ -51,10 +50,13 @@ describe('pnpm demo (the whole stack in one process)', () => {
     expect(await page.text()).toContain('<title>Voltkit smart charging</title>');
     expect(await dashboardVehicles(dashboardUrl)).toEqual(BRANDS);
 
-    // The Connect URL leads to the simulator's Connect pages.
-    const connect = await fetch(`${dashboardUrl}connect?make=TESLA`, { redirect: 'manual' });
-    expect(connect.status).toBe(302);
-    expect(connect.headers.get('location')).toContain(`${printed(output, 'simulator')}/oauth/authorize?`);
+    // The Connect link opens the simulator's Connect pages, with the service's callback as redirect.
+    const connectUrl = printed(output, 'connect a car');
+    expect(connectUrl).toContain(`${printed(output, 'simulator')}/oauth/authorize?`);
+    expect(new URL(connectUrl).searchParams.get('redirect_uri')).toBe(`${dashboardUrl}connect/callback`);
+    const connect = await fetch(connectUrl);
+    expect(connect.status).toBe(200);
+    expect(await connect.text()).toContain('id="continue-button"');
 
     // Home Assistant discovery and the bridge's state arrive at a real MQTT subscriber.
     const subscriber = await mqtt.connectAsync(brokerUrl, { protocolVersion: 4, reconnectPeriod: 0 });

@@ -1,0 +1,59 @@
+import { CommandViewSchema, VehicleViewSchema, type SmartChargingHttp } from '@voltkit/smart-charging';
+import { z } from 'zod';
+
+const EnrollmentSchema = z.object({ grantId: z.string(), connectUrl: z.string().url() });
+const GrantsSchema = z.array(z.object({ id: z.string(), status: z.string() }));
+const PricesSchema = z.object({
+  source: z.string(),
+  slots: z.array(z.object({ start: z.string(), end: z.string(), pricePerKwh: z.number() })),
+});
+/** Preferences travel as the API has them; only the fields the demo changes are typed here. */
+const PreferencesSchema = z.looseObject({
+  departures: z.record(z.string(), z.string().nullable()),
+  targetSoc: z.number(),
+  minimumSoc: z.number(),
+  chargerPowerKw: z.number(),
+});
+export type Preferences = z.infer<typeof PreferencesSchema>;
+export type CommandView = z.infer<typeof CommandViewSchema>;
+export type VehicleView = z.infer<typeof VehicleViewSchema>;
+
+export class ServiceApiError extends Error {
+  override name = 'ServiceApiError';
+}
+
+/**
+ * The smart-charging service through its own HTTP API (fastify's in-process `inject`: the same routes,
+ * validation and answers as over the network). Every answer is parsed with zod.
+ */
+export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>) {
+  async function call<T>(method: 'GET' | 'POST' | 'PUT', url: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+    const response = await http.app.inject({
+      method,
+      url,
+      ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    if (response.statusCode >= 300) {
+      throw new ServiceApiError(`${method} ${url.split('?')[0]} answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
+    }
+    return schema.parse(response.json());
+  }
+  return {
+    startEnrollment: (ownerName: string, make: string | undefined) =>
+      call('POST', '/api/enrollments', EnrollmentSchema, { ownerName, ...(make === undefined ? {} : { make }) }),
+    activeGrantIds: async () =>
+      (await call('GET', '/api/grants', GrantsSchema)).filter((grant) => grant.status === 'active').map((grant) => grant.id),
+    vehicles: () => call('GET', '/api/vehicles', z.array(VehicleViewSchema)),
+    preferences: (vehicleId: string) =>
+      call('GET', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, PreferencesSchema),
+    setPreferences: (vehicleId: string, preferences: Preferences) =>
+      call('PUT', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, z.unknown(), preferences),
+    setGrid: (limitKw: number, baseLoadKwhPerYear: number) =>
+      call('PUT', '/api/grid', z.unknown(), { limitKw, baseLoadKwhPerYear }),
+    commands: () => call('GET', '/api/commands', z.array(CommandViewSchema)),
+    prices: (from: Date, to: Date) =>
+      call('GET', `/api/prices?from=${from.toISOString()}&to=${to.toISOString()}`, PricesSchema),
+  };
+}
+
+export type ServiceApi = ReturnType<typeof createServiceApi>;

@@ -1,0 +1,86 @@
+import { createServer } from 'node:net';
+import { createClient, type VoltkitClient } from '@voltkit/core/client';
+import type { Simulator } from '@voltkit/simulator';
+import {
+  createHttpServer,
+  createSmartChargingService,
+  loadBdewProfile,
+  sqlTokenStore,
+  type ServiceConfig,
+  type SmartChargingHttp,
+  type SmartChargingService,
+  type SqlClient,
+} from '@voltkit/smart-charging';
+import type { Logger } from 'pino';
+import { createServiceApi, type ServiceApi } from './service-api.ts';
+
+export interface WiredService {
+  /** One client for the service and the bridge: one token store, one refresh in flight per grant. */
+  readonly client: VoltkitClient;
+  readonly service: SmartChargingService;
+  readonly http: SmartChargingHttp;
+  readonly api: ServiceApi;
+  /** `http://127.0.0.1:<port>/`: the dashboard. */
+  readonly url: string;
+  /** Stops the HTTP server (the caller stops the service's scheduler). */
+  close(): Promise<void>;
+}
+
+/**
+ * The smart-charging service with its HTTP API and dashboard, against the embedded simulator or Smartcar.
+ * Its Connect callback is `<url>connect/callback`, so the port is fixed before the client is made.
+ */
+export async function wireSmartCharging(options: {
+  readonly db: SqlClient;
+  readonly config: Pick<ServiceConfig, 'host' | 'port' | 'vehicleApi' | 'timeZone' | 'slotMinutes' | 'priceSource' | 'priceFetchCron' | 'entsoeToken' | 'connectMode'>;
+  readonly sim: Simulator | undefined;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}): Promise<WiredService> {
+  const { config, db, sim, logger, now } = options;
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
+  const url = `http://${config.host}:${port}/`;
+  const api = config.vehicleApi;
+  let client: VoltkitClient;
+  if (api.kind === 'smartcar') {
+    client = createClient({
+      clientId: api.clientId,
+      clientSecret: api.clientSecret,
+      redirectUri: api.redirectUri,
+      ...(api.origin === undefined ? {} : { origin: api.origin }),
+      tokenStore: sqlTokenStore(db),
+    });
+  } else {
+    if (!sim) throw new Error('no Smartcar credentials and no simulator');
+    client = createClient({
+      clientId: sim.demoApp.clientId,
+      clientSecret: sim.demoApp.clientSecret,
+      redirectUri: `${url}connect/callback`,
+      origin: sim.url,
+      tokenStore: sqlTokenStore(db),
+    });
+  }
+  const service = createSmartChargingService({
+    config,
+    db,
+    client,
+    connectMode: config.connectMode,
+    profile: await loadBdewProfile(),
+    logger: logger.child({ app: 'smart-charging' }),
+    now,
+  });
+  const http = createHttpServer(service, { logger: logger.child({ app: 'http' }), now });
+  await http.app.listen({ host: config.host, port });
+  return { client, service, http, api: createServiceApi(http), url, close: () => http.app.close() };
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
