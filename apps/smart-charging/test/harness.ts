@@ -48,7 +48,12 @@ export function freePort(): Promise<number> {
 export async function startService(
   db: SqlClient,
   sim: Simulator,
-  options: { logger?: Logger; start?: boolean } = {},
+  options: {
+    logger?: Logger;
+    start?: boolean;
+    /** Sees every request the service makes to the vehicle API (method and URL), e.g. to count commands. */
+    onVehicleApiRequest?: (method: string, url: string, body: string | undefined) => void;
+  } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const port = await freePort();
@@ -59,6 +64,18 @@ export async function startService(
     redirectUri,
     origin: sim.url,
     tokenStore: sqlTokenStore(db),
+    ...(options.onVehicleApiRequest
+      ? {
+          fetch: (input: string, init: RequestInit) => {
+            options.onVehicleApiRequest?.(
+              init.method ?? 'GET',
+              input,
+              typeof init.body === 'string' ? init.body : undefined,
+            );
+            return fetch(input, init);
+          },
+        }
+      : {}),
   });
   const now = () => sim.clock.now();
   const service = createSmartChargingService({
