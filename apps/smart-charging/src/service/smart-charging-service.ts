@@ -252,6 +252,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     );
     return {
       generatedAt: now().toISOString(),
+      timeZone: config.timeZone,
       currency: options.currency ?? 'EUR',
       planReason: current?.reason ?? null,
       fleet: {

@@ -30,6 +30,8 @@ export const DashboardVehicleSchema = z.object({
 export const DashboardDataSchema = z.object({
   generatedAt: z.string(),
   currency: z.string(),
+  /** IANA zone the site plans in; the page shows times in it. */
+  timeZone: z.string(),
   planReason: z.string().nullable(),
   fleet: z.object({
     slots: z.array(FleetSlotSchema),

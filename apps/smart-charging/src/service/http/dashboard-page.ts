@@ -59,6 +59,8 @@ export function renderDashboardPage(title: string): string {
   <div id="vehicle-charts"></div>
 </main>
 <script>
+// Times are shown in the site's time zone (from the data), whatever the browser's.
+const ZONE = { id: undefined };
 const COLORS = ['#2b95d6','#7157d9','#29a634','#d13913','#00b3a4','#db2c6f','#9bbf30','#96622d'];
 const fmtMoney = (value, currency) => new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(value);
 const pct = (v) => v == null ? '–' : Math.round(v * 100) + ' %';
@@ -73,10 +75,10 @@ function chart(slots, series, { height = 220, yMax, y2 } = {}) {
   for (let k = 0; k <= 4; k++) {
     const v = (yMax / 4) * k, yy = y(v);
     svg += '<line x1="' + left + '" x2="' + (width - right) + '" y1="' + yy + '" y2="' + yy + '" stroke="#eef1f4"/>';
-    svg += '<text x="' + (left - 6) + '" y="' + (yy + 4) + '" text-anchor="end">' + (Math.round(v * 10) / 10) + '</text>';
+    svg += '<text x="' + (left - 6) + '" y="' + (yy + 4) + '" text-anchor="end">' + (Math.round(v * 100) / 100) + '</text>';
   }
   const step = Math.max(1, Math.ceil(n / 12));
-  slots.forEach((s, i) => { if (i % step === 0) svg += '<text x="' + (left + i * slotW) + '" y="' + (height - 6) + '">' + new Date(s.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + '</text>'; });
+  slots.forEach((s, i) => { if (i % step === 0) svg += '<text x="' + (left + i * slotW) + '" y="' + (height - 6) + '">' + new Date(s.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: ZONE.id }) + '</text>'; });
   for (const item of series) svg += item(slots, { left, top, plotW, plotH, slotW, y, width, right });
   return svg + '</svg>';
 }
@@ -95,6 +97,7 @@ async function refresh() {
   const response = await fetch('api/dashboard');
   if (!response.ok) return;
   const data = await response.json();
+  ZONE.id = data.timeZone;
   const f = data.fleet, cur = data.currency;
   document.getElementById('kpi-cost').textContent = fmtMoney(f.costPlanned, cur);
   document.getElementById('kpi-arrival').textContent = fmtMoney(f.costOnArrival, cur);
@@ -104,7 +107,7 @@ async function refresh() {
   tbody.innerHTML = data.vehicles.length === 0 ? '<tr><td colspan="9" class="empty">No vehicles yet: enroll one through Connect.</td></tr>' :
     data.vehicles.map((v) => '<tr data-vehicle="' + esc(v.id) + '"><td>' + esc(v.name) + '</td><td><span class="badge ' + v.grantStatus + '">' + v.grantStatus + '</span>' +
       (v.reconnectUrl ? ' <a href="' + esc(v.reconnectUrl) + '">reconnect</a>' : '') + '</td><td class="soc">' + pct(v.soc) + '</td><td>' + esc(v.chargingState || '–') +
-      (v.pluggedIn === false ? ' (unplugged)' : '') + '</td><td>' + pct(v.targetSoc) + '</td><td>' + (v.departure ? new Date(v.departure).toLocaleString() : '–') + '</td><td>' +
+      (v.pluggedIn === false ? ' (unplugged)' : '') + '</td><td>' + pct(v.targetSoc) + '</td><td>' + (v.departure ? new Date(v.departure).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false, timeZone: ZONE.id }) : '–') + '</td><td>' +
       fmtMoney(v.costPlanned, cur) + '</td><td>' + fmtMoney(v.costOnArrival, cur) + '</td><td>' + (v.shortfall ? esc(v.shortfall) : '') + '</td></tr>').join('');
   const ids = data.vehicles.map((v) => v.id);
   const maxLoad = Math.max(1, ...f.slots.map((s) => Math.max(s.limitKw || 0, s.baseLoadKw + Object.values(s.plannedKw).reduce((a, b) => a + b, 0))));
