@@ -6,9 +6,16 @@ function dashboard(slots: { start: string; price: number; kw: Record<string, num
   return {
     generatedAt: '2026-11-24T17:00:00.000Z',
     currency: 'EUR',
+    timeZone: 'Europe/Berlin',
     planReason: 'test',
     fleet: {
-      slots: slots.map((slot) => ({ start: slot.start, pricePerKwh: slot.price, limitKw: 22, baseLoadKw: 1, plannedKw: slot.kw })),
+      slots: slots.map((slot) => ({
+        start: slot.start,
+        pricePerKwh: slot.price,
+        limitKw: 22,
+        baseLoadKw: 1,
+        plannedKw: slot.kw,
+      })),
       costPlanned: 0,
       costOnArrival: 0,
       peakBeforeKw: 0,

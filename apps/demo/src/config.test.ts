@@ -5,7 +5,9 @@ import { DEFAULT_DATA_DIR } from './paths.ts';
 
 describe('demo arguments and environment', () => {
   it('takes the scenario and its options, and ignores the lone -- that npm and pnpm pass on', () => {
-    expect(parseDemoArgs(['--', '--scenario', 'overnight', '--night', '2026-01-14', '--grid-limit', '18'])).toEqual({
+    expect(
+      parseDemoArgs(['--', '--scenario', 'overnight', '--night', '2026-01-14', '--grid-limit', '18']),
+    ).toEqual({
       scenario: 'overnight',
       night: '2026-01-14',
       'grid-limit': 18,

@@ -30,7 +30,8 @@ const DemoEnvSchema = z.object({
   CLOCK_SPEED: z.coerce.number().positive().max(3600).default(1),
   /** Yearly consumption of the households on the grid connection, kWh (scales the BDEW H25 base load). */
   VOLTKIT_DEMO_BASE_LOAD_KWH: z.coerce.number().min(0).default(3500),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  /** Logs (JSON, stderr) of all three apps; `info` shows every plan and command. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('error'),
 });
 
 export const USAGE = `Usage: pnpm demo [--data-dir <dir>]
@@ -85,7 +86,10 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
  * Arguments and environment for the whole stack. The demo's own default (a 22 kW grid connection instead of
  * the service's 11 kW) applies only where the variable is unset.
  */
-export function loadDemoConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): DemoConfig {
+export function loadDemoConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): DemoConfig {
   const args = parseDemoArgs(argv);
   const demoEnv = DemoEnvSchema.safeParse(env);
   if (!demoEnv.success) {

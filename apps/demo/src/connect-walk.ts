@@ -3,7 +3,10 @@
  * then the redirect back to the app. Returns the callback URL the browser would open (with `code` and
  * `state`), without opening it.
  */
-export async function walkConnect(connectUrl: string, account: { email: string; password?: string }): Promise<URL> {
+export async function walkConnect(
+  connectUrl: string,
+  account: { email: string; password?: string },
+): Promise<URL> {
   const origin = new URL(connectUrl).origin;
   const preamble = await page(connectUrl);
   // The `make` parameter skips the brand picker: the preamble's form leads straight to sign-in.
@@ -13,14 +16,21 @@ export async function walkConnect(connectUrl: string, account: { email: string; 
   const afterLogin = await post(next, { username: account.email, password: account.password ?? 'demo' });
   next = new URL(redirectTarget(afterLogin), origin);
   const consent = await page(next.href);
-  const vehicles = [...consent.matchAll(/name="vehicle" value="([^"]+)"(?: checked)?/g)].map((match) => match[1]!);
+  const vehicles = [...consent.matchAll(/name="vehicle" value="([^"]+)"(?: checked)?/g)].map(
+    (match) => match[1]!,
+  );
   if (vehicles.length === 0) throw new Error(`Connect offered no vehicle to ${account.email}`);
   const approve = new URL(formAction(consent, origin));
-  const body = new URLSearchParams([['action', 'approve'], ...vehicles.map((id): [string, string] => ['vehicle', id])]);
+  const body = new URLSearchParams([
+    ['action', 'approve'],
+    ...vehicles.map((id): [string, string] => ['vehicle', id]),
+  ]);
   const redirect = await post(approve, body);
   const callback = new URL(redirectTarget(redirect));
   if (callback.searchParams.get('error')) {
-    throw new Error(`Connect refused: ${callback.searchParams.get('error')} ${callback.searchParams.get('error_description') ?? ''}`);
+    throw new Error(
+      `Connect refused: ${callback.searchParams.get('error')} ${callback.searchParams.get('error_description') ?? ''}`,
+    );
   }
   return callback;
 }
@@ -28,7 +38,8 @@ export async function walkConnect(connectUrl: string, account: { email: string; 
 async function page(url: string): Promise<string> {
   const response = await fetch(url, { redirect: 'manual' });
   const text = await response.text();
-  if (response.status !== 200) throw new Error(`Connect page ${new URL(url).pathname} answered ${response.status}`);
+  if (response.status !== 200)
+    throw new Error(`Connect page ${new URL(url).pathname} answered ${response.status}`);
   return text;
 }
 

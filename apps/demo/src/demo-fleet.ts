@@ -17,12 +17,48 @@ export interface DemoCar {
  * no electric car, so the Q50 is linked and shown but has nothing to charge.
  */
 export const DEMO_FLEET: readonly DemoCar[] = [
-  { brand: 'DS', model: 'DS 3 Crossback E-Tense', owner: 'Amélie', email: 'amelie@demo.voltkit.dev', arrivalSoc: 0.32, batteryKwh: 46 },
-  { brand: 'CITROEN', model: 'ë-C4', owner: 'Bruno', email: 'bruno@demo.voltkit.dev', arrivalSoc: 0.27, batteryKwh: 46 },
-  { brand: 'BMW', model: 'i8', owner: 'Clara', email: 'clara@demo.voltkit.dev', arrivalSoc: 0.18, batteryKwh: 11.6, chargerKw: 3.7 },
+  {
+    brand: 'DS',
+    model: 'DS 3 Crossback E-Tense',
+    owner: 'Amélie',
+    email: 'amelie@demo.voltkit.dev',
+    arrivalSoc: 0.32,
+    batteryKwh: 46,
+  },
+  {
+    brand: 'CITROEN',
+    model: 'ë-C4',
+    owner: 'Bruno',
+    email: 'bruno@demo.voltkit.dev',
+    arrivalSoc: 0.27,
+    batteryKwh: 46,
+  },
+  {
+    brand: 'BMW',
+    model: 'i8',
+    owner: 'Clara',
+    email: 'clara@demo.voltkit.dev',
+    arrivalSoc: 0.18,
+    batteryKwh: 11.6,
+    chargerKw: 3.7,
+  },
   { brand: 'INFINITI', model: 'Q50', owner: 'Dmitri', email: 'dmitri@demo.voltkit.dev' },
-  { brand: 'TESLA', model: 'Model 3', owner: 'Elif', email: 'elif@demo.voltkit.dev', arrivalSoc: 0.41, batteryKwh: 75 },
-  { brand: 'KIA', model: 'EV6', owner: 'Farid', email: 'farid@demo.voltkit.dev', arrivalSoc: 0.35, batteryKwh: 77.4 },
+  {
+    brand: 'TESLA',
+    model: 'Model 3',
+    owner: 'Elif',
+    email: 'elif@demo.voltkit.dev',
+    arrivalSoc: 0.41,
+    batteryKwh: 75,
+  },
+  {
+    brand: 'KIA',
+    model: 'EV6',
+    owner: 'Farid',
+    email: 'farid@demo.voltkit.dev',
+    arrivalSoc: 0.35,
+    batteryKwh: 77.4,
+  },
 ];
 
 export const STATION_KW = 7.4;

@@ -66,8 +66,12 @@ console.log(
     `  MQTT topics:    ${base}/bridge/state   ${base}/<vehicle>/<field>   ${base}/<vehicle>/state   ${base}/<vehicle>/charging/set`,
     `  HA discovery:   ${stack.mqtt.discoveryPrefix}/device/${base}_<vehicle>/config`,
     `  vehicles:       ${vehicles.length} (${stack.linkedNow > 0 ? `${stack.linkedNow} demo cars linked through Connect now` : 'stored state'})`,
-    ...vehicles.map((vehicle) => `    ${vehicle.name.padEnd(32)} ${base}/${slugs.find((slug) => slug === vehicle.id) ?? vehicle.id}/state`),
+    ...vehicles.map(
+      (vehicle) =>
+        `    ${vehicle.name.padEnd(32)} ${base}/${slugs.includes(vehicle.id) ? vehicle.id : '<vin>'}/state`,
+    ),
     `  data:           ${config.dataDir}`,
+    ...stack.notes.map((note) => `  note:           ${note}`),
     'Ctrl-C stops everything.',
   ].join('\n'),
 );

@@ -1,4 +1,9 @@
-import { createCoreVehicleSource, parseConfig as parseBridgeConfig, startBridge, startEmbeddedBroker } from '@voltkit/mqtt-bridge';
+import {
+  createCoreVehicleSource,
+  parseConfig as parseBridgeConfig,
+  startBridge,
+  startEmbeddedBroker,
+} from '@voltkit/mqtt-bridge';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
 import { DEFAULT_PRICE_FILE, migrate, openSqlClient } from '@voltkit/smart-charging';
 import mqtt from 'mqtt';
@@ -51,8 +56,17 @@ export interface OvernightReport {
   readonly gridLimitKw: number;
   readonly vehicles: readonly VehicleOutcome[];
   readonly cost: { readonly smart: number; readonly onArrival: number };
-  readonly peak: { readonly smartKw: number; readonly uncontrolledKw: number; readonly slotsOverLimit: number };
-  readonly commands: { readonly sent: number; readonly confirmed: number; readonly failed: number; readonly open: number };
+  readonly peak: {
+    readonly smartKw: number;
+    readonly uncontrolledKw: number;
+    readonly slotsOverLimit: number;
+  };
+  readonly commands: {
+    readonly sent: number;
+    readonly confirmed: number;
+    readonly failed: number;
+    readonly open: number;
+  };
   readonly mqtt: {
     readonly published: number;
     readonly discovery: number;
@@ -127,7 +141,8 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     const twins: Twin[] = [];
     for (const { car, vehicleId } of linked) {
       if (car.arrivalSoc === undefined) continue;
-      const twinId = uncontrolled.createTestAccount({ email: car.email, brand: car.brand, model: car.model }).vehicles[0]!.id;
+      const twinId = uncontrolled.createTestAccount({ email: car.email, brand: car.brand, model: car.model })
+        .vehicles[0]!.id;
       uncontrolled.setSoc(twinId, car.arrivalSoc);
       uncontrolled.updateVehicle(twinId, { chargeLimit: targetSoc });
       uncontrolled.plugIn(twinId, { stationKw: STATION_KW });
@@ -139,7 +154,11 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
     closers.push(() => broker.close());
     const bridgeConfig = parseBridgeConfig({ logLevel: 'silent', mqtt: { clientId: 'voltkit-demo-bridge' } });
-    const subscriber = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: 'voltkit-demo-counter', reconnectPeriod: 0 });
+    const subscriber = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      clientId: 'voltkit-demo-counter',
+      reconnectPeriod: 0,
+    });
     closers.push(() => subscriber.endAsync(true));
     const counts = { published: 0, discovery: 0, states: 0 };
     const refreshResults: string[] = [];
@@ -151,9 +170,12 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       if (topic.startsWith(`${bridgeConfig.homeAssistant.discoveryPrefix}/`)) counts.discovery += 1;
       if (topic.endsWith('/state') && topic !== `${base}/bridge/state`) counts.states += 1;
       if (topic === `${base}/bridge/state`) bridgeOffline = payload.toString() === 'offline';
-      if (topic.endsWith('/refresh/result') && payload.toString().includes('"status":"ok"')) refreshResults.push(topic);
+      if (topic.endsWith('/refresh/result') && payload.toString().includes('"status":"ok"'))
+        refreshResults.push(topic);
     });
-    await subscriber.subscribeAsync([`${base}/#`, `${bridgeConfig.homeAssistant.discoveryPrefix}/#`], { qos: 1 });
+    await subscriber.subscribeAsync([`${base}/#`, `${bridgeConfig.homeAssistant.discoveryPrefix}/#`], {
+      qos: 1,
+    });
     const bridge = await startBridge({
       config: bridgeConfig,
       source: createCoreVehicleSource({
@@ -162,7 +184,11 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       }),
       brokerUrl: broker.url,
       protocolVersion: 4,
-      chargePlan: serviceChargePlanSource({ dashboard: () => running.dashboard(), slotMinutes: SLOT_MINUTES, now: () => smart.clock.now() }),
+      chargePlan: serviceChargePlanSource({
+        dashboard: () => running.dashboard(),
+        slotMinutes: SLOT_MINUTES,
+        now: () => smart.clock.now(),
+      }),
       logger: logger.child({ app: 'mqtt-bridge' }),
     });
     let bridgeStopped = false;
@@ -173,7 +199,10 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     // The night, one simulated minute per step.
     const headroom = new Map<number, number>();
     const baseLoad = new Map<number, number>();
-    const energy = { smart: new Map<string, Map<number, number>>(), uncontrolled: new Map<string, Map<number, number>>() };
+    const energy = {
+      smart: new Map<string, Map<number, number>>(),
+      uncontrolled: new Map<string, Map<number, number>>(),
+    };
     const capacity = (twin: Twin) => twin.car.batteryKwh ?? 0;
     const soc = (sim: Simulator, id: string) => sim.vehicle(id).state.soc ?? 0;
     const add = (series: Map<string, Map<number, number>>, id: string, slot: number, kwh: number) => {
@@ -203,24 +232,49 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       for (const [index, twin] of twins.entries()) {
         minuteKwh += ((soc(smart, twin.smartId) - before[index]![0]) * capacity(twin)) / EFFICIENCY;
         const [smartBefore, twinBefore] = before[index]!;
-        add(energy.smart, twin.smartId, slot, ((soc(smart, twin.smartId) - smartBefore) * capacity(twin)) / EFFICIENCY);
-        add(energy.uncontrolled, twin.smartId, slot, ((soc(uncontrolled, twin.twinId) - twinBefore) * capacity(twin)) / EFFICIENCY);
+        add(
+          energy.smart,
+          twin.smartId,
+          slot,
+          ((soc(smart, twin.smartId) - smartBefore) * capacity(twin)) / EFFICIENCY,
+        );
+        add(
+          energy.uncontrolled,
+          twin.smartId,
+          slot,
+          ((soc(uncontrolled, twin.twinId) - twinBefore) * capacity(twin)) / EFFICIENCY,
+        );
       }
       logger.debug({ at: new Date(t).toISOString(), carsKw: Number((minuteKwh * 60).toFixed(2)) }, 'minute');
     }
 
     // Prices as the service stored them (the same real day-ahead prices for both nights).
-    const prices = (await api.prices(start, departure)).slots.map((p) => ({ ...p, start: Date.parse(p.start), end: Date.parse(p.end) }));
+    const prices = (await api.prices(start, departure)).slots.map((p) => ({
+      ...p,
+      start: Date.parse(p.start),
+      end: Date.parse(p.end),
+    }));
     const priceAt = (slot: number) => prices.find((p) => p.start <= slot && slot < p.end)?.pricePerKwh ?? 0;
     const costOf = (bySlot: Map<number, number> | undefined) =>
       [...(bySlot ?? new Map<number, number>())].reduce((sum, [slot, kwh]) => sum + kwh * priceAt(slot), 0);
-    const kwhOf = (bySlot: Map<number, number> | undefined) => [...(bySlot ?? new Map<number, number>()).values()].reduce((a, b) => a + b, 0);
+    const kwhOf = (bySlot: Map<number, number> | undefined) =>
+      [...(bySlot ?? new Map<number, number>()).values()].reduce((a, b) => a + b, 0);
 
     const failures: string[] = [];
     const vehicles: VehicleOutcome[] = linked.map(({ car, vehicleId }) => {
       const name = `${car.brand} ${car.model}`;
       if (car.arrivalSoc === undefined) {
-        return { name, chargeable: false, arrivalSoc: null, departureSoc: null, targetSoc: null, met: true, gridKwh: 0, cost: 0, uncontrolledCost: 0 };
+        return {
+          name,
+          chargeable: false,
+          arrivalSoc: null,
+          departureSoc: null,
+          targetSoc: null,
+          met: true,
+          gridKwh: 0,
+          cost: 0,
+          uncontrolledCost: 0,
+        };
       }
       const departureSoc = soc(smart, vehicleId);
       const met = departureSoc >= targetSoc - TARGET_TOLERANCE;
@@ -253,27 +307,36 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       const allowed = headroom.get(slot) ?? gridLimitKw;
       if (kw > allowed + 1e-6) {
         slotsOverLimit += 1;
-        failures.push(`${new Date(slot).toISOString()}: cars drew ${kw.toFixed(2)} kW, headroom ${allowed.toFixed(2)} kW`);
+        failures.push(
+          `${new Date(slot).toISOString()}: cars drew ${kw.toFixed(2)} kW, headroom ${allowed.toFixed(2)} kW`,
+        );
       }
     }
-    const peak = (load: Map<number, number>) => Math.max(0, ...[...load].map(([slot, kw]) => kw + (baseLoad.get(slot) ?? 0)));
+    const peak = (load: Map<number, number>) =>
+      Math.max(0, ...[...load].map(([slot, kw]) => kw + (baseLoad.get(slot) ?? 0)));
 
     const log = await api.commands();
     const commands = {
-      sent: log.filter((c) => c.status === 'confirmed' || c.status === 'failed' || c.status === 'sending').length,
+      sent: log.filter((c) => c.status === 'confirmed' || c.status === 'failed' || c.status === 'sending')
+        .length,
       confirmed: log.filter((c) => c.status === 'confirmed').length,
       failed: log.filter((c) => c.status === 'failed').length,
       // Due before departure but never run; commands due at departure or later belong to the next day.
-      open: log.filter((c) => (c.status === 'pending' || c.status === 'sending') && Date.parse(c.dueAt) < departure.getTime()).length,
+      open: log.filter(
+        (c) =>
+          (c.status === 'pending' || c.status === 'sending') && Date.parse(c.dueAt) < departure.getTime(),
+      ).length,
     };
-    if (commands.open > 0) failures.push(`${commands.open} commands due before departure left pending or in flight`);
+    if (commands.open > 0)
+      failures.push(`${commands.open} commands due before departure left pending or in flight`);
 
     await bridge.stop();
     bridgeStopped = true;
     await waitFor(() => bridgeOffline, 5_000);
     if (!bridgeOffline) failures.push('the bridge did not publish offline when it stopped');
     const mqttReport = { ...counts, refreshesAsked, refreshesAnswered: refreshResults.length, bridgeOffline };
-    if (counts.discovery < twins.length) failures.push(`only ${counts.discovery} discovery messages for ${twins.length} cars`);
+    if (counts.discovery < twins.length)
+      failures.push(`only ${counts.discovery} discovery messages for ${twins.length} cars`);
 
     return {
       start,

@@ -27,22 +27,36 @@ export class ServiceApiError extends Error {
  * validation and answers as over the network). Every answer is parsed with zod.
  */
 export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>) {
-  async function call<T>(method: 'GET' | 'POST' | 'PUT', url: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+  async function call<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    url: string,
+    schema: z.ZodType<T>,
+    body?: unknown,
+  ): Promise<T> {
     const response = await http.app.inject({
       method,
       url,
-      ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      ...(body === undefined
+        ? {}
+        : { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     });
     if (response.statusCode >= 300) {
-      throw new ServiceApiError(`${method} ${url.split('?')[0]} answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
+      throw new ServiceApiError(
+        `${method} ${url.split('?')[0]} answered ${response.statusCode}: ${response.body.slice(0, 300)}`,
+      );
     }
     return schema.parse(response.json());
   }
   return {
     startEnrollment: (ownerName: string, make: string | undefined) =>
-      call('POST', '/api/enrollments', EnrollmentSchema, { ownerName, ...(make === undefined ? {} : { make }) }),
+      call('POST', '/api/enrollments', EnrollmentSchema, {
+        ownerName,
+        ...(make === undefined ? {} : { make }),
+      }),
     activeGrantIds: async () =>
-      (await call('GET', '/api/grants', GrantsSchema)).filter((grant) => grant.status === 'active').map((grant) => grant.id),
+      (await call('GET', '/api/grants', GrantsSchema))
+        .filter((grant) => grant.status === 'active')
+        .map((grant) => grant.id),
     vehicles: () => call('GET', '/api/vehicles', z.array(VehicleViewSchema)),
     preferences: (vehicleId: string) =>
       call('GET', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, PreferencesSchema),

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { serviceChargePlanSource } from './charge-plan-source.ts';
 import { DEMO_FLEET, type DemoCar } from './demo-fleet.ts';
 import { linkDemoFleet } from './link-fleet.ts';
+import { portOrFree } from './ports.ts';
 import { wireSmartCharging } from './wire-service.ts';
 
 export interface StackConfig {
@@ -43,6 +44,8 @@ export interface Stack {
   };
   /** Demo cars linked by this start (none on a second start: the stored state is used). */
   readonly linkedNow: number;
+  /** Ports that were taken and replaced by free ones. */
+  readonly notes: readonly string[];
   readonly vehicleSlugs: () => string[];
   readonly vehicles: () => Promise<{ id: string; name: string }[]>;
   close(): Promise<void>;
@@ -64,14 +67,26 @@ export async function startStack(config: StackConfig): Promise<Stack> {
   try {
     await mkdir(config.dataDir, { recursive: true });
     const host = serviceConfig.host;
+    const notes: string[] = [];
+    // With the embedded simulator nothing depends on fixed ports: a taken default gives way to a free port.
+    const embedded = serviceConfig.vehicleApi.kind === 'embedded-simulator';
+    const pick = async (wanted: number, what: string) => {
+      if (!embedded) return wanted;
+      const { port, note } = await portOrFree(host, wanted, what);
+      if (note !== undefined) notes.push(note);
+      return port;
+    };
 
     let sim: Simulator | undefined;
     if (serviceConfig.vehicleApi.kind === 'embedded-simulator') {
       const simulator = await createSimulator({
         host,
-        port: config.simulator.port,
+        port: await pick(config.simulator.port, 'simulator'),
         dataDir: join(config.dataDir, 'simulator'),
-        clock: config.simulator.clockSpeed === 1 ? { mode: 'real' } : { mode: 'accelerated', speed: config.simulator.clockSpeed },
+        clock:
+          config.simulator.clockSpeed === 1
+            ? { mode: 'real' }
+            : { mode: 'accelerated', speed: config.simulator.clockSpeed },
         logger: logger.child({ app: 'simulator' }),
       });
       sim = simulator;
@@ -87,7 +102,14 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     await migrate(db);
 
     const now = sim ? () => sim.clock.now() : () => new Date();
-    const wired = await wireSmartCharging({ db, config: serviceConfig, sim, logger, now });
+    const dashboardPort = await pick(serviceConfig.port, 'dashboard');
+    const wired = await wireSmartCharging({
+      db,
+      config: { ...serviceConfig, port: dashboardPort },
+      sim,
+      logger,
+      now,
+    });
     closers.push(() => wired.close());
     const { api, service } = wired;
     await api.setGrid(serviceConfig.gridLimitKw, config.baseLoadKwhPerYear);
@@ -103,10 +125,14 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     let brokerUrl = bridgeConfig.mqtt.url;
     let protocolVersion = bridgeConfig.mqtt.protocolVersion;
     if (brokerUrl === undefined) {
-      const embedded = await startEmbeddedBroker(bridgeConfig.embeddedBroker);
-      broker = embedded;
-      closers.push(() => embedded.close());
-      brokerUrl = embedded.url;
+      // The embedded broker is local only: a taken port (a Mosquitto on 1883) always gives way to a free one.
+      const { host: brokerHost, port: wantedPort } = bridgeConfig.embeddedBroker;
+      const picked = await portOrFree(brokerHost, wantedPort, 'MQTT broker');
+      if (picked.note !== undefined) notes.push(picked.note);
+      const started = await startEmbeddedBroker({ host: brokerHost, port: picked.port });
+      broker = started;
+      closers.push(() => started.close());
+      brokerUrl = started.url;
       protocolVersion = 4; // aedes speaks MQTT 3.1.1
     }
     const bridge: Bridge = await startBridge({
@@ -114,7 +140,11 @@ export async function startStack(config: StackConfig): Promise<Stack> {
       source: createCoreVehicleSource({ client: wired.client, grantIds: () => api.activeGrantIds() }),
       brokerUrl,
       protocolVersion,
-      chargePlan: serviceChargePlanSource({ dashboard: () => service.dashboard(), slotMinutes: serviceConfig.slotMinutes, now }),
+      chargePlan: serviceChargePlanSource({
+        dashboard: () => service.dashboard(),
+        slotMinutes: serviceConfig.slotMinutes,
+        now,
+      }),
       logger: logger.child({ app: 'mqtt-bridge' }),
     });
     closers.push(() => bridge.stop());
@@ -147,8 +177,13 @@ export async function startStack(config: StackConfig): Promise<Stack> {
         discoveryPrefix: bridgeConfig.homeAssistant.discoveryPrefix,
       },
       linkedNow,
+      notes,
       vehicleSlugs: () => bridge.vehicleSlugs(),
-      vehicles: async () => (await api.vehicles()).map((vehicle) => ({ id: vehicle.id, name: `${vehicle.make} ${vehicle.model}` })),
+      vehicles: async () =>
+        (await api.vehicles()).map((vehicle) => ({
+          id: vehicle.id,
+          name: `${vehicle.make} ${vehicle.model}`,
+        })),
       close,
     };
   } catch (error) {

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { createClient, type VoltkitClient } from '@voltkit/core/client';
 import type { Simulator } from '@voltkit/simulator';
 import {
@@ -12,6 +11,7 @@ import {
   type SqlClient,
 } from '@voltkit/smart-charging';
 import type { Logger } from 'pino';
+import { freePort } from './ports.ts';
 import { createServiceApi, type ServiceApi } from './service-api.ts';
 
 export interface WiredService {
@@ -32,7 +32,18 @@ export interface WiredService {
  */
 export async function wireSmartCharging(options: {
   readonly db: SqlClient;
-  readonly config: Pick<ServiceConfig, 'host' | 'port' | 'vehicleApi' | 'timeZone' | 'slotMinutes' | 'priceSource' | 'priceFetchCron' | 'entsoeToken' | 'connectMode'>;
+  readonly config: Pick<
+    ServiceConfig,
+    | 'host'
+    | 'port'
+    | 'vehicleApi'
+    | 'timeZone'
+    | 'slotMinutes'
+    | 'priceSource'
+    | 'priceFetchCron'
+    | 'entsoeToken'
+    | 'connectMode'
+  >;
   readonly sim: Simulator | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
@@ -72,15 +83,4 @@ export async function wireSmartCharging(options: {
   const http = createHttpServer(service, { logger: logger.child({ app: 'http' }), now });
   await http.app.listen({ host: config.host, port });
   return { client, service, http, api: createServiceApi(http), url, close: () => http.app.close() };
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
 }

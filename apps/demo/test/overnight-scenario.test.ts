@@ -9,7 +9,9 @@ describe('pnpm demo --scenario overnight', () => {
     expect(code, `${report}\n${demo.stderr()}`).toBe(0);
 
     expect(report).toContain('Overnight scenario: 24 Nov 2026, 18:00 → 25 Nov 2026, 07:00 (Europe/Berlin)');
-    expect(report).toMatch(/prices: aWATTar DE day-ahead, \d+ slots replayed from awattar-de-hourly\.csv; feeder limit 24 kW/);
+    expect(report).toMatch(
+      /prices: aWATTar DE day-ahead, \d+ slots replayed from awattar-de-hourly\.csv; feeder limit 24 kW/,
+    );
     for (const car of ['DS DS 3 Crossback E-Tense', 'CITROEN ë-C4', 'BMW i8', 'TESLA Model 3', 'KIA EV6']) {
       const row = report.split('\n').find((line) => line.trimStart().startsWith(car));
       expect(row, car).toMatch(/ (79\.[5-9]|[89]\d\.\d|100\.0) % +80\.0 % .* target met$/);
@@ -20,7 +22,10 @@ describe('pnpm demo --scenario overnight', () => {
     expect(Number(cost?.[1])).toBeGreaterThan(0);
     expect(Number(cost?.[1])).toBeLessThan(Number(cost?.[2]));
 
-    const peak = /peak load: ([\d.]+) kW smart vs ([\d.]+) kW uncontrolled; limit 24 kW, slots over limit: 0/.exec(report);
+    const peak =
+      /peak load: ([\d.]+) kW smart vs ([\d.]+) kW uncontrolled; limit 24 kW, slots over limit: 0/.exec(
+        report,
+      );
     expect(peak).not.toBeNull();
     expect(Number(peak?.[1])).toBeLessThanOrEqual(24);
     expect(Number(peak?.[2])).toBeGreaterThan(24); // the limit really binds
@@ -29,7 +34,10 @@ describe('pnpm demo --scenario overnight', () => {
     expect(Number(commands?.[1])).toBeGreaterThan(0);
     expect(commands?.[2]).toBe(commands?.[1]);
 
-    const mqtt = /MQTT: (\d+) messages published \((\d+) discovery, (\d+) vehicle states\); refresh over MQTT (\d+)\/(\d+) answered; bridge offline on stop: yes/.exec(report);
+    const mqtt =
+      /MQTT: (\d+) messages published \((\d+) discovery, (\d+) vehicle states\); refresh over MQTT (\d+)\/(\d+) answered; bridge offline on stop: yes/.exec(
+        report,
+      );
     expect(Number(mqtt?.[1])).toBeGreaterThan(100);
     expect(Number(mqtt?.[2])).toBeGreaterThanOrEqual(6);
     expect(mqtt?.[4]).toBe(mqtt?.[5]);

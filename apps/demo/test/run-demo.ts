@@ -33,7 +33,8 @@ export function runDemo(args: readonly string[], env: Record<string, string>): D
     async waitForOutput(text, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (!out.includes(text)) {
-        if (child.exitCode !== null) throw new Error(`the demo exited (${child.exitCode}) before printing "${text}":\n${out}\n${err}`);
+        if (child.exitCode !== null)
+          throw new Error(`the demo exited (${child.exitCode}) before printing "${text}":\n${out}\n${err}`);
         if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms:\n${out}\n${err}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

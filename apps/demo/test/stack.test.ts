@@ -5,7 +5,14 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from './run-demo.ts';
 
-const BRANDS = ['BMW i8', 'CITROEN ë-C4', 'DS DS 3 Crossback E-Tense', 'INFINITI Q50', 'KIA EV6', 'TESLA Model 3'];
+const BRANDS = [
+  'BMW i8',
+  'CITROEN ë-C4',
+  'DS DS 3 Crossback E-Tense',
+  'INFINITI Q50',
+  'KIA EV6',
+  'TESLA Model 3',
+];
 // Every server on a free port, storage in a fresh directory.
 const ENV = { PORT: '0', VOLTKIT_DEMO_SIMULATOR_PORT: '0', VOLTKIT_EMBEDDED_BROKER_PORT: '0' };
 
@@ -68,7 +75,8 @@ describe('pnpm demo (the whole stack in one process)', () => {
     });
     await subscriber.subscribeAsync(['homeassistant/device/+/config', 'voltkit/bridge/state'], { qos: 1 });
     const deadline = Date.now() + 30_000;
-    while ((discovered.size < BRANDS.length || bridgeStates.length === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    while ((discovered.size < BRANDS.length || bridgeStates.length === 0) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     expect(discovered.size).toBeGreaterThanOrEqual(BRANDS.length);
     expect(bridgeStates.at(-1)).toBe('online');
 
