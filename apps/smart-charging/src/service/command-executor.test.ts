@@ -164,6 +164,6 @@ describe('command executor against the simulator', () => {
     await plan({ vehicleId, action: 'stop_charge', dueAt: sim.clock.now() });
     const [outcome] = await executor.runDueCommands();
     expect(outcome).toMatchObject({ outcome: 'failed', reason: 'OAUTH:invalid_grant' });
-    expect((await findGrant(db, grantId))?.status).toBe('expired');
+    expect((await findGrant(db, grantId))?.status).toBe('revoked');
   });
 });
