@@ -330,6 +330,8 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     if (commands.open > 0)
       failures.push(`${commands.open} commands due before departure left pending or in flight`);
 
+    // The last refresh answers may still be on their way; then the bridge goes offline.
+    await waitFor(() => refreshResults.length >= refreshesAsked, 10_000);
     await bridge.stop();
     bridgeStopped = true;
     await waitFor(() => bridgeOffline, 5_000);
