@@ -201,6 +201,17 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
         { slots: [{ start: '2026-11-22T00:00:00Z', end: '2026-11-22T01:00:00Z', pricePerKwh: 'cheap' }] },
         'body.slots.0.pricePerKwh',
       ],
+      [
+        'PUT',
+        'api/prices',
+        {
+          slots: [
+            { start: '2026-11-22T00:00:00Z', end: '2026-11-22T01:00:00Z', pricePerKwh: 0.1 },
+            { start: '2026-11-22T00:30:00Z', end: '2026-11-22T01:30:00Z', pricePerKwh: 0.1 },
+          ],
+        },
+        'body.slots.1.start',
+      ],
       ['PUT', `api/vehicles/${tesla}/charge-now`, { enabled: 'yes' }, 'body.enabled'],
       ['POST', 'api/enrollments', {}, 'body.ownerName'],
       ['POST', 'api/enrollments', { ownerName: 'Eve', make: 'tesla motors' }, 'body.make'],
@@ -366,5 +377,45 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       (vehicle) => vehicle.id === citroen,
     )!;
     expect(after).toMatchObject({ grantStatus: 'active', reconnectUrl: null });
+  });
+
+  it('smart-charges a car only at home when its owner asks so', async () => {
+    await api(running.base, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: false });
+    const { latitude, longitude } = sim.vehicle(citroen).state;
+    type Answer = { replan: { ok: boolean; skipped: { vehicleId: string; reason: string }[] } };
+    const prefer = (home: { latitude: number; longitude: number }) =>
+      api<Answer>(running.base, 'PUT', `api/vehicles/${citroen}/preferences`, {
+        ...DEFAULT_PREFERENCES,
+        smartChargeOnlyAtHome: true,
+        home: { ...home, radiusMeters: 200 },
+      });
+    const away = await prefer({ latitude: latitude > 0 ? latitude - 1 : latitude + 1, longitude });
+    expect(away.body.replan.skipped).toContainEqual({ vehicleId: citroen, reason: 'away from home' });
+    const home = await prefer({ latitude: latitude + 0.001, longitude });
+    expect(home.body.replan.ok).toBe(true);
+    expect(home.body.replan.skipped.map((skip) => skip.vehicleId)).not.toContain(citroen);
+  });
+
+  it('imports a price series over the window it covers and re-plans with it', async () => {
+    const from = Date.UTC(2026, 10, 22, 1);
+    const slots = Array.from({ length: 8 }, (_, k) => ({
+      start: new Date(from + k * 15 * 60_000).toISOString(),
+      end: new Date(from + (k + 1) * 15 * 60_000).toISOString(),
+      pricePerKwh: k % 2 === 0 ? -0.05 : 0.42,
+    }));
+    const put = await api<{ stored: number; replan: { ok: boolean } }>(running.base, 'PUT', 'api/prices', {
+      slots,
+    });
+    expect(put.body).toMatchObject({ stored: 8, replan: { ok: true } });
+    const stored = await api<{ slots: { start: string; end: string; pricePerKwh: number }[] }>(
+      running.base,
+      'GET',
+      `api/prices?from=${slots[0]!.start}&to=${slots.at(-1)!.end}`,
+    );
+    // The hourly prices there before are gone: exactly the imported quarter-hours remain.
+    expect(stored.body.slots).toEqual(slots);
+    expect((await api<{ reason: string }>(running.base, 'GET', 'api/plan')).body.reason).toBe(
+      '8 prices imported',
+    );
   });
 });

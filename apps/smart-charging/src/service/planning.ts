@@ -88,6 +88,14 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       continue;
     }
     const preferences = await loadPreferences(db, vehicle.id);
+    if (preferences.smartChargeOnlyAtHome && preferences.home !== null) {
+      const where = await awayFromHome(gateway, vehicle, preferences.home, logger);
+      if (where === 'away') {
+        // Away from home the car charges as it would on its own: no plan, no commands.
+        skipped.push({ vehicleId: vehicle.id, reason: 'away from home' });
+        continue;
+      }
+    }
     const departure = nextDeparture(preferences, now.getTime(), timeZone) ?? now.getTime() + 24 * 3_600_000;
     const targetPercent = preferences.targetSoc * 100;
     const chargeNow = options.chargeNow?.has(vehicle.id) ?? false;
@@ -255,4 +263,37 @@ async function explainCancellations(
     `update commands set last_error = null where plan_id = $1 and status = 'pending' and attempts = 0`,
     [planId],
   );
+}
+
+/**
+ * Whether the car is outside its home radius. Without the optional location scope (or when the car does
+ * not answer) its position is unknown and it is planned as if at home.
+ */
+async function awayFromHome(
+  gateway: VehicleGateway,
+  vehicle: { readonly id: string; readonly grantId: string },
+  home: { readonly latitude: number; readonly longitude: number; readonly radiusMeters: number },
+  logger: Logger,
+): Promise<'home' | 'away' | 'unknown'> {
+  try {
+    const position = await gateway.readLocation(vehicle.grantId, vehicle.id);
+    return distanceMeters(position, home) <= home.radiusMeters ? 'home' : 'away';
+  } catch (error) {
+    logger.debug({ vehicleId: vehicle.id, err: error }, 'location unknown; planning as at home');
+    return 'unknown';
+  }
+}
+
+/** Great-circle distance (haversine), metres. */
+export function distanceMeters(
+  a: { readonly latitude: number; readonly longitude: number },
+  b: { readonly latitude: number; readonly longitude: number },
+): number {
+  const radians = (degrees: number) => (degrees * Math.PI) / 180;
+  const dLat = radians(b.latitude - a.latitude);
+  const dLon = radians(b.longitude - a.longitude);
+  const h =
+    Math.sin(dLat / 2) ** 2 +
+    Math.cos(radians(a.latitude)) * Math.cos(radians(b.latitude)) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6_371_000 * Math.asin(Math.min(1, Math.sqrt(h)));
 }

@@ -28,6 +28,8 @@ export interface VehicleGateway {
   startCharge(grantId: string, vehicleId: string): Promise<void>;
   stopCharge(grantId: string, vehicleId: string): Promise<void>;
   setChargeLimit(grantId: string, vehicleId: string, limit: number): Promise<void>;
+  /** Where the car is; needs the optional `read_location` scope. */
+  readLocation(grantId: string, vehicleId: string): Promise<{ latitude: number; longitude: number }>;
 }
 
 export function createVehicleGateway(
@@ -58,6 +60,13 @@ export function createVehicleGateway(
     },
     async setChargeLimit(grantId, vehicleId, limit) {
       await handle(grantId, vehicleId).setChargeLimit(limit);
+    },
+    async readLocation(grantId, vehicleId) {
+      const { latitude, longitude } = await client
+        .grant(grantId)
+        .vehicle(vehicleId, { scopes: ['read_location'] })
+        .location();
+      return { latitude, longitude };
     },
   };
 }

@@ -383,20 +383,41 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       tag: 'prices',
       summary:
         'Import a price series (stored under the configured source; replaces the same slots); re-plans',
-      body: z.object({ slots: z.array(PriceSlotInputSchema).min(1).max(10_000) }).strict(),
+      body: z
+        .object({
+          slots: z
+            .array(PriceSlotInputSchema)
+            .min(1)
+            .max(10_000)
+            .superRefine((slots, context) => {
+              slots.forEach((slot, index) => {
+                const previous = slots[index - 1];
+                if (previous && Date.parse(slot.start) < Date.parse(previous.end))
+                  context.addIssue({
+                    code: 'custom',
+                    path: [index, 'start'],
+                    message: 'slots must be in time order without overlapping',
+                  });
+              });
+            }),
+        })
+        .strict(),
       response: z.object({ stored: z.number(), replan: ReplanReportSchema }),
       async handler({ body }) {
-        await db.transaction((tx) =>
-          savePrices(
-            tx,
+        const slots = body.slots.map((slot) => ({
+          start: new Date(slot.start),
+          end: new Date(slot.end),
+          pricePerKwh: slot.pricePerKwh,
+        }));
+        await db.transaction(async (tx) => {
+          // The series replaces the window it covers, whatever slot length was stored there before.
+          await tx.query('delete from prices where source = $1 and slot_start < $3 and slot_end > $2', [
             service.priceSource,
-            body.slots.map((slot) => ({
-              start: new Date(slot.start),
-              end: new Date(slot.end),
-              pricePerKwh: slot.pricePerKwh,
-            })),
-          ),
-        );
+            slots[0]!.start,
+            slots.at(-1)!.end,
+          ]);
+          await savePrices(tx, service.priceSource, slots);
+        });
         const replan = await service.replanAfterChange(`${body.slots.length} prices imported`);
         return { stored: body.slots.length, replan };
       },
