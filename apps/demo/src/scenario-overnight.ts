@@ -228,9 +228,9 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       await smart.clock.advance(STEP_MS);
       await uncontrolled.clock.advance(STEP_MS);
       const slot = Math.floor(t / SLOT_MS) * SLOT_MS;
-      let minuteKwh = 0;
+      const carsKw: number[] = [];
       for (const [index, twin] of twins.entries()) {
-        minuteKwh += ((soc(smart, twin.smartId) - before[index]![0]) * capacity(twin)) / EFFICIENCY;
+        carsKw.push((((soc(smart, twin.smartId) - before[index]![0]) * capacity(twin)) / EFFICIENCY) * 60);
         const [smartBefore, twinBefore] = before[index]!;
         add(
           energy.smart,
@@ -245,7 +245,10 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
           ((soc(uncontrolled, twin.twinId) - twinBefore) * capacity(twin)) / EFFICIENCY,
         );
       }
-      logger.debug({ at: new Date(t).toISOString(), carsKw: Number((minuteKwh * 60).toFixed(2)) }, 'minute');
+      logger.debug(
+        { at: new Date(t).toISOString(), carsKw: carsKw.map((kw) => Number(kw.toFixed(1))) },
+        'minute',
+      );
     }
 
     // Prices as the service stored them (the same real day-ahead prices for both nights).
