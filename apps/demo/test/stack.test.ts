@@ -86,7 +86,12 @@ describe('pnpm demo (the whole stack in one process)', () => {
     expect(demo.stdout()).toContain('Voltkit demo stopped.');
     expect(bridgeStates.at(-1)).toBe('offline');
     await subscriber.endAsync(true);
+    // Nothing keeps serving: dashboard, simulator and broker ports are closed.
     await expect(fetch(dashboardUrl)).rejects.toThrow();
+    await expect(fetch(`${printed(output, 'simulator')}/_simulator/health`)).rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(brokerUrl, { reconnectPeriod: 0, connectTimeout: 2_000 }),
+    ).rejects.toThrow();
   }, 150_000);
 
   it('picks up the stored state on a second start: the same cars, no duplicates', async () => {
