@@ -57,6 +57,8 @@ export interface OvernightReport {
   readonly vehicles: readonly VehicleOutcome[];
   readonly cost: { readonly smart: number; readonly onArrival: number };
   readonly peak: {
+    /** Highest one-minute draw of the managed cars plus base load (the limit is planned per slot). */
+    readonly smartMinuteKw: number;
     readonly smartKw: number;
     readonly uncontrolledKw: number;
     readonly slotsOverLimit: number;
@@ -211,6 +213,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       series.set(id, bySlot);
     };
     let refreshesAsked = 0;
+    let smartMinuteKw = 0;
     for (let t = start.getTime(); t < departure.getTime(); t += STEP_MS) {
       await running.tick();
       if (t % SLOT_MS === 0 || t === start.getTime()) {
@@ -245,6 +248,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
           ((soc(uncontrolled, twin.twinId) - twinBefore) * capacity(twin)) / EFFICIENCY,
         );
       }
+      smartMinuteKw = Math.max(smartMinuteKw, carsKw.reduce((a, b) => a + b, 0) + (baseLoad.get(slot) ?? 0));
       logger.debug(
         { at: new Date(t).toISOString(), carsKw: carsKw.map((kw) => Number(kw.toFixed(1))) },
         'minute',
@@ -353,7 +357,12 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
         smart: vehicles.reduce((sum, v) => sum + v.cost, 0),
         onArrival: vehicles.reduce((sum, v) => sum + v.uncontrolledCost, 0),
       },
-      peak: { smartKw: peak(smartLoad), uncontrolledKw: peak(uncontrolledLoad), slotsOverLimit },
+      peak: {
+        smartMinuteKw,
+        smartKw: peak(smartLoad),
+        uncontrolledKw: peak(uncontrolledLoad),
+        slotsOverLimit,
+      },
       commands,
       mqtt: mqttReport,
       elapsedMs: performance.now() - began,
@@ -408,6 +417,7 @@ export function formatReport(report: OvernightReport): string {
     '',
     `  cost: ${eur(report.cost.smart)} smart vs ${eur(report.cost.onArrival)} charging on arrival (${savings.toFixed(1)} % saved)`,
     `  peak load: ${report.peak.smartKw.toFixed(1)} kW smart vs ${report.peak.uncontrolledKw.toFixed(1)} kW uncontrolled; limit ${report.gridLimitKw} kW, slots over limit: ${report.peak.slotsOverLimit}`,
+    `  (15-minute averages, as the planner plans the limit; highest one-minute draw ${report.peak.smartMinuteKw.toFixed(1)} kW)`,
     `  commands: ${report.commands.sent} sent, ${report.commands.confirmed} confirmed, ${report.commands.failed} failed, ${report.commands.open} open`,
     `  MQTT: ${report.mqtt.published} messages published (${report.mqtt.discovery} discovery, ${report.mqtt.states} vehicle states); refresh over MQTT ${report.mqtt.refreshesAnswered}/${report.mqtt.refreshesAsked} answered; bridge offline on stop: ${report.mqtt.bridgeOffline ? 'yes' : 'no'}`,
     `  ran in ${(report.elapsedMs / 1000).toFixed(1)} s`,
