@@ -455,6 +455,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
         const from =
           query.from === undefined ? new Date(now().getTime() - 24 * HOUR_MS) : new Date(query.from);
         const to = query.to === undefined ? new Date(now().getTime() + 48 * HOUR_MS) : new Date(query.to);
+        if (!(to > from)) throw new ApiError(400, 'VALIDATION', 'query.to: must be after from');
         return listGridEvents(db, from, to);
       },
     }),
