@@ -17,7 +17,7 @@ export interface DemoProcess {
 export function runDemo(args: readonly string[], env: Record<string, string>): DemoProcess {
   const child = spawn(process.execPath, ['--conditions=@voltkit/source', '--import', 'tsx', MAIN, ...args], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    env: { ...embeddedEnv(), LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -40,4 +40,22 @@ export function runDemo(args: readonly string[], env: Record<string, string>): D
       }
     },
   };
+}
+
+/**
+ * The environment without anything that would point the demo at real infrastructure (CI passes DATABASE_URL
+ * through for the PostgreSQL tests; a developer may have Smartcar or broker variables set).
+ */
+function embeddedEnv(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (
+      /^(DATABASE_URL|PG[A-Z]*|SMARTCAR_.*|VEHICLE_API_ORIGIN|CONNECT_MODE|PRICE_.*|ENTSOE_TOKEN|GRID_LIMIT_KW|HOST|PORT|DATA_DIR|VOLTKIT_.*|CLOCK_SPEED)$/.test(
+        name,
+      )
+    ) {
+      delete env[name];
+    }
+  }
+  return env;
 }
