@@ -3,7 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSimulator } from '@voltkit/simulator';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadServiceConfig } from '../src/service/config.ts';
+import { startSmartCharging } from '../src/service/start-app.ts';
 import { api } from './harness.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -99,4 +103,28 @@ describe('main.ts as a process', () => {
     ]);
     expect(await stop(second.child, 'SIGINT')).toBe(0);
   }, 150_000);
+
+  it('can be started in-process on a simulator the caller runs (as the demo does), and leaves it running', async () => {
+    const sim = await createSimulator({ clock: { mode: 'manual', start: new Date('2026-11-21T21:00:00Z') } });
+    const dir = await mkdtemp(join(tmpdir(), 'voltkit-embed-'));
+    try {
+      const running = await startSmartCharging(loadServiceConfig({ PORT: '0', DATA_DIR: dir }), {
+        logger: pino({ level: 'silent' }),
+        simulator: sim,
+        schedule: false,
+      });
+      expect(running.simulator).toBe(sim);
+      const base = running.url.replace('localhost', '127.0.0.1');
+      const dashboard = await api<{ generatedAt: string }>(base, 'GET', 'api/dashboard');
+      // The service runs on the simulator's clock.
+      expect(dashboard.body.generatedAt).toBe('2026-11-21T21:00:00.000Z');
+      const link = await api<{ connectUrl: string }>(base, 'POST', 'api/enrollments', { ownerName: 'Ada' });
+      expect(link.body.connectUrl.startsWith(`${sim.url}/oauth/authorize`)).toBe(true);
+      await running.close();
+      expect((await fetch(`${sim.url}/_simulator/health`)).status).toBe(200);
+    } finally {
+      await sim.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

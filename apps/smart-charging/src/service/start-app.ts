@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createClient, type VoltkitClient } from '@voltkit/core/client';
-import { createSimulator, type Simulator } from '@voltkit/simulator';
+import type { Simulator } from '@voltkit/simulator';
 import type { Logger } from 'pino';
 import { parseBdewProfileCsv, type LoadProfile } from '../planner/load-profile.ts';
 import { sqlTokenStore } from '../store/grants.ts';
@@ -20,6 +20,11 @@ export interface StartOptions {
   readonly schedule?: boolean;
   /** The service's clock. @default the embedded simulator's clock, else the wall clock */
   readonly now?: () => Date;
+  /**
+   * A simulator already running in this process (e.g. the demo's, on an accelerated clock), used instead
+   * of starting one when no Smartcar credentials are configured. It is left running on `close()`.
+   */
+  readonly simulator?: Simulator;
 }
 
 export interface RunningSmartCharging {
@@ -85,11 +90,18 @@ export async function startSmartCharging(
         'vehicle API: Smartcar',
       );
     } else {
-      const dataDir = 'dataDir' in config.storage ? config.storage.dataDir : '.data/smart-charging';
-      await mkdir(join(dataDir, 'simulator'), { recursive: true });
-      simulator = await createSimulator({ host: '127.0.0.1', dataDir: join(dataDir, 'simulator') });
+      if (options.simulator) {
+        simulator = options.simulator;
+      } else {
+        const dataDir = 'dataDir' in config.storage ? config.storage.dataDir : '.data/smart-charging';
+        await mkdir(join(dataDir, 'simulator'), { recursive: true });
+        // Loaded only here: a deployment with Smartcar credentials does not need the simulator installed.
+        const { createSimulator } = await import('@voltkit/simulator');
+        const started = await createSimulator({ host: '127.0.0.1', dataDir: join(dataDir, 'simulator') });
+        cleanup.push(() => started.close());
+        simulator = started;
+      }
       const sim = simulator;
-      cleanup.push(() => sim.close());
       client = createClient({
         clientId: sim.demoApp.clientId,
         clientSecret: sim.demoApp.clientSecret,
