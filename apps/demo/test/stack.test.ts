@@ -22,11 +22,11 @@ function printed(output: string, label: string): string {
   return match[1]!;
 }
 
-async function dashboardVehicles(url: string): Promise<string[]> {
+async function dashboardVehicles(url: string): Promise<{ id: string; name: string }[]> {
   const response = await fetch(new URL('api/dashboard', url));
   expect(response.status).toBe(200);
-  const body = (await response.json()) as { vehicles: { name: string }[] };
-  return body.vehicles.map((vehicle) => vehicle.name).sort();
+  const body = (await response.json()) as { vehicles: { id: string; name: string }[] };
+  return body.vehicles.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 describe('pnpm demo (the whole stack in one process)', () => {
@@ -55,7 +55,8 @@ describe('pnpm demo (the whole stack in one process)', () => {
     const page = await fetch(dashboardUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Voltkit smart charging</title>');
-    expect(await dashboardVehicles(dashboardUrl)).toEqual(BRANDS);
+    const vehicles = await dashboardVehicles(dashboardUrl);
+    expect(vehicles.map((vehicle) => vehicle.name)).toEqual(BRANDS);
 
     // The Connect link opens the simulator's Connect pages, with the service's callback as redirect.
     const connectUrl = printed(output, 'connect a car');
@@ -75,9 +76,13 @@ describe('pnpm demo (the whole stack in one process)', () => {
     });
     await subscriber.subscribeAsync(['homeassistant/device/+/config', 'voltkit/bridge/state'], { qos: 1 });
     const deadline = Date.now() + 30_000;
-    while ((discovered.size < BRANDS.length || bridgeStates.length === 0) && Date.now() < deadline)
+    const carTopics = vehicles.map((vehicle) => `homeassistant/device/voltkit_${vehicle.id}/config`);
+    while (
+      (!carTopics.every((topic) => discovered.has(topic)) || bridgeStates.length === 0) &&
+      Date.now() < deadline
+    )
       await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(discovered.size).toBeGreaterThanOrEqual(BRANDS.length);
+    expect(carTopics.filter((topic) => !discovered.has(topic))).toEqual([]);
     expect(bridgeStates.at(-1)).toBe('online');
 
     // Ctrl-C: exit code 0, the bridge says offline before the broker goes, and nothing keeps serving.
@@ -99,7 +104,9 @@ describe('pnpm demo (the whole stack in one process)', () => {
     try {
       await demo.waitForOutput('Ctrl-C stops everything.', 90_000);
       expect(demo.stdout()).toContain('vehicles:       6 (stored state)');
-      expect(await dashboardVehicles(printed(demo.stdout(), 'dashboard'))).toEqual(BRANDS);
+      expect(
+        (await dashboardVehicles(printed(demo.stdout(), 'dashboard'))).map((vehicle) => vehicle.name),
+      ).toEqual(BRANDS);
     } finally {
       demo.child.kill('SIGTERM');
     }
