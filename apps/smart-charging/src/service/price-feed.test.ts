@@ -81,4 +81,43 @@ describe('price feed', () => {
       true,
     );
   });
+
+  it('prices a window from a real time-of-use tariff in the site time zone', async () => {
+    const tariffFile = fileURLToPath(
+      new URL('../../../../../shared/data/tariffs/sce_tou_ev_8_june_2019.json', import.meta.url),
+    );
+    const tariff = JSON.parse(readFileSync(tariffFile, 'utf8')) as {
+      schedule: {
+        dow_mask: string;
+        times: number[];
+        tariffs: number[];
+        effective_start: string;
+        effective_end: string;
+      }[];
+    };
+    // A summer weekday in Los Angeles, midnight to midnight local time.
+    const from = new Date('2019-06-12T07:00:00Z');
+    const { slots, note } = await fetchPrices(
+      { source: `file:${tariffFile}`, timeZone: 'America/Los_Angeles' },
+      from,
+      new Date('2019-06-13T07:00:00Z'),
+    );
+    expect(slots).toHaveLength(96);
+    expect(note).toContain('America/Los_Angeles');
+    // The file's weekday band at local hour h must be the price of the slots in that hour.
+    const weekday =
+      tariff.schedule.find(
+        (entry) =>
+          entry.dow_mask === 'WEEKDAYS' && entry.effective_start <= '06-12' && '06-12' <= entry.effective_end,
+      ) ?? tariff.schedule.find((entry) => entry.dow_mask === 'WEEKDAYS')!;
+    const bandPrice = (hour: number) => {
+      let price = weekday.tariffs[0]!;
+      weekday.times.forEach((start, k) => {
+        if (hour >= start) price = weekday.tariffs[k]!;
+      });
+      return price;
+    };
+    for (const hour of [0, 9, 14, 17, 21])
+      expect(slots[hour * 4]!.pricePerKwh).toBeCloseTo(bandPrice(hour), 9);
+  });
 });

@@ -5,7 +5,8 @@ import {
   parseOctopusAgileJson,
   parsePriceCsv,
 } from '../planner/price-import.ts';
-import type { PricePoint } from '../planner/tariff.ts';
+import { parseTouTariffJson, priceSlots, type PricePoint } from '../planner/tariff.ts';
+import { createSlotGrid } from '../planner/time-grid.ts';
 import type { PriceSlot } from '../store/prices.ts';
 
 /** Public day-ahead price APIs by source name (overridable for tests and mirrors). */
@@ -23,6 +24,8 @@ const OCTOPUS_AGILE_PRODUCT = 'AGILE-24-10-01';
 export interface PriceFeedOptions {
   readonly source: string;
   readonly entsoeToken?: string;
+  /** The site's time zone: time-of-use bands are local hours. @default 'UTC' */
+  readonly timeZone?: string;
   readonly origins?: Partial<Record<keyof typeof PRICE_API_ORIGINS, string>>;
   readonly fetch?: typeof fetch;
 }
@@ -45,8 +48,9 @@ export async function fetchPrices(options: PriceFeedOptions, from: Date, to: Dat
 
   if (source.startsWith('file:')) {
     const path = source.slice('file:'.length);
-    const points = parseByContent(await readFile(path, 'utf8'), path);
-    return replayHistory(points, from, to, path);
+    const text = await readFile(path, 'utf8');
+    if (isTouTariff(text)) return touPrices(text, from, to, options.timeZone ?? 'UTC', path);
+    return replayHistory(parseByContent(text, path), from, to, path);
   }
   switch (source) {
     case 'awattar-de':
@@ -105,6 +109,28 @@ function parseByContent(text: string, name: string): PricePoint[] {
     return head.includes('"results"') ? parseOctopusAgileJson(text) : parseAwattarJson(text);
   if (head.length > 0) return parsePriceCsv(text);
   throw new Error(`${name}: empty price file`);
+}
+
+/** A time-of-use tariff file (seasons, weekday masks, hour bands) rather than a price series. */
+function isTouTariff(text: string): boolean {
+  const head = text.trimStart();
+  return head.startsWith('{') && head.includes('"schedule"') && head.includes('"dow_mask"');
+}
+
+function touPrices(text: string, from: Date, to: Date, timeZone: string, name: string): FetchedPrices {
+  const tariff = parseTouTariffJson(text);
+  const grid = createSlotGrid({ startMs: from.getTime(), endMs: to.getTime(), slotMinutes: 15, timeZone });
+  const prices = priceSlots(tariff, grid).pricePerKwh;
+  const slotMs = 15 * 60_000;
+  const slots = Array.from(prices, (pricePerKwh, k) => ({
+    start: new Date(from.getTime() + k * slotMs),
+    end: new Date(from.getTime() + (k + 1) * slotMs),
+    pricePerKwh,
+  }));
+  return {
+    slots,
+    note: `time-of-use tariff ${tariff.name} from ${name.split('/').at(-1)} (${timeZone} hours)`,
+  };
 }
 
 function toSlots(points: readonly PricePoint[]): PriceSlot[] {

@@ -146,6 +146,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     const fetched = await fetchPrices(
       {
         source: config.priceSource,
+        timeZone: config.timeZone,
         ...(config.entsoeToken ? { entsoeToken: config.entsoeToken } : {}),
         ...options.priceFeed,
       },
