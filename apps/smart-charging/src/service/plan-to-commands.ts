@@ -8,8 +8,6 @@ export interface VehicleSchedule {
   readonly energyPerSlotKwh: readonly number[];
   /** Charge limit to set before the first start (fraction), if the plan wants one. */
   readonly chargeLimit?: number;
-  /** Nothing starts before this instant (a plan made mid-slot can only use the rest of the slot). */
-  readonly notBefore?: Date;
 }
 
 /** Commands run on a minute schedule, so on-times are whole minutes. */
@@ -17,46 +15,93 @@ const MINUTE_MS = 60_000;
 /** Below this the plan's energy is float noise, not a wish to charge. */
 const NEGLIGIBLE_KWH = 0.005;
 
+interface Interval {
+  start: number;
+  end: number;
+}
+
 /**
- * Turns planned energy per slot into on/off commands. The Vehicle API cannot modulate power, so a slot
- * with part of the car's full-power energy becomes charging at full power from the slot start for that
- * fraction of the slot (the slot's average power is what the plan and the grid limit count). Adjacent
- * charging intervals merge, so a car charging through several slots gets one start and one stop.
+ * Turns the fleet's planned energy per slot into on/off commands. The Vehicle API cannot modulate power,
+ * so a car with part of a slot's full-power energy charges at full power for that share of the slot.
+ *
+ * Within a slot those shares are laid end to end, wrapping round the slot (McNaughton's rule): a car that
+ * does not fit before the slot ends finishes at its start. So the cars switched on at any instant are the
+ * ones running all slot plus as few part-time ones as their minutes allow, instead of all of them at once
+ * from the slot start: the slot's average (what the plan and the grid limit count) is unchanged, and the
+ * instantaneous peak stays within one car of it. On-times are whole minutes, rounded down so a slot never
+ * draws more than planned; the remainder shows up as the car falling behind, which triggers a re-plan.
  */
 export function planToCommands(
-  schedule: VehicleSchedule,
+  fleet: readonly VehicleSchedule[],
   slotStarts: readonly Date[],
   slotMs: number,
+  /** Nothing starts before this instant (a plan made mid-slot can only use the rest of the slot). */
+  notBefore?: Date,
 ): PlannedCommand[] {
-  const intervals: { start: number; end: number }[] = [];
-  schedule.energyPerSlotKwh.forEach((energyKwh, slot) => {
-    const slotStart = slotStarts[slot];
-    if (slotStart === undefined || energyKwh <= NEGLIGIBLE_KWH || schedule.chargingPowerKw <= 0) return;
+  const intervals = new Map<string, Interval[]>(fleet.map((vehicle) => [vehicle.vehicleId, []]));
+  slotStarts.forEach((slotStart, slot) => {
     const slotEnd = slotStart.getTime() + slotMs;
-    const onMs = Math.min(slotMs, (energyKwh / schedule.chargingPowerKw) * 3_600_000);
-    const start = Math.max(slotStart.getTime(), schedule.notBefore?.getTime() ?? Number.NEGATIVE_INFINITY);
-    // Whole minutes, rounded down so a slot never draws more than planned (the grid limit holds); what
-    // this leaves out shows up as the car falling behind its plan, which triggers a re-plan.
-    const end = Math.min(slotEnd, start + Math.floor(onMs / MINUTE_MS) * MINUTE_MS);
-    if (end - start < MINUTE_MS) return;
-    const last = intervals.at(-1);
-    if (last && last.end >= start) last.end = Math.max(last.end, end);
-    else intervals.push({ start, end });
+    const windowStart = Math.max(slotStart.getTime(), notBefore?.getTime() ?? Number.NEGATIVE_INFINITY);
+    const windowMinutes = Math.floor((slotEnd - windowStart) / MINUTE_MS);
+    if (windowMinutes < 1) return;
+    const partTime: { vehicleId: string; minutes: number; powerKw: number }[] = [];
+    for (const vehicle of fleet) {
+      const energyKwh = vehicle.energyPerSlotKwh[slot] ?? 0;
+      if (energyKwh <= NEGLIGIBLE_KWH || vehicle.chargingPowerKw <= 0) continue;
+      const minutes = Math.floor((energyKwh / vehicle.chargingPowerKw) * 60 + 1e-9);
+      if (minutes < 1) continue;
+      if (minutes >= windowMinutes)
+        intervals.get(vehicle.vehicleId)!.push({ start: windowStart, end: slotEnd });
+      else partTime.push({ vehicleId: vehicle.vehicleId, minutes, powerKw: vehicle.chargingPowerKw });
+    }
+    // Strongest chargers first, so the cars sharing a lane are alike; ties by id keep plans reproducible.
+    partTime.sort((a, b) => b.powerKw - a.powerKw || a.vehicleId.localeCompare(b.vehicleId));
+    let cursor = 0;
+    for (const car of partTime) {
+      let left = car.minutes;
+      while (left > 0) {
+        const take = Math.min(left, windowMinutes - cursor);
+        intervals.get(car.vehicleId)!.push({
+          start: windowStart + cursor * MINUTE_MS,
+          end: windowStart + (cursor + take) * MINUTE_MS,
+        });
+        left -= take;
+        cursor = (cursor + take) % windowMinutes;
+      }
+    }
   });
 
   const commands: PlannedCommand[] = [];
-  const first = intervals[0];
-  if (first && schedule.chargeLimit !== undefined) {
-    commands.push({
-      vehicleId: schedule.vehicleId,
-      action: 'set_charge_limit',
-      value: schedule.chargeLimit,
-      dueAt: new Date(first.start),
-    });
-  }
-  for (const interval of intervals) {
-    commands.push({ vehicleId: schedule.vehicleId, action: 'start_charge', dueAt: new Date(interval.start) });
-    commands.push({ vehicleId: schedule.vehicleId, action: 'stop_charge', dueAt: new Date(interval.end) });
+  for (const vehicle of fleet) {
+    const merged = mergeTouching(intervals.get(vehicle.vehicleId)!);
+    const first = merged[0];
+    if (first && vehicle.chargeLimit !== undefined) {
+      commands.push({
+        vehicleId: vehicle.vehicleId,
+        action: 'set_charge_limit',
+        value: vehicle.chargeLimit,
+        dueAt: new Date(first.start),
+      });
+    }
+    for (const interval of merged) {
+      commands.push({
+        vehicleId: vehicle.vehicleId,
+        action: 'start_charge',
+        dueAt: new Date(interval.start),
+      });
+      commands.push({ vehicleId: vehicle.vehicleId, action: 'stop_charge', dueAt: new Date(interval.end) });
+    }
   }
   return commands;
+}
+
+function mergeTouching(intervals: Interval[]): Interval[] {
+  const sorted = [...intervals].sort((a, b) => a.start - b.start);
+  const merged: Interval[] = [];
+  for (const interval of sorted) {
+    const last = merged.at(-1);
+    if (last && last.end >= interval.start) last.end = Math.max(last.end, interval.end);
+    else merged.push({ ...interval });
+  }
+  return merged;
 }

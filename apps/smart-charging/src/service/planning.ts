@@ -176,31 +176,29 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       horizonEnd: new Date(horizonEnd),
       body: { plan, skipped, priceNote: options.priceNote ?? null },
     });
-    const commands = plan.vehicles.flatMap((vehiclePlan) => {
+    const schedules = plan.vehicles.flatMap((vehiclePlan) => {
       const vehicle = planned.find((candidate) => candidate.input.id === vehiclePlan.id);
       if (!vehicle) return [];
-      return planToCommands(
+      return [
         {
           vehicleId: vehiclePlan.id,
           chargingPowerKw: vehicle.chargerPowerKw,
           energyPerSlotKwh: vehiclePlan.powerKw.map((kw) => (kw * slotMs) / 3_600_000),
           ...(vehicle.chargeLimit === undefined ? {} : { chargeLimit: vehicle.chargeLimit }),
-          notBefore: now,
         },
-        slotStarts,
-        slotMs,
-      );
+      ];
     });
+    const commands = planToCommands(schedules, slotStarts, slotMs, now);
     // Cars that must not charge now get an explicit stop: a plugged-in car charges on its own otherwise.
     for (const vehiclePlan of plan.vehicles) {
       const first = commands.find(
         (command) => command.vehicleId === vehiclePlan.id && command.action === 'start_charge',
       );
-      if (!first || first.dueAt.getTime() > horizonStart) {
-        commands.push({ vehicleId: vehiclePlan.id, action: 'stop_charge', dueAt: new Date(horizonStart) });
+      if (!first || first.dueAt.getTime() > now.getTime()) {
+        commands.push({ vehicleId: vehiclePlan.id, action: 'stop_charge', dueAt: now });
       }
     }
-    await replaceFutureCommands(tx, id, commands, new Date(horizonStart));
+    await replaceFutureCommands(tx, id, commands, now);
     await explainCancellations(tx, id, now, reason);
     return id;
   });

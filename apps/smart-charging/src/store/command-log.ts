@@ -71,16 +71,26 @@ export async function replaceFutureCommands(
 ): Promise<void> {
   const keep: string[] = [];
   for (const command of commands) {
-    const rows = await tx.query<{ id: string }>(
-      `insert into commands (id, plan_id, vehicle_id, action, value, due_at, status)
-       values ($1, $2, $3, $4, $5, $6, 'pending')
-       on conflict (vehicle_id, action, due_at) do update
-         set plan_id = excluded.plan_id, value = excluded.value,
-             status = case when commands.status = 'cancelled' then 'pending' else commands.status end
-       returning id`,
-      [randomUUID(), planId, command.vehicleId, command.action, command.value ?? null, command.dueAt],
-    );
-    if (rows[0]) keep.push(rows[0].id);
+    // A time already past means "now": the plan was made after it.
+    let dueAt = command.dueAt < now ? now : command.dueAt;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const rows = await tx.query<{ id: string }>(
+        `insert into commands (id, plan_id, vehicle_id, action, value, due_at, status)
+         values ($1, $2, $3, $4, $5, $6, 'pending')
+         on conflict (vehicle_id, action, due_at) do update
+           set plan_id = excluded.plan_id, value = excluded.value, status = 'pending'
+           where commands.status in ('pending', 'cancelled')
+         returning id`,
+        [randomUUID(), planId, command.vehicleId, command.action, command.value ?? null, dueAt],
+      );
+      if (rows[0]) {
+        keep.push(rows[0].id);
+        break;
+      }
+      // The same command for the same instant was already carried out (or is under way), and this plan
+      // wants it again, e.g. a stop after the car was switched on in between: it is a new command.
+      dueAt = new Date(dueAt.getTime() + 1);
+    }
   }
   await tx.query(
     `update commands set status = 'cancelled'
