@@ -1,3 +1,4 @@
+import { isVoltkitError } from '@voltkit/core/client';
 import type { Logger } from 'pino';
 import { createPlan, parsePlanRequest, type Plan, type PlanRequestInput } from '../planner/plan.ts';
 import type { LoadProfile } from '../planner/load-profile.ts';
@@ -72,6 +73,11 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
       await saveVehicleState(db, vehicle.id, state, now);
     } catch (error) {
+      if (isVoltkitError(error) && error.type === 'COMPATIBILITY') {
+        // A car without a traction battery (or one the API cannot charge): nothing to plan, nothing to warn.
+        skipped.push({ vehicleId: vehicle.id, reason: 'not chargeable through the vehicle API' });
+        continue;
+      }
       const known = knownStates.get(vehicle.id);
       logger.warn(
         { vehicleId: vehicle.id, err: error },
