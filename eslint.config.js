@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/bin/**', '**/coverage/**', '**/.turbo/**', '**/node_modules/**', '**/*.config.*', 'vitest.shared.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/bin/**',
+      '**/coverage/**',
+      '**/.turbo/**',
+      '**/node_modules/**',
+      '**/*.config.*',
+      'vitest.shared.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -9,7 +9,13 @@ const tsxLoader = import.meta.resolve('tsx');
 export function runTypeScriptEntry(entryUrl) {
   const child = spawn(
     process.execPath,
-    ['--conditions=@voltkit/source', '--import', tsxLoader, fileURLToPath(entryUrl), ...process.argv.slice(2)],
+    [
+      '--conditions=@voltkit/source',
+      '--import',
+      tsxLoader,
+      fileURLToPath(entryUrl),
+      ...process.argv.slice(2),
+    ],
     { stdio: 'inherit' },
   );
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));

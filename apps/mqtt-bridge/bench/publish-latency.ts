@@ -33,14 +33,16 @@ class SyntheticFleet implements VehicleSource {
     this.#soc = Array.from({ length: count }, (_, i) => 20 + (i % 60));
   }
   listVehicles(): Promise<VehicleInfo[]> {
-    return Promise.resolve(this.#soc.map((_, i) => ({
-      id: `veh-${i}`,
-      vin: `BENCH${String(i).padStart(12, '0')}`,
-      make: 'VOLTKIT',
-      model: 'Bench',
-      year: 2026,
-      fields: new Set(['battery', 'charge', 'chargeLimit', 'odometer', 'location', 'security'] as const),
-    })));
+    return Promise.resolve(
+      this.#soc.map((_, i) => ({
+        id: `veh-${i}`,
+        vin: `BENCH${String(i).padStart(12, '0')}`,
+        make: 'VOLTKIT',
+        model: 'Bench',
+        year: 2026,
+        fields: new Set(['battery', 'charge', 'chargeLimit', 'odometer', 'location', 'security'] as const),
+      })),
+    );
   }
   read(vehicleId: string): Promise<ReadResult> {
     const i = Number(vehicleId.slice(4));
@@ -68,7 +70,8 @@ class SyntheticFleet implements VehicleSource {
   }
   change(index: number, soc: number): void {
     this.#soc[index] = soc;
-    for (const listener of this.#listeners) listener({ vehicleId: `veh-${index}`, reading: { socPercent: soc, rangeKm: soc * 4 } });
+    for (const listener of this.#listeners)
+      listener({ vehicleId: `veh-${index}`, reading: { socPercent: soc, rangeKm: soc * 4 } });
   }
 }
 
@@ -164,13 +167,17 @@ async function main(): Promise<void> {
       const index = Math.floor(Math.random() * VEHICLES);
       value = (value + 1) % 1000;
       const soc = 10 + value / 20; // unique-ish values so every change is a real change
-      pending.set(`${base}/BENCH${String(index).padStart(12, '0')}/soc=${String(Math.round(soc * 10) / 10)}`, Number(process.hrtime.bigint()));
+      pending.set(
+        `${base}/BENCH${String(index).padStart(12, '0')}/soc=${String(Math.round(soc * 10) / 10)}`,
+        Number(process.hrtime.bigint()),
+      );
       child.send({ type: 'change', index, soc } satisfies ToChild);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   const drainDeadline = Date.now() + 10_000;
-  while (latencies.length < CHANGES && pending.size > 0 && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 20));
+  while (latencies.length < CHANGES && pending.size > 0 && Date.now() < drainDeadline)
+    await new Promise((r) => setTimeout(r, 20));
 
   child.send({ type: 'stats' } satisfies ToChild);
   const stats = (await fromChild('stats')) as Extract<FromChild, { type: 'stats' }>;
@@ -181,10 +188,18 @@ async function main(): Promise<void> {
   const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
-  console.log(`broker: ${useMosquitto ? 'mosquitto (MQTT 5)' : 'embedded aedes (MQTT 3.1.1)'}; vehicles: ${VEHICLES}; changes: ${CHANGES} at ~${RATE_PER_SECOND}/s`);
-  console.log(`received ${latencies.length}/${CHANGES} (same-value collisions are coalesced by publish-on-change)`);
-  console.log(`state change → publish latency: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${latencies.at(-1)?.toFixed(2)} ms (goal p99 ≤ 50 ms: ${p99 <= 50 ? 'met' : 'MISSED'})`);
-  console.log(`bridge RSS ${mb(stats.rss)} MB, heap ${mb(stats.heapUsed)} MB (goal RSS ≤ 200 MB: ${stats.rss <= 200 * 1024 * 1024 ? 'met' : 'MISSED'})`);
+  console.log(
+    `broker: ${useMosquitto ? 'mosquitto (MQTT 5)' : 'embedded aedes (MQTT 3.1.1)'}; vehicles: ${VEHICLES}; changes: ${CHANGES} at ~${RATE_PER_SECOND}/s`,
+  );
+  console.log(
+    `received ${latencies.length}/${CHANGES} (same-value collisions are coalesced by publish-on-change)`,
+  );
+  console.log(
+    `state change → publish latency: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${latencies.at(-1)?.toFixed(2)} ms (goal p99 ≤ 50 ms: ${p99 <= 50 ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    `bridge RSS ${mb(stats.rss)} MB, heap ${mb(stats.heapUsed)} MB (goal RSS ≤ 200 MB: ${stats.rss <= 200 * 1024 * 1024 ? 'met' : 'MISSED'})`,
+  );
 
   // Leave the shared broker clean: remove the retained topics this run created. Mosquitto hands a new
   // subscriber only part of tens of thousands of retained messages at once (queue limits), so collect
@@ -204,7 +219,9 @@ async function main(): Promise<void> {
       await probe.unsubscribeAsync([`${base}/#`, `${base}_ha/#`]);
       probe.off('message', collect);
       if (retained.size === 0) break;
-      await Promise.all([...retained].map((topic) => probe.publishAsync(topic, '', { qos: 1, retain: true })));
+      await Promise.all(
+        [...retained].map((topic) => probe.publishAsync(topic, '', { qos: 1, retain: true })),
+      );
     }
   }
   await probe.endAsync();

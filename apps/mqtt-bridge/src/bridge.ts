@@ -47,7 +47,9 @@ const FIELDS_BY_ACTIVITY: Record<Activity, readonly VehicleField[]> = {
 };
 
 const BridgeInfoSchema = z.object({
-  vehicles: z.array(z.object({ slug: z.string(), entities: z.array(z.object({ key: z.string(), platform: z.string() })) })),
+  vehicles: z.array(
+    z.object({ slug: z.string(), entities: z.array(z.object({ key: z.string(), platform: z.string() })) }),
+  ),
   discoveryMode: z.string().optional(),
 });
 
@@ -102,7 +104,9 @@ export interface Bridge {
 function inferActivity(previous: VehicleReading, next: VehicleReading): Activity {
   if (next.chargeState === 'charging') return 'charging';
   const movedKm =
-    next.odometerKm !== undefined && previous.odometerKm !== undefined ? next.odometerKm - previous.odometerKm : 0;
+    next.odometerKm !== undefined && previous.odometerKm !== undefined
+      ? next.odometerKm - previous.odometerKm
+      : 0;
   const moved =
     movedKm > 0.05 ||
     (next.location !== undefined &&
@@ -180,8 +184,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       publisher.set(message.topic, message.payload);
     } else {
       const objectId = deviceObjectId(topics, car.slug);
-      for (const entity of removed) publisher.clear(topics.discoveryComponent(entity.platform, objectId, entity.key));
-      for (const message of buildComponentDiscovery(discoveryVehicle(car), context)) publisher.set(message.topic, message.payload);
+      for (const entity of removed)
+        publisher.clear(topics.discoveryComponent(entity.platform, objectId, entity.key));
+      for (const message of buildComponentDiscovery(discoveryVehicle(car), context))
+        publisher.set(message.topic, message.payload);
     }
     car.discoveryPublished = true;
   };
@@ -213,7 +219,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const sendResult = (slug: string, result: CommandResult, message?: MqttMessage): void => {
     const vt = topics.vehicle(slug);
     const payload = JSON.stringify(result);
-    publisher.send(vt.result(result.command), payload, { messageExpirySeconds: RESULT_EXPIRY_SECONDS, contentType: 'application/json' });
+    publisher.send(vt.result(result.command), payload, {
+      messageExpirySeconds: RESULT_EXPIRY_SECONDS,
+      contentType: 'application/json',
+    });
     if (message?.responseTopic) {
       publisher.send(message.responseTopic, payload, {
         messageExpirySeconds: RESULT_EXPIRY_SECONDS,
@@ -221,7 +230,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         ...(message.correlationData ? { correlationData: message.correlationData } : {}),
       });
     }
-    const eventType = result.status === 'pending' ? 'command_pending' : result.status === 'ok' ? 'command_succeeded' : 'command_failed';
+    const eventType =
+      result.status === 'pending'
+        ? 'command_pending'
+        : result.status === 'ok'
+          ? 'command_succeeded'
+          : 'command_failed';
     publisher.send(
       vt.event,
       JSON.stringify({
@@ -252,7 +266,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let readsInFlight = 0;
   const readWaiters: Array<() => void> = [];
   const withReadSlot = async <T>(read: () => Promise<T>): Promise<T> => {
-    while (readsInFlight >= polling.maxConcurrentReads) await new Promise<void>((resolve) => readWaiters.push(resolve));
+    while (readsInFlight >= polling.maxConcurrentReads)
+      await new Promise<void>((resolve) => readWaiters.push(resolve));
     readsInFlight += 1;
     try {
       return await read();
@@ -282,7 +297,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     );
     if (delay === null) return; // asleep: wait for refresh, a command or a push
     // An unreachable car is retried on the backoff schedule, not only at its (slow) normal interval.
-    if (car.available === false && car.failures > 0) delay = Math.min(delay, Math.max(0, car.notBefore - now));
+    if (car.available === false && car.failures > 0)
+      delay = Math.min(delay, Math.max(0, car.notBefore - now));
     // ±10 % jitter so a fleet polled at the same rate does not hit the API in lockstep.
     delay = Math.round(delay * (0.9 + Math.random() * 0.2));
     car.timer = setTimeout(() => {
@@ -292,7 +308,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   };
 
   const fieldsFor = (car: VehicleRuntime, full: boolean): VehicleField[] => {
-    const wanted = full || Date.now() - car.lastFullReadAt > FULL_READ_EVERY_MS ? VEHICLE_FIELDS : FIELDS_BY_ACTIVITY[car.activity];
+    const wanted =
+      full || Date.now() - car.lastFullReadAt > FULL_READ_EVERY_MS
+        ? VEHICLE_FIELDS
+        : FIELDS_BY_ACTIVITY[car.activity];
     return wanted.filter((field) => car.supported.has(field));
   };
 
@@ -303,7 +322,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const removed = before.filter((e) => !car.entities.includes(e));
     if (removed.length === 0) return;
     const vt = topics.vehicle(car.slug);
-    for (const entity of removed) if (publisher.has(vt.value(entity.key))) publisher.clear(vt.value(entity.key));
+    for (const entity of removed)
+      if (publisher.has(vt.value(entity.key))) publisher.clear(vt.value(entity.key));
     if (car.discoveryPublished) publishDiscovery(car, removed);
     publishBridgeInfo();
   };
@@ -324,7 +344,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const result = await withReadSlot(() => source.read(car.info.id, fields));
       car.budget.spend(result.requestCount, Date.now());
       if (stopped || car.removed) return undefined;
-      const unsupported = [...result.errors].filter(([, e]) => e.kind === 'unsupported').map(([field]) => field);
+      const unsupported = [...result.errors]
+        .filter(([, e]) => e.kind === 'unsupported')
+        .map(([field]) => field);
       const previous = car.reading;
       car.reading = { ...previous, ...result.reading };
       car.activity = inferActivity(previous, car.reading);
@@ -340,7 +362,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         });
       }
     } catch (error) {
-      failure = isVehicleSourceError(error) ? error : new VehicleSourceError('unavailable', (error as Error).message ?? 'read failed', { cause: error });
+      failure = isVehicleSourceError(error)
+        ? error
+        : new VehicleSourceError('unavailable', (error as Error).message ?? 'read failed', { cause: error });
       if (stopped || car.removed) return failure;
       car.budget.spend(1, Date.now());
       switch (failure.kind) {
@@ -370,7 +394,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     return failure;
   };
 
-  const poll = async (car: VehicleRuntime, { wake }: { wake: boolean }): Promise<VehicleSourceError | undefined> => {
+  const poll = async (
+    car: VehicleRuntime,
+    { wake }: { wake: boolean },
+  ): Promise<VehicleSourceError | undefined> => {
     // One read at a time per car: a refresh during a poll waits for it and then reads again.
     while (car.polling) await car.polling;
     let failure: VehicleSourceError | undefined;
@@ -451,7 +478,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       list = await source.listVehicles();
     } catch (error) {
       // API down or auth failing at the moment: keep the current cars and try again soon, not in an hour.
-      logger.warn({ err: { message: (error as Error).message } }, 'cannot list vehicles; keeping the current ones');
+      logger.warn(
+        { err: { message: (error as Error).message } },
+        'cannot list vehicles; keeping the current ones',
+      );
       if (!stopped && !listRetryTimer) {
         listRetryTimer = setTimeout(() => {
           listRetryTimer = undefined;
@@ -466,7 +496,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const info of list) if (!vehicles.has(info.id)) addVehicle(info);
     // Cars a previous run published but that are gone now (removed while the bridge was down).
     if (previousRun) {
-      for (const old of previousRun.vehicles) if (!bySlug.has(old.slug)) clearVehicleTopics(old.slug, old.entities);
+      for (const old of previousRun.vehicles)
+        if (!bySlug.has(old.slug)) clearVehicleTopics(old.slug, old.entities);
       previousRun = undefined;
     }
     publishBridgeInfo();
@@ -485,16 +516,34 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const ts = (): string => new Date().toISOString();
     const car = bySlug.get(slug);
     if (!car) {
-      sendResult(slug, { status: 'error', command: name, error: `unknown vehicle ${slug}`, ts: ts() }, message);
+      sendResult(
+        slug,
+        { status: 'error', command: name, error: `unknown vehicle ${slug}`, ts: ts() },
+        message,
+      );
       return;
     }
     const parsed = parseCommand(name, message.payload);
     if (!parsed.ok) {
-      sendResult(slug, { status: 'error', command: name, error: parsed.error, ...(parsed.transaction ? { transaction: parsed.transaction } : {}), ts: ts() }, message);
+      sendResult(
+        slug,
+        {
+          status: 'error',
+          command: name,
+          error: parsed.error,
+          ...(parsed.transaction ? { transaction: parsed.transaction } : {}),
+          ts: ts(),
+        },
+        message,
+      );
       return;
     }
     const command = parsed.command;
-    const base = { command: name, value: command.value, ...(command.transaction ? { transaction: command.transaction } : {}) };
+    const base = {
+      command: name,
+      value: command.value,
+      ...(command.transaction ? { transaction: command.transaction } : {}),
+    };
     sendResult(slug, { status: 'pending', ...base, ts: ts() }, message);
     car.queue = car.queue.then(async () => {
       const error = await executeCommand(car, command);
@@ -523,11 +572,15 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     try {
       await source.command(car.info.id, command.command);
       car.budget.spend(1, Date.now());
-      if (command.command.kind === 'setChargeLimit') car.reading = { ...car.reading, chargeLimitPercent: command.command.percent };
+      if (command.command.kind === 'setChargeLimit')
+        car.reading = { ...car.reading, chargeLimitPercent: command.command.percent };
     } catch (error) {
       car.budget.spend(1, Date.now());
-      const failure = isVehicleSourceError(error) ? error : new VehicleSourceError('unavailable', String((error as Error).message));
-      if (failure.kind === 'rate_limited' && failure.retryAfterSeconds) car.notBefore = Date.now() + failure.retryAfterSeconds * 1000;
+      const failure = isVehicleSourceError(error)
+        ? error
+        : new VehicleSourceError('unavailable', String((error as Error).message));
+      if (failure.kind === 'rate_limited' && failure.retryAfterSeconds)
+        car.notBefore = Date.now() + failure.retryAfterSeconds * 1000;
       // Put back what the car really shows (e.g. the switch flips back to OFF in HA).
       if (car.reading.locked === undefined && publisher.has(lockTopic)) publisher.clear(lockTopic);
       publishState(car);
@@ -609,7 +662,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   await Promise.race([previousRunReady, new Promise((resolve) => setTimeout(resolve, 3000))]);
 
   if (discoveryMode !== 'off') {
-    for (const message of buildBridgeDiscovery(context, discoveryMode)) publisher.set(message.topic, message.payload);
+    for (const message of buildBridgeDiscovery(context, discoveryMode))
+      publisher.set(message.topic, message.payload);
   }
   await syncVehicles();
   if (polling.vehicleListSeconds > 0) {
@@ -643,8 +697,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       if (listRetryTimer) clearTimeout(listRetryTimer);
       unsubscribePush?.();
       for (const car of vehicles.values()) if (car.timer) clearTimeout(car.timer);
-      await Promise.allSettled([...vehicles.values()].flatMap((car) => (car.polling ? [car.polling, car.queue] : [car.queue])));
-      await connection.close([{ topic: topics.bridgeState, payload: 'offline', options: { qos: 1, retain: true } }]);
+      await Promise.allSettled(
+        [...vehicles.values()].flatMap((car) => (car.polling ? [car.polling, car.queue] : [car.queue])),
+      );
+      await connection.close([
+        { topic: topics.bridgeState, payload: 'offline', options: { qos: 1, retain: true } },
+      ]);
     },
   };
 }

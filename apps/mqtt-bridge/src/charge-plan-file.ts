@@ -32,11 +32,18 @@ export function fileChargePlanSource(path: string): ChargePlanSource {
       const parsed = ChargePlanFileSchema.safeParse(JSON.parse(text));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new Error(`${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid charge plan file'}`);
+        throw new Error(
+          `${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid charge plan file'}`,
+        );
       }
       const window = parsed.data[vehicleId];
       if (!window) return null;
-      return { start: new Date(window.start), end: new Date(window.end), cost: window.cost, currency: window.currency };
+      return {
+        start: new Date(window.start),
+        end: new Date(window.end),
+        cost: window.cost,
+        currency: window.currency,
+      };
     },
   };
 }

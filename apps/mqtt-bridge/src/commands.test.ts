@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from './commands.ts';
 
-const p = (name: Parameters<typeof parseCommand>[0], payload: string) => parseCommand(name, Buffer.from(payload));
+const p = (name: Parameters<typeof parseCommand>[0], payload: string) =>
+  parseCommand(name, Buffer.from(payload));
 
 describe('parseCommand', () => {
   it('accepts what Home Assistant sends', () => {
-    expect(p('charging', 'ON')).toEqual({ ok: true, command: { kind: 'vehicle', command: { kind: 'startCharge' }, value: 'ON' } });
+    expect(p('charging', 'ON')).toEqual({
+      ok: true,
+      command: { kind: 'vehicle', command: { kind: 'startCharge' }, value: 'ON' },
+    });
     expect(p('charging', 'off')).toMatchObject({ ok: true, command: { command: { kind: 'stopCharge' } } });
-    expect(p('charge_limit', '80')).toMatchObject({ ok: true, command: { command: { kind: 'setChargeLimit', percent: 80 } } });
+    expect(p('charge_limit', '80')).toMatchObject({
+      ok: true,
+      command: { command: { kind: 'setChargeLimit', percent: 80 } },
+    });
     expect(p('lock', 'UNLOCK')).toMatchObject({ ok: true, command: { command: { kind: 'unlock' } } });
     expect(p('refresh', 'PRESS')).toMatchObject({ ok: true, command: { kind: 'refresh' } });
   });
@@ -17,7 +24,10 @@ describe('parseCommand', () => {
       ok: true,
       command: { command: { kind: 'setChargeLimit', percent: 90 }, transaction: 't1' },
     });
-    expect(p('charging', '{"state":true}')).toMatchObject({ ok: true, command: { command: { kind: 'startCharge' } } });
+    expect(p('charging', '{"state":true}')).toMatchObject({
+      ok: true,
+      command: { command: { kind: 'startCharge' } },
+    });
   });
 
   it.each([
@@ -39,7 +49,10 @@ describe('parseCommand', () => {
   });
 
   it('keeps the transaction of a rejected JSON command', () => {
-    expect(p('charge_limit', '{"value":20,"transaction":"t2"}')).toMatchObject({ ok: false, transaction: 't2' });
+    expect(p('charge_limit', '{"value":20,"transaction":"t2"}')).toMatchObject({
+      ok: false,
+      transaction: 't2',
+    });
   });
 
   it('refuses oversized payloads', () => {

@@ -4,10 +4,16 @@ import type { VehicleCommand } from './vehicle-source.ts';
 
 /** A parsed command: a vehicle command, or a refresh (read now, even if the car sleeps). */
 export type ParsedCommand =
-  | { readonly kind: 'vehicle'; readonly command: VehicleCommand; readonly value: string | number; readonly transaction?: string }
+  | {
+      readonly kind: 'vehicle';
+      readonly command: VehicleCommand;
+      readonly value: string | number;
+      readonly transaction?: string;
+    }
   | { readonly kind: 'refresh'; readonly value: string; readonly transaction?: string };
 
-export type ParseResult = { ok: true; command: ParsedCommand } | { ok: false; error: string; transaction?: string };
+export type ParseResult =
+  { ok: true; command: ParsedCommand } | { ok: false; error: string; transaction?: string };
 
 export const CHARGE_LIMIT_MIN = 50;
 export const CHARGE_LIMIT_MAX = 100;
@@ -36,8 +42,16 @@ const ChargeLimitSchema = z.coerce
   .min(CHARGE_LIMIT_MIN, `must be at least ${CHARGE_LIMIT_MIN}`)
   .max(CHARGE_LIMIT_MAX, `must be at most ${CHARGE_LIMIT_MAX}`);
 
-const LockSchema = z.string().trim().toUpperCase().pipe(z.enum(['LOCK', 'UNLOCK']));
-const PressSchema = z.string().trim().toUpperCase().pipe(z.enum(['PRESS', 'REFRESH', '']));
+const LockSchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .pipe(z.enum(['LOCK', 'UNLOCK']));
+const PressSchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .pipe(z.enum(['PRESS', 'REFRESH', '']));
 
 function firstMessage(error: z.ZodError): string {
   return error.issues[0]?.message ?? 'invalid value';
@@ -62,32 +76,63 @@ export function parseCommand(name: CommandName, payload: Buffer): ParseResult {
     const envelope = JsonEnvelopeSchema.safeParse(json);
     if (!envelope.success) {
       const issue = envelope.error.issues[0];
-      return { ok: false, error: `invalid JSON command: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}` };
+      return {
+        ok: false,
+        error: `invalid JSON command: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`,
+      };
     }
     transaction = envelope.data.transaction;
     raw = envelope.data.value ?? envelope.data.state ?? (name === 'refresh' ? 'PRESS' : undefined);
-    if (raw === undefined) return { ok: false, error: 'JSON command needs a "value"', ...(transaction ? { transaction } : {}) };
+    if (raw === undefined)
+      return { ok: false, error: 'JSON command needs a "value"', ...(transaction ? { transaction } : {}) };
   }
-  const withTx = <T extends object>(value: T): T & { transaction?: string } => (transaction ? { ...value, transaction } : value);
-  const fail = (error: string): ParseResult => ({ ok: false, error: `${name}: ${error}`, ...(transaction ? { transaction } : {}) });
+  const withTx = <T extends object>(value: T): T & { transaction?: string } =>
+    transaction ? { ...value, transaction } : value;
+  const fail = (error: string): ParseResult => ({
+    ok: false,
+    error: `${name}: ${error}`,
+    ...(transaction ? { transaction } : {}),
+  });
 
   switch (name) {
     case 'charging': {
       const parsed = OnOffSchema.safeParse(raw);
       if (!parsed.success) return fail('expected ON or OFF');
-      const on = parsed.data === true || parsed.data === 'ON' || parsed.data === 'TRUE' || parsed.data === 'START';
-      return { ok: true, command: withTx({ kind: 'vehicle', command: { kind: on ? 'startCharge' : 'stopCharge' }, value: on ? 'ON' : 'OFF' }) };
+      const on =
+        parsed.data === true || parsed.data === 'ON' || parsed.data === 'TRUE' || parsed.data === 'START';
+      return {
+        ok: true,
+        command: withTx({
+          kind: 'vehicle',
+          command: { kind: on ? 'startCharge' : 'stopCharge' },
+          value: on ? 'ON' : 'OFF',
+        }),
+      };
     }
     case 'charge_limit': {
       if (typeof raw === 'string' && raw.trim() === '') return fail('expected a percentage');
       const parsed = ChargeLimitSchema.safeParse(typeof raw === 'string' ? raw.trim() : raw);
       if (!parsed.success) return fail(firstMessage(parsed.error));
-      return { ok: true, command: withTx({ kind: 'vehicle', command: { kind: 'setChargeLimit', percent: parsed.data }, value: parsed.data }) };
+      return {
+        ok: true,
+        command: withTx({
+          kind: 'vehicle',
+          command: { kind: 'setChargeLimit', percent: parsed.data },
+          value: parsed.data,
+        }),
+      };
     }
     case 'lock': {
       const parsed = LockSchema.safeParse(raw);
       if (!parsed.success) return fail('expected LOCK or UNLOCK');
-      return { ok: true, command: withTx({ kind: 'vehicle', command: { kind: parsed.data === 'LOCK' ? 'lock' : 'unlock' }, value: parsed.data }) };
+      return {
+        ok: true,
+        command: withTx({
+          kind: 'vehicle',
+          command: { kind: parsed.data === 'LOCK' ? 'lock' : 'unlock' },
+          value: parsed.data,
+        }),
+      };
     }
     case 'refresh': {
       const parsed = PressSchema.safeParse(typeof raw === 'string' ? raw : String(raw));

@@ -28,7 +28,12 @@ describe('loadConfig', () => {
       VOLTKIT_DAILY_REQUEST_BUDGET: '200',
       VOLTKIT_VEHICLES: 'abc=Family car=family, def',
     });
-    expect(config.mqtt).toMatchObject({ url: 'mqtts://broker.lan:8883', protocolVersion: 4, username: 'ha', tls: { insecure: true } });
+    expect(config.mqtt).toMatchObject({
+      url: 'mqtts://broker.lan:8883',
+      protocolVersion: 4,
+      username: 'ha',
+      tls: { insecure: true },
+    });
     expect(config.homeAssistant.discoveryMode).toBe('component');
     expect(haStatusTopic(config)).toBe('ha/status');
     expect(config.polling.chargingSeconds).toBe(30);
@@ -37,8 +42,12 @@ describe('loadConfig', () => {
   });
 
   it('names the field and the variable of bad input', () => {
-    expect(() => loadConfig({ VOLTKIT_MQTT_PROTOCOL: '6' })).toThrow(/mqtt\.protocolVersion \(VOLTKIT_MQTT_PROTOCOL\)/);
-    expect(() => loadConfig({ VOLTKIT_DAILY_REQUEST_BUDGET: 'lots' })).toThrow(/polling\.dailyRequestBudget \(VOLTKIT_DAILY_REQUEST_BUDGET\)/);
+    expect(() => loadConfig({ VOLTKIT_MQTT_PROTOCOL: '6' })).toThrow(
+      /mqtt\.protocolVersion \(VOLTKIT_MQTT_PROTOCOL\)/,
+    );
+    expect(() => loadConfig({ VOLTKIT_DAILY_REQUEST_BUDGET: 'lots' })).toThrow(
+      /polling\.dailyRequestBudget \(VOLTKIT_DAILY_REQUEST_BUDGET\)/,
+    );
     expect(() => loadConfig({ VOLTKIT_BASE_TOPIC: 'a/#' })).toThrow(ConfigError);
     expect(() => loadConfig({ VOLTKIT_MQTT_URL: 'http://x' })).toThrow(/mqtt\.url/);
     expect(() => loadConfig({ VOLTKIT_MQTT_CERT_FILE: '/c.pem' })).toThrow(/certFile and keyFile/);
@@ -47,7 +56,10 @@ describe('loadConfig', () => {
   it('overlays env on a JSON file and reports unreadable files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vk-bridge-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ baseTopic: 'fromfile', polling: { parkedSeconds: 3600, chargingSeconds: 90 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ baseTopic: 'fromfile', polling: { parkedSeconds: 3600, chargingSeconds: 90 } }),
+    );
     const config = loadConfig({ VOLTKIT_CONFIG_FILE: file, VOLTKIT_POLL_CHARGING_SECONDS: '45' });
     expect(config.baseTopic).toBe('fromfile');
     expect(config.polling.parkedSeconds).toBe(3600);

@@ -33,7 +33,10 @@ const MqttSchema = z.object({
   protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
-  clientId: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'only letters, digits, _ and -').default('voltkit-mqtt-bridge'),
+  clientId: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'only letters, digits, _ and -')
+    .default('voltkit-mqtt-bridge'),
   tls: TlsSchema.default({ insecure: false }),
   keepaliveSeconds: z.number().int().min(5).max(3600).default(30),
   reconnectMs: z.number().int().min(100).max(60_000).default(2000),
@@ -50,7 +53,10 @@ const EmbeddedBrokerSchema = z.object({
 });
 
 const HomeAssistantSchema = z.object({
-  discoveryPrefix: z.string().regex(/^[a-zA-Z0-9_/-]+$/).default('homeassistant'),
+  discoveryPrefix: z
+    .string()
+    .regex(/^[a-zA-Z0-9_/-]+$/)
+    .default('homeassistant'),
   /** device = one payload per car (HA ≥ 2024.12); component = one payload per entity (openHAB < 2026, Domoticz); off. */
   discoveryMode: z.enum(['device', 'component', 'off']).default('device'),
   /** HA birth/will topic; defaults to `<discoveryPrefix>/status`. */
@@ -122,7 +128,10 @@ export const BridgeConfigSchema = z
     /** JSON file with the next planned charge window per car (from the smart-charging service). */
     chargePlanFile: z.string().min(1).optional(),
     /** Currency of planned charge costs (Home Assistant needs it in discovery). */
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').default('EUR'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
+      .default('EUR'),
     source: SourceSchema.default(SourceSchema.parse({})),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -240,7 +249,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function deepMerge(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  base: Record<string, unknown>,
+  override: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const existing = out[key];
@@ -278,7 +290,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (cause) {
-      throw new ConfigError(`VOLTKIT_CONFIG_FILE ${file}: cannot read JSON (${(cause as Error).message})`, { cause });
+      throw new ConfigError(`VOLTKIT_CONFIG_FILE ${file}: cannot read JSON (${(cause as Error).message})`, {
+        cause,
+      });
     }
     if (!isPlainObject(parsed)) throw new ConfigError(`VOLTKIT_CONFIG_FILE ${file}: must hold a JSON object`);
     fileConfig = parsed;

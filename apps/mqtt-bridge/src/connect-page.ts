@@ -8,7 +8,17 @@ import type { Logger } from './logger.ts';
 
 export const CONNECT_SCOPES = {
   required: ['read_vehicle_info', 'read_battery', 'read_charge'],
-  optional: ['read_vin', 'control_charge', 'read_location', 'read_odometer', 'read_security', 'control_security', 'read_tires', 'read_fuel', 'read_engine_oil'],
+  optional: [
+    'read_vin',
+    'control_charge',
+    'read_location',
+    'read_odometer',
+    'read_security',
+    'control_security',
+    'read_tires',
+    'read_fuel',
+    'read_engine_oil',
+  ],
 } as const;
 
 export interface ConnectPage {
@@ -17,7 +27,10 @@ export interface ConnectPage {
 }
 
 const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 const page = (title: string, body: string): string =>
   `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
@@ -88,7 +101,8 @@ export async function startConnectPage(options: {
         try {
           const callback = options.client.parseCallback(url);
           const issued = callback.state === undefined ? undefined : states.get(callback.state);
-          if (issued === undefined || Date.now() - issued > 15 * 60_000) return send(400, page('Expired', '<p>Start again from the bridge page.</p>'));
+          if (issued === undefined || Date.now() - issued > 15 * 60_000)
+            return send(400, page('Expired', '<p>Start again from the bridge page.</p>'));
           states.delete(callback.state!);
           const grantId = randomUUID();
           await options.client.exchangeCode(callback.code, { grantId });

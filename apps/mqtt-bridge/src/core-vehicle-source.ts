@@ -50,7 +50,11 @@ const FIELD_BY_PATH = new Map<string, VehicleField>(
 /** Maps the client's typed errors onto the few cases the bridge acts on. */
 export function toVehicleSourceError(error: unknown): VehicleSourceError {
   if (!isVoltkitError(error)) {
-    return new VehicleSourceError('unavailable', error instanceof Error ? error.message : 'vehicle API call failed', { cause: error });
+    return new VehicleSourceError(
+      'unavailable',
+      error instanceof Error ? error.message : 'vehicle API call failed',
+      { cause: error },
+    );
   }
   const e: AnyVoltkitError = error;
   const message = e.message;
@@ -58,7 +62,11 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
   switch (e.type) {
     case 'VEHICLE_STATE':
       if (e.code === 'ASLEEP') return new VehicleSourceError('asleep', message, { cause: e });
-      if (e.code === 'UNREACHABLE' || e.code === 'VEHICLE_OFFLINE_FOR_SERVICE' || e.code === 'REMOTE_ACCESS_DISABLED') {
+      if (
+        e.code === 'UNREACHABLE' ||
+        e.code === 'VEHICLE_OFFLINE_FOR_SERVICE' ||
+        e.code === 'REMOTE_ACCESS_DISABLED'
+      ) {
         return new VehicleSourceError('unavailable', message, { cause: e });
       }
       return new VehicleSourceError('rejected', message, { cause: e });
@@ -66,11 +74,17 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
       return new VehicleSourceError('rate_limited', message, { cause: e, ...retry });
     case 'UPSTREAM':
       return e.code === 'RATE_LIMIT'
-        ? new VehicleSourceError('rate_limited', message, { cause: e, retryAfterSeconds: e.retryAfter ?? 1800 })
+        ? new VehicleSourceError('rate_limited', message, {
+            cause: e,
+            retryAfterSeconds: e.retryAfter ?? 1800,
+          })
         : new VehicleSourceError('unavailable', message, { cause: e });
     case 'BILLING':
       // Monthly or plan limit: nothing to do until a human steps in; try again in a day.
-      return new VehicleSourceError('rate_limited', message, { cause: e, retryAfterSeconds: e.retryAfter ?? 86_400 });
+      return new VehicleSourceError('rate_limited', message, {
+        cause: e,
+        retryAfterSeconds: e.retryAfter ?? 86_400,
+      });
     case 'COMPATIBILITY':
     case 'PERMISSION':
       return new VehicleSourceError('unsupported', message, { cause: e });
@@ -102,7 +116,8 @@ function applyField(reading: VehicleReading, field: VehicleField, value: unknown
     case 'charge': {
       const v = value as { isPluggedIn: boolean; state: 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING' };
       reading.pluggedIn = v.isPluggedIn;
-      reading.chargeState = v.state === 'CHARGING' ? 'charging' : v.state === 'FULLY_CHARGED' ? 'fully_charged' : 'not_charging';
+      reading.chargeState =
+        v.state === 'CHARGING' ? 'charging' : v.state === 'FULLY_CHARGED' ? 'fully_charged' : 'not_charging';
       break;
     }
     case 'chargeLimit':
@@ -124,7 +139,12 @@ function applyField(reading: VehicleReading, field: VehicleField, value: unknown
       break;
     case 'tires': {
       const v = value as { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
-      reading.tirePressureKpa = { frontLeft: v.frontLeft, frontRight: v.frontRight, backLeft: v.backLeft, backRight: v.backRight };
+      reading.tirePressureKpa = {
+        frontLeft: v.frontLeft,
+        frontRight: v.frontRight,
+        backLeft: v.backLeft,
+        backRight: v.backRight,
+      };
       break;
     }
     case 'fuel': {
@@ -196,7 +216,9 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Core
       await handle.subscribe(options.webhook.webhookId).catch(() => undefined);
     }
     const fields = new Set(
-      (Object.keys(FIELD_ENDPOINTS) as VehicleField[]).filter((field) => scopes.has(FIELD_ENDPOINTS[field].scope)),
+      (Object.keys(FIELD_ENDPOINTS) as VehicleField[]).filter((field) =>
+        scopes.has(FIELD_ENDPOINTS[field].scope),
+      ),
     );
     return {
       id: vehicleId,
@@ -253,7 +275,9 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Core
       const reading: VehicleReading = {};
       const errors = new Map<VehicleField, VehicleSourceError>();
       const item = <T>(field: VehicleField): T | undefined => {
-        const result = (batch.results as Record<string, BatchItem<unknown> | undefined>)[FIELD_ENDPOINTS[field].path];
+        const result = (batch.results as Record<string, BatchItem<unknown> | undefined>)[
+          FIELD_ENDPOINTS[field].path
+        ];
         if (!result) return undefined;
         if (!result.ok) {
           errors.set(field, toVehicleSourceError(result.error));
@@ -314,7 +338,12 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Core
         case 'eventBased': {
           const { vehicleId, eventType } = payload.payload;
           if (bound.has(vehicleId)) {
-            const chargeState = eventType === 'CHARGING_STARTED' ? 'charging' : eventType === 'CHARGING_COMPLETED' ? 'fully_charged' : 'not_charging';
+            const chargeState =
+              eventType === 'CHARGING_STARTED'
+                ? 'charging'
+                : eventType === 'CHARGING_COMPLETED'
+                  ? 'fully_charged'
+                  : 'not_charging';
             emit({ vehicleId, reading: { chargeState, pluggedIn: true } });
           }
           return { status: 200, body: { status: 'ok' } };
@@ -324,8 +353,10 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Core
 
     async command(vehicleId, command: VehicleCommand) {
       const { handle, scopes } = handleFor(vehicleId);
-      const needed: Scope = command.kind === 'lock' || command.kind === 'unlock' ? 'control_security' : 'control_charge';
-      if (!scopes.has(needed)) throw new VehicleSourceError('unsupported', `the owner did not grant ${needed}`);
+      const needed: Scope =
+        command.kind === 'lock' || command.kind === 'unlock' ? 'control_security' : 'control_charge';
+      if (!scopes.has(needed))
+        throw new VehicleSourceError('unsupported', `the owner did not grant ${needed}`);
       try {
         switch (command.kind) {
           case 'startCharge':

@@ -93,11 +93,17 @@ export function buildDeviceDiscovery(
     qos: 1,
     components,
   };
-  return { topic: context.topics.discoveryDevice(deviceObjectId(context.topics, vehicle.slug)), payload: JSON.stringify(payload) };
+  return {
+    topic: context.topics.discoveryDevice(deviceObjectId(context.topics, vehicle.slug)),
+    payload: JSON.stringify(payload),
+  };
 }
 
 /** One retained payload per entity, for consumers without device discovery. */
-export function buildComponentDiscovery(vehicle: DiscoveryVehicle, context: DiscoveryContext): DiscoveryMessage[] {
+export function buildComponentDiscovery(
+  vehicle: DiscoveryVehicle,
+  context: DiscoveryContext,
+): DiscoveryMessage[] {
   const objectId = deviceObjectId(context.topics, vehicle.slug);
   return vehicle.entities.map((entity) => {
     const { platform: _platform, ...config } = componentConfig(entity, vehicle, context);
@@ -108,14 +114,25 @@ export function buildComponentDiscovery(vehicle: DiscoveryVehicle, context: Disc
       ...availabilityBlock(context.topics, vehicle.slug),
       qos: 1,
     };
-    return { topic: context.topics.discoveryComponent(entity.platform, objectId, entity.key), payload: JSON.stringify(payload) };
+    return {
+      topic: context.topics.discoveryComponent(entity.platform, objectId, entity.key),
+      payload: JSON.stringify(payload),
+    };
   });
 }
 
 /** The bridge's own device: its connection state, so "bridge down" is visible even when every car is greyed out. */
-export function buildBridgeDiscovery(context: DiscoveryContext, mode: 'device' | 'component'): DiscoveryMessage[] {
+export function buildBridgeDiscovery(
+  context: DiscoveryContext,
+  mode: 'device' | 'component',
+): DiscoveryMessage[] {
   const objectId = deviceObjectId(context.topics, 'bridge');
-  const device = { identifiers: [objectId], name: 'Voltkit MQTT bridge', manufacturer: 'Voltkit', sw_version: BRIDGE_VERSION };
+  const device = {
+    identifiers: [objectId],
+    name: 'Voltkit MQTT bridge',
+    manufacturer: 'Voltkit',
+    sw_version: BRIDGE_VERSION,
+  };
   const connection = {
     unique_id: `${objectId}_connection_state`,
     default_entity_id: `binary_sensor.${toEntitySlug(context.topics.base)}_bridge_connection_state`,
@@ -127,18 +144,35 @@ export function buildBridgeDiscovery(context: DiscoveryContext, mode: 'device' |
     payload_off: 'offline',
   };
   if (mode === 'device') {
-    const payload = { device, origin: ORIGIN, qos: 1, components: { connection_state: { platform: 'binary_sensor', ...connection } } };
+    const payload = {
+      device,
+      origin: ORIGIN,
+      qos: 1,
+      components: { connection_state: { platform: 'binary_sensor', ...connection } },
+    };
     return [{ topic: context.topics.discoveryDevice(objectId), payload: JSON.stringify(payload) }];
   }
   const payload = { ...connection, device, origin: ORIGIN, qos: 1 };
-  return [{ topic: context.topics.discoveryComponent('binary_sensor', objectId, 'connection_state'), payload: JSON.stringify(payload) }];
+  return [
+    {
+      topic: context.topics.discoveryComponent('binary_sensor', objectId, 'connection_state'),
+      payload: JSON.stringify(payload),
+    },
+  ];
 }
 
 /** Empty retained payloads that delete a car's discovery in both modes (also what was left by a mode switch). */
-export function discoveryRemovals(slug: string, entities: readonly EntityDefinition[], topics: Topics): DiscoveryMessage[] {
+export function discoveryRemovals(
+  slug: string,
+  entities: readonly EntityDefinition[],
+  topics: Topics,
+): DiscoveryMessage[] {
   const objectId = deviceObjectId(topics, slug);
   return [
     { topic: topics.discoveryDevice(objectId), payload: '' },
-    ...entities.map((entity) => ({ topic: topics.discoveryComponent(entity.platform, objectId, entity.key), payload: '' })),
+    ...entities.map((entity) => ({
+      topic: topics.discoveryComponent(entity.platform, objectId, entity.key),
+      payload: '',
+    })),
   ];
 }

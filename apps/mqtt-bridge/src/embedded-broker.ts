@@ -24,7 +24,11 @@ interface Running {
   sockets: Set<Socket>;
 }
 
-async function listen(aedes: Aedes, host: string, port: number): Promise<{ server: Server; sockets: Set<Socket> }> {
+async function listen(
+  aedes: Aedes,
+  host: string,
+  port: number,
+): Promise<{ server: Server; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -57,7 +61,9 @@ function closeAedes(aedes: Aedes): Promise<void> {
  * Starts an in-process MQTT 3.1.1 broker (aedes) so the bridge runs out of the box with no broker
  * configured. aedes does not speak MQTT 5; the bridge connects to it with 3.1.1.
  */
-export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(
+  options: { host?: string; port?: number } = {},
+): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1';
   let aedes = await Aedes.createBroker();
   const first = await listen(aedes, host, options.port ?? 0);
@@ -70,7 +76,9 @@ export async function startEmbeddedBroker(options: { host?: string; port?: numbe
     port,
     connectedClients: () => (running ? running.aedes.connectedClients : 0),
     dropClient(clientId) {
-      const clients = (running?.aedes as { clients?: Record<string, { conn: { destroy(): void } } | undefined> } | undefined)?.clients;
+      const clients = (
+        running?.aedes as { clients?: Record<string, { conn: { destroy(): void } } | undefined> } | undefined
+      )?.clients;
       const client = clients?.[clientId];
       if (!client) return false;
       client.conn.destroy();

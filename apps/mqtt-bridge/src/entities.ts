@@ -18,7 +18,8 @@ export interface VehicleView {
   readonly plan: ChargePlanWindow | null | undefined;
 }
 
-export type Platform = 'sensor' | 'binary_sensor' | 'switch' | 'number' | 'lock' | 'button' | 'device_tracker' | 'event';
+export type Platform =
+  'sensor' | 'binary_sensor' | 'switch' | 'number' | 'lock' | 'button' | 'device_tracker' | 'event';
 
 /** Which vehicle capability an entity needs; `always` entities exist for every car. */
 export type EntityRequirement = VehicleField | 'chargePlan' | 'always';
@@ -44,7 +45,8 @@ const num = (value: number | null | undefined, digits = 1): string | undefined =
   const factor = 10 ** digits;
   return String(Math.round(value * factor) / factor);
 };
-const onOff = (value: boolean | undefined): string | undefined => (value === undefined ? undefined : value ? 'ON' : 'OFF');
+const onOff = (value: boolean | undefined): string | undefined =>
+  value === undefined ? undefined : value ? 'ON' : 'OFF';
 
 const TIRES = [
   ['front_left', 'frontLeft', 'Tire pressure front left'],
@@ -60,7 +62,12 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     name: 'Battery',
     requires: 'battery',
     hasState: true,
-    options: { device_class: 'battery', state_class: 'measurement', unit_of_measurement: '%', suggested_display_precision: 0 },
+    options: {
+      device_class: 'battery',
+      state_class: 'measurement',
+      unit_of_measurement: '%',
+      suggested_display_precision: 0,
+    },
     render: (v) => num(v.reading.socPercent),
   },
   {
@@ -69,7 +76,12 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     name: 'Range',
     requires: 'battery',
     hasState: true,
-    options: { device_class: 'distance', state_class: 'measurement', unit_of_measurement: 'km', suggested_display_precision: 0 },
+    options: {
+      device_class: 'distance',
+      state_class: 'measurement',
+      unit_of_measurement: 'km',
+      suggested_display_precision: 0,
+    },
     render: (v) => num(v.reading.rangeKm),
   },
   {
@@ -97,8 +109,16 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     requires: 'charge',
     hasState: true,
     command: 'charging',
-    options: { payload_on: 'ON', payload_off: 'OFF', state_on: 'ON', state_off: 'OFF', optimistic: false, icon: 'mdi:ev-plug-type2' },
-    render: (v) => (v.reading.chargeState === undefined ? undefined : onOff(v.reading.chargeState === 'charging')),
+    options: {
+      payload_on: 'ON',
+      payload_off: 'OFF',
+      state_on: 'ON',
+      state_off: 'OFF',
+      optimistic: false,
+      icon: 'mdi:ev-plug-type2',
+    },
+    render: (v) =>
+      v.reading.chargeState === undefined ? undefined : onOff(v.reading.chargeState === 'charging'),
   },
   {
     key: 'charge_limit',
@@ -107,7 +127,15 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     requires: 'chargeLimit',
     hasState: true,
     command: 'charge_limit',
-    options: { device_class: 'battery', unit_of_measurement: '%', min: 50, max: 100, step: 1, mode: 'slider', optimistic: false },
+    options: {
+      device_class: 'battery',
+      unit_of_measurement: '%',
+      min: 50,
+      max: 100,
+      step: 1,
+      mode: 'slider',
+      optimistic: false,
+    },
     render: (v) => num(v.reading.chargeLimitPercent, 0),
   },
   {
@@ -131,7 +159,12 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     name: 'Odometer',
     requires: 'odometer',
     hasState: true,
-    options: { device_class: 'distance', state_class: 'total_increasing', unit_of_measurement: 'km', suggested_display_precision: 0 },
+    options: {
+      device_class: 'distance',
+      state_class: 'total_increasing',
+      unit_of_measurement: 'km',
+      suggested_display_precision: 0,
+    },
     render: (v) => num(v.reading.odometerKm),
   },
   {
@@ -143,7 +176,9 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     options: { source_type: 'gps', icon: 'mdi:car' },
     render: (v) => {
       const location = v.reading.location;
-      return location ? JSON.stringify({ latitude: location.latitude, longitude: location.longitude }) : undefined;
+      return location
+        ? JSON.stringify({ latitude: location.latitude, longitude: location.longitude })
+        : undefined;
     },
   },
   {
@@ -165,23 +200,21 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     },
     render: (v) => (v.reading.locked === undefined ? undefined : v.reading.locked ? 'LOCKED' : 'UNLOCKED'),
   },
-  ...TIRES.map(
-    ([key, field, name]): EntityDefinition => ({
-      key: `tire_pressure_${key}`,
-      platform: 'sensor',
-      name,
-      requires: 'tires',
-      hasState: true,
-      options: {
-        device_class: 'pressure',
-        state_class: 'measurement',
-        unit_of_measurement: 'kPa',
-        suggested_display_precision: 0,
-        entity_category: 'diagnostic',
-      },
-      render: (v) => num(v.reading.tirePressureKpa?.[field]),
-    }),
-  ),
+  ...TIRES.map(([key, field, name]): EntityDefinition => ({
+    key: `tire_pressure_${key}`,
+    platform: 'sensor',
+    name,
+    requires: 'tires',
+    hasState: true,
+    options: {
+      device_class: 'pressure',
+      state_class: 'measurement',
+      unit_of_measurement: 'kPa',
+      suggested_display_precision: 0,
+      entity_category: 'diagnostic',
+    },
+    render: (v) => num(v.reading.tirePressureKpa?.[field]),
+  })),
   {
     key: 'fuel',
     platform: 'sensor',
@@ -189,7 +222,12 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     requires: 'fuel',
     hasState: true,
     // No device_class: `battery` would be wrong for a tank and none other fits.
-    options: { state_class: 'measurement', unit_of_measurement: '%', suggested_display_precision: 0, icon: 'mdi:gas-station' },
+    options: {
+      state_class: 'measurement',
+      unit_of_measurement: '%',
+      suggested_display_precision: 0,
+      icon: 'mdi:gas-station',
+    },
     render: (v) => num(v.reading.fuelPercent),
   },
   {
@@ -198,7 +236,12 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     name: 'Fuel range',
     requires: 'fuel',
     hasState: true,
-    options: { device_class: 'distance', state_class: 'measurement', unit_of_measurement: 'km', suggested_display_precision: 0 },
+    options: {
+      device_class: 'distance',
+      state_class: 'measurement',
+      unit_of_measurement: 'km',
+      suggested_display_precision: 0,
+    },
     render: (v) => num(v.reading.fuelRangeKm),
   },
   {
@@ -207,7 +250,13 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     name: 'Oil life',
     requires: 'engineOil',
     hasState: true,
-    options: { state_class: 'measurement', unit_of_measurement: '%', suggested_display_precision: 0, icon: 'mdi:oil', entity_category: 'diagnostic' },
+    options: {
+      state_class: 'measurement',
+      unit_of_measurement: '%',
+      suggested_display_precision: 0,
+      icon: 'mdi:oil',
+      entity_category: 'diagnostic',
+    },
     render: (v) => num(v.reading.oilLifePercent, 0),
   },
   {
@@ -245,7 +294,12 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     hasState: false,
     command: 'refresh',
     // Disabled by default: a refresh may wake the car, which costs 12 V battery.
-    options: { payload_press: 'PRESS', enabled_by_default: false, icon: 'mdi:refresh', entity_category: 'diagnostic' },
+    options: {
+      payload_press: 'PRESS',
+      enabled_by_default: false,
+      icon: 'mdi:refresh',
+      entity_category: 'diagnostic',
+    },
   },
   {
     key: 'command_result',

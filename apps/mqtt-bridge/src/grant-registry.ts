@@ -2,7 +2,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
-const RegistrySchema = z.object({ grants: z.array(z.object({ id: z.string().min(1), connectedAt: z.string() })) });
+const RegistrySchema = z.object({
+  grants: z.array(z.object({ id: z.string().min(1), connectedAt: z.string() })),
+});
 type Registry = z.infer<typeof RegistrySchema>;
 
 /**
@@ -24,7 +26,8 @@ export function fileGrantRegistry(path: string): GrantRegistry {
       throw error;
     }
     const parsed = RegistrySchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${path}: not a grant registry (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+    if (!parsed.success)
+      throw new Error(`${path}: not a grant registry (${parsed.error.issues[0]?.message ?? 'invalid'})`);
     return parsed.data;
   };
   return {

@@ -7,9 +7,14 @@ import { z } from 'zod';
  * combinations HA would reject or warn about fail.
  */
 
-const topic = z.string().min(1).refine((t) => !t.includes('+') && !t.includes('#'), 'topics must not contain wildcards');
+const topic = z
+  .string()
+  .min(1)
+  .refine((t) => !t.includes('+') && !t.includes('#'), 'topics must not contain wildcards');
 const entityIdFor = (platform: string) =>
-  z.string().regex(new RegExp(`^${platform}\\.[a-z0-9_]+$`), `must be a full entity id "${platform}.<object_id>"`);
+  z
+    .string()
+    .regex(new RegExp(`^${platform}\\.[a-z0-9_]+$`), `must be a full entity id "${platform}.<object_id>"`);
 
 const AvailabilitySchema = z
   .object({
@@ -36,16 +41,26 @@ export const DeviceSchema = z
     via_device: z.string().optional(),
   })
   .strict()
-  .refine((d) => d.identifiers !== undefined || d.connections !== undefined, 'device needs identifiers or connections');
+  .refine(
+    (d) => d.identifiers !== undefined || d.connections !== undefined,
+    'device needs identifiers or connections',
+  );
 
 export const OriginSchema = z
-  .object({ name: z.string().min(1), sw_version: z.string().optional(), support_url: z.string().url().optional() })
+  .object({
+    name: z.string().min(1),
+    sw_version: z.string().optional(),
+    support_url: z.string().url().optional(),
+  })
   .strict();
 
 const commonEntityShape = {
   unique_id: z.string().min(1).optional(),
   name: z.string().min(1).nullable().optional(),
-  icon: z.string().regex(/^mdi:[a-z0-9-]+$/).optional(),
+  icon: z
+    .string()
+    .regex(/^mdi:[a-z0-9-]+$/)
+    .optional(),
   entity_category: z.enum(['config', 'diagnostic']).optional(),
   enabled_by_default: z.boolean().optional(),
   availability: z.array(AvailabilitySchema).min(1).optional(),
@@ -65,29 +80,94 @@ const commonEntityShape = {
 
 /** Sensor device classes and the units / state classes HA accepts for those this bridge could use. */
 const SENSOR_DEVICE_CLASSES = [
-  'apparent_power', 'aqi', 'area', 'atmospheric_pressure', 'battery', 'blood_glucose_concentration', 'carbon_dioxide',
-  'carbon_monoxide', 'conductivity', 'current', 'data_rate', 'data_size', 'date', 'distance', 'duration', 'energy',
-  'energy_distance', 'energy_storage', 'enum', 'frequency', 'gas', 'humidity', 'illuminance', 'irradiance', 'moisture',
-  'monetary', 'nitrogen_dioxide', 'nitrogen_monoxide', 'nitrous_oxide', 'ozone', 'ph', 'pm1', 'pm10', 'pm25',
-  'power', 'power_factor', 'precipitation', 'precipitation_intensity', 'pressure', 'reactive_energy', 'reactive_power',
-  'signal_strength', 'sound_pressure', 'speed', 'sulphur_dioxide', 'temperature', 'timestamp',
-  'volatile_organic_compounds', 'volatile_organic_compounds_parts', 'voltage', 'volume', 'volume_flow_rate',
-  'volume_storage', 'water', 'weight', 'wind_direction', 'wind_speed',
+  'apparent_power',
+  'aqi',
+  'area',
+  'atmospheric_pressure',
+  'battery',
+  'blood_glucose_concentration',
+  'carbon_dioxide',
+  'carbon_monoxide',
+  'conductivity',
+  'current',
+  'data_rate',
+  'data_size',
+  'date',
+  'distance',
+  'duration',
+  'energy',
+  'energy_distance',
+  'energy_storage',
+  'enum',
+  'frequency',
+  'gas',
+  'humidity',
+  'illuminance',
+  'irradiance',
+  'moisture',
+  'monetary',
+  'nitrogen_dioxide',
+  'nitrogen_monoxide',
+  'nitrous_oxide',
+  'ozone',
+  'ph',
+  'pm1',
+  'pm10',
+  'pm25',
+  'power',
+  'power_factor',
+  'precipitation',
+  'precipitation_intensity',
+  'pressure',
+  'reactive_energy',
+  'reactive_power',
+  'signal_strength',
+  'sound_pressure',
+  'speed',
+  'sulphur_dioxide',
+  'temperature',
+  'timestamp',
+  'volatile_organic_compounds',
+  'volatile_organic_compounds_parts',
+  'voltage',
+  'volume',
+  'volume_flow_rate',
+  'volume_storage',
+  'water',
+  'weight',
+  'wind_direction',
+  'wind_speed',
 ] as const;
 
-const SENSOR_UNITS: Partial<Record<(typeof SENSOR_DEVICE_CLASSES)[number], readonly string[] | 'currency'>> = {
-  battery: ['%'],
-  distance: ['km', 'm', 'cm', 'mm', 'mi', 'nmi', 'yd', 'in', 'ft'],
-  pressure: ['Pa', 'hPa', 'kPa', 'bar', 'cbar', 'mbar', 'mmHg', 'inHg', 'psi', 'inH₂O'],
-  energy_storage: ['J', 'kJ', 'MJ', 'GJ', 'mWh', 'Wh', 'kWh', 'MWh', 'GWh', 'TWh', 'cal', 'kcal', 'Mcal', 'Gcal'],
-  energy: ['J', 'kJ', 'MJ', 'GJ', 'mWh', 'Wh', 'kWh', 'MWh', 'GWh', 'TWh', 'cal', 'kcal', 'Mcal', 'Gcal'],
-  power: ['mW', 'W', 'kW', 'MW', 'GW', 'TW', 'BTU/h'],
-  voltage: ['V', 'mV', 'µV', 'kV', 'MV'],
-  current: ['A', 'mA'],
-  duration: ['d', 'h', 'min', 's', 'ms', 'µs'],
-  volume_storage: ['L', 'mL', 'gal', 'fl. oz.', 'm³', 'ft³', 'CCF', 'MCF'],
-  monetary: 'currency',
-};
+const SENSOR_UNITS: Partial<Record<(typeof SENSOR_DEVICE_CLASSES)[number], readonly string[] | 'currency'>> =
+  {
+    battery: ['%'],
+    distance: ['km', 'm', 'cm', 'mm', 'mi', 'nmi', 'yd', 'in', 'ft'],
+    pressure: ['Pa', 'hPa', 'kPa', 'bar', 'cbar', 'mbar', 'mmHg', 'inHg', 'psi', 'inH₂O'],
+    energy_storage: [
+      'J',
+      'kJ',
+      'MJ',
+      'GJ',
+      'mWh',
+      'Wh',
+      'kWh',
+      'MWh',
+      'GWh',
+      'TWh',
+      'cal',
+      'kcal',
+      'Mcal',
+      'Gcal',
+    ],
+    energy: ['J', 'kJ', 'MJ', 'GJ', 'mWh', 'Wh', 'kWh', 'MWh', 'GWh', 'TWh', 'cal', 'kcal', 'Mcal', 'Gcal'],
+    power: ['mW', 'W', 'kW', 'MW', 'GW', 'TW', 'BTU/h'],
+    voltage: ['V', 'mV', 'µV', 'kV', 'MV'],
+    current: ['A', 'mA'],
+    duration: ['d', 'h', 'min', 's', 'ms', 'µs'],
+    volume_storage: ['L', 'mL', 'gal', 'fl. oz.', 'm³', 'ft³', 'CCF', 'MCF'],
+    monetary: 'currency',
+  };
 
 const SENSOR_STATE_CLASSES: Partial<Record<(typeof SENSOR_DEVICE_CLASSES)[number], readonly string[]>> = {
   battery: ['measurement'],
@@ -128,16 +208,22 @@ export const SensorSchema = z
       if (s.state_class !== undefined) issue('enum sensors take no state_class', 'state_class');
       if (s.unit_of_measurement !== undefined) issue('enum sensors take no unit', 'unit_of_measurement');
     }
-    if (s.device_class === 'enum' && s.options === undefined) issue('device_class enum needs options', 'options');
+    if (s.device_class === 'enum' && s.options === undefined)
+      issue('device_class enum needs options', 'options');
     if (s.device_class === 'timestamp' || s.device_class === 'date') {
-      if (s.unit_of_measurement !== undefined) issue(`${s.device_class} sensors take no unit`, 'unit_of_measurement');
+      if (s.unit_of_measurement !== undefined)
+        issue(`${s.device_class} sensors take no unit`, 'unit_of_measurement');
     }
     if (s.device_class) {
       const units = SENSOR_UNITS[s.device_class];
       if (units === 'currency') {
-        if (!/^[A-Z]{3}$/.test(s.unit_of_measurement ?? '')) issue('monetary needs an ISO 4217 currency unit', 'unit_of_measurement');
+        if (!/^[A-Z]{3}$/.test(s.unit_of_measurement ?? ''))
+          issue('monetary needs an ISO 4217 currency unit', 'unit_of_measurement');
       } else if (units && !units.includes(s.unit_of_measurement ?? '')) {
-        issue(`unit ${String(s.unit_of_measurement)} is not valid for device_class ${s.device_class}`, 'unit_of_measurement');
+        issue(
+          `unit ${String(s.unit_of_measurement)} is not valid for device_class ${s.device_class}`,
+          'unit_of_measurement',
+        );
       }
       const stateClasses = SENSOR_STATE_CLASSES[s.device_class];
       if (stateClasses && s.state_class !== undefined && !stateClasses.includes(s.state_class)) {
@@ -147,9 +233,34 @@ export const SensorSchema = z
   });
 
 const BINARY_SENSOR_DEVICE_CLASSES = [
-  'battery', 'battery_charging', 'carbon_monoxide', 'cold', 'connectivity', 'door', 'garage_door', 'gas', 'heat',
-  'light', 'lock', 'moisture', 'motion', 'moving', 'occupancy', 'opening', 'plug', 'power', 'presence', 'problem',
-  'running', 'safety', 'smoke', 'sound', 'tamper', 'update', 'vibration', 'window',
+  'battery',
+  'battery_charging',
+  'carbon_monoxide',
+  'cold',
+  'connectivity',
+  'door',
+  'garage_door',
+  'gas',
+  'heat',
+  'light',
+  'lock',
+  'moisture',
+  'motion',
+  'moving',
+  'occupancy',
+  'opening',
+  'plug',
+  'power',
+  'presence',
+  'problem',
+  'running',
+  'safety',
+  'smoke',
+  'sound',
+  'tamper',
+  'update',
+  'vibration',
+  'window',
 ] as const;
 
 export const BinarySensorSchema = z
@@ -187,7 +298,17 @@ export const SwitchSchema = z
   })
   .strict();
 
-const NUMBER_DEVICE_CLASSES = ['battery', 'current', 'distance', 'duration', 'energy', 'energy_storage', 'power', 'pressure', 'voltage'] as const;
+const NUMBER_DEVICE_CLASSES = [
+  'battery',
+  'current',
+  'distance',
+  'duration',
+  'energy',
+  'energy_storage',
+  'power',
+  'pressure',
+  'voltage',
+] as const;
 
 export const NumberSchema = z
   .object({
@@ -210,7 +331,8 @@ export const NumberSchema = z
   })
   .strict()
   .superRefine((n, ctx) => {
-    if ((n.min ?? 1) >= (n.max ?? 100)) ctx.addIssue({ code: 'custom', message: 'min must be below max', path: ['min'] });
+    if ((n.min ?? 1) >= (n.max ?? 100))
+      ctx.addIssue({ code: 'custom', message: 'min must be below max', path: ['min'] });
     if (n.device_class === 'battery' && n.unit_of_measurement !== '%') {
       ctx.addIssue({ code: 'custom', message: 'battery numbers are in %', path: ['unit_of_measurement'] });
     }
@@ -268,7 +390,10 @@ export const DeviceTrackerSchema = z
     value_template: z.string().optional(),
   })
   .strict()
-  .refine((t) => t.state_topic !== undefined || t.json_attributes_topic !== undefined, 'needs state_topic or json_attributes_topic');
+  .refine(
+    (t) => t.state_topic !== undefined || t.json_attributes_topic !== undefined,
+    'needs state_topic or json_attributes_topic',
+  );
 
 export const EventSchema = z
   .object({
@@ -313,7 +438,9 @@ const DeviceDiscoveryRootSchema = z
 export type ValidationResult = { success: true } | { success: false; errors: string[] };
 
 function collect(prefix: string, error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${prefix}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
+  return error.issues.map(
+    (issue) => `${prefix}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
+  );
 }
 
 /** Validates a device-based discovery payload: root, then every component against its platform schema. */
@@ -329,7 +456,8 @@ export function validateDeviceDiscovery(payload: unknown): ValidationResult {
       errors.push(`${id}.platform: unknown platform ${String(platform)}`);
       continue;
     }
-    if (typeof component['unique_id'] !== 'string') errors.push(`${id}.unique_id: required in device discovery`);
+    if (typeof component['unique_id'] !== 'string')
+      errors.push(`${id}.unique_id: required in device discovery`);
     const result = COMPONENT_SCHEMAS[platform as ComponentPlatform].safeParse(component);
     if (!result.success) errors.push(...collect(id, result.error));
   }

@@ -1,6 +1,14 @@
 export { startBridge } from './bridge.ts';
 export type { Bridge, BridgeOptions } from './bridge.ts';
-export { BridgeConfigSchema, ConfigError, ENV_VARIABLES, haStatusTopic, loadConfig, parseConfig, redactConfig } from './config.ts';
+export {
+  BridgeConfigSchema,
+  ConfigError,
+  ENV_VARIABLES,
+  haStatusTopic,
+  loadConfig,
+  parseConfig,
+  redactConfig,
+} from './config.ts';
 export type { BridgeConfig, BridgeConfigInput } from './config.ts';
 export { fileChargePlanSource } from './charge-plan-file.ts';
 export { parseCommand } from './commands.ts';

@@ -9,7 +9,18 @@ export function createLogger(level: LevelWithSilent = 'info'): Logger {
     name: 'voltkit-mqtt-bridge',
     level,
     redact: {
-      paths: ['password', '*.password', 'clientSecret', '*.clientSecret', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'token', '*.token'],
+      paths: [
+        'password',
+        '*.password',
+        'clientSecret',
+        '*.clientSecret',
+        'accessToken',
+        '*.accessToken',
+        'refreshToken',
+        '*.refreshToken',
+        'token',
+        '*.token',
+      ],
       censor: '***',
     },
   });

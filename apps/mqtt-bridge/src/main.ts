@@ -61,7 +61,9 @@ const registry = fileGrantRegistry(`${sourceConfig.tokenStorePath}.grants.json`)
 const source = createCoreVehicleSource({
   client,
   grantIds: async () => [...new Set([...sourceConfig.grantIds, ...(await registry.list())])],
-  ...(sourceConfig.webhookAmt ? { webhook: { amt: sourceConfig.webhookAmt, webhookId: sourceConfig.webhookId } } : {}),
+  ...(sourceConfig.webhookAmt
+    ? { webhook: { amt: sourceConfig.webhookAmt, webhookId: sourceConfig.webhookId } }
+    : {}),
 });
 
 const bridge: Bridge = await startBridge({
@@ -93,8 +95,12 @@ const lines = [
   `  vehicle values:    ${base}/<vin>/<field>   JSON: ${base}/<vin>/state   commands: ${base}/<vin>/<charging|charge_limit|lock|refresh>/set`,
   `  HA discovery:      ${config.homeAssistant.discoveryMode === 'off' ? 'off' : `${config.homeAssistant.discoveryPrefix}/device/${deviceObjectId(bridge.topics, '<vin>')}/config (${config.homeAssistant.discoveryMode} mode)`}, birth on ${haStatusTopic(config)}`,
   `  vehicles:          ${bridge.vehicleSlugs().join(', ') || 'none yet'}`,
-  connectPage ? `  connect a vehicle: ${connectPage.url}` : `  connect page:      disabled (VOLTKIT_CONNECT_PORT=0)`,
-  connectPage && sourceConfig.webhookAmt ? `  webhooks:          POST ${connectPage.url}/webhooks` : `  webhooks:          off (set VOLTKIT_WEBHOOK_AMT and VOLTKIT_WEBHOOK_ID)`,
+  connectPage
+    ? `  connect a vehicle: ${connectPage.url}`
+    : `  connect page:      disabled (VOLTKIT_CONNECT_PORT=0)`,
+  connectPage && sourceConfig.webhookAmt
+    ? `  webhooks:          POST ${connectPage.url}/webhooks`
+    : `  webhooks:          off (set VOLTKIT_WEBHOOK_AMT and VOLTKIT_WEBHOOK_ID)`,
 ];
 console.log(lines.join('\n'));
 

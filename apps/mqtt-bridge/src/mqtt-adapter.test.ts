@@ -7,7 +7,11 @@ import type { TestBroker } from '../test/helpers.ts';
 
 const tls = { insecure: false } as const;
 
-async function connect(broker: TestBroker, clientId: string, extra: { will?: { topic: string; payload: string; qos: 1; retain: true } } = {}): Promise<MqttConnection> {
+async function connect(
+  broker: TestBroker,
+  clientId: string,
+  extra: { will?: { topic: string; payload: string; qos: 1; retain: true } } = {},
+): Promise<MqttConnection> {
   const connection = await createMqttConnection({
     url: broker.url,
     protocolVersion: broker.protocolVersion,
@@ -54,7 +58,8 @@ describe.each(BROKER_KINDS)('MQTT adapter on %s', (kind) => {
     expect(await connection.publish(`${base}/out`, 'hello', { retain: true })).toBe(true);
     await probe.waitFor((m) => m.topic === `${base}/out` && m.payload === 'hello');
     const deadline = Date.now() + 3000;
-    while (!received.some((m) => m.payload.toString() === 'OFF') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!received.some((m) => m.payload.toString() === 'OFF') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     // MQTT 5 never delivers the retained ON (retain handling 2); 3.1.1 delivers it flagged so the bridge can drop it.
     const stale = received.filter((m) => m.payload.toString() === 'ON');
     if (broker.protocolVersion === 5) expect(stale).toHaveLength(0);
@@ -111,7 +116,8 @@ describe('MQTT adapter session across an embedded broker restart', () => {
     const sender = await Probe.connect(broker);
     await sender.publish(`${base}/cmd`, 'during-outage');
     const deadline = Date.now() + 5000;
-    while (!received.includes('during-outage') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!received.includes('during-outage') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(reconnects).toBeGreaterThanOrEqual(1);
     expect(received).toContain('during-outage');
     await sender.close();

@@ -56,12 +56,21 @@ export interface MqttConnection {
   onConnect(handler: (info: ConnectInfo) => void | Promise<void>): Unsubscribe;
   onDisconnect(handler: () => void): Unsubscribe;
   /** Publishes `finalMessages` (e.g. bridge offline), then disconnects cleanly so the last will does not fire. */
-  close(finalMessages?: ReadonlyArray<{ topic: string; payload: string; options?: PublishOptions }>): Promise<void>;
+  close(
+    finalMessages?: ReadonlyArray<{ topic: string; payload: string; options?: PublishOptions }>,
+  ): Promise<void>;
 }
 
 export interface MqttConnectionOptions extends Pick<
   MqttConfig,
-  'protocolVersion' | 'clientId' | 'username' | 'password' | 'tls' | 'keepaliveSeconds' | 'reconnectMs' | 'commandQueueSeconds'
+  | 'protocolVersion'
+  | 'clientId'
+  | 'username'
+  | 'password'
+  | 'tls'
+  | 'keepaliveSeconds'
+  | 'reconnectMs'
+  | 'commandQueueSeconds'
 > {
   readonly url: string;
   readonly will?: { topic: string; payload: string; qos: 0 | 1; retain: boolean };
@@ -79,7 +88,13 @@ function tlsOptions(tls: MqttConfig['tls']): Partial<IClientOptions> {
 
 /** Connects once with a clean session and leaves: wipes whatever a previous run left queued for this client id. */
 async function wipeOldSession(url: string, options: IClientOptions): Promise<void> {
-  const client = mqtt.connect(url, { ...options, clean: true, reconnectPeriod: 0, connectTimeout: 3000, will: undefined });
+  const client = mqtt.connect(url, {
+    ...options,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 3000,
+    will: undefined,
+  });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 3500);
     const done = (): void => {
@@ -140,7 +155,8 @@ export async function createMqttConnection(options: MqttConnectionOptions): Prom
   const runHandler = (what: string, run: () => void | Promise<void>): void => {
     try {
       const result = run();
-      if (result instanceof Promise) result.catch((error: unknown) => logger.error({ err: error }, `${what} handler failed`));
+      if (result instanceof Promise)
+        result.catch((error: unknown) => logger.error({ err: error }, `${what} handler failed`));
     } catch (error) {
       logger.error({ err: error }, `${what} handler failed`);
     }
@@ -182,15 +198,27 @@ export async function createMqttConnection(options: MqttConnectionOptions): Prom
     logger.debug('mqtt reconnecting');
   });
   client.on('offline', () => logger.warn('mqtt offline'));
-  client.on('error', (error: Error) => logger.error({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'mqtt error'));
-  client.on('disconnect', (packet) => logger.warn({ reasonCode: packet.reasonCode }, 'mqtt broker sent DISCONNECT'));
+  client.on('error', (error: Error) =>
+    logger.error({ err: { message: error.message, code: (error as { code?: unknown }).code } }, 'mqtt error'),
+  );
+  client.on('disconnect', (packet) =>
+    logger.warn({ reasonCode: packet.reasonCode }, 'mqtt broker sent DISCONNECT'),
+  );
 
-  const publish = (topic: string, payload: string | Buffer, publishOptions: PublishOptions = {}): Promise<boolean> => {
+  const publish = (
+    topic: string,
+    payload: string | Buffer,
+    publishOptions: PublishOptions = {},
+  ): Promise<boolean> => {
     if (!client.connected) return Promise.resolve(false);
-    const opts: IClientPublishOptions = { qos: publishOptions.qos ?? 1, retain: publishOptions.retain ?? false };
+    const opts: IClientPublishOptions = {
+      qos: publishOptions.qos ?? 1,
+      retain: publishOptions.retain ?? false,
+    };
     if (options.protocolVersion === 5) {
       const properties: NonNullable<IClientPublishOptions['properties']> = {};
-      if (publishOptions.messageExpirySeconds !== undefined) properties.messageExpiryInterval = publishOptions.messageExpirySeconds;
+      if (publishOptions.messageExpirySeconds !== undefined)
+        properties.messageExpiryInterval = publishOptions.messageExpirySeconds;
       if (publishOptions.contentType) properties.contentType = publishOptions.contentType;
       if (publishOptions.correlationData) properties.correlationData = publishOptions.correlationData;
       if (Object.keys(properties).length > 0) opts.properties = properties;
@@ -212,7 +240,10 @@ export async function createMqttConnection(options: MqttConnectionOptions): Prom
       if (filters.length === 0) return;
       const map: Record<string, { qos: 0 | 1; rh?: number }> = {};
       for (const filter of filters) {
-        map[filter] = { qos: subscribeOptions.qos, ...(subscribeOptions.skipRetained && options.protocolVersion === 5 ? { rh: 2 } : {}) };
+        map[filter] = {
+          qos: subscribeOptions.qos,
+          ...(subscribeOptions.skipRetained && options.protocolVersion === 5 ? { rh: 2 } : {}),
+        };
       }
       await client.subscribeAsync(map);
     },

@@ -17,7 +17,9 @@ const inputs = {
 
 describe('poll policy', () => {
   it('polls often while charging or driving and rarely when parked', () => {
-    expect(nextPollDelayMs({ ...inputs, activity: 'charging' }, polling)).toBe(polling.chargingSeconds * 1000);
+    expect(nextPollDelayMs({ ...inputs, activity: 'charging' }, polling)).toBe(
+      polling.chargingSeconds * 1000,
+    );
     expect(nextPollDelayMs({ ...inputs, activity: 'driving' }, polling)).toBe(polling.drivingSeconds * 1000);
     expect(nextPollDelayMs(inputs, polling)).toBe(polling.parkedSeconds * 1000);
     expect(baseIntervalMs('plugged', polling)).toBe(polling.pluggedSeconds * 1000);
@@ -25,21 +27,29 @@ describe('poll policy', () => {
 
   it('never polls a sleeping car unless configured to', () => {
     expect(nextPollDelayMs({ ...inputs, activity: 'asleep' }, polling)).toBeNull();
-    expect(nextPollDelayMs({ ...inputs, activity: 'asleep' }, { ...polling, asleepSeconds: 7200 })).toBe(7_200_000);
+    expect(nextPollDelayMs({ ...inputs, activity: 'asleep' }, { ...polling, asleepSeconds: 7200 })).toBe(
+      7_200_000,
+    );
   });
 
   it('polls fast for a while after a command', () => {
-    expect(nextPollDelayMs({ ...inputs, fastUntil: noon + 60_000 }, polling)).toBe(polling.fastSeconds * 1000);
+    expect(nextPollDelayMs({ ...inputs, fastUntil: noon + 60_000 }, polling)).toBe(
+      polling.fastSeconds * 1000,
+    );
     expect(nextPollDelayMs({ ...inputs, fastUntil: noon - 1 }, polling)).toBe(polling.parkedSeconds * 1000);
   });
 
   it('honours Retry-After / backoff', () => {
-    expect(nextPollDelayMs({ ...inputs, activity: 'charging', notBefore: noon + 300_000 }, polling)).toBe(300_000);
+    expect(nextPollDelayMs({ ...inputs, activity: 'charging', notBefore: noon + 300_000 }, polling)).toBe(
+      300_000,
+    );
   });
 
   it('stretches the interval when the budget runs low and stops when it is gone', () => {
     // 30 requests left, 5 polls of 6: spread over the 12 h left.
-    expect(nextPollDelayMs({ ...inputs, activity: 'charging', budgetRemaining: 30 }, polling)).toBe(Math.floor(DAY / 2 / 5));
+    expect(nextPollDelayMs({ ...inputs, activity: 'charging', budgetRemaining: 30 }, polling)).toBe(
+      Math.floor(DAY / 2 / 5),
+    );
     expect(nextPollDelayMs({ ...inputs, budgetRemaining: 5 }, polling)).toBe(DAY / 2 + 1000);
   });
 

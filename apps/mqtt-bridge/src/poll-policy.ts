@@ -78,7 +78,8 @@ export function nextPollDelayMs(inputs: PollInputs, config: PollingConfig): numb
   const base = baseIntervalMs(inputs.activity, config);
   if (base === null) return null;
   let interval = base;
-  if (inputs.now < inputs.fastUntil && config.fastSeconds > 0) interval = Math.min(interval, config.fastSeconds * 1000);
+  if (inputs.now < inputs.fastUntil && config.fastSeconds > 0)
+    interval = Math.min(interval, config.fastSeconds * 1000);
 
   const cost = Math.max(1, inputs.pollCost);
   const pollsLeft = Math.floor(inputs.budgetRemaining / cost);
@@ -87,7 +88,8 @@ export function nextPollDelayMs(inputs: PollInputs, config: PollingConfig): numb
   // until the reset; below that reserve, what remains is spread evenly over the rest of the day.
   const parkedMs = Math.max(1000, config.parkedSeconds * 1000);
   const reserve = Math.ceil(inputs.msUntilBudgetReset / parkedMs) * cost;
-  if (inputs.budgetRemaining <= reserve) interval = Math.max(interval, Math.floor(inputs.msUntilBudgetReset / pollsLeft));
+  if (inputs.budgetRemaining <= reserve)
+    interval = Math.max(interval, Math.floor(inputs.msUntilBudgetReset / pollsLeft));
 
   const earliest = Math.max(0, inputs.notBefore - inputs.now);
   return Math.max(interval, earliest);

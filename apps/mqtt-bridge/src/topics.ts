@@ -65,11 +65,13 @@ export function createTopics(base: string, discoveryPrefix: string): Topics {
       if (parts.slice(0, baseParts.length).join('/') !== base) return undefined;
       const slug = parts[baseParts.length];
       const command = parts[baseParts.length + 1];
-      if (slug === undefined || slug === 'bridge' || !(COMMANDS as readonly string[]).includes(command ?? '')) return undefined;
+      if (slug === undefined || slug === 'bridge' || !(COMMANDS as readonly string[]).includes(command ?? ''))
+        return undefined;
       return { slug, command: command as CommandName };
     },
     discoveryDevice: (objectId) => `${discoveryPrefix}/device/${objectId}/config`,
-    discoveryComponent: (platform, objectId, key) => `${discoveryPrefix}/${platform}/${objectId}/${key}/config`,
+    discoveryComponent: (platform, objectId, key) =>
+      `${discoveryPrefix}/${platform}/${objectId}/${key}/config`,
     discoveryFilters: [`${discoveryPrefix}/device/+/config`, `${discoveryPrefix}/+/+/+/config`],
   };
 }

@@ -70,7 +70,11 @@ export class VehicleSourceError extends Error {
   override name = 'VehicleSourceError';
   readonly kind: VehicleErrorKind;
   readonly retryAfterSeconds: number | undefined;
-  constructor(kind: VehicleErrorKind, message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+  constructor(
+    kind: VehicleErrorKind,
+    message: string,
+    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.retryAfterSeconds = options.retryAfterSeconds;

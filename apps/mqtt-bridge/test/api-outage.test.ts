@@ -30,7 +30,13 @@ describe('vehicle API down', () => {
     // The simulator keeps its state (grants, cars) in dataDir, so it can be stopped and started again.
     let sim: Simulator = await createSimulator({ port, dataDir, clock: { mode: 'manual' } });
     const redirectUri = 'http://127.0.0.1:9/callback';
-    const { code, vehicleIds } = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri, scope: [...SCOPES], email: 'down@example.com', make: 'TESLA' });
+    const { code, vehicleIds } = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri,
+      scope: [...SCOPES],
+      email: 'down@example.com',
+      make: 'TESLA',
+    });
     const vin = sim.vehicle(vehicleIds[0]!).vin;
     const client = createClient({
       clientId: sim.demoApp.clientId,
@@ -63,7 +69,10 @@ describe('vehicle API down', () => {
     await sim.close(); // the API is gone: connection refused
     let mark = probe.mark();
     await probe.publish(`${base}/${vin}/refresh/set`, 'PRESS');
-    const failed = await probe.waitFor((m) => m.topic === `${base}/${vin}/refresh/result` && m.payload.includes('"error"'), { since: mark });
+    const failed = await probe.waitFor(
+      (m) => m.topic === `${base}/${vin}/refresh/result` && m.payload.includes('"error"'),
+      { since: mark },
+    );
     expect(JSON.parse(failed.payload).error).toMatch(/NETWORK|fetch|connect/i);
     await probe.waitFor((m) => m.topic === availability && m.payload === 'offline', { since: mark });
     // Last values stay on the broker for dashboards; only availability says they are not current.
@@ -71,7 +80,11 @@ describe('vehicle API down', () => {
 
     mark = probe.mark();
     sim = await createSimulator({ port, dataDir, clock: { mode: 'manual' } });
-    await probe.waitFor((m) => m.topic === availability && m.payload === 'online', { since: mark, timeoutMs: 8000, what: 'recovery' });
+    await probe.waitFor((m) => m.topic === availability && m.payload === 'online', {
+      since: mark,
+      timeoutMs: 8000,
+      what: 'recovery',
+    });
 
     await bridge.stop();
     await probe.close();

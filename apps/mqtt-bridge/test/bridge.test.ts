@@ -30,14 +30,26 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
 
   it('publishes discovery that passes Home Assistant’s schema, plus bridge and vehicle state', async () => {
     const { probe } = stack;
-    const config = await probe.waitFor((m) => m.topic === `${stack.prefix}/device/${stack.base}_${stack.slug}/config` && m.payload !== '', {
-      what: 'device discovery',
-    });
+    const config = await probe.waitFor(
+      (m) => m.topic === `${stack.prefix}/device/${stack.base}_${stack.slug}/config` && m.payload !== '',
+      {
+        what: 'device discovery',
+      },
+    );
     const payload = json(config);
     expect(validateDeviceDiscovery(payload)).toEqual({ success: true });
     const keys = Object.keys(payload['components']);
     // The simulated Tesla has no tank or oil: those entities are not offered.
-    expect(keys).toEqual(expect.arrayContaining(['soc', 'charging', 'charge_limit', 'lock', 'location', 'tire_pressure_front_left']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'soc',
+        'charging',
+        'charge_limit',
+        'lock',
+        'location',
+        'tire_pressure_front_left',
+      ]),
+    );
     expect(keys).not.toContain('fuel');
     expect(keys).not.toContain('oil_life');
     expect(payload['device']).toMatchObject({ manufacturer: 'TESLA', serial_number: stack.slug });
@@ -49,8 +61,15 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     expect(Number(soc.payload)).toBeCloseTo(car.soc! * 100, 0);
     await probe.waitFor((m) => m.topic === t('lock') && m.payload === (car.isLocked ? 'LOCKED' : 'UNLOCKED'));
     const state = json(await probe.waitFor((m) => m.topic === t('state') && json(m)['soc'] !== undefined));
-    expect(state).toMatchObject({ soc: Number(soc.payload), charge_limit: car.chargeLimit * 100, available: true });
-    const location = JSON.parse((await probe.waitFor((m) => m.topic === t('location'))).payload) as { latitude: number; longitude: number };
+    expect(state).toMatchObject({
+      soc: Number(soc.payload),
+      charge_limit: car.chargeLimit * 100,
+      available: true,
+    });
+    const location = JSON.parse((await probe.waitFor((m) => m.topic === t('location'))).payload) as {
+      latitude: number;
+      longitude: number;
+    };
     expect(location.latitude).toBeCloseTo(car.latitude, 5);
     expect(location.longitude).toBeCloseTo(car.longitude, 5);
   });
@@ -59,13 +78,22 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     const { probe } = stack;
     const mark = probe.mark();
     await probe.publish(t('charge_limit/set'), '65');
-    const pending = await probe.waitFor((m) => m.topic === t('charge_limit/result') && json(m)['status'] === 'pending', { since: mark });
-    const ok = await probe.waitFor((m) => m.topic === t('charge_limit/result') && json(m)['status'] !== 'pending', { since: mark });
+    const pending = await probe.waitFor(
+      (m) => m.topic === t('charge_limit/result') && json(m)['status'] === 'pending',
+      { since: mark },
+    );
+    const ok = await probe.waitFor(
+      (m) => m.topic === t('charge_limit/result') && json(m)['status'] !== 'pending',
+      { since: mark },
+    );
     expect(json(pending)).toMatchObject({ command: 'charge_limit', value: 65 });
     expect(json(ok)).toMatchObject({ status: 'ok', command: 'charge_limit', value: 65 });
     expect(stack.sim.vehicle(stack.vehicleId).state.chargeLimit).toBeCloseTo(0.65);
     await probe.waitFor((m) => m.topic === t('charge_limit') && m.payload === '65', { since: mark });
-    const event = await probe.waitFor((m) => m.topic === t('event') && json(m)['event_type'] === 'command_succeeded', { since: mark });
+    const event = await probe.waitFor(
+      (m) => m.topic === t('event') && json(m)['event_type'] === 'command_succeeded',
+      { since: mark },
+    );
     expect(json(event)).toMatchObject({ command: 'charge_limit', value: 65 });
     expect(ok.retain).toBe(false);
   });
@@ -78,7 +106,10 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     expect(stack.sim.vehicle(stack.vehicleId).state.isLocked).toBe(false);
     await probe.waitFor((m) => m.topic === t('lock') && m.payload === 'UNLOCKED', { since: mark });
     await probe.publish(t('lock/set'), '{"value":"LOCK","transaction":"tx-7"}');
-    const ok = await probe.waitFor((m) => m.topic === t('lock/result') && json(m)['transaction'] === 'tx-7' && json(m)['status'] === 'ok', { since: mark });
+    const ok = await probe.waitFor(
+      (m) => m.topic === t('lock/result') && json(m)['transaction'] === 'tx-7' && json(m)['status'] === 'ok',
+      { since: mark },
+    );
     expect(json(ok)['value']).toBe('LOCK');
     expect(stack.sim.vehicle(stack.vehicleId).state.isLocked).toBe(true);
   });
@@ -88,24 +119,33 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     sim.unplug(vehicleId);
     let mark = probe.mark();
     await probe.publish(t('charging/set'), 'ON');
-    const failed = await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'error', { since: mark });
+    const failed = await probe.waitFor(
+      (m) => m.topic === t('charging/result') && json(m)['status'] === 'error',
+      { since: mark },
+    );
     expect(json(failed)['error']).toMatch(/PLUG_NOT_CONNECTED/);
     expect(sim.vehicle(vehicleId).state.chargeState).not.toBe('CHARGING');
-    await probe.waitFor((m) => m.topic === t('event') && json(m)['event_type'] === 'command_failed', { since: mark });
+    await probe.waitFor((m) => m.topic === t('event') && json(m)['event_type'] === 'command_failed', {
+      since: mark,
+    });
 
     sim.setSoc(vehicleId, 0.4);
     sim.plugIn(vehicleId);
     // Plugging in may start a charge on its own: stop it over MQTT first, then start it again.
     mark = probe.mark();
     await probe.publish(t('charging/set'), 'OFF');
-    await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'ok', { since: mark });
+    await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'ok', {
+      since: mark,
+    });
     expect(sim.vehicle(vehicleId).state.chargeState).not.toBe('CHARGING');
     // The car was read back before the result was sent, so the switch already shows it.
     await probe.waitFor((m) => m.topic === t('charge_state') && m.payload === 'not_charging');
     expect(probe.last(t('charging'))?.payload).toBe('OFF');
     mark = probe.mark();
     await probe.publish(t('charging/set'), 'ON');
-    await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'ok', { since: mark });
+    await probe.waitFor((m) => m.topic === t('charging/result') && json(m)['status'] === 'ok', {
+      since: mark,
+    });
     expect(sim.vehicle(vehicleId).state.chargeState).toBe('CHARGING');
     await probe.waitFor((m) => m.topic === t('charging') && m.payload === 'ON', { since: mark });
     await probe.waitFor((m) => m.topic === t('charge_state') && m.payload === 'charging', { since: mark });
@@ -120,7 +160,9 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     await probe.publish(t('charging/set'), '{"value":');
     const errors = await Promise.all(
       ['charge_limit', 'lock', 'charging'].map((name) =>
-        probe.waitFor((m) => m.topic === t(`${name}/result`) && json(m)['status'] === 'error', { since: mark }),
+        probe.waitFor((m) => m.topic === t(`${name}/result`) && json(m)['status'] === 'error', {
+          since: mark,
+        }),
       ),
     );
     expect(errors.map((m) => json(m)['error'])).toEqual([
@@ -133,7 +175,11 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     expect(after.isLocked).toBe(before.isLocked);
     expect(after.chargeEnabled).toBe(before.chargeEnabled);
     // No pending was ever sent for them.
-    expect(probe.messages.slice(mark).filter((m) => m.topic.endsWith('/result') && json(m)['status'] === 'pending')).toHaveLength(0);
+    expect(
+      probe.messages
+        .slice(mark)
+        .filter((m) => m.topic.endsWith('/result') && json(m)['status'] === 'pending'),
+    ).toHaveLength(0);
   });
 
   it('republishes discovery and states when Home Assistant sends its birth message', async () => {
@@ -141,8 +187,12 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     const configTopic = `${stack.prefix}/device/${stack.base}_${stack.slug}/config`;
     const mark = probe.messages.length;
     await probe.publish(`${stack.prefix}/status`, 'online');
-    await probe.waitFor((m) => m.topic === configTopic && probe.messages.indexOf(m) >= mark, { what: 'discovery after birth' });
-    await probe.waitFor((m) => m.topic === t('soc') && probe.messages.indexOf(m) >= mark, { what: 'state after birth' });
+    await probe.waitFor((m) => m.topic === configTopic && probe.messages.indexOf(m) >= mark, {
+      what: 'discovery after birth',
+    });
+    await probe.waitFor((m) => m.topic === t('soc') && probe.messages.indexOf(m) >= mark, {
+      what: 'state after birth',
+    });
     await probe.waitFor((m) => m.topic === `${stack.base}/bridge/state` && probe.messages.indexOf(m) >= mark);
   });
 
@@ -151,13 +201,19 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     let mark = probe.mark();
     sim.setUnreachable(vehicleId, true);
     await probe.publish(t('refresh/set'), 'PRESS');
-    const failed = await probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] === 'error', { since: mark });
+    const failed = await probe.waitFor(
+      (m) => m.topic === t('refresh/result') && json(m)['status'] === 'error',
+      { since: mark },
+    );
     expect(json(failed)['error']).toMatch(/UNREACHABLE/);
     await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'offline', { since: mark });
     mark = probe.mark();
     sim.setUnreachable(vehicleId, false);
     // Backoff polling finds it again without any user action.
-    await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online', { since: mark, timeoutMs: 8000 });
+    await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online', {
+      since: mark,
+      timeoutMs: 8000,
+    });
   });
 
   it('keeps last values for a sleeping car and says so', async () => {
@@ -183,7 +239,10 @@ describe('commands and restarts', () => {
     await stack.bridge.stop();
     await stack.probe.publish(t('charge_limit/set'), '55', { retain: true });
     await stack.restartBridge();
-    await stack.probe.waitFor((m) => m.topic === t('charge_limit/set') && m.payload === '' && m.retain === false, { what: 'retained command cleared' });
+    await stack.probe.waitFor(
+      (m) => m.topic === t('charge_limit/set') && m.payload === '' && m.retain === false,
+      { what: 'retained command cleared' },
+    );
     await stack.bridge.flush();
     expect(stack.sim.vehicle(stack.vehicleId).state.chargeLimit).toBe(limitBefore);
     const fresh = await Probe.connect(broker);
@@ -203,8 +262,12 @@ describe('commands and restarts', () => {
     // The owner disconnects the car from the app: the grant no longer lists it.
     await stack.client.grant('owner').vehicle(stack.vehicleId, { scopes: [] }).disconnect();
     await stack.bridge.syncVehicles();
-    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload === '', { what: 'discovery removal' });
-    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc` && m.payload === '', { what: 'state removal' });
+    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload === '', {
+      what: 'discovery removal',
+    });
+    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc` && m.payload === '', {
+      what: 'state removal',
+    });
     expect(stack.bridge.vehicleSlugs()).toEqual([]);
     await stack.close();
     await broker.close();
@@ -219,11 +282,15 @@ describe('per-component discovery mode', () => {
     await stack.probe.waitFor((m) => m.topic === topic);
     await stack.bridge.flush();
     await new Promise((r) => setTimeout(r, 200));
-    const configs = stack.probe.messages.filter((m) => m.topic.endsWith('/config') && m.payload !== '' && !m.topic.includes('/device/'));
+    const configs = stack.probe.messages.filter(
+      (m) => m.topic.endsWith('/config') && m.payload !== '' && !m.topic.includes('/device/'),
+    );
     expect(configs.length).toBeGreaterThan(15);
     for (const message of configs) {
       const platform = message.topic.slice(stack.prefix.length + 1).split('/')[0]!;
-      expect(validateComponentDiscovery(platform, JSON.parse(message.payload)), message.topic).toEqual({ success: true });
+      expect(validateComponentDiscovery(platform, JSON.parse(message.payload)), message.topic).toEqual({
+        success: true,
+      });
     }
     await stack.close();
     await broker.close();
@@ -241,7 +308,9 @@ describe('webhooks as a push source', () => {
     stack.sim.setSoc(stack.vehicleId, 0.3);
     stack.sim.plugIn(stack.vehicleId);
     await stack.sim.flushWebhooks();
-    await stack.probe.waitFor((m) => m.topic === t('charge_state') && m.payload === 'charging', { since: mark });
+    await stack.probe.waitFor((m) => m.topic === t('charge_state') && m.payload === 'charging', {
+      since: mark,
+    });
     await stack.probe.waitFor((m) => m.topic === t('charging') && m.payload === 'ON', { since: mark });
     await stack.close();
     await broker.close();
@@ -253,7 +322,9 @@ describe('webhooks as a push source', () => {
       grantIds: () => Promise.resolve([]),
       webhook: { amt: 'amt' },
     });
-    const body = Buffer.from(JSON.stringify({ version: '2.0', webhookId: 'w', eventName: 'verify', payload: { challenge: 'c' } }));
+    const body = Buffer.from(
+      JSON.stringify({ version: '2.0', webhookId: 'w', eventName: 'verify', payload: { challenge: 'c' } }),
+    );
     expect(source.handleWebhook(body, 'deadbeef').status).toBe(400);
     expect(source.handleWebhook(body, undefined).status).toBe(400);
   });
@@ -268,7 +339,10 @@ describe('quota protection', () => {
     await stack.probe.waitFor((m) => m.topic === t('requests_remaining') && m.payload === '4');
     const mark = stack.probe.mark();
     await stack.probe.publish(t('refresh/set'), 'PRESS');
-    const result = await stack.probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] === 'error', { since: mark });
+    const result = await stack.probe.waitFor(
+      (m) => m.topic === t('refresh/result') && json(m)['status'] === 'error',
+      { since: mark },
+    );
     expect(json(result)['error']).toMatch(/budget/);
     await stack.close();
     await broker.close();
@@ -284,7 +358,10 @@ describe('quota protection', () => {
     // The first refresh uses the one request the bucket holds; the second one hits the limit.
     await stack.probe.publish(t('refresh/set'), 'PRESS');
     await stack.probe.publish(t('refresh/set'), 'PRESS');
-    const result = await stack.probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] === 'error', { since: mark });
+    const result = await stack.probe.waitFor(
+      (m) => m.topic === t('refresh/result') && json(m)['status'] === 'error',
+      { since: mark },
+    );
     expect(json(result)['error']).toMatch(/RATE_LIMIT/);
     expect(stack.probe.last(t('availability'))?.payload).toBe('online');
     stack.sim.setRateLimits({ vehicle: null });
@@ -302,9 +379,18 @@ describe('bridge state and last will', () => {
     await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc`);
     const mark = stack.probe.mark();
     expect(broker.embedded!.dropClient(`${stack.base}_bridge`)).toBe(true);
-    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'offline', { since: mark, what: 'last will' });
-    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'online', { since: mark, what: 'back online' });
-    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc`, { since: mark, what: 'states republished' });
+    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'offline', {
+      since: mark,
+      what: 'last will',
+    });
+    await stack.probe.waitFor((m) => m.topic === state && m.payload === 'online', {
+      since: mark,
+      what: 'back online',
+    });
+    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/soc`, {
+      since: mark,
+      what: 'states republished',
+    });
     // A clean stop publishes offline itself.
     const stopMark = stack.probe.mark();
     await stack.bridge.stop();
@@ -319,17 +405,40 @@ describe('charge plan from the smart-charging service', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vk-plan-'));
     const file = join(dir, 'plans.json');
     const broker = await startTestBroker('aedes');
-    const stack = await startStack(broker, 'plan', { chargePlanFile: file, currency: 'EUR' }, { chargePlanFile: file });
+    const stack = await startStack(
+      broker,
+      'plan',
+      { chargePlanFile: file, currency: 'EUR' },
+      { chargePlanFile: file },
+    );
     const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
-    writeFileSync(file, JSON.stringify({ [stack.vehicleId]: { start: '2026-11-22T01:00:00Z', end: '2026-11-22T04:30:00Z', cost: 3.21, currency: 'EUR' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        [stack.vehicleId]: {
+          start: '2026-11-22T01:00:00Z',
+          end: '2026-11-22T04:30:00Z',
+          cost: 3.21,
+          currency: 'EUR',
+        },
+      }),
+    );
     const mark = stack.probe.mark();
     await stack.probe.publish(t('refresh/set'), 'PRESS');
-    await stack.probe.waitFor((m) => m.topic === t('next_charge_start') && m.payload === '2026-11-22T01:00:00.000Z', { since: mark });
-    await stack.probe.waitFor((m) => m.topic === t('next_charge_cost') && m.payload === '3.21', { since: mark });
+    await stack.probe.waitFor(
+      (m) => m.topic === t('next_charge_start') && m.payload === '2026-11-22T01:00:00.000Z',
+      { since: mark },
+    );
+    await stack.probe.waitFor((m) => m.topic === t('next_charge_cost') && m.payload === '3.21', {
+      since: mark,
+    });
     const config = stack.probe.last(`${stack.prefix}/device/${stack.base}_${stack.slug}/config`)!;
     const payload = JSON.parse(config.payload) as Record<string, any>;
     expect(validateDeviceDiscovery(payload)).toEqual({ success: true });
-    expect(payload['components']['next_charge_cost']).toMatchObject({ device_class: 'monetary', unit_of_measurement: 'EUR' });
+    expect(payload['components']['next_charge_cost']).toMatchObject({
+      device_class: 'monetary',
+      unit_of_measurement: 'EUR',
+    });
     await stack.close();
     await broker.close();
   });
@@ -345,8 +454,14 @@ describe('cleanup after downtime', () => {
     await stack.client.grant('owner').vehicle(stack.vehicleId, { scopes: [] }).disconnect();
     const mark = stack.probe.mark();
     await stack.restartBridge();
-    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload === '', { since: mark, what: 'stale discovery cleared' });
-    await stack.probe.waitFor((m) => m.topic === `${stack.base}/${stack.slug}/availability` && m.payload === '', { since: mark });
+    await stack.probe.waitFor((m) => m.topic === configTopic && m.payload === '', {
+      since: mark,
+      what: 'stale discovery cleared',
+    });
+    await stack.probe.waitFor(
+      (m) => m.topic === `${stack.base}/${stack.slug}/availability` && m.payload === '',
+      { since: mark },
+    );
     // A newcomer finds nothing of the old car any more.
     const fresh = await Probe.connect(broker);
     await fresh.subscribe([`${stack.base}/${stack.slug}/#`, configTopic]);
@@ -382,7 +497,9 @@ describe('polling and sleep', () => {
     expect(batches()).toBe(asleepAt);
     const mark = stack.probe.mark();
     await stack.probe.publish(t('refresh/set'), 'PRESS');
-    await stack.probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] !== 'pending', { since: mark });
+    await stack.probe.waitFor((m) => m.topic === t('refresh/result') && json(m)['status'] !== 'pending', {
+      since: mark,
+    });
     expect(batches()).toBe(asleepAt + 1);
     await stack.close();
     await broker.close();
@@ -398,7 +515,11 @@ describe('MQTT 5 request/response', () => {
     const replyTopic = `${stack.base}_replies/${Date.now()}`;
     const replies: Array<{ payload: string; correlation: string | undefined }> = [];
     stack.probe.client.on('message', (topic, payload, packet) => {
-      if (topic === replyTopic) replies.push({ payload: payload.toString(), correlation: packet.properties?.correlationData?.toString() });
+      if (topic === replyTopic)
+        replies.push({
+          payload: payload.toString(),
+          correlation: packet.properties?.correlationData?.toString(),
+        });
     });
     await stack.probe.client.subscribeAsync(replyTopic, { qos: 1 });
     await stack.probe.client.publishAsync(t('charge_limit/set'), '77', {

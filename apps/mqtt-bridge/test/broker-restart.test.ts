@@ -9,12 +9,19 @@ import type { Stack } from './stack.ts';
 const json = (payload: string): Record<string, any> => JSON.parse(payload) as Record<string, any>;
 
 /** After a restart that lost every retained message: a newcomer (HA starting) must find everything again. */
-async function expectEverythingRepublished(broker: TestBroker, stack: Stack, startedAt: number): Promise<number> {
+async function expectEverythingRepublished(
+  broker: TestBroker,
+  stack: Stack,
+  startedAt: number,
+): Promise<number> {
   const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
   const fresh = await Probe.connect(broker, { connectTimeout: 5000 });
   await fresh.subscribe([`${stack.base}/#`, `${stack.prefix}/#`]);
   const configTopic = `${stack.prefix}/device/${stack.base}_${stack.slug}/config`;
-  const config = await fresh.waitFor((m) => m.topic === configTopic && m.payload !== '', { what: 'discovery after restart', timeoutMs: 8000 });
+  const config = await fresh.waitFor((m) => m.topic === configTopic && m.payload !== '', {
+    what: 'discovery after restart',
+    timeoutMs: 8000,
+  });
   const backAfterMs = Date.now() - startedAt;
   expect(validateDeviceDiscovery(json(config.payload))).toEqual({ success: true });
   await fresh.waitFor((m) => m.topic === `${stack.base}/bridge/state` && m.payload === 'online');
@@ -29,7 +36,10 @@ async function setLimitOverMqtt(stack: Stack, percent: number): Promise<void> {
   const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
   const mark = stack.probe.mark();
   await stack.probe.publish(t('charge_limit/set'), String(percent));
-  await stack.probe.waitFor((m) => m.topic === t('charge_limit/result') && json(m.payload)['status'] === 'ok', { since: mark, timeoutMs: 8000 });
+  await stack.probe.waitFor(
+    (m) => m.topic === t('charge_limit/result') && json(m.payload)['status'] === 'ok',
+    { since: mark, timeoutMs: 8000 },
+  );
   expect(stack.sim.vehicle(stack.vehicleId).state.chargeLimit).toBeCloseTo(percent / 100);
 }
 
@@ -51,7 +61,9 @@ describe('broker restarted mid-run', () => {
     const broker = await startTestBroker('aedes');
     // The bridge comes back slower than "Home Assistant", so HA's queued command reaches the broker first:
     // only the bridge's persistent session can hold it.
-    const stack = await startStack(broker, 'rs_keep', { mqtt: { reconnectMs: 1000, commandQueueSeconds: 300 } });
+    const stack = await startStack(broker, 'rs_keep', {
+      mqtt: { reconnectMs: 1000, commandQueueSeconds: 300 },
+    });
     const t = (key: string): string => `${stack.base}/${stack.slug}/${key}`;
     await stack.probe.waitFor((m) => m.topic === t('soc'));
     const restarting = broker.embedded!.restart({ keepState: true, downMs: 500 });
@@ -60,7 +72,10 @@ describe('broker restarted mid-run', () => {
     const sending = stack.probe.publish(t('charge_limit/set'), '63');
     await restarting;
     await sending;
-    await stack.probe.waitFor((m) => m.topic === t('charge_limit/result') && json(m.payload)['status'] === 'ok', { since: mark, timeoutMs: 8000 });
+    await stack.probe.waitFor(
+      (m) => m.topic === t('charge_limit/result') && json(m.payload)['status'] === 'ok',
+      { since: mark, timeoutMs: 8000 },
+    );
     expect(stack.sim.vehicle(stack.vehicleId).state.chargeLimit).toBeCloseTo(0.63);
     await stack.close();
     await broker.close();

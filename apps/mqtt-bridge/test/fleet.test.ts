@@ -24,8 +24,20 @@ describe('several owners and vehicles in one bridge', () => {
     });
     // Owner A has two Teslas in one account; owner B has a BMW.
     sim.createTestAccount({ email: 'a@example.com', brand: 'TESLA', vehicleCount: 2 });
-    const a = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri, scope: [...SCOPES, 'read_fuel'], email: 'a@example.com', make: 'TESLA' });
-    const b = sim.authorize({ clientId: sim.demoApp.clientId, redirectUri, scope: [...SCOPES, 'read_fuel'], email: 'b@example.com', make: 'BMW' });
+    const a = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri,
+      scope: [...SCOPES, 'read_fuel'],
+      email: 'a@example.com',
+      make: 'TESLA',
+    });
+    const b = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri,
+      scope: [...SCOPES, 'read_fuel'],
+      email: 'b@example.com',
+      make: 'BMW',
+    });
     await client.exchangeCode(a.code, { grantId: 'a' });
     await client.exchangeCode(b.code, { grantId: 'b' });
     const ids = [...a.vehicleIds, ...b.vehicleIds];
@@ -36,7 +48,12 @@ describe('several owners and vehicles in one bridge', () => {
     const probe = await Probe.connect(broker);
     await probe.subscribe([`${base}/#`, `${prefix}/#`]);
     const bridge = await startBridge({
-      config: parseConfig({ baseTopic: base, mqtt: { clientId: `${base}_bridge` }, homeAssistant: { discoveryPrefix: prefix }, polling: { vehicleListSeconds: 0 } }),
+      config: parseConfig({
+        baseTopic: base,
+        mqtt: { clientId: `${base}_bridge` },
+        homeAssistant: { discoveryPrefix: prefix },
+        polling: { vehicleListSeconds: 0 },
+      }),
       source: createCoreVehicleSource({ client, grantIds: () => Promise.resolve(['a', 'b']) }),
       brokerUrl: broker.url,
       protocolVersion: 4,
@@ -54,7 +71,11 @@ describe('several owners and vehicles in one bridge', () => {
     const before = sim.vehicle(first).state.chargeLimit;
     const mark = probe.mark();
     await probe.publish(`${base}/${sim.vehicle(second).vin}/charge_limit/set`, '61');
-    await probe.waitFor((m) => m.topic === `${base}/${sim.vehicle(second).vin}/charge_limit/result` && m.payload.includes('"ok"'), { since: mark });
+    await probe.waitFor(
+      (m) =>
+        m.topic === `${base}/${sim.vehicle(second).vin}/charge_limit/result` && m.payload.includes('"ok"'),
+      { since: mark },
+    );
     expect(sim.vehicle(second).state.chargeLimit).toBeCloseTo(0.61);
     expect(sim.vehicle(first).state.chargeLimit).toBe(before);
 

@@ -23,7 +23,13 @@ export async function startTestBroker(kind: (typeof BROKER_KINDS)[number]): Prom
     const embedded = await startEmbeddedBroker({ port: 0 });
     return { name: 'aedes', url: embedded.url, protocolVersion: 4, embedded, close: () => embedded.close() };
   }
-  return { name: 'mosquitto', url: MOSQUITTO_URL, protocolVersion: 5, embedded: undefined, close: () => Promise.resolve() };
+  return {
+    name: 'mosquitto',
+    url: MOSQUITTO_URL,
+    protocolVersion: 5,
+    embedded: undefined,
+    close: () => Promise.resolve(),
+  };
 }
 
 /** A base topic no other test run (or parallel run) uses. */
@@ -52,7 +58,10 @@ export class Probe {
     });
   }
 
-  static async connect(broker: Pick<TestBroker, 'url' | 'protocolVersion'>, options: mqtt.IClientOptions = {}): Promise<Probe> {
+  static async connect(
+    broker: Pick<TestBroker, 'url' | 'protocolVersion'>,
+    options: mqtt.IClientOptions = {},
+  ): Promise<Probe> {
     const client = await mqtt.connectAsync(broker.url, {
       protocolVersion: broker.protocolVersion,
       clientId: `probe_${randomBytes(4).toString('hex')}`,
@@ -78,7 +87,11 @@ export class Probe {
   /** Waits (bounded) for a message matching the predicate, received at or after index `since`. */
   async waitFor(
     predicate: (message: ReceivedMessage) => boolean,
-    { timeoutMs = 5000, since = 0, what = 'message' }: { timeoutMs?: number; since?: number; what?: string } = {},
+    {
+      timeoutMs = 5000,
+      since = 0,
+      what = 'message',
+    }: { timeoutMs?: number; since?: number; what?: string } = {},
   ): Promise<ReceivedMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -106,11 +119,16 @@ export class Probe {
 }
 
 /** Clears every retained topic under the given filters (test hygiene on the shared Mosquitto). */
-export async function clearRetained(broker: Pick<TestBroker, 'url' | 'protocolVersion'>, filters: string[]): Promise<void> {
+export async function clearRetained(
+  broker: Pick<TestBroker, 'url' | 'protocolVersion'>,
+  filters: string[],
+): Promise<void> {
   const probe = await Probe.connect(broker);
   await probe.subscribe(filters);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const retained = [...new Set(probe.messages.filter((m) => m.retain && m.payload !== '').map((m) => m.topic))];
+  const retained = [
+    ...new Set(probe.messages.filter((m) => m.retain && m.payload !== '').map((m) => m.topic)),
+  ];
   await Promise.all(retained.map((topic) => probe.publish(topic, '', { retain: true })));
   await probe.close();
 }

@@ -26,7 +26,12 @@ describe('main: the bridge from env config', () => {
     const base = uniqueBase('main');
     const child = spawn(
       process.execPath,
-      ['--conditions=@voltkit/source', '--import', 'tsx', fileURLToPath(new URL('../src/main.ts', import.meta.url))],
+      [
+        '--conditions=@voltkit/source',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../src/main.ts', import.meta.url)),
+      ],
       {
         env: {
           ...process.env,
@@ -48,7 +53,8 @@ describe('main: the bridge from env config', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
       const deadline = Date.now() + 15_000;
-      while (!output.includes('connect a vehicle:') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      while (!output.includes('connect a vehicle:') && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 50));
       expect(output).toContain(`mqtt://127.0.0.1:${brokerPort} (embedded aedes, MQTT 3.1.1)`);
       expect(output).toContain(`${base}/bridge/state`);
       expect(output).not.toContain(sim.demoApp.clientSecret);
@@ -66,7 +72,10 @@ describe('main: the bridge from env config', () => {
       const { code, vehicleIds } = sim.authorize({
         clientId: sim.demoApp.clientId,
         redirectUri,
-        scope: authUrl.searchParams.get('scope')!.split(' ').map((s) => s.replace(/^required:/, '')),
+        scope: authUrl.searchParams
+          .get('scope')!
+          .split(' ')
+          .map((s) => s.replace(/^required:/, '')),
         email: 'owner@example.com',
         make: 'TESLA',
         state,
@@ -74,7 +83,9 @@ describe('main: the bridge from env config', () => {
       const callback = await fetch(`${redirectUri}?code=${code}&state=${state}`);
       expect(callback.status).toBe(200);
       const vin = sim.vehicle(vehicleIds[0]!).vin;
-      const config = await probe.waitFor((m) => m.topic === `homeassistant/device/${base}_${vin}/config`, { timeoutMs: 8000 });
+      const config = await probe.waitFor((m) => m.topic === `homeassistant/device/${base}_${vin}/config`, {
+        timeoutMs: 8000,
+      });
       expect(validateDeviceDiscovery(JSON.parse(config.payload))).toEqual({ success: true });
       await probe.waitFor((m) => m.topic === `${base}/${vin}/soc`);
       // A forged callback (unknown state) is refused.

@@ -95,7 +95,10 @@ export async function startStack(
   });
   await client.exchangeCode(code, { grantId: 'owner' });
   // Webhooks: the receiver must answer the verification challenge before the webhook id exists.
-  const hook: { amt: string; webhookId: string | undefined } = { amt: sim.demoApp.managementToken, webhookId: undefined };
+  const hook: { amt: string; webhookId: string | undefined } = {
+    amt: sim.demoApp.managementToken,
+    webhookId: undefined,
+  };
   const source = createCoreVehicleSource({
     client,
     grantIds: () => Promise.resolve(['owner']),
@@ -112,7 +115,11 @@ export async function startStack(
       onWebhook: (rawBody, signature) => source.handleWebhook(rawBody, signature),
       logger: silentLogger(),
     });
-    const webhook = await sim.createWebhook({ clientId: sim.demoApp.clientId, url: `${receiver.url}/webhooks`, type: 'eventBased' });
+    const webhook = await sim.createWebhook({
+      clientId: sim.demoApp.clientId,
+      url: `${receiver.url}/webhooks`,
+      type: 'eventBased',
+    });
     if (!webhook.verified) throw new Error('webhook verification failed');
     hook.webhookId = webhook.id;
   }
@@ -121,9 +128,27 @@ export async function startStack(
   const config = parseConfig({
     baseTopic: base,
     ...overrides,
-    mqtt: { url: broker.url, protocolVersion: broker.protocolVersion, clientId: `${base}_bridge`, reconnectMs: 200, ...overrides.mqtt },
-    homeAssistant: { discoveryPrefix: prefix, birthDelayMinMs: 0, birthDelayMaxMs: 50, ...overrides.homeAssistant },
-    polling: { parkedSeconds: 600, pluggedSeconds: 600, errorBackoffSeconds: 0.2, maxBackoffSeconds: 0.5, vehicleListSeconds: 0, ...overrides.polling },
+    mqtt: {
+      url: broker.url,
+      protocolVersion: broker.protocolVersion,
+      clientId: `${base}_bridge`,
+      reconnectMs: 200,
+      ...overrides.mqtt,
+    },
+    homeAssistant: {
+      discoveryPrefix: prefix,
+      birthDelayMinMs: 0,
+      birthDelayMaxMs: 50,
+      ...overrides.homeAssistant,
+    },
+    polling: {
+      parkedSeconds: 600,
+      pluggedSeconds: 600,
+      errorBackoffSeconds: 0.2,
+      maxBackoffSeconds: 0.5,
+      vehicleListSeconds: 0,
+      ...overrides.polling,
+    },
   });
   const probe = await Probe.connect(broker);
   await probe.subscribe([`${base}/#`, `${prefix}/#`]);
@@ -175,7 +200,10 @@ export async function startPrivateMosquitto(
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vk-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `persistence false\nlistener ${port} 127.0.0.1\n${options.listenerConf ?? 'allow_anonymous true\n'}`);
+  writeFileSync(
+    conf,
+    `persistence false\nlistener ${port} 127.0.0.1\n${options.listenerConf ?? 'allow_anonymous true\n'}`,
+  );
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });

@@ -10,18 +10,63 @@ import { uniqueBase } from './helpers.ts';
 import { startPrivateMosquitto } from './stack.ts';
 
 /** A private CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
-function makeCertificates(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'otherCa', string> {
+function makeCertificates(
+  dir: string,
+): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'otherCa', string> {
   const f = (name: string): string => join(dir, name);
   const ssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'ignore' });
   };
   for (const ca of ['ca', 'other-ca']) {
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${ca}`, '-keyout', f(`${ca}.key`), '-out', f(`${ca}.pem`));
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${ca}`,
+      '-keyout',
+      f(`${ca}.key`),
+      '-out',
+      f(`${ca}.pem`),
+    );
   }
   writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  for (const [name, ext] of [['server', ['-extfile', f('san.ext')]], ['client', []]] as const) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
-    ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-out', f(`${name}.pem`), ...ext);
+  for (const [name, ext] of [
+    ['server', ['-extfile', f('san.ext')]],
+    ['client', []],
+  ] as const) {
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.csr`),
+    );
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      f(`${name}.pem`),
+      ...ext,
+    );
   }
   return {
     ca: f('ca.pem'),
@@ -68,7 +113,11 @@ describe('TLS, client certificates and broker authentication (private Mosquitto,
     await broker?.close();
   });
 
-  const open = (name: string, tls: { caFile?: string; certFile?: string; keyFile?: string; insecure: boolean }, password = 'correct horse') =>
+  const open = (
+    name: string,
+    tls: { caFile?: string; certFile?: string; keyFile?: string; insecure: boolean },
+    password = 'correct horse',
+  ) =>
     createMqttConnection({
       url: broker.url,
       protocolVersion: 5,
@@ -83,17 +132,32 @@ describe('TLS, client certificates and broker authentication (private Mosquitto,
     });
 
   it('connects with the private CA, a client certificate and a password', async () => {
-    const connection = await open('ok', { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey, insecure: false });
+    const connection = await open('ok', {
+      caFile: certs.ca,
+      certFile: certs.clientCert,
+      keyFile: certs.clientKey,
+      insecure: false,
+    });
     expect(await connectedWithin(connection, 5000)).toBe(true);
     expect(await connection.publish(`${base}/x`, 'y')).toBe(true);
     await connection.close();
   });
 
   it('refuses a broker certificate from an unknown CA unless insecure is set', async () => {
-    const strict = await open('strict', { caFile: certs.otherCa, certFile: certs.clientCert, keyFile: certs.clientKey, insecure: false });
+    const strict = await open('strict', {
+      caFile: certs.otherCa,
+      certFile: certs.clientCert,
+      keyFile: certs.clientKey,
+      insecure: false,
+    });
     expect(await connectedWithin(strict, 1500)).toBe(false);
     await strict.close();
-    const insecure = await open('insecure', { caFile: certs.otherCa, certFile: certs.clientCert, keyFile: certs.clientKey, insecure: true });
+    const insecure = await open('insecure', {
+      caFile: certs.otherCa,
+      certFile: certs.clientCert,
+      keyFile: certs.clientKey,
+      insecure: true,
+    });
     expect(await connectedWithin(insecure, 5000)).toBe(true);
     await insecure.close();
   });
@@ -102,7 +166,11 @@ describe('TLS, client certificates and broker authentication (private Mosquitto,
     const noCert = await open('nocert', { caFile: certs.ca, insecure: false });
     expect(await connectedWithin(noCert, 1500)).toBe(false);
     await noCert.close();
-    const wrongPassword = await open('badpw', { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey, insecure: false }, 'wrong');
+    const wrongPassword = await open(
+      'badpw',
+      { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey, insecure: false },
+      'wrong',
+    );
     expect(await connectedWithin(wrongPassword, 1500)).toBe(false);
     await wrongPassword.close();
   });
