@@ -1,5 +1,5 @@
 import { localTime, zonedTimeToEpochMs } from '../planner/time-grid.ts';
-import { WEEKDAYS, type ChargingPreferences } from '../store/preferences.ts';
+import type { ChargingPreferences } from '../store/preferences.ts';
 
 /** `localTime().weekday` counts from Sunday; the preferences list Monday first. */
 const WEEKDAY_BY_INDEX = [
@@ -54,5 +54,3 @@ function localDayKey(epochMs: number, timeZone: string): string {
   const local = localTime(epochMs, timeZone);
   return `${local.year}-${local.month}-${local.day}`;
 }
-
-export { WEEKDAYS };

@@ -27,6 +27,8 @@ export interface PlanningOptions {
   readonly priceNote?: string;
   /** Charge-now overrides: vehicle ids that charge to their target at once, whatever the price. */
   readonly chargeNow?: ReadonlySet<string>;
+  /** States the caller read (and stored) moments ago; those cars are not asked again. */
+  readonly statesReadNow?: ReadonlyMap<string, ChargingState>;
 }
 
 export interface PlanningOutcome {
@@ -70,8 +72,12 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     }
     let state: ChargingState;
     try {
-      state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
-      await saveVehicleState(db, vehicle.id, state, now);
+      const readNow = options.statesReadNow?.get(vehicle.id);
+      if (readNow) state = readNow;
+      else {
+        state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
+        await saveVehicleState(db, vehicle.id, state, now);
+      }
     } catch (error) {
       if (isVoltkitError(error) && error.type === 'COMPATIBILITY') {
         // A car without a traction battery (or one the API cannot charge): nothing to plan, nothing to warn.

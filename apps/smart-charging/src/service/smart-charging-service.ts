@@ -114,12 +114,15 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     onReplanNeeded: (vehicleId, reason) => pendingReplans.push(`command failed for ${vehicleId}: ${reason}`),
   });
 
-  function replan(reason: string): Promise<PlanningOutcome> {
+  function replan(
+    reason: string,
+    statesReadNow?: ReadonlyMap<string, ChargingState>,
+  ): Promise<PlanningOutcome> {
     // One planning run at a time; a caller arriving during a run waits for it and then plans again.
     const run = (planning ?? Promise.resolve())
       .catch(() => undefined)
-      .then(async () => {
-        const outcome = await replanFleet(
+      .then(() =>
+        replanFleet(
           {
             db,
             gateway,
@@ -131,11 +134,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
             profile,
             chargeNow,
             ...(priceNote === undefined ? {} : { priceNote }),
+            ...(statesReadNow === undefined ? {} : { statesReadNow }),
           },
           reason,
-        );
-        return outcome;
-      });
+        ),
+      );
     planning = run;
     return run;
   }
@@ -163,7 +166,13 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   }
 
   async function monitorVehicles(): Promise<string[]> {
+    return (await readFleet()).reasons;
+  }
+
+  /** Reads every car once and says which changes call for a new plan; the states are kept for it. */
+  async function readFleet(): Promise<{ reasons: string[]; states: Map<string, ChargingState> }> {
     const reasons: string[] = [];
+    const states = new Map<string, ChargingState>();
     const known = await loadVehicleStates<ChargingState>(db);
     const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
     const current = await loadCurrentPlan<StoredPlanBody>(db);
@@ -182,6 +191,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
         continue;
       }
       await saveVehicleState(db, vehicle.id, state, now());
+      states.set(vehicle.id, state);
       const before = known.get(vehicle.id)?.state;
       if (before && before.pluggedIn !== state.pluggedIn)
         reasons.push(`${vehicle.id} ${state.pluggedIn ? 'plugged in' : 'unplugged'}`);
@@ -200,18 +210,18 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
         }
       }
     }
-    return reasons;
+    return { reasons, states };
   }
 
   async function tick(): Promise<void> {
-    const reasons: string[] = [];
     if (now().getTime() - lastMonitorMs >= (options.monitorIntervalMs ?? 5 * 60_000)) {
       lastMonitorMs = now().getTime();
-      reasons.push(...(await monitorVehicles()));
+      const { reasons, states } = await readFleet();
+      // Plan first, then act: commands a new plan makes due right now must not wait for the next tick,
+      // or cars run a minute past what the plan (and the grid limit) allowed. The plan reuses the
+      // states just read instead of asking every car again.
+      if (reasons.length > 0) await replan(reasons.join('; '), states);
     }
-    // Plan first, then act: commands a new plan makes due right now must not wait for the next tick,
-    // or cars run a minute past what the plan (and the grid limit) allowed.
-    if (reasons.length > 0) await replan(reasons.join('; '));
     await executor.runDueCommands();
     const failures = pendingReplans.splice(0);
     if (failures.length > 0) {
