@@ -158,13 +158,14 @@ export async function inFlightCommands(tx: SqlQueryable): Promise<CommandRecord[
 
 export async function listCommands(
   tx: SqlQueryable,
-  filter: { readonly vehicleId?: string; readonly since?: Date } = {},
+  filter: { readonly vehicleId?: string; readonly since?: Date; readonly status?: CommandStatus } = {},
 ): Promise<CommandRecord[]> {
   const rows = await tx.query<CommandRow>(
     `select * from commands
      where ($1::text is null or vehicle_id = $1) and ($2::timestamptz is null or due_at >= $2)
+       and ($3::text is null or status = $3)
      order by due_at, vehicle_id, action`,
-    [filter.vehicleId ?? null, filter.since ?? null],
+    [filter.vehicleId ?? null, filter.since ?? null, filter.status ?? null],
   );
   return rows.map(toRecord);
 }

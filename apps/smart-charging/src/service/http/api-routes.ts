@@ -496,10 +496,9 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
         const commands = await listCommands(db, {
           ...(query.vehicleId === undefined ? {} : { vehicleId: query.vehicleId }),
           ...(query.since === undefined ? {} : { since: new Date(query.since) }),
+          ...(query.status === undefined ? {} : { status: query.status }),
         });
-        return commands
-          .filter((command) => query.status === undefined || command.status === query.status)
-          .map(commandView);
+        return commands.map(commandView);
       },
     }),
     defineRoute({
