@@ -91,7 +91,7 @@ interface Twin {
 /**
  * A scripted night against the real parts: two simulators on a stepped clock (one managed by the
  * smart-charging service, its twin left to charge on arrival), real day-ahead prices replayed from
- * ../shared/data, a feeder limit with the households' base load, the MQTT bridge on an embedded broker with a
+ * the repository's data/ folder, a feeder limit with the households' base load, the MQTT bridge on an embedded broker with a
  * real subscriber counting what it publishes. The report says whether every car reached its target by
  * departure and the feeder limit held.
  */

@@ -13,6 +13,7 @@
  * Every loop here is bounded; HiGHS gets a time limit and the output says when it hit it.
  */
 import { readFileSync } from 'node:fs';
+import { acnCaltech201903Csv, awattarDeHourlyCsv } from '@voltkit/data';
 import type { Highs } from 'highs';
 import { solveFleet, type FleetProblem } from '../src/planner/fleet-solver.ts';
 import {
@@ -33,10 +34,9 @@ import { createRandomFleet, fleetObjective } from '../src/planner/testing/random
 
 const quick = process.argv.includes('--quick');
 const HIGHS_TIME_LIMIT_S = 300;
-const DATA = '/work/shared/data';
 
 function dayPrices96(): Float64Array {
-  const all = parsePriceCsv(readFileSync(`${DATA}/prices/awattar-de-hourly.csv`, 'utf8'));
+  const all = parsePriceCsv(readFileSync(awattarDeHourlyCsv, 'utf8'));
   const start = Date.parse('2022-10-12T00:00:00+02:00');
   const hourly = all
     .filter((p) => p.startMs >= start && p.startMs < start + 24 * 3_600_000)
@@ -190,8 +190,8 @@ function acnSection(highs: Highs): void {
   console.log(
     `\n== 3. ACN sessions (Caltech, March 2019) day by day behind ${transformerKw} kW, SCE TOU-EV-4 + demand charge, 5-min slots ==`,
   );
-  const text = readFileSync(`${DATA}/sessions/acn-caltech-2019-03.csv`, 'utf8');
-  const tariff = parseTouTariffJson(readFileSync(`${DATA}/tariffs/sce_tou_ev_4_march_2019.json`, 'utf8'));
+  const text = readFileSync(acnCaltech201903Csv, 'utf8');
+  const tariff = parseTouTariffJson(readFileSync(new URL('../src/planner/__fixtures__/sce_tou_ev_4_march_2019.json', import.meta.url), 'utf8'));
   const widths = [10, 8, 10, 10, 9, 9, 10, 10, 10, 10];
   console.log(
     row(

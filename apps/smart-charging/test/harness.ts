@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createClient } from '@voltkit/core/client';
+import { awattarDeHourlyCsv } from '@voltkit/data';
 import type { Simulator } from '@voltkit/simulator';
 import pino, { type Logger } from 'pino';
 import { expect } from 'vitest';
@@ -13,9 +13,7 @@ import { loadBdewProfile } from '../src/service/start-app.ts';
 import { sqlTokenStore } from '../src/store/grants.ts';
 import type { SqlClient } from '../src/store/sql-client.ts';
 
-export const PRICE_FILE = fileURLToPath(
-  new URL('../../../../shared/data/prices/awattar-de-hourly.csv', import.meta.url),
-);
+export const PRICE_FILE = awattarDeHourlyCsv;
 export const PRICE_SOURCE = `file:${PRICE_FILE}`;
 const PROFILE = loadBdewProfile();
 

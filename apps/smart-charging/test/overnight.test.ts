@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createClient } from '@voltkit/core/client';
+import { awattarDeHourlyCsv, bdewH25Csv } from '@voltkit/data';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +17,8 @@ import {
   type SmartChargingService,
 } from '../src/service/smart-charging-service.ts';
 
-const PRICES = fileURLToPath(
-  new URL('../../../../shared/data/prices/awattar-de-hourly.csv', import.meta.url),
-);
-const PROFILE = parseBdewProfileCsv(
-  readFileSync(new URL('../src/planner/data/bdew-h25.csv', import.meta.url), 'utf8'),
-);
+const PRICES = awattarDeHourlyCsv;
+const PROFILE = parseBdewProfileCsv(readFileSync(bdewH25Csv, 'utf8'));
 const START = new Date('2026-11-21T17:00:00Z'); // 18:00 in Berlin
 const DEPARTURE = new Date('2026-11-22T06:00:00Z'); // 07:00 in Berlin
 const REDIRECT_URI = 'http://localhost:8740/connect/callback';

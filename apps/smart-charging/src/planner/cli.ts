@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bdewH25Csv } from '@voltkit/data';
 import { toChargingProfile, type ChargingRateUnit } from './ocpp.ts';
 import { createPlan, OBJECTIVES, type Objective } from './plan.ts';
 import { formatPlanReport, planToCsv } from './report.ts';
@@ -71,7 +72,7 @@ function main(argv: string[]): number {
     ({ request, profile } = resolveScenario(
       scenario,
       (file) => readFileSync(resolve(baseDir, file), 'utf8'),
-      () => readFileSync(new URL('./data/bdew-h25.csv', import.meta.url), 'utf8'),
+      () => readFileSync(bdewH25Csv, 'utf8'),
     ));
   } catch (error) {
     if (error instanceof ScenarioError) {

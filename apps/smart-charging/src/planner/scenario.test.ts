@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bdewH25Csv } from '@voltkit/data';
 import { describe, expect, it } from 'vitest';
 import { createPlan } from './plan.ts';
 import { ScenarioError, parseScenario, resolveScenario } from './scenario.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const readRelative = (dir: string) => (file: string) => readFileSync(join(dir, file), 'utf8');
-const defaultProfile = () => readFileSync(join(here, 'data/bdew-h25.csv'), 'utf8');
+const defaultProfile = () => readFileSync(bdewH25Csv, 'utf8');
 
 function resolveExample(name: string) {
   const dir = join(here, 'examples');

@@ -1,6 +1,6 @@
 /**
  * Tariffs → one price per slot. Fixed, time-of-use (seasons × weekday/weekend × hour bands, in the
- * acnportal JSON shape of ../shared/data/tariffs) and dynamic day-ahead series. Where a dynamic series
+ * acnportal JSON shape of the tariffs in __fixtures__) and dynamic day-ahead series. Where a dynamic series
  * does not cover a slot (tomorrow not yet published) the price is assumed by a declared policy and the
  * assumption is reported, never hidden.
  */

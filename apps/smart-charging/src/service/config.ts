@@ -1,11 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { awattarDeHourlyCsv } from '@voltkit/data';
 import { z } from 'zod';
 
 /** Real aWATTar day-ahead history shipped with the repository (replayed onto today's dates). */
-export const DEFAULT_PRICE_FILE: string = fileURLToPath(
-  new URL('../../../../../shared/data/prices/awattar-de-hourly.csv', import.meta.url),
-);
+export const DEFAULT_PRICE_FILE: string = awattarDeHourlyCsv;
 
 const optionalText = z
   .string()

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { awattarDeHourlyCsv } from '@voltkit/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchPrices } from './price-feed.ts';
 
-const REAL_PRICES = fileURLToPath(
-  new URL('../../../../../shared/data/prices/awattar-de-hourly.csv', import.meta.url),
-);
+const REAL_PRICES = awattarDeHourlyCsv;
 
 describe('price feed', () => {
   let server: Server;
@@ -84,7 +83,7 @@ describe('price feed', () => {
 
   it('prices a window from a real time-of-use tariff in the site time zone', async () => {
     const tariffFile = fileURLToPath(
-      new URL('../../../../../shared/data/tariffs/sce_tou_ev_8_june_2019.json', import.meta.url),
+      new URL('../planner/__fixtures__/sce_tou_ev_8_june_2019.json', import.meta.url),
     );
     const tariff = JSON.parse(readFileSync(tariffFile, 'utf8')) as {
       schedule: {

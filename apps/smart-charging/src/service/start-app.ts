@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createClient, type VoltkitClient } from '@voltkit/core/client';
+import { bdewH25Csv } from '@voltkit/data';
 import type { Simulator } from '@voltkit/simulator';
 import type { Logger } from 'pino';
 import { parseBdewProfileCsv, type LoadProfile } from '../planner/load-profile.ts';
@@ -42,7 +43,7 @@ export interface RunningSmartCharging {
 /** Loads the BDEW H25 standard load profile shipped with the planner. */
 export async function loadBdewProfile(): Promise<LoadProfile> {
   return parseBdewProfileCsv(
-    await readFile(new URL('../planner/data/bdew-h25.csv', import.meta.url), 'utf8'),
+    await readFile(bdewH25Csv, 'utf8'),
   );
 }
 

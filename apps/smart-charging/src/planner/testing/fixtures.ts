@@ -1,5 +1,6 @@
 /** Fixture loading for tests (tests may read files; the planner itself never does). */
 import { readFileSync } from 'node:fs';
+import { bdewH25Csv } from '@voltkit/data';
 import { parseBdewProfileCsv, type LoadProfile } from '../load-profile.ts';
 import { createRandom } from './random-fleet.ts';
 import type { VehicleInput } from '../vehicle.ts';
@@ -10,7 +11,7 @@ export function fixture(name: string): string {
 
 let profile: LoadProfile | undefined;
 export function h25Profile(): LoadProfile {
-  profile ??= parseBdewProfileCsv(readFileSync(new URL('../data/bdew-h25.csv', import.meta.url), 'utf8'));
+  profile ??= parseBdewProfileCsv(readFileSync(bdewH25Csv, 'utf8'));
   return profile;
 }
 
