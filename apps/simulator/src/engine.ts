@@ -136,6 +136,7 @@ export class SimulatorEngine {
   readonly vehicleLimits: TokenBuckets;
   readonly #warn: (message: string) => void;
   readonly #pendingDeliveries = new Set<Promise<void>>();
+  readonly #vehicleListeners: ((vehicles: readonly VehicleRecord[]) => void)[] = [];
   #lastPruneAt = 0;
   // Scope sets per grant, rebuilt only when the grant's scope list is replaced (hot path: every request).
   readonly #scopeSets = new WeakMap<GrantRecord, { source: string[]; set: ReadonlySet<string> }>();
@@ -527,16 +528,19 @@ export class SimulatorEngine {
   /** Advances every vehicle and runs due scheduled webhooks (the clock's heartbeat). */
   tick(): void {
     const now = this.now();
-    let changed = false;
+    const moved: VehicleRecord[] = [];
     for (const vehicle of this.store.vehicles.values()) {
       const busy = vehicle.state.chargeState === 'CHARGING' || vehicle.state.drive !== null;
       if (now > vehicle.state.updatedAt) {
         this.syncVehicle(vehicle);
-        if (busy) changed = true;
+        if (busy) moved.push(vehicle);
       }
     }
     this.#runScheduledWebhooks(now);
-    if (changed) this.store.changed();
+    if (moved.length > 0) {
+      this.store.changed();
+      this.#notifyVehicles(moved);
+    }
   }
 
   /** Reads a data endpoint of a vehicle after the usual checks were made. */
@@ -649,6 +653,24 @@ export class SimulatorEngine {
     if (event !== undefined) this.#dispatchChargingEvents(vehicle, [event]);
     vehicle.state.recordedAt = now;
     this.store.changed();
+    this.#notifyVehicles([vehicle]);
+  }
+
+  /** Listens for vehicles whose state may have changed: physics ticks, commands and admin changes. */
+  onVehiclesChanged(listener: (vehicles: readonly VehicleRecord[]) => void): void {
+    this.#vehicleListeners.push(listener);
+  }
+
+  #notifyVehicles(vehicles: readonly VehicleRecord[]): void {
+    for (const listener of this.#vehicleListeners) {
+      try {
+        listener(vehicles);
+      } catch (error) {
+        this.#warn(
+          `vehicle change listener failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
   }
 
   // ---------------------------------------------------------------- admin mutations
@@ -798,8 +820,16 @@ export class SimulatorEngine {
     const delivery = postSigned(webhook.url, app.managementToken, payload).then((result) => {
       if (!result.ok) this.#warn(`webhook ${webhook.id} delivery failed (status ${result.status ?? 'none'})`);
     });
-    this.#pendingDeliveries.add(delivery);
-    void delivery.finally(() => this.#pendingDeliveries.delete(delivery));
+    this.trackDelivery(delivery);
+  }
+
+  /** Lets {@link whenDeliveriesSettled} wait for a delivery (also those of the v3 webhooks). */
+  trackDelivery(delivery: Promise<void>): void {
+    const settled = delivery.catch((error: unknown) => {
+      this.#warn(`webhook delivery failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    this.#pendingDeliveries.add(settled);
+    void settled.finally(() => this.#pendingDeliveries.delete(settled));
   }
 
   #modeFor(clientId: string, vehicleId: string): ConnectMode {
