@@ -3,6 +3,7 @@ import { VoltkitError } from '../errors.ts';
 import { verifySignature } from '../webhooks/webhooks.ts';
 import {
   type FlatSignal,
+  isTypedSignal,
   type Signal,
   SignalStatusSchema,
   typeSignal,
@@ -56,7 +57,14 @@ export interface V3VerifyEvent {
 export interface V3VehicleStateEvent {
   eventId: string;
   eventType: 'VEHICLE_STATE';
-  data: { user: { id: string }; vehicle: V3WebhookVehicle; signals: (Signal | UnrecognizedSignal)[] };
+  data: {
+    user: { id: string };
+    vehicle: V3WebhookVehicle;
+    /** Typed by code: `if (s.code === 'charge-ischarging') s.body?.value`. */
+    signals: Signal[];
+    /** Signals whose code this version does not type, kept apart so that `signals` narrows. */
+    unrecognizedSignals: UnrecognizedSignal[];
+  };
   triggers: V3Trigger[];
   meta: V3WebhookMeta;
 }
@@ -178,13 +186,21 @@ export function parseV3WebhookEvent(body: unknown): V3WebhookEvent {
       return { ...base, eventType: 'VERIFY', data: check(VerifyDataSchema, event.data, 'data') };
     case 'VEHICLE_STATE': {
       const data = check(StateDataSchema, event.data, 'data');
+      const signals: Signal[] = [];
+      const unrecognizedSignals: UnrecognizedSignal[] = [];
+      data.signals.forEach((raw, index) => {
+        const typed = typeSignal(raw, ['data', 'signals', index]);
+        if (isTypedSignal(typed)) signals.push(typed);
+        else unrecognizedSignals.push(typed);
+      });
       return {
         ...base,
         eventType: 'VEHICLE_STATE',
         data: {
           user: data.user,
           vehicle: data.vehicle,
-          signals: data.signals.map((signal, index) => typeSignal(signal, ['data', 'signals', index])),
+          signals,
+          unrecognizedSignals,
         },
         triggers: check(TriggersSchema, event.triggers ?? [], 'triggers'),
       };
