@@ -48,7 +48,8 @@ describe('v3 signals are discriminated by code', () => {
       expectTypeOf(event.data.signals).toEqualTypeOf<Signal[]>();
       expectTypeOf(event.data.unrecognizedSignals).toEqualTypeOf<UnrecognizedSignal[]>();
       const first = event.data.signals[0];
-      if (first?.code === 'charge-ischarging') expectTypeOf(first.body).toEqualTypeOf<{ value: boolean } | undefined>();
+      if (first?.code === 'charge-ischarging')
+        expectTypeOf(first.body).toEqualTypeOf<{ value: boolean } | undefined>();
       expectTypeOf(event.triggers[0]!.type).toEqualTypeOf<'SIGNAL_UPDATED' | 'FIRST_DELIVERY'>();
     }
     if (event.eventType === 'VERIFY') expectTypeOf(event.data.challenge).toBeString();
