@@ -30,4 +30,4 @@ export {
   type Powertrain,
   type Region,
 } from './catalog/brands.ts';
-export { signPayload } from './webhooks.ts';
+export { signPayload } from './webhooks/signing.ts';

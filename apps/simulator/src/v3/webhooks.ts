@@ -5,7 +5,7 @@ import type { SignalCode } from '@voltkit/core/v3';
 import { isErrorType } from '../api-error.ts';
 import type { SimulatorEngine } from '../engine.ts';
 import type { AppRecord, GrantRecord, VehicleRecord } from '../state/records.ts';
-import { postSigned, signPayload } from '../webhooks.ts';
+import { postSigned, signPayload } from '../webhooks/signing.ts';
 import { providesSignal, readSignal, signalMeta } from './signal-values.ts';
 
 export const V3_WEBHOOK_VERSION = '4.0';
