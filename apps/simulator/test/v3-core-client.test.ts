@@ -197,6 +197,37 @@ describe('@voltkit/core v3 client against the simulator', () => {
     expect(after.body?.value).toBe(before.body?.value);
   });
 
+  it('a token never reaches another user’s car: sc-user-id cannot widen a Connect token, nor an app token v2', async () => {
+    const alice = connect('Bolt EV', 'v3-alice@example.com');
+    const bob = connect('Bolt EV', 'v3-bob@example.com');
+    const tokenResponse = await fetch(`${sim.url}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${sim.demoApp.clientId}:${sim.demoApp.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: alice.code,
+        redirect_uri: REDIRECT,
+      }).toString(),
+    });
+    const aliceToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+    const asAlice = await fetch(`${sim.url}/v3/vehicles/${bob.vehicleId}/signals`, {
+      headers: { authorization: `Bearer ${aliceToken}`, 'sc-user-id': bob.userId },
+    });
+    expect(asAlice.status).toBe(401);
+    const ownCar = await fetch(`${sim.url}/v3/vehicles/${alice.vehicleId}`, {
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
+    expect(ownCar.status).toBe(200);
+    // The application token is a v3 credential only: the v2.0 API does not take it.
+    const v2 = await fetch(`${sim.url}/v2.0/vehicles/${bob.vehicleId}/battery`, {
+      headers: { authorization: `Bearer ${await v3.applicationToken()}`, 'sc-user-id': bob.userId },
+    });
+    expect(v2.status).toBe(401);
+  });
+
   it('reads v3 with a v2 grant’s Connect token too', async () => {
     const { vehicleId, code } = connect('Volt', 'v3-grant@example.com');
     const v2 = createClient({
