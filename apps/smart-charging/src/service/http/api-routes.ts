@@ -476,6 +476,23 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       },
     }),
 
+    defineRoute({
+      method: 'DELETE',
+      url: '/api/grid/events/:eventId',
+      tag: 'grid',
+      summary: 'Cancel a demand-response event; re-plans',
+      params: z.object({ eventId: z.uuid() }).strict(),
+      async handler({ params }) {
+        const removed = await db.query<{ id: string }>('delete from grid_events where id = $1 returning id', [
+          params.eventId,
+        ]);
+        if (removed.length === 0)
+          throw new ApiError(404, 'NOT_FOUND', `params.eventId: no grid event "${params.eventId}"`);
+        const replan = await service.replanAfterChange(`demand-response event ${params.eventId} cancelled`);
+        return { cancelled: params.eventId, replan };
+      },
+    }),
+
     // Commands and dashboard
     defineRoute({
       method: 'GET',

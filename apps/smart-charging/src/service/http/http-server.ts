@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { SmartChargingService } from '../smart-charging-service.ts';
 import { buildOpenApiDocument, defineRoute, registerApiRoutes, type ApiRoute } from './api-route.ts';
 import { createApiRoutes } from './api-routes.ts';
-import { renderDashboardPage } from './dashboard-page.ts';
+import { registerWebAssets } from './web-pages.ts';
 
 export interface HttpServerOptions {
   /** Request logs carry method, route, status and duration only (never query strings: Connect codes). */
@@ -39,21 +39,13 @@ export function registerSmartChargingHttp(
   const routes: ApiRoute[] = createApiRoutes(service, now);
   let openApi: Record<string, unknown> = {};
   routes.push(
+    ...registerWebAssets(app, title),
     defineRoute({
       method: 'GET',
       url: '/api/openapi.json',
       tag: 'meta',
       summary: 'This OpenAPI 3.1 description',
       handler: () => Promise.resolve(openApi),
-    }),
-    defineRoute({
-      method: 'GET',
-      url: '/',
-      tag: 'dashboard',
-      summary: 'The dashboard (HTML)',
-      async handler({ reply }) {
-        return reply.type('text/html; charset=utf-8').send(renderDashboardPage(title));
-      },
     }),
   );
   openApi = buildOpenApiDocument(routes, {

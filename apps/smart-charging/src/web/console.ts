@@ -1,0 +1,388 @@
+import type { VehicleView } from '../service/http/api-routes.ts';
+import type { DashboardData } from '../service/http/dashboard-data.ts';
+import { apiGet, apiSend, whoAmI } from './api-client.ts';
+import { byId, h, poll, showProblem } from './dom.ts';
+import {
+  formatAge,
+  formatKw,
+  formatLocal,
+  formatMoney,
+  formatPercent,
+  instantToWallTime,
+  UNKNOWN,
+  wallTimeToInstant,
+} from './format.ts';
+import { drawLoadChart } from './load-chart-view.ts';
+
+interface CommandView {
+  id: string;
+  vehicleId: string;
+  action: string;
+  value: number | null;
+  dueAt: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  confirmedAt: string | null;
+}
+interface GridEvent {
+  id: string;
+  kind: string;
+  startsAt: string;
+  endsAt: string;
+  limitKw: number;
+}
+type SortKey = 'name' | 'soc' | 'state' | 'age' | 'departure';
+
+const PAGE_SIZE = 25;
+const view = {
+  data: null as DashboardData | null,
+  vehicles: [] as VehicleView[],
+  commands: [] as CommandView[],
+  events: [] as GridEvent[],
+  search: '',
+  sort: 'name' as SortKey,
+  descending: false,
+  page: 0,
+  selected: null as string | null,
+};
+
+function renderHeader(data: DashboardData): void {
+  byId('kpi-cost').textContent = formatMoney(data.fleet.costPlanned, data.currency);
+  byId('kpi-arrival').textContent = formatMoney(data.fleet.costOnArrival, data.currency);
+  const { costPlanned, costOnArrival } = data.fleet;
+  byId('kpi-savings').textContent =
+    costPlanned === null || costOnArrival === null
+      ? UNKNOWN
+      : formatMoney(costOnArrival - costPlanned, data.currency);
+  byId('kpi-peak').textContent = `${formatKw(data.fleet.peakBeforeKw)} → ${formatKw(data.fleet.peakAfterKw)}`;
+  const banner = byId('price-banner');
+  banner.textContent = data.prices.problem ?? '';
+  banner.hidden = data.prices.problem === null;
+  byId('price-source').textContent = data.prices.source;
+  byId('price-coverage').textContent =
+    `${formatLocal(data.prices.from, data.timeZone)} – ${formatLocal(data.prices.to, data.timeZone)}`;
+  byId('price-missing').textContent =
+    data.prices.missing.length === 0
+      ? 'none'
+      : data.prices.missing
+          .map((gap) => `${formatLocal(gap.start, data.timeZone)} – ${formatLocal(gap.end, data.timeZone)}`)
+          .join('; ');
+  byId('price-fetch').textContent = data.prices.fetchError ?? 'ok';
+  byId('plan-reason').textContent = data.planReason ?? 'no plan yet';
+}
+
+function sortedVehicles(): VehicleView[] {
+  const needle = view.search.trim().toLowerCase();
+  const rows = view.vehicles.filter((vehicle) =>
+    needle === '' ? true : `${vehicle.make} ${vehicle.model} ${vehicle.id}`.toLowerCase().includes(needle),
+  );
+  const key = (vehicle: VehicleView): string | number => {
+    switch (view.sort) {
+      case 'soc':
+        return vehicle.state?.soc ?? -1;
+      case 'state':
+        return vehicle.state?.charging ?? '';
+      case 'age':
+        return vehicle.state ? -Date.parse(vehicle.state.readAt) : -Infinity;
+      case 'departure':
+        return vehicle.nextDeparture ?? '';
+      case 'name':
+        return `${vehicle.make} ${vehicle.model} ${vehicle.id}`;
+    }
+  };
+  rows.sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    const order = ka < kb ? -1 : ka > kb ? 1 : 0;
+    return view.descending ? -order : order;
+  });
+  return rows;
+}
+
+function renderVehicles(): void {
+  const data = view.data;
+  if (!data) return;
+  const rows = sortedVehicles();
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+  view.page = Math.min(view.page, pages - 1);
+  const costs = new Map(data.vehicles.map((vehicle) => [vehicle.id, vehicle]));
+  const body = byId('vehicles').querySelector('tbody')!;
+  body.replaceChildren(
+    ...rows.slice(view.page * PAGE_SIZE, (view.page + 1) * PAGE_SIZE).map((vehicle) => {
+      const planned = costs.get(vehicle.id);
+      return h(
+        'tr',
+        { 'data-vehicle': vehicle.id, 'aria-selected': vehicle.id === view.selected ? 'true' : 'false' },
+        h(
+          'td',
+          {},
+          h(
+            'button',
+            { type: 'button', class: 'link', 'data-detail': vehicle.id },
+            `${vehicle.make} ${vehicle.model}`,
+          ),
+        ),
+        h('td', {}, h('span', { class: `badge ${vehicle.grantStatus}` }, vehicle.grantStatus)),
+        h('td', { class: 'soc' }, formatPercent(vehicle.state?.soc ?? null)),
+        h(
+          'td',
+          { class: 'plugged' },
+          vehicle.state ? (vehicle.state.pluggedIn ? 'plugged in' : 'unplugged') : UNKNOWN,
+        ),
+        h('td', { class: 'charging' }, vehicle.state?.charging ?? UNKNOWN),
+        h('td', { class: 'age' }, formatAge(vehicle.state?.readAt ?? null, data.generatedAt)),
+        h('td', {}, formatLocal(vehicle.nextDeparture, data.timeZone)),
+        h('td', { class: 'cost' }, formatMoney(planned?.costPlanned ?? null, data.currency)),
+        h('td', {}, vehicle.chargeNow ? 'charge now' : 'smart'),
+      );
+    }),
+  );
+  byId('vehicle-count').textContent =
+    `${rows.length} of ${view.vehicles.length} cars · page ${view.page + 1} of ${pages}`;
+  byId<HTMLButtonElement>('page-previous').disabled = view.page === 0;
+  byId<HTMLButtonElement>('page-next').disabled = view.page >= pages - 1;
+  document
+    .querySelectorAll<HTMLElement>('#vehicles th[data-sort]')
+    .forEach((header) =>
+      header.setAttribute(
+        'aria-sort',
+        header.dataset['sort'] === view.sort ? (view.descending ? 'descending' : 'ascending') : 'none',
+      ),
+    );
+}
+
+function renderDetail(): void {
+  const target = byId('car-detail');
+  const data = view.data;
+  const vehicle = view.vehicles.find((candidate) => candidate.id === view.selected);
+  const planned = data?.vehicles.find((candidate) => candidate.id === view.selected);
+  if (!data || !vehicle) {
+    target.replaceChildren(h('p', { class: 'muted' }, 'Choose a car in the table to see its plan.'));
+    return;
+  }
+  const slots = data.fleet.slots.map((slot) => ({
+    ...slot,
+    baseLoadKw: 0,
+    limitKw: null,
+    plannedKw: { [vehicle.id]: slot.plannedKw[vehicle.id] ?? 0 },
+  }));
+  const chart = h('div', { class: 'chart', id: 'car-chart' });
+  const nowKw = slots[0]?.plannedKw[vehicle.id] ?? 0;
+  target.replaceChildren(
+    h('h3', {}, `${vehicle.make} ${vehicle.model} (${vehicle.year})`),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'SoC'),
+      h('dd', { class: 'detail-soc' }, formatPercent(vehicle.state?.soc ?? null)),
+      h('dt', {}, 'Planned now'),
+      h('dd', {}, formatKw(nowKw)),
+      h('dt', {}, 'Price now'),
+      h(
+        'dd',
+        {},
+        data.fleet.slots[0]?.pricePerKwh == null
+          ? UNKNOWN
+          : `${data.fleet.slots[0].pricePerKwh.toFixed(3)} ${data.currency}/kWh`,
+      ),
+      h('dt', {}, 'Target'),
+      h('dd', {}, formatPercent(planned?.targetSoc ?? null)),
+      h('dt', {}, 'Shortfall'),
+      h('dd', {}, planned?.shortfall ?? 'none'),
+      h('dt', {}, 'Grant'),
+      h('dd', {}, vehicle.grantStatusReason ?? vehicle.grantStatus),
+    ),
+    ...(vehicle.reconnectUrl ? [h('a', { href: vehicle.reconnectUrl }, 'Reconnect link for the owner')] : []),
+    chart,
+  );
+  drawLoadChart(chart, data, {
+    slots,
+    maxSeries: 1,
+    height: 220,
+    title: `Plan of ${vehicle.make} ${vehicle.model}`,
+  });
+}
+
+function renderCommands(): void {
+  const data = view.data;
+  const zone = data?.timeZone ?? 'UTC';
+  const vehicleFilter = byId<HTMLInputElement>('command-vehicle').value.trim().toLowerCase();
+  const names = new Map(view.vehicles.map((vehicle) => [vehicle.id, `${vehicle.make} ${vehicle.model}`]));
+  const rows = view.commands
+    .filter(
+      (command) =>
+        vehicleFilter === '' ||
+        `${command.vehicleId} ${names.get(command.vehicleId) ?? ''}`.toLowerCase().includes(vehicleFilter),
+    )
+    .slice(-100)
+    .reverse();
+  byId('commands')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...rows.map((command) =>
+        h(
+          'tr',
+          { 'data-command': command.id, 'data-vehicle': command.vehicleId },
+          h('td', {}, formatLocal(command.dueAt, zone)),
+          h('td', {}, names.get(command.vehicleId) ?? command.vehicleId),
+          h('td', {}, command.action + (command.value === null ? '' : ` ${formatPercent(command.value)}`)),
+          h('td', { class: 'status' }, h('span', { class: `badge ${command.status}` }, command.status)),
+          h('td', {}, command.attempts),
+          h('td', { class: 'reason' }, command.lastError ?? ''),
+        ),
+      ),
+    );
+  byId('command-count').textContent = rows.length === 0 ? 'no commands match' : `latest ${rows.length}`;
+}
+
+function renderEvents(): void {
+  const zone = view.data?.timeZone ?? 'UTC';
+  byId('events').replaceChildren(
+    ...(view.events.length === 0
+      ? [h('li', { class: 'muted' }, 'No demand-response events.')]
+      : view.events.map((event) =>
+          h(
+            'li',
+            { 'data-event': event.id },
+            `${formatLocal(event.startsAt, zone)} – ${formatLocal(event.endsAt, zone)}: limit ${formatKw(event.limitKw)} `,
+            h('button', { type: 'button', 'data-cancel-event': event.id }, 'Cancel'),
+          ),
+        )),
+  );
+}
+
+async function refresh(): Promise<void> {
+  const status = byId('refresh-status');
+  const statusFilter = byId<HTMLSelectElement>('command-status').value;
+  try {
+    const [data, vehicles, commands, events] = await Promise.all([
+      apiGet<DashboardData>('api/dashboard'),
+      apiGet<VehicleView[]>('api/vehicles'),
+      apiGet<CommandView[]>(
+        `api/commands${statusFilter ? `?status=${encodeURIComponent(statusFilter)}` : ''}`,
+      ),
+      apiGet<GridEvent[]>('api/grid/events'),
+    ]);
+    Object.assign(view, { data, vehicles, commands, events });
+    renderHeader(data);
+    drawLoadChart(byId('load-chart'), data, {
+      title: 'Site load: planned charging on base load, limit and price',
+    });
+    renderVehicles();
+    renderCommands();
+    renderEvents();
+    renderDetail();
+    status.textContent = `updated ${formatLocal(data.generatedAt, data.timeZone)}`;
+    status.classList.remove('error');
+    document.body.dataset['loaded'] = 'true';
+    document.body.dataset['generatedAt'] = data.generatedAt;
+  } catch (error) {
+    showProblem(status, error);
+    status.classList.add('error');
+  }
+}
+
+function showNotice(): void {
+  const params = new URLSearchParams(location.search);
+  const notice = byId('notice');
+  const enrolled = params.get('enrolled');
+  const failed = params.get('enrollment_error');
+  if (enrolled) notice.textContent = 'Vehicle connected: the plan now includes it.';
+  else if (failed) {
+    notice.textContent = `Enrollment did not complete (${failed}).`;
+    notice.classList.add('failed');
+  }
+  notice.hidden = !(enrolled || failed);
+}
+
+function wire(live: { now: () => Promise<void> }): void {
+  byId<HTMLFormElement>('enroll').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const ownerName = byId<HTMLInputElement>('owner-name').value;
+    const make = byId<HTMLInputElement>('make').value.trim().toUpperCase();
+    apiSend<{ connectUrl: string }>('POST', 'api/enrollments', { ownerName, ...(make ? { make } : {}) })
+      .then(({ connectUrl }) => location.assign(connectUrl))
+      .catch((error: unknown) => showProblem(byId('enroll-error'), error));
+  });
+  byId<HTMLFormElement>('event-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const zone = view.data?.timeZone ?? 'UTC';
+    const problem = byId('event-error');
+    problem.hidden = true;
+    try {
+      const body = {
+        kind: 'demand_response',
+        startsAt: wallTimeToInstant(byId<HTMLInputElement>('event-start').value, zone),
+        endsAt: wallTimeToInstant(byId<HTMLInputElement>('event-end').value, zone),
+        limitKw: Number(byId<HTMLInputElement>('event-limit').value),
+      };
+      apiSend('POST', 'api/grid/events', body)
+        .then(() => live.now())
+        .catch((error: unknown) => showProblem(problem, error));
+    } catch (error) {
+      showProblem(problem, error);
+    }
+  });
+  byId('events').addEventListener('click', (event) => {
+    const id = (event.target as HTMLElement).closest<HTMLElement>('[data-cancel-event]')?.dataset[
+      'cancelEvent'
+    ];
+    if (!id) return;
+    apiSend('DELETE', `api/grid/events/${encodeURIComponent(id)}`)
+      .then(() => live.now())
+      .catch((error: unknown) => showProblem(byId('event-error'), error));
+  });
+  byId<HTMLInputElement>('vehicle-search').addEventListener('input', (event) => {
+    view.search = (event.target as HTMLInputElement).value;
+    view.page = 0;
+    renderVehicles();
+  });
+  byId('vehicles').addEventListener('click', (event) => {
+    const target = event.target as HTMLElement;
+    const sort = target.closest<HTMLElement>('[data-sort]')?.dataset['sort'] as SortKey | undefined;
+    if (sort) {
+      view.descending = view.sort === sort ? !view.descending : false;
+      view.sort = sort;
+      renderVehicles();
+      return;
+    }
+    const detail = target.closest<HTMLElement>('[data-detail]')?.dataset['detail'];
+    if (detail) {
+      view.selected = detail;
+      renderVehicles();
+      renderDetail();
+    }
+  });
+  byId('page-previous').addEventListener('click', () => {
+    view.page = Math.max(0, view.page - 1);
+    renderVehicles();
+  });
+  byId('page-next').addEventListener('click', () => {
+    view.page += 1;
+    renderVehicles();
+  });
+  byId('command-status').addEventListener('change', () => void live.now());
+  byId('command-vehicle').addEventListener('input', renderCommands);
+}
+
+async function main(): Promise<void> {
+  const viewer = await whoAmI();
+  byId('viewer').textContent = `signed in as ${viewer.name}`;
+  showNotice();
+  const live = poll(refresh, 2_000);
+  wire(live);
+  await live.now();
+  // Default DR window: the next full hour for two hours, in the site's zone.
+  const zone = view.data?.timeZone ?? 'UTC';
+  const start = new Date(
+    Math.ceil(Date.parse(view.data?.generatedAt ?? new Date().toISOString()) / 3_600_000) * 3_600_000,
+  );
+  byId<HTMLInputElement>('event-start').value ||= instantToWallTime(start.toISOString(), zone);
+  byId<HTMLInputElement>('event-end').value ||= instantToWallTime(
+    new Date(start.getTime() + 2 * 3_600_000).toISOString(),
+    zone,
+  );
+  byId('event-zone').textContent = zone;
+}
+
+void main();
