@@ -1,7 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardData } from '../src/service/http/dashboard-data.ts';
 import { saveGridSettings } from '../src/store/grid.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
@@ -10,15 +16,51 @@ import { api, enrollOverHttp, everyDayAt, startService, type RunningService } fr
 
 const CHROMIUM = '/usr/bin/chromium';
 const START = new Date('2026-11-21T21:00:00Z'); // 22:00 in Berlin
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-describe('the dashboard in headless Chromium', () => {
+/** The pages the service serves are the built ones: build them as `pnpm build` does. */
+function buildFrontEnd(): void {
+  const built = spawnSync('npx', ['tsdown', '-c', 'tsdown.web.config.ts'], {
+    cwd: PACKAGE,
+    encoding: 'utf8',
+  });
+  if (built.status !== 0) throw new Error(`front-end build failed:\n${built.stdout}\n${built.stderr}`);
+}
+
+async function seriousAccessibilityViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: () => Promise<{
+            violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[];
+          }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run();
+    return result.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map((violation) => `${violation.id}: ${JSON.stringify(violation.nodes.map((node) => node.target))}`);
+  });
+}
+
+const dashboardIn = (page: Page): Promise<DashboardData> =>
+  page.evaluate(async () => (await fetch('api/dashboard')).json() as Promise<DashboardData>);
+
+describe('the operator console and the owner’s page in headless Chromium', () => {
   let sim: Simulator;
   let db: SqlClient;
   let running: RunningService;
   let browser: Browser;
+  let ids: string[] = [];
+  const problems: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+    buildFrontEnd();
     sim = await createSimulator({ clock: { mode: 'manual', start: START } });
     db = await openSqlClient({});
     await migrate(db);
@@ -37,7 +79,7 @@ describe('the dashboard in headless Chromium', () => {
         '--disable-sync',
       ],
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await running?.close();
@@ -45,12 +87,20 @@ describe('the dashboard in headless Chromium', () => {
     await db?.close();
   });
 
-  it('enrolls a car through Connect from the page, lists the fleet with SoC and state, and draws the plan', async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
+  async function openPage(path: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    page.on('pageerror', (error) => problems.push(`${path}: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`${path}: ${message.text()}`);
+    });
+    await page.goto(new URL(path, running.base).href);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
+    return page;
+  }
 
-    // The owner's way in: the dashboard's form, Connect's pages in the simulator, back through the callback.
+  it('enrolls a car from the console through Connect, lists the fleet and draws the load chart', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    page.on('pageerror', (error) => problems.push(error.message));
     await page.goto(running.base);
     await page.fill('#owner-name', 'Ada');
     await page.fill('#make', 'TESLA');
@@ -65,17 +115,18 @@ describe('the dashboard in headless Chromium', () => {
     await page.waitForURL((url) => url.searchParams.has('enrolled'), { timeout: 15_000 });
     expect(new URL(page.url()).origin).toBe(new URL(running.base).origin);
     expect(await page.textContent('#notice')).toContain('Vehicle connected');
+    await page.close();
 
-    const second = await enrollOverHttp(running, sim, {
+    await enrollOverHttp(running, sim, {
       name: 'Bob',
       email: 'bob@example.com',
       brand: 'DS',
       model: 'DS 3 Crossback E-Tense',
     });
-    const vehicles = (await api<{ id: string }[]>(running.base, 'GET', 'api/vehicles')).body;
-    expect(vehicles).toHaveLength(2);
-    const ids = vehicles.map((vehicle) => vehicle.id);
-    expect(ids).toContain(second);
+    ids = (await api<{ id: string }[]>(running.base, 'GET', 'api/vehicles')).body.map(
+      (vehicle) => vehicle.id,
+    );
+    expect(ids).toHaveLength(2);
     for (const [index, id] of ids.entries()) {
       sim.setSoc(id, 0.3 + index * 0.1);
       sim.plugIn(id, { stationKw: 7.4 });
@@ -85,67 +136,151 @@ describe('the dashboard in headless Chromium', () => {
         chargerPowerKw: 7.4,
       });
     }
+    await running.service.monitorVehicles();
     expect(
       (await api<{ ok: boolean }>(running.base, 'POST', 'api/plan', { reason: 'browser test' })).body.ok,
     ).toBe(true);
 
-    await page.goto(running.base);
-    await page.waitForSelector('body[data-loaded="true"]');
+    const console = await openPage('./');
     for (const [index, id] of ids.entries()) {
-      const row = page.locator(`#vehicles tbody tr[data-vehicle="${id}"]`);
-      expect(await row.locator('.soc').textContent()).toBe(`${Math.round((0.3 + index * 0.1) * 100)} %`);
-      expect(await row.textContent()).toMatch(/CHARGING|NOT_CHARGING/);
+      const row = console.locator(`#vehicles tbody tr[data-vehicle="${id}"]`);
+      await expect
+        .poll(() => row.locator('.soc').textContent(), { timeout: 10_000 })
+        .toBe(`${Math.round((0.3 + index * 0.1) * 100)} %`);
       expect(await row.locator('.badge').textContent()).toBe('active');
+      expect(await row.locator('.age').textContent()).toMatch(/ago$/);
     }
-    expect(await page.textContent('#kpi-savings')).toMatch(/\d/);
+    const chart = console.locator('#load-chart svg');
+    // Each car is its own stacked series while there are few; base load, limit and price are drawn.
+    const series = await chart
+      .locator('path.planned')
+      .evaluateAll((paths) => paths.map((path) => path.getAttribute('data-series')).sort());
+    expect(series).toEqual([...ids].sort());
+    for (const selector of ['path.base-load', 'path.limit', 'path.price'])
+      expect((await chart.locator(selector).getAttribute('d'))?.length ?? 0, selector).toBeGreaterThan(20);
+    // Nice ticks with units; local time with the zone.
+    const kwTicks = (await chart.locator('text.tick-kw').allTextContents()).map(Number);
+    expect(kwTicks.length).toBeGreaterThan(2);
+    const step = kwTicks[1]! - kwTicks[0]!;
+    expect([1, 2, 2.5, 5, 10, 20].some((nice) => Math.abs(step - nice) < 1e-9)).toBe(true);
+    const texts = await chart.locator('text').allTextContents();
+    expect(texts).toContain('kW');
+    expect(texts).toContain('EUR/kWh');
+    expect(texts).toContain('22:00');
+    expect(texts).toContain('Europe/Berlin (UTC+1)');
+    expect(await console.locator('#load-chart .legend').textContent()).toContain('price (EUR/kWh)');
+    expect(await console.textContent('#price-source')).toContain('file:');
 
-    // The fleet chart: planned bars for the cars, the price line and the grid limit line.
-    const chart = page.locator('#fleet-chart svg');
-    const planned = await chart.locator('rect.planned').count();
-    expect(planned).toBeGreaterThan(0);
-    const barVehicles = await chart
-      .locator('rect.planned')
-      .evaluateAll((bars) => [...new Set(bars.map((bar) => bar.getAttribute('data-vehicle')))].sort());
-    expect(barVehicles).toEqual([...ids].sort());
-    for (const line of ['path.price', 'path.grid-limit']) {
-      const d = await chart.locator(line).getAttribute('d');
-      expect(d?.length ?? 0, line).toBeGreaterThan(20);
+    // A car's detail.
+    await console.click(`#vehicles tbody tr[data-vehicle="${ids[0]}"] button[data-detail]`);
+    expect(await console.textContent('#car-detail .detail-soc')).toBe('30 %');
+    expect(await console.locator('#car-detail svg path.planned').count()).toBe(1);
+
+    await console.screenshot({ path: join(tmpdir(), 'voltkit-console.png'), fullPage: true });
+    expect(await seriousAccessibilityViolations(console)).toEqual([]);
+    await console.close();
+  }, 120_000);
+
+  it('an operator announces a demand-response event and the planned load drops under it, then cancels it', async () => {
+    const page = await openPage('./');
+    const before = await dashboardIn(page);
+    const charging = before.fleet.slots.filter((slot) => Object.values(slot.plannedKw).some((kw) => kw > 0));
+    expect(charging.length).toBeGreaterThan(0);
+    // The window: the first slots with charging planned, for one hour; the limit is the base load there.
+    const windowStart = charging[0]!.start;
+    const windowEnd = new Date(Date.parse(windowStart) + 3_600_000).toISOString();
+    const inWindow = (data: DashboardData) =>
+      data.fleet.slots.filter((slot) => slot.start >= windowStart && slot.start < windowEnd);
+    const plannedIn = (data: DashboardData) =>
+      inWindow(data).reduce((sum, slot) => sum + Object.values(slot.plannedKw).reduce((a, b) => a + b, 0), 0);
+    expect(plannedIn(before)).toBeGreaterThan(0);
+    const limitKw = Math.ceil(Math.max(...inWindow(before).map((slot) => slot.baseLoadKw)) * 10) / 10 + 0.5;
+    const limitPathBefore = await page.locator('#load-chart path.limit').getAttribute('d');
+
+    const toWall = (iso: string) =>
+      new Intl.DateTimeFormat('sv-SE', {
+        timeZone: 'Europe/Berlin',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+      })
+        .format(new Date(iso))
+        .replace(' ', 'T');
+    await page.fill('#event-start', toWall(windowStart));
+    await page.fill('#event-end', toWall(windowEnd));
+    await page.fill('#event-limit', String(limitKw));
+    await page.click('#event-create');
+    await page.waitForSelector('#events li[data-event]', { timeout: 15_000 });
+    // The chart redraws with the lower limit, without a reload.
+    await expect
+      .poll(() => page.locator('#load-chart path.limit').getAttribute('d'), { timeout: 15_000 })
+      .not.toBe(limitPathBefore);
+    const after = await dashboardIn(page);
+    for (const slot of inWindow(after)) {
+      const total = slot.baseLoadKw + Object.values(slot.plannedKw).reduce((a, b) => a + b, 0);
+      expect(slot.limitKw).toBeCloseTo(limitKw, 6);
+      expect(total).toBeLessThanOrEqual(limitKw + 1e-6);
     }
-    expect(await page.locator('.vehicle-chart path.soc').count()).toBe(2);
-    // Times in the site's zone (Berlin), not the browser's (UTC here): the plan starts at 22:00.
-    expect(await chart.locator('text').allTextContents()).toContain('22:00');
+    expect(plannedIn(after)).toBeLessThan(plannedIn(before));
 
-    // Screenshot check: the rendered chart is a picture, not a blank box. Decoded in the page's canvas.
-    const png = await page.locator('#fleet-chart').screenshot();
-    const pixels = await page.evaluate(async (base64) => {
-      const image = new Image();
-      image.src = `data:image/png;base64,${base64}`;
-      await image.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = image.width;
-      canvas.height = image.height;
-      const context = canvas.getContext('2d')!;
-      context.drawImage(image, 0, 0);
-      const { data } = context.getImageData(0, 0, image.width, image.height);
-      const colours = new Set<number>();
-      let inked = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
-        colours.add((r << 16) | (g << 8) | b);
-        if (r < 235 || g < 235 || b < 235) inked += 1;
-      }
-      return {
-        width: image.width,
-        height: image.height,
-        colours: colours.size,
-        inked: inked / (data.length / 4),
-      };
-    }, png.toString('base64'));
-    expect(pixels.width).toBeGreaterThan(400);
-    expect(pixels.height).toBeGreaterThan(100);
-    expect(pixels.colours).toBeGreaterThan(8);
-    expect(pixels.inked).toBeGreaterThan(0.03);
+    await page.click('#events button[data-cancel-event]');
+    await page.waitForSelector('#events li.muted', { timeout: 15_000 });
+    expect((await api<unknown[]>(running.base, 'GET', 'api/grid/events')).body).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('a confirmed command shows in the log and the vehicles table without a reload', async () => {
+    const page = await openPage('./');
+    await page.selectOption('#command-status', 'confirmed');
+    await page.waitForSelector('#command-count:has-text("no commands match")', { timeout: 15_000 });
+    const loadedAt = await page.evaluate(() => performance.timeOrigin);
+    // The service's minute: due commands go to the cars, the simulator confirms them, state is re-read.
+    await running.service.tick();
+    await page.waitForSelector('#commands tbody tr .badge.confirmed', { timeout: 15_000 });
+    const confirmed = await page.locator('#commands tbody tr').first().getAttribute('data-vehicle');
+    expect(ids).toContain(confirmed);
+    const simState = sim.vehicle(confirmed!).state.chargeState;
+    await expect
+      .poll(() => page.locator(`#vehicles tbody tr[data-vehicle="${confirmed}"] .charging`).textContent(), {
+        timeout: 15_000,
+      })
+      .toMatch(new RegExp(`^${simState} \\(confirmed (start|stop)\\)$`));
+    expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt);
+    await page.close();
+  }, 120_000);
+
+  it('an owner changes the departure and sees the re-plan', async () => {
+    const page = await openPage('owner');
+    const id = ids[0]!;
+    const car = page.locator(`article.car[data-vehicle="${id}"]`);
+    expect(await car.locator('.departure').textContent()).toContain('07:00');
+    expect(await car.locator('.expected-soc').textContent()).toMatch(/%$/);
+    expect(await car.locator('.saving').textContent()).not.toBe('');
+    const endsBefore = await car.locator('.charging-ends').getAttribute('data-ends');
+    expect(endsBefore).not.toBe('');
+
+    await car.locator('input[name="departure"]').fill('01:30');
+    await car.locator('form.preferences button[type="submit"]').click();
+    await expect.poll(() => car.locator('.departure').textContent(), { timeout: 15_000 }).toContain('01:30');
+    const departure = Date.parse('2026-11-22T00:30:00Z'); // 01:30 in Berlin
+    const endsAfter = await car.locator('.charging-ends').getAttribute('data-ends');
+    expect(endsAfter).not.toBe('');
+    expect(Date.parse(endsAfter!)).toBeLessThanOrEqual(departure);
+    expect(Date.parse(endsAfter!)).not.toBe(Date.parse(endsBefore!));
+
+    await car.locator('button[data-charge-now]').click();
+    await expect
+      .poll(() => car.locator('.mode').textContent(), { timeout: 15_000 })
+      .toContain('Charging now');
+    expect(
+      (await api<{ chargeNow: string[] }>(running.base, 'GET', 'api/overrides')).body.chargeNow,
+    ).toContain(id);
+
+    await page.screenshot({ path: join(tmpdir(), 'voltkit-owner.png'), fullPage: true });
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
-  }, 90_000);
+  }, 120_000);
 });

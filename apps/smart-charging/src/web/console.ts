@@ -99,6 +99,25 @@ function sortedVehicles(): VehicleView[] {
   return rows;
 }
 
+/**
+ * The charging state to show: the last reading, unless the car has since confirmed a start or stop (the
+ * service re-reads cars only every few minutes), then what the car confirmed, marked as such.
+ */
+function chargingShown(vehicle: VehicleView): string {
+  const readAt = vehicle.state ? Date.parse(vehicle.state.readAt) : -Infinity;
+  const latest = view.commands.findLast(
+    (command) =>
+      command.vehicleId === vehicle.id &&
+      command.status === 'confirmed' &&
+      command.action !== 'set_charge_limit' &&
+      command.confirmedAt !== null &&
+      // A tie goes to the command: the service reads the cars before it sends commands.
+      Date.parse(command.confirmedAt) >= readAt,
+  );
+  if (!latest) return vehicle.state?.charging ?? UNKNOWN;
+  return latest.action === 'start_charge' ? 'CHARGING (confirmed start)' : 'NOT_CHARGING (confirmed stop)';
+}
+
 function renderVehicles(): void {
   const data = view.data;
   if (!data) return;
@@ -129,7 +148,7 @@ function renderVehicles(): void {
           { class: 'plugged' },
           vehicle.state ? (vehicle.state.pluggedIn ? 'plugged in' : 'unplugged') : UNKNOWN,
         ),
-        h('td', { class: 'charging' }, vehicle.state?.charging ?? UNKNOWN),
+        h('td', { class: 'charging' }, chargingShown(vehicle)),
         h('td', { class: 'age' }, formatAge(vehicle.state?.readAt ?? null, data.generatedAt)),
         h('td', {}, formatLocal(vehicle.nextDeparture, data.timeZone)),
         h('td', { class: 'cost' }, formatMoney(planned?.costPlanned ?? null, data.currency)),
@@ -208,13 +227,15 @@ function renderCommands(): void {
   const zone = data?.timeZone ?? 'UTC';
   const vehicleFilter = byId<HTMLInputElement>('command-vehicle').value.trim().toLowerCase();
   const names = new Map(view.vehicles.map((vehicle) => [vehicle.id, `${vehicle.make} ${vehicle.model}`]));
+  const statusFilter = byId<HTMLSelectElement>('command-status').value;
   const rows = view.commands
+    .filter((command) => statusFilter === '' || command.status === statusFilter)
     .filter(
       (command) =>
         vehicleFilter === '' ||
         `${command.vehicleId} ${names.get(command.vehicleId) ?? ''}`.toLowerCase().includes(vehicleFilter),
     )
-    .slice(-100)
+    .slice(-40)
     .reverse();
   byId('commands')
     .querySelector('tbody')!
@@ -253,14 +274,11 @@ function renderEvents(): void {
 
 async function refresh(): Promise<void> {
   const status = byId('refresh-status');
-  const statusFilter = byId<HTMLSelectElement>('command-status').value;
   try {
     const [data, vehicles, commands, events] = await Promise.all([
       apiGet<DashboardData>('api/dashboard'),
       apiGet<VehicleView[]>('api/vehicles'),
-      apiGet<CommandView[]>(
-        `api/commands${statusFilter ? `?status=${encodeURIComponent(statusFilter)}` : ''}`,
-      ),
+      apiGet<CommandView[]>('api/commands'),
       apiGet<GridEvent[]>('api/grid/events'),
     ]);
     Object.assign(view, { data, vehicles, commands, events });
@@ -361,7 +379,7 @@ function wire(live: { now: () => Promise<void> }): void {
     view.page += 1;
     renderVehicles();
   });
-  byId('command-status').addEventListener('change', () => void live.now());
+  byId('command-status').addEventListener('change', renderCommands);
   byId('command-vehicle').addEventListener('input', renderCommands);
 }
 
