@@ -292,6 +292,8 @@ async function refresh(): Promise<void> {
     renderDetail();
     status.textContent = `updated ${formatLocal(data.generatedAt, data.timeZone)}`;
     status.classList.remove('error');
+    // When the first full render finished, for the budget script.
+    document.body.dataset['renderedMs'] ??= String(Math.round(performance.now()));
     document.body.dataset['loaded'] = 'true';
     document.body.dataset['generatedAt'] = data.generatedAt;
   } catch (error) {
