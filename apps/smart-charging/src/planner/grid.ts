@@ -6,7 +6,10 @@ import { z } from 'zod';
 import { profilePowerKw, type LoadProfile } from './load-profile.ts';
 import { localTime, parseInstant, slotStartMs, type SlotGrid } from './time-grid.ts';
 
-const TimeSchema = z.union([z.string(), z.number()]);
+const TimeSchema = z.union([z.string(), z.number()], {
+  error:
+    'must be a time: an ISO 8601 string (with offset, or local in horizon.timeZone) or epoch milliseconds',
+});
 
 export const DemandResponseEventSchema = z.object({
   id: z.string().optional(),
@@ -16,17 +19,26 @@ export const DemandResponseEventSchema = z.object({
   limitKw: z.number().min(0),
 });
 
-export const BaseLoadSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('none') }),
-  /** Standard household profile H25, scaled to a yearly consumption (e.g. 300 homes × 3,500 kWh). */
-  z.object({ kind: z.literal('bdew-h25'), annualKwh: z.number().min(0) }),
-  /** Explicit forecast, one value per slot (kW). */
-  z.object({ kind: z.literal('series'), kw: z.array(z.number().min(0)) }),
-]);
+export const BaseLoadSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('none') }),
+    /** Standard household profile H25, scaled to a yearly consumption (e.g. 300 homes × 3,500 kWh). */
+    z.object({ kind: z.literal('bdew-h25'), annualKwh: z.number().min(0) }),
+    /** Explicit forecast, one value per slot (kW). */
+    z.object({ kind: z.literal('series'), kw: z.array(z.number().min(0)) }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? 'kind must be "none", "bdew-h25" or "series"' : undefined,
+  },
+);
 
 export const GridSchema = z.object({
   /** Import limit of the site or feeder (kW): one number, or one per slot. */
-  limitKw: z.union([z.number().min(0), z.array(z.number().min(0))]),
+  limitKw: z.union([z.number().min(0), z.array(z.number().min(0))], {
+    error: 'must be a power in kW (≥ 0), or an array with one value per slot',
+  }),
   baseLoad: BaseLoadSchema.default({ kind: 'none' }),
   demandResponse: z.array(DemandResponseEventSchema).default([]),
 });

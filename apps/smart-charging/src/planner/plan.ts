@@ -25,16 +25,24 @@ import {
   slotStartMs,
   type SlotGrid,
 } from './time-grid.ts';
+import { PlanInputError, issuesFromZod } from './errors.ts';
 import { VehicleSchema } from './vehicle.ts';
+
+export { PlanInputError } from './errors.ts';
 
 export const OBJECTIVES = ['cost', 'peak', 'cost-then-peak'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
+const TIME_HELP =
+  'an ISO 8601 time with offset (2024-10-26T12:00+02:00), a local "YYYY-MM-DD[THH:MM]" in horizon.timeZone, or epoch milliseconds';
+
+export const TimeInputSchema = z.union([z.string(), z.number()], { error: `must be ${TIME_HELP}` });
+
 export const HorizonSchema = z
   .object({
     /** ISO time with offset, or local `YYYY-MM-DD[THH:MM]` in `timeZone`. */
-    start: z.union([z.string(), z.number()]),
-    end: z.union([z.string(), z.number()]).optional(),
+    start: TimeInputSchema,
+    end: TimeInputSchema.optional(),
     hours: z
       .number()
       .positive()
@@ -47,23 +55,28 @@ export const HorizonSchema = z
         z.ZodLiteral<30>,
         z.ZodLiteral<60>,
       ],
+      { error: `must be one of ${SLOT_MINUTES.join(', ')} (minutes)` },
     ),
-    timeZone: z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone' }),
+    timeZone: z.string().refine(isValidTimeZone, {
+      message: 'must be an IANA time zone such as Europe/Berlin or America/Los_Angeles',
+    }),
   })
   .refine((h) => h.end !== undefined || h.hours !== undefined, {
     message: 'give end or hours',
     path: ['end'],
   });
 
-export const PlanRequestSchema = z.object({
-  horizon: HorizonSchema,
-  tariff: TariffSchema,
-  grid: GridSchema,
-  vehicles: z.array(VehicleSchema),
-  objective: z.enum(OBJECTIVES).default('cost'),
-  /** Peak already billed in this demand-charge period (kW); the charge is on max(peak, this). */
-  demandFloorKw: z.number().min(0).default(0),
-});
+export const PlanRequestSchema = z
+  .object({
+    horizon: HorizonSchema,
+    tariff: TariffSchema,
+    grid: GridSchema,
+    vehicles: z.array(VehicleSchema),
+    objective: z.enum(OBJECTIVES).default('cost'),
+    /** Peak already billed in this demand-charge period (kW); the charge is on max(peak, this). */
+    demandFloorKw: z.number().min(0).default(0),
+  })
+  .superRefine(checkRequestConsistency);
 export type PlanRequest = z.infer<typeof PlanRequestSchema>;
 export type PlanRequestInput = z.input<typeof PlanRequestSchema>;
 
@@ -100,15 +113,29 @@ export interface PlanSlot {
 
 export interface PlanSummary {
   readonly objective: Objective;
+  /** ISO 4217 code of every amount in the plan; null when the tariff does not state it. */
+  readonly currency: string | null;
   readonly vehicles: number;
+  /** Energy drawn from the grid by all cars (kWh), opportunistic extras included. */
   readonly energyKwh: number;
   readonly energyCost: number;
   readonly demandCharge: number;
   readonly totalCost: number;
-  /** Cost if every car charged flat out from plug-in until its target (ignores the grid limit). */
+  /** Energy the plan delivers towards targets and minimum SoCs (kWh): `energyKwh` minus the extras. */
+  readonly targetEnergyKwh: number;
+  /** What the plan would cost without the opportunistic extras: the same energy as the baseline. */
+  readonly targetEnergyCost: number;
+  /**
+   * Baseline: every car flat out from plug-in until it has the same target energy as the plan gives
+   * it (ignores the grid limit), demand charge included.
+   */
   readonly immediateCost: number;
   readonly immediateEnergyKwh: number;
+  /** `immediateCost − targetEnergyCost`: like with like, the same energy bought at other times. */
   readonly savings: number;
+  /** Extra energy bought below the cars' price caps, beyond their targets (kWh), and what it adds. */
+  readonly opportunisticEnergyKwh: number;
+  readonly opportunisticCost: number;
   /** Peak of base + charging (kW) when charging at once on arrival, and as planned. */
   readonly peakBeforeKw: number;
   readonly peakAfterKw: number;
@@ -135,24 +162,83 @@ export interface PlanOptions {
   readonly onProgress?: (message: string, done: number, total: number) => void;
 }
 
-export class PlanInputError extends Error {
-  override name = 'PlanInputError';
-  readonly issues: readonly { path: string; message: string }[];
-  constructor(issues: readonly { path: string; message: string }[]) {
-    super(issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('\n'));
-    this.issues = issues;
-  }
-}
-
 /** Validates an untrusted request; throws `PlanInputError` naming each bad field. */
 export function parsePlanRequest(input: unknown): PlanRequest {
   const result = PlanRequestSchema.safeParse(input);
-  if (!result.success) {
-    throw new PlanInputError(
-      result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    );
-  }
+  if (!result.success) throw new PlanInputError(issuesFromZod(result.error.issues));
   return result.data;
+}
+
+/**
+ * What the field schemas cannot see alone: times that must parse in the horizon's zone, series that
+ * must have one value per slot, windows that must not be reversed, ids that must be unique.
+ */
+function checkRequestConsistency(
+  request: {
+    horizon: z.infer<typeof HorizonSchema>;
+    grid: z.infer<typeof GridSchema>;
+    vehicles: z.infer<typeof VehicleSchema>[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const { horizon } = request;
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const instant = (value: string | number, path: (string | number)[]): number | undefined => {
+    try {
+      return parseInstant(value, horizon.timeZone);
+    } catch {
+      issue(path, `"${value}" is not a time: use ${TIME_HELP}`);
+      return undefined;
+    }
+  };
+  const startMs = instant(horizon.start, ['horizon', 'start']);
+  const endMs =
+    horizon.end !== undefined
+      ? instant(horizon.end, ['horizon', 'end'])
+      : startMs !== undefined && horizon.hours !== undefined
+        ? startMs + horizon.hours * 3_600_000
+        : undefined;
+  let slotCount: number | undefined;
+  if (startMs !== undefined && endMs !== undefined) {
+    if (endMs <= startMs) issue(['horizon', 'end'], `must be after horizon.start (${String(horizon.start)})`);
+    else slotCount = Math.ceil((endMs - startMs) / (horizon.slotMinutes * 60_000));
+  }
+  if (slotCount !== undefined) {
+    const perSlot = `one value per slot: the horizon has ${slotCount} slots of ${horizon.slotMinutes} min`;
+    if (Array.isArray(request.grid.limitKw) && request.grid.limitKw.length !== slotCount)
+      issue(['grid', 'limitKw'], `has ${request.grid.limitKw.length} values; give one number or ${perSlot}`);
+    const base = request.grid.baseLoad;
+    if (base.kind === 'series' && base.kw.length !== slotCount)
+      issue(['grid', 'baseLoad', 'kw'], `has ${base.kw.length} values; give ${perSlot}`);
+  }
+  request.grid.demandResponse.forEach((event, k) => {
+    const from = instant(event.start, ['grid', 'demandResponse', k, 'start']);
+    const to = instant(event.end, ['grid', 'demandResponse', k, 'end']);
+    if (from !== undefined && to !== undefined && to <= from)
+      issue(['grid', 'demandResponse', k, 'end'], 'must be after the event start');
+  });
+  const firstIndexOfId = new Map<string, number>();
+  request.vehicles.forEach((vehicle, k) => {
+    const earlier = firstIndexOfId.get(vehicle.id);
+    if (earlier !== undefined)
+      issue(
+        ['vehicles', k, 'id'],
+        `"${vehicle.id}" is already the id of vehicles.${earlier}; ids must be unique`,
+      );
+    else firstIndexOfId.set(vehicle.id, k);
+    const arrival =
+      vehicle.arrival === undefined ? startMs : instant(vehicle.arrival, ['vehicles', k, 'arrival']);
+    const departure = instant(vehicle.departure, ['vehicles', k, 'departure']);
+    if (arrival !== undefined && departure !== undefined && departure <= arrival) {
+      issue(
+        ['vehicles', k, 'departure'],
+        vehicle.arrival === undefined
+          ? 'must be after horizon.start (the car is plugged in from the start of the horizon)'
+          : `must be after vehicles.${k}.arrival (${String(vehicle.arrival)})`,
+      );
+    }
+  });
 }
 
 export function horizonGrid(request: Pick<PlanRequest, 'horizon'>): SlotGrid {
@@ -383,15 +469,59 @@ function goldenSection(
 /** Plans charging for every vehicle in the request. Pure: same request, same plan. */
 export function createPlan(request: PlanRequest, options: PlanOptions = {}): Plan {
   const context = createPlanningContext(request, options);
-  const { energyKwh } = optimise(context, request.objective, request.demandFloorKw, options.onProgress);
-  return buildPlan(request, context, energyKwh);
+  const { energyKwh, solution } = optimise(
+    context,
+    request.objective,
+    request.demandFloorKw,
+    options.onProgress,
+  );
+  // Savings compare like with like: when the plan buys extras below a price cap, price the same plan
+  // without them too; the extras then show on their own line.
+  let targetEnergyKwh = energyKwh;
+  if (totalOf(solution.optionalDeliveredKwh) > 1e-9) {
+    const { problem } = context.fleet;
+    const withoutExtras: PlanningContext = {
+      ...context,
+      fleet: {
+        ...context.fleet,
+        problem: { ...problem, optionalKwh: new Float64Array(problem.vehicleCount) },
+      },
+    };
+    targetEnergyKwh = optimise(withoutExtras, request.objective, request.demandFloorKw).energyKwh;
+  }
+  return buildPlan(request, context, energyKwh, solution, targetEnergyKwh);
 }
 
-function buildPlan(request: PlanRequest, context: PlanningContext, energyKwh: Float64Array): Plan {
+/** Energy cost, peak (base + charging) and demand charge of an energy matrix (vehicle × slot, kWh). */
+function costOf(
+  context: PlanningContext,
+  energyKwh: Float64Array,
+  demandFloorKw: number,
+): { energyCost: number; peakKw: number; demandCharge: number; total: number; loadKwh: Float64Array } {
+  const { grid, prices, gridSlots: slots } = context;
+  const T = grid.slotCount;
+  const loadKwh = new Float64Array(T);
+  for (let k = 0; k < energyKwh.length; k++) loadKwh[k % T] = loadKwh[k % T]! + energyKwh[k]!;
+  let energyCost = 0;
+  let peakKw = 0;
+  for (let t = 0; t < T; t++) {
+    energyCost += loadKwh[t]! * prices.pricePerKwh[t]!;
+    peakKw = Math.max(peakKw, slots.baseKw[t]! + loadKwh[t]! / grid.slotHours);
+  }
+  const demandCharge = prices.demandChargePerKw * Math.max(peakKw, demandFloorKw);
+  return { energyCost, peakKw, demandCharge, total: energyCost + demandCharge, loadKwh };
+}
+
+function buildPlan(
+  request: PlanRequest,
+  context: PlanningContext,
+  energyKwh: Float64Array,
+  solution: FleetSolution,
+  targetEnergyKwh: Float64Array,
+): Plan {
   const { grid, prices, gridSlots: slots, fleet } = context;
   const T = grid.slotCount;
   const price = prices.pricePerKwh;
-  const load = new Float64Array(T);
   const vehicles: VehiclePlan[] = fleet.setups.map((setup, i) => {
     const { vehicle } = setup;
     const powerKw: number[] = new Array<number>(T);
@@ -402,7 +532,6 @@ function buildPlan(request: PlanRequest, context: PlanningContext, energyKwh: Fl
     let cost = 0;
     for (let t = 0; t < T; t++) {
       const kwh = energyKwh[i * T + t]!;
-      load[t] = load[t]! + kwh;
       energy += kwh;
       cost += kwh * price[t]!;
       powerKw[t] = kwh / grid.slotHours;
@@ -412,22 +541,25 @@ function buildPlan(request: PlanRequest, context: PlanningContext, energyKwh: Fl
     return vehiclePlan(setup, powerKw, socPercent, energy, cost, soc);
   });
 
-  const immediate = immediateCharging(fleet, price, T);
-  let energyTotal = 0;
-  let energyCost = 0;
-  let peakAfter = 0;
+  const planned = costOf(context, energyKwh, request.demandFloorKw);
+  const forTargets =
+    targetEnergyKwh === energyKwh ? planned : costOf(context, targetEnergyKwh, request.demandFloorKw);
+  const deliveredForTargets = Float64Array.from(
+    vehicles,
+    (v, i) => v.energyKwh - solution.optionalDeliveredKwh[i]!,
+  );
+  const immediate = immediateCharging(fleet, price, T, deliveredForTargets);
   let peakBefore = 0;
   let basePeak = 0;
+  let targetEnergy = 0;
   for (let t = 0; t < T; t++) {
-    energyTotal += load[t]!;
-    energyCost += load[t]! * price[t]!;
-    peakAfter = Math.max(peakAfter, slots.baseKw[t]! + load[t]! / grid.slotHours);
     peakBefore = Math.max(peakBefore, slots.baseKw[t]! + immediate.loadKwh[t]! / grid.slotHours);
     basePeak = Math.max(basePeak, slots.baseKw[t]!);
+    targetEnergy += forTargets.loadKwh[t]!;
   }
-  const demandRate = prices.demandChargePerKw;
-  const demandCharge = demandRate * Math.max(peakAfter, request.demandFloorKw);
-  const immediateTotal = immediate.cost + demandRate * Math.max(peakBefore, request.demandFloorKw);
+  const immediateTotal =
+    immediate.cost + prices.demandChargePerKw * Math.max(peakBefore, request.demandFloorKw);
+  const energyTotal = totalOf(planned.loadKwh);
   const shortfalls = vehicles.filter((v) => v.shortfall);
   return {
     timeZone: grid.timeZone,
@@ -440,21 +572,26 @@ function buildPlan(request: PlanRequest, context: PlanningContext, energyKwh: Fl
       priceAssumed: prices.assumed[t] === 1,
       limitKw: slots.limitKw[t]!,
       baseKw: slots.baseKw[t]!,
-      chargingKw: load[t]! / grid.slotHours,
+      chargingKw: planned.loadKwh[t]! / grid.slotHours,
     })),
     vehicles,
     summary: {
       objective: request.objective,
+      currency: request.tariff.currency ?? null,
       vehicles: vehicles.length,
       energyKwh: energyTotal,
-      energyCost,
-      demandCharge,
-      totalCost: energyCost + demandCharge,
+      energyCost: planned.energyCost,
+      demandCharge: planned.demandCharge,
+      totalCost: planned.total,
+      targetEnergyKwh: targetEnergy,
+      targetEnergyCost: forTargets.total,
       immediateCost: immediateTotal,
       immediateEnergyKwh: immediate.energyKwh,
-      savings: immediateTotal - (energyCost + demandCharge),
+      savings: immediateTotal - forTargets.total,
+      opportunisticEnergyKwh: Math.max(0, energyTotal - targetEnergy),
+      opportunisticCost: planned.total - forTargets.total,
       peakBeforeKw: peakBefore,
-      peakAfterKw: peakAfter,
+      peakAfterKw: planned.peakKw,
       baseLoadPeakKw: basePeak,
       shortfallKwh: shortfalls.reduce((s, v) => s + (v.shortfall?.kwh ?? 0), 0),
       vehiclesShort: shortfalls.length,
@@ -516,20 +653,23 @@ function vehiclePlan(
   return { ...base, targetReached: false, shortfall: { kwh, cause, message } };
 }
 
-/** Every car flat out from plug-in until its target (ignoring the grid limit): the baseline. */
-function immediateCharging(fleet: PreparedFleet, price: Float64Array, T: number) {
+/**
+ * The baseline: every car flat out from plug-in (ignoring the grid limit) until it has `energyKwh[i]`,
+ * the energy the plan gives it towards its target, so both sides buy the same energy.
+ */
+function immediateCharging(fleet: PreparedFleet, price: Float64Array, T: number, energyKwh: Float64Array) {
   const loadKwh = new Float64Array(T);
   let cost = 0;
-  let energyKwh = 0;
-  fleet.setups.forEach((setup, i) => {
-    let left = setup.needKwh;
-    for (let t = fleet.problem.windowStart[i]!; t < fleet.problem.windowEnd[i]! && left > 0; t++) {
+  let total = 0;
+  fleet.setups.forEach((_, i) => {
+    let left = energyKwh[i]!;
+    for (let t = fleet.problem.windowStart[i]!; t < fleet.problem.windowEnd[i]! && left > 1e-12; t++) {
       const kwh = Math.min(left, fleet.fullArcCapKwh[i * T + t]!);
       left -= kwh;
       loadKwh[t] = loadKwh[t]! + kwh;
       cost += kwh * price[t]!;
-      energyKwh += kwh;
+      total += kwh;
     }
   });
-  return { loadKwh, cost, energyKwh };
+  return { loadKwh, cost, energyKwh: total };
 }

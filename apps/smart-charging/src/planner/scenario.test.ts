@@ -78,9 +78,11 @@ describe('scenario files', () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('family-car');
     expect(ok.stdout).toContain('Assumed prices');
-    const plan = JSON.parse(readFileSync(join(out, 'home-dst-night.plan.json'), 'utf8')) as {
-      slots: unknown[];
+    const { format, plan } = JSON.parse(readFileSync(join(out, 'home-dst-night.plan.json'), 'utf8')) as {
+      format: string;
+      plan: { slots: unknown[] };
     };
+    expect(format).toBe('voltkit-plan/1');
     expect(plan.slots).toHaveLength(96);
     expect(readFileSync(join(out, 'home-dst-night.plan.csv'), 'utf8').trim().split('\n')).toHaveLength(
       1 + 96 * 2,

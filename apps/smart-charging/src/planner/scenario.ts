@@ -4,11 +4,25 @@
  * `readText` function (the CLI reads from disk relative to the scenario file).
  */
 import { z } from 'zod';
+import { issuesFromZod } from './errors.ts';
 import { GridSchema } from './grid.ts';
 import { parseBdewProfileCsv, type LoadProfile } from './load-profile.ts';
 import { OBJECTIVES, PlanRequestSchema, type PlanRequest } from './plan.ts';
-import { parseAwattarJson, parseEntsoeXml, parseOctopusAgileJson, parsePriceCsv } from './price-import.ts';
-import { GapPolicySchema, TariffSchema, parseTouTariffJson, type PricePoint } from './tariff.ts';
+import {
+  csvCurrency,
+  entsoeCurrency,
+  parseAwattarJson,
+  parseEntsoeXml,
+  parseOctopusAgileJson,
+  parsePriceCsv,
+} from './price-import.ts';
+import {
+  CurrencySchema,
+  GapPolicySchema,
+  TariffSchema,
+  parseTouTariffJson,
+  type PricePoint,
+} from './tariff.ts';
 import { VehicleSchema } from './vehicle.ts';
 
 export const PRICE_FORMATS = ['awattar-json', 'entsoe-xml', 'octopus-json', 'csv'] as const;
@@ -16,13 +30,19 @@ export const PRICE_FORMATS = ['awattar-json', 'entsoe-xml', 'octopus-json', 'csv
 const PriceSourceSchema = z.object({
   format: z.enum(PRICE_FORMATS),
   file: z.string().min(1),
+  /** Unit of a CSV's prices when the file does not say (`EUR/MWh`, `GBP/kWh`); a CSV naming none is refused. */
+  unit: z
+    .string()
+    .regex(/^[A-Za-z]{3}\/(MWh|kWh)$/, { error: 'must be a currency per MWh or kWh, such as EUR/MWh' })
+    .optional(),
 });
 
 const TariffFromFileSchema = z.union([
-  z.object({ type: z.literal('tou'), file: z.string().min(1) }),
+  z.object({ type: z.literal('tou'), file: z.string().min(1), currency: CurrencySchema.optional() }),
   z.object({
     type: z.literal('dynamic'),
     name: z.string().optional(),
+    currency: CurrencySchema.optional(),
     source: PriceSourceSchema,
     surchargePerKwh: z.number().optional(),
     vatRate: z.number().min(0).optional(),
@@ -45,7 +65,10 @@ export const ScenarioSchema = z
   .object({
     name: z.string().optional(),
     horizon: PlanRequestSchema.shape.horizon,
-    tariff: z.union([TariffFromFileSchema, TariffSchema]),
+    tariff: z.union([TariffFromFileSchema, TariffSchema], {
+      error:
+        'must be { type: "fixed", pricePerKwh }, { type: "tou", file | schedule } or { type: "dynamic", source: { format, file } | prices }',
+    }),
     grid: GridSchema.extend({ profileFile: z.string().optional() }),
     vehicles: z.array(VehicleSchema).default([]),
     vehicleSource: VehicleSourceSchema.optional(),
@@ -78,7 +101,7 @@ export function parseScenario(text: string): Scenario {
   }
   const result = ScenarioSchema.safeParse(raw);
   if (!result.success) {
-    throw new ScenarioError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    throw new ScenarioError(issuesFromZod(result.error.issues));
   }
   return result.data;
 }
@@ -96,7 +119,11 @@ function wrap<T>(path: string, load: () => T): T {
   }
 }
 
-export function parsePrices(format: (typeof PRICE_FORMATS)[number], text: string): PricePoint[] {
+export function parsePrices(
+  format: (typeof PRICE_FORMATS)[number],
+  text: string,
+  options: { unit?: string } = {},
+): PricePoint[] {
   switch (format) {
     case 'awattar-json':
       return parseAwattarJson(text);
@@ -105,7 +132,25 @@ export function parsePrices(format: (typeof PRICE_FORMATS)[number], text: string
     case 'octopus-json':
       return parseOctopusAgileJson(text);
     case 'csv':
-      return parsePriceCsv(text);
+      return parsePriceCsv(text, options.unit === undefined ? {} : { unit: options.unit });
+  }
+}
+
+/** The currency a price file says it is in (aWATTar EUR, Octopus GBP, ENTSO-E and CSV from their units). */
+export function priceFileCurrency(
+  format: (typeof PRICE_FORMATS)[number],
+  text: string,
+  unit?: string,
+): string | undefined {
+  switch (format) {
+    case 'awattar-json':
+      return 'EUR';
+    case 'octopus-json':
+      return 'GBP';
+    case 'entsoe-xml':
+      return entsoeCurrency(text);
+    case 'csv':
+      return csvCurrency(text) ?? (unit === undefined ? undefined : unit.slice(0, 3).toUpperCase());
   }
 }
 
@@ -155,13 +200,27 @@ export function resolveScenario(
 ): { request: PlanRequest; profile?: LoadProfile } {
   const tariff = wrap('tariff', () => {
     const t = scenario.tariff;
-    if (t.type === 'tou' && 'file' in t) return parseTouTariffJson(readText(t.file));
+    if (t.type === 'tou' && 'file' in t)
+      return { ...parseTouTariffJson(readText(t.file)), ...(t.currency ? { currency: t.currency } : {}) };
     if (t.type === 'dynamic' && 'source' in t) {
-      const prices = wrap('tariff.source', () => parsePrices(t.source.format, readText(t.source.file)));
+      const text = wrap('tariff.source.file', () => readText(t.source.file));
+      const prices = wrap('tariff.source', () =>
+        parsePrices(t.source.format, text, t.source.unit === undefined ? {} : { unit: t.source.unit }),
+      );
+      const fileCurrency = priceFileCurrency(t.source.format, text, t.source.unit);
+      if (t.currency && fileCurrency && t.currency !== fileCurrency)
+        throw new ScenarioError([
+          {
+            path: 'tariff.currency',
+            message: `is ${t.currency} but ${t.source.file} is in ${fileCurrency}`,
+          },
+        ]);
+      const currency = t.currency ?? fileCurrency;
       return {
         type: 'dynamic' as const,
         name: t.name ?? t.source.file,
         prices,
+        ...(currency === undefined ? {} : { currency }),
         ...(t.surchargePerKwh === undefined ? {} : { surchargePerKwh: t.surchargePerKwh }),
         ...(t.vatRate === undefined ? {} : { vatRate: t.vatRate }),
         ...(t.demandChargePerKw === undefined ? {} : { demandChargePerKw: t.demandChargePerKw }),
@@ -170,6 +229,15 @@ export function resolveScenario(
     }
     return t;
   });
+  if (!('currency' in tariff) || tariff.currency === undefined) {
+    // Every amount the CLI prints carries its currency; a scenario must say which one.
+    throw new ScenarioError([
+      {
+        path: 'tariff.currency',
+        message: 'state the currency of the prices (ISO 4217, for example EUR, GBP or USD)',
+      },
+    ]);
+  }
   const fromSource = scenario.vehicleSource
     ? wrap('vehicleSource', () =>
         parseAcnSessionsCsv(readText(scenario.vehicleSource!.file), scenario.vehicleSource!.date),
@@ -190,7 +258,6 @@ export function resolveScenario(
     objective: scenario.objective,
     demandFloorKw: scenario.demandFloorKw,
   });
-  if (!result.success)
-    throw new ScenarioError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  if (!result.success) throw new ScenarioError(issuesFromZod(result.error.issues));
   return profile ? { request: result.data, profile } : { request: result.data };
 }

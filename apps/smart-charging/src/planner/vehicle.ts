@@ -1,7 +1,10 @@
 /** A vehicle's charging request, as the planner takes it. */
 import { z } from 'zod';
 
-const TimeSchema = z.union([z.string(), z.number()]);
+const TimeSchema = z.union([z.string(), z.number()], {
+  error:
+    'must be a time: an ISO 8601 string (with offset, or local in horizon.timeZone) or epoch milliseconds',
+});
 
 export const TaperSchema = z.object({
   /** SoC (%) from which the charger power falls linearly … */
@@ -34,7 +37,7 @@ export const VehicleSchema = z
     /** Charge beyond the target (up to the charge limit) wherever the price is below this cap. */
     opportunisticPriceCap: z.number().optional(),
     /** For OCPP export (amps): phases and phase voltage. */
-    phases: z.union([z.literal(1), z.literal(3)]).default(3),
+    phases: z.union([z.literal(1), z.literal(3)], { error: 'must be 1 or 3' }).default(3),
     voltage: z.number().positive().default(230),
     /** OCPP transaction, if one is running; its profile becomes a TxProfile. */
     transactionId: z.string().optional(),
