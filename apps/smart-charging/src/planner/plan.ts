@@ -384,12 +384,22 @@ function totalOf(values: Float64Array): number {
 
 /** Σ price × energy − Σ value × optional energy: what the LP minimises once shortfall is settled. */
 export function lpObjective(problem: FleetProblem, solution: FleetSolution): number {
-  const { slotCount: T, vehicleCount: N, price } = problem;
+  const { slotCount: T, vehicleCount: N, price, lowerTierKwh, lowerTierPrice } = problem;
   let cost = 0;
+  const load = lowerTierKwh ? new Float64Array(T) : undefined;
   for (let i = 0; i < N; i++) {
-    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++)
-      cost += price[t]! * solution.energyKwh[i * T + t]!;
+    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++) {
+      const kwh = solution.energyKwh[i * T + t]!;
+      cost += price[t]! * kwh;
+      if (load) load[t] = load[t]! + kwh;
+    }
     cost -= problem.optionalValue[i]! * solution.optionalDeliveredKwh[i]!;
+  }
+  if (load && lowerTierKwh && lowerTierPrice) {
+    for (let t = 0; t < T; t++) {
+      const covered = Math.min(load[t]!, lowerTierKwh[t]!, Math.max(0, problem.slotRoomKwh[t]!));
+      if (covered > 0) cost -= (price[t]! - Math.min(price[t]!, lowerTierPrice[t]!)) * covered;
+    }
   }
   return cost;
 }
