@@ -41,14 +41,24 @@ export const GridSchema = z.object({
   }),
   baseLoad: BaseLoadSchema.default({ kind: 'none' }),
   demandResponse: z.array(DemandResponseEventSchema).default([]),
+  /** PV generation forecast behind the same meter (kW, one value per slot); needs `feedInTariff`. */
+  pvKw: z.array(z.number().min(0)).optional(),
 });
 export type GridInput = z.input<typeof GridSchema>;
 export type Grid = z.infer<typeof GridSchema>;
 
 export interface GridSlots {
+  /** Import limit (kW). */
   readonly limitKw: Float64Array;
+  /** Household / site load without the chargers (kW). */
   readonly baseKw: Float64Array;
-  /** max(0, limit − base): what chargers may draw together. */
+  /** PV generation (kW), zeros without PV. */
+  readonly pvKw: Float64Array;
+  /** base − PV (kW): what the site imports (> 0) or exports (< 0) before any car charges. */
+  readonly netBaseKw: Float64Array;
+  /** max(0, PV − base): PV the chargers can take before importing (kW). */
+  readonly surplusKw: Float64Array;
+  /** max(0, limit − (base − PV)): what chargers may draw together, PV surplus included. */
   readonly headroomKw: Float64Array;
 }
 
@@ -76,8 +86,23 @@ export function gridSlots(grid: Grid, slots: SlotGrid, profile?: LoadProfile): G
     }
   }
   const base = baseLoadKw(grid.baseLoad, slots, profile);
-  const headroom = Float64Array.from(limit, (l, t) => Math.max(0, l - base[t]!));
-  return { limitKw: limit, baseKw: base, headroomKw: headroom };
+  const pv = new Float64Array(T);
+  if (grid.pvKw) {
+    if (grid.pvKw.length !== T)
+      throw new GridError(`grid.pvKw: expected ${T} values (one per slot), got ${grid.pvKw.length}`);
+    pv.set(grid.pvKw);
+  }
+  const netBase = Float64Array.from(base, (b, t) => b - pv[t]!);
+  const surplus = Float64Array.from(netBase, (n) => Math.max(0, -n));
+  const headroom = Float64Array.from(limit, (l, t) => Math.max(0, l - netBase[t]!));
+  return {
+    limitKw: limit,
+    baseKw: base,
+    pvKw: pv,
+    netBaseKw: netBase,
+    surplusKw: surplus,
+    headroomKw: headroom,
+  };
 }
 
 function baseLoadKw(

@@ -15,7 +15,7 @@ import { solveFleet, type FleetProblem, type FleetSolution } from './fleet-solve
 import { prepareFleet, type PreparedFleet, type VehicleSetup } from './fleet-problem.ts';
 import { GridSchema, gridSlots, type GridSlots } from './grid.ts';
 import type { LoadProfile } from './load-profile.ts';
-import { TariffSchema, priceSlots, type PriceAssumption, type SlotPrices } from './tariff.ts';
+import { TariffSchema, priceSlots, type PriceAssumption, type SlotPrices, type Tariff } from './tariff.ts';
 import {
   SLOT_MINUTES,
   createSlotGrid,
@@ -75,6 +75,8 @@ export const PlanRequestSchema = z
     objective: z.enum(OBJECTIVES).default('cost'),
     /** Peak already billed in this demand-charge period (kW); the charge is on max(peak, this). */
     demandFloorKw: z.number().min(0).default(0),
+    /** What exported PV earns per kWh (a fixed, TOU or dynamic tariff); required with `grid.pvKw`. */
+    feedInTariff: TariffSchema.optional(),
   })
   .superRefine(checkRequestConsistency);
 export type PlanRequest = z.infer<typeof PlanRequestSchema>;
@@ -109,6 +111,17 @@ export interface PlanSlot {
   readonly limitKw: number;
   readonly baseKw: number;
   readonly chargingKw: number;
+  /** PV generation (kW); 0 without PV. */
+  readonly pvKw: number;
+  /** What exported PV earns per kWh in this slot; null without a feed-in tariff. */
+  readonly exportPricePerKwh: number | null;
+  /** Charging covered by PV surplus (kW). */
+  readonly solarChargingKw: number;
+  /** PV used on site, by the household and the cars (kW). */
+  readonly selfConsumptionKw: number;
+  /** Site import and export at the meter, base load included (kW). */
+  readonly gridImportKw: number;
+  readonly gridExportKw: number;
 }
 
 export interface PlanSummary {
@@ -142,6 +155,10 @@ export interface PlanSummary {
   readonly baseLoadPeakKw: number;
   readonly shortfallKwh: number;
   readonly vehiclesShort: number;
+  /** Charging energy covered by PV surplus (kWh), and the site's import and export over the horizon. */
+  readonly solarChargingKwh: number;
+  readonly gridImportKwh: number;
+  readonly gridExportKwh: number;
 }
 
 export interface Plan {
@@ -152,8 +169,10 @@ export interface Plan {
   readonly slots: PlanSlot[];
   readonly vehicles: VehiclePlan[];
   readonly summary: PlanSummary;
-  /** Prices that were assumed (gaps in the published series). */
+  /** Prices that were assumed (gaps in the published series), import and feed-in. */
   readonly assumptions: readonly PriceAssumption[];
+  /** What the plan rests on that a person should know (for example slots the LP cannot price exactly). */
+  readonly warnings: readonly string[];
 }
 
 export interface PlanOptions {
@@ -178,6 +197,8 @@ function checkRequestConsistency(
     horizon: z.infer<typeof HorizonSchema>;
     grid: z.infer<typeof GridSchema>;
     vehicles: z.infer<typeof VehicleSchema>[];
+    tariff: Tariff;
+    feedInTariff?: Tariff | undefined;
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -211,7 +232,18 @@ function checkRequestConsistency(
     const base = request.grid.baseLoad;
     if (base.kind === 'series' && base.kw.length !== slotCount)
       issue(['grid', 'baseLoad', 'kw'], `has ${base.kw.length} values; give ${perSlot}`);
+    if (request.grid.pvKw && request.grid.pvKw.length !== slotCount)
+      issue(['grid', 'pvKw'], `has ${request.grid.pvKw.length} values; give ${perSlot}`);
   }
+  if (request.grid.pvKw && !request.feedInTariff)
+    issue(
+      ['feedInTariff'],
+      'give the price exported PV earns (a tariff; { "type": "fixed", "pricePerKwh": 0 } when export earns nothing)',
+    );
+  const importCurrency = request.tariff.currency;
+  const exportCurrency = request.feedInTariff?.currency;
+  if (importCurrency && exportCurrency && importCurrency !== exportCurrency)
+    issue(['feedInTariff', 'currency'], `is ${exportCurrency} but tariff.currency is ${importCurrency}`);
   request.grid.demandResponse.forEach((event, k) => {
     const from = instant(event.start, ['grid', 'demandResponse', k, 'start']);
     const to = instant(event.end, ['grid', 'demandResponse', k, 'end']);
@@ -259,14 +291,62 @@ export interface PlanningContext {
   readonly prices: SlotPrices;
   readonly gridSlots: GridSlots;
   readonly fleet: PreparedFleet;
+  /** Feed-in price per slot, when the site exports PV. */
+  readonly exportPrices?: SlotPrices;
 }
 
 export function createPlanningContext(request: PlanRequest, options: PlanOptions = {}): PlanningContext {
   const grid = horizonGrid(request);
   const prices = priceSlots(request.tariff, grid);
   const slots = gridSlots(request.grid, grid, options.profile);
-  const fleet = prepareFleet(request.vehicles, grid, prices.pricePerKwh, slots.headroomKw);
-  return { grid, prices, gridSlots: slots, fleet };
+  const prepared = prepareFleet(request.vehicles, grid, prices.pricePerKwh, slots.headroomKw);
+  if (!request.feedInTariff) return { grid, prices, gridSlots: slots, fleet: prepared };
+  const exportPrices = feedInPrices(request.feedInTariff, grid);
+  return {
+    grid,
+    prices,
+    gridSlots: slots,
+    fleet: withSolarTier(prepared, slots, exportPrices.pricePerKwh, grid),
+    exportPrices,
+  };
+}
+
+/** Feed-in prices per slot; errors name `feedInTariff`, not `tariff`. */
+function feedInPrices(tariff: Tariff, grid: SlotGrid): SlotPrices {
+  try {
+    return priceSlots(tariff, grid);
+  } catch (error) {
+    if (!(error instanceof PlanInputError)) throw error;
+    throw new PlanInputError(
+      error.issues.map((i) => ({ ...i, path: i.path.replace(/^tariff/, 'feedInTariff') })),
+      error.code,
+    );
+  }
+}
+
+/**
+ * PV surplus is the cheaper first tier of each slot's room: charging from it only forgoes the feed-in
+ * price. Minimum-SoC energy fixed before optimising takes the surplus first. Where feed-in pays more
+ * than import the slot's cost would be concave (not an LP): there the tier is valued at the import
+ * price, and the plan says so.
+ */
+function withSolarTier(
+  fleet: PreparedFleet,
+  slots: GridSlots,
+  exportPrice: Float64Array,
+  grid: SlotGrid,
+): PreparedFleet {
+  const { problem, fixedKwh } = fleet;
+  const T = grid.slotCount;
+  const lowerTierKwh = new Float64Array(T);
+  const lowerTierPrice = new Float64Array(T);
+  for (let t = 0; t < T; t++) {
+    let fixed = 0;
+    for (let i = 0; i < problem.vehicleCount; i++) fixed += fixedKwh[i * T + t]!;
+    lowerTierKwh[t] = Math.max(0, slots.surplusKw[t]! * grid.slotHours - fixed);
+    lowerTierPrice[t] = Math.min(exportPrice[t]!, problem.price[t]!);
+  }
+  return { ...fleet, problem: { ...problem, lowerTierKwh, lowerTierPrice } };
 }
 
 interface LevelResult {
@@ -293,8 +373,9 @@ export function optimise(
   let floorLevel = 0;
   let topLevel = 0;
   for (let t = 0; t < T; t++) {
-    floorLevel = Math.max(floorLevel, slots.baseKw[t]! + fixedLoadKwh[t]! / grid.slotHours);
-    topLevel = Math.max(topLevel, slots.baseKw[t]! + slots.headroomKw[t]!);
+    // Levels are grid import (base − PV + charging): PV surplus lets cars charge below a level of 0.
+    floorLevel = Math.max(floorLevel, slots.netBaseKw[t]! + fixedLoadKwh[t]! / grid.slotHours);
+    topLevel = Math.max(topLevel, slots.netBaseKw[t]! + slots.headroomKw[t]!);
   }
   topLevel = Math.max(topLevel, floorLevel);
   const room = new Float64Array(T);
@@ -302,7 +383,7 @@ export function optimise(
   const solveAt = (level: number): LevelResult => {
     for (let t = 0; t < T; t++) {
       const cap =
-        Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
+        Math.min(slots.headroomKw[t]!, level - slots.netBaseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
       room[t] = Math.max(0, Math.min(problem.slotRoomKwh[t]!, cap));
     }
     const solution = solveFleet(
@@ -328,7 +409,7 @@ export function optimise(
     let sum = 0;
     for (let t = 0; t < T; t++) {
       const cap =
-        Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
+        Math.min(slots.headroomKw[t]!, level - slots.netBaseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
       sum += Math.max(0, Math.min(problem.slotRoomKwh[t]!, cap));
     }
     return sum;
@@ -502,24 +583,38 @@ export function createPlan(request: PlanRequest, options: PlanOptions = {}): Pla
   return buildPlan(request, context, energyKwh, solution, targetEnergyKwh);
 }
 
-/** Energy cost, peak (base + charging) and demand charge of an energy matrix (vehicle × slot, kWh). */
-function costOf(
+/**
+ * What charging `loadKwh` in slot t costs: the import price, except that charging from PV surplus only
+ * forgoes the feed-in price (the real one, also where it exceeds the import price).
+ */
+function slotChargingCost(context: PlanningContext, t: number, loadKwh: number): number {
+  const price = context.prices.pricePerKwh[t]!;
+  if (!context.exportPrices) return price * loadKwh;
+  const fromSurplus = Math.min(loadKwh, context.gridSlots.surplusKw[t]! * context.grid.slotHours);
+  return context.exportPrices.pricePerKwh[t]! * fromSurplus + price * (loadKwh - fromSurplus);
+}
+
+/** Charging cost, import peak (base − PV + charging) and demand charge of a per-slot charging load. */
+function costOfLoad(
   context: PlanningContext,
-  energyKwh: Float64Array,
+  loadKwh: Float64Array,
   demandFloorKw: number,
-): { energyCost: number; peakKw: number; demandCharge: number; total: number; loadKwh: Float64Array } {
+): { energyCost: number; peakKw: number; demandCharge: number; total: number } {
   const { grid, prices, gridSlots: slots } = context;
-  const T = grid.slotCount;
-  const loadKwh = new Float64Array(T);
-  for (let k = 0; k < energyKwh.length; k++) loadKwh[k % T] = loadKwh[k % T]! + energyKwh[k]!;
   let energyCost = 0;
   let peakKw = 0;
-  for (let t = 0; t < T; t++) {
-    energyCost += loadKwh[t]! * prices.pricePerKwh[t]!;
-    peakKw = Math.max(peakKw, slots.baseKw[t]! + loadKwh[t]! / grid.slotHours);
+  for (let t = 0; t < grid.slotCount; t++) {
+    energyCost += slotChargingCost(context, t, loadKwh[t]!);
+    peakKw = Math.max(peakKw, slots.netBaseKw[t]! + loadKwh[t]! / grid.slotHours);
   }
   const demandCharge = prices.demandChargePerKw * Math.max(peakKw, demandFloorKw);
-  return { energyCost, peakKw, demandCharge, total: energyCost + demandCharge, loadKwh };
+  return { energyCost, peakKw, demandCharge, total: energyCost + demandCharge };
+}
+
+function slotLoads(energyKwh: Float64Array, T: number): Float64Array {
+  const loadKwh = new Float64Array(T);
+  for (let k = 0; k < energyKwh.length; k++) loadKwh[k % T] = loadKwh[k % T]! + energyKwh[k]!;
+  return loadKwh;
 }
 
 function buildPlan(
@@ -531,7 +626,11 @@ function buildPlan(
 ): Plan {
   const { grid, prices, gridSlots: slots, fleet } = context;
   const T = grid.slotCount;
-  const price = prices.pricePerKwh;
+  const loadKwh = slotLoads(energyKwh, T);
+  // Each car pays its share of its slots' charging cost (PV surplus shared pro rata).
+  const costPerKwh = Float64Array.from(loadKwh, (kwh, t) =>
+    kwh > 0 ? slotChargingCost(context, t, kwh) / kwh : prices.pricePerKwh[t]!,
+  );
   const vehicles: VehiclePlan[] = fleet.setups.map((setup, i) => {
     const { vehicle } = setup;
     const powerKw: number[] = new Array<number>(T);
@@ -543,7 +642,7 @@ function buildPlan(
     for (let t = 0; t < T; t++) {
       const kwh = energyKwh[i * T + t]!;
       energy += kwh;
-      cost += kwh * price[t]!;
+      cost += kwh * costPerKwh[t]!;
       powerKw[t] = kwh / grid.slotHours;
       soc += ((kwh * vehicle.efficiency) / vehicle.capacityKwh) * 100;
       socPercent[t + 1] = soc;
@@ -551,43 +650,65 @@ function buildPlan(
     return vehiclePlan(setup, powerKw, socPercent, energy, cost, soc);
   });
 
-  const planned = costOf(context, energyKwh, request.demandFloorKw);
+  const planned = costOfLoad(context, loadKwh, request.demandFloorKw);
+  const targetLoadKwh = targetEnergyKwh === energyKwh ? loadKwh : slotLoads(targetEnergyKwh, T);
   const forTargets =
-    targetEnergyKwh === energyKwh ? planned : costOf(context, targetEnergyKwh, request.demandFloorKw);
+    targetEnergyKwh === energyKwh ? planned : costOfLoad(context, targetLoadKwh, request.demandFloorKw);
   const deliveredForTargets = Float64Array.from(
     vehicles,
     (v, i) => v.energyKwh - solution.optionalDeliveredKwh[i]!,
   );
-  const immediate = immediateCharging(fleet, price, T, deliveredForTargets);
-  let peakBefore = 0;
+  const immediate = immediateCharging(fleet, T, deliveredForTargets);
+  const immediateCost = costOfLoad(context, immediate.loadKwh, request.demandFloorKw);
   let basePeak = 0;
-  let targetEnergy = 0;
-  for (let t = 0; t < T; t++) {
-    peakBefore = Math.max(peakBefore, slots.baseKw[t]! + immediate.loadKwh[t]! / grid.slotHours);
-    basePeak = Math.max(basePeak, slots.baseKw[t]!);
-    targetEnergy += forTargets.loadKwh[t]!;
-  }
-  const immediateTotal =
-    immediate.cost + prices.demandChargePerKw * Math.max(peakBefore, request.demandFloorKw);
-  const energyTotal = totalOf(planned.loadKwh);
+  for (let t = 0; t < T; t++) basePeak = Math.max(basePeak, slots.baseKw[t]!);
+  const energyTotal = totalOf(loadKwh);
+  const targetEnergy = totalOf(targetLoadKwh);
   const shortfalls = vehicles.filter((v) => v.shortfall);
+  const exportPrice = context.exportPrices?.pricePerKwh;
+  let solarKwh = 0;
+  let importKwh = 0;
+  let exportKwh = 0;
+  let concaveSlots = 0;
+  const planSlots: PlanSlot[] = Array.from({ length: T }, (_, t) => {
+    const chargingKw = loadKwh[t]! / grid.slotHours;
+    const net = slots.netBaseKw[t]! + chargingKw;
+    const solarChargingKw = Math.min(chargingKw, slots.surplusKw[t]!);
+    solarKwh += solarChargingKw * grid.slotHours;
+    importKwh += Math.max(0, net) * grid.slotHours;
+    exportKwh += Math.max(0, -net) * grid.slotHours;
+    if (exportPrice && slots.surplusKw[t]! > 0 && exportPrice[t]! > prices.pricePerKwh[t]!) concaveSlots++;
+    return {
+      start: formatZoned(slotStartMs(grid, t), grid.timeZone),
+      pricePerKwh: prices.pricePerKwh[t]!,
+      priceAssumed: prices.assumed[t] === 1,
+      limitKw: slots.limitKw[t]!,
+      baseKw: slots.baseKw[t]!,
+      chargingKw,
+      pvKw: slots.pvKw[t]!,
+      exportPricePerKwh: exportPrice ? exportPrice[t]! : null,
+      solarChargingKw,
+      selfConsumptionKw: Math.min(slots.pvKw[t]!, slots.baseKw[t]! + chargingKw),
+      gridImportKw: Math.max(0, net),
+      gridExportKw: Math.max(0, -net),
+    };
+  });
+  const warnings: string[] = [];
+  if (concaveSlots > 0) {
+    warnings.push(
+      `in ${concaveSlots} slots with PV surplus the feed-in price exceeds the import price; there the optimiser values the surplus at the import price (the exact cost would not be convex), so the plan may not be optimal in those slots; costs use the real prices`,
+    );
+  }
   return {
     timeZone: grid.timeZone,
     slotMinutes: grid.slotMinutes,
     start: formatZoned(grid.startMs, grid.timeZone),
     end: formatZoned(slotStartMs(grid, T), grid.timeZone),
-    slots: Array.from({ length: T }, (_, t) => ({
-      start: formatZoned(slotStartMs(grid, t), grid.timeZone),
-      pricePerKwh: price[t]!,
-      priceAssumed: prices.assumed[t] === 1,
-      limitKw: slots.limitKw[t]!,
-      baseKw: slots.baseKw[t]!,
-      chargingKw: planned.loadKwh[t]! / grid.slotHours,
-    })),
+    slots: planSlots,
     vehicles,
     summary: {
       objective: request.objective,
-      currency: request.tariff.currency ?? null,
+      currency: request.tariff.currency ?? request.feedInTariff?.currency ?? null,
       vehicles: vehicles.length,
       energyKwh: energyTotal,
       energyCost: planned.energyCost,
@@ -595,18 +716,25 @@ function buildPlan(
       totalCost: planned.total,
       targetEnergyKwh: targetEnergy,
       targetEnergyCost: forTargets.total,
-      immediateCost: immediateTotal,
+      immediateCost: immediateCost.total,
       immediateEnergyKwh: immediate.energyKwh,
-      savings: immediateTotal - forTargets.total,
+      savings: immediateCost.total - forTargets.total,
       opportunisticEnergyKwh: Math.max(0, energyTotal - targetEnergy),
       opportunisticCost: planned.total - forTargets.total,
-      peakBeforeKw: peakBefore,
+      peakBeforeKw: immediateCost.peakKw,
       peakAfterKw: planned.peakKw,
       baseLoadPeakKw: basePeak,
       shortfallKwh: shortfalls.reduce((s, v) => s + (v.shortfall?.kwh ?? 0), 0),
       vehiclesShort: shortfalls.length,
+      solarChargingKwh: solarKwh,
+      gridImportKwh: importKwh,
+      gridExportKwh: exportKwh,
     },
-    assumptions: prices.assumptions,
+    assumptions: [
+      ...prices.assumptions,
+      ...(context.exportPrices?.assumptions ?? []).map((a) => ({ ...a, method: `feed-in: ${a.method}` })),
+    ],
+    warnings,
   };
 }
 
@@ -667,9 +795,8 @@ function vehiclePlan(
  * The baseline: every car flat out from plug-in (ignoring the grid limit) until it has `energyKwh[i]`,
  * the energy the plan gives it towards its target, so both sides buy the same energy.
  */
-function immediateCharging(fleet: PreparedFleet, price: Float64Array, T: number, energyKwh: Float64Array) {
+function immediateCharging(fleet: PreparedFleet, T: number, energyKwh: Float64Array) {
   const loadKwh = new Float64Array(T);
-  let cost = 0;
   let total = 0;
   fleet.setups.forEach((_, i) => {
     let left = energyKwh[i]!;
@@ -677,9 +804,8 @@ function immediateCharging(fleet: PreparedFleet, price: Float64Array, T: number,
       const kwh = Math.min(left, fleet.fullArcCapKwh[i * T + t]!);
       left -= kwh;
       loadKwh[t] = loadKwh[t]! + kwh;
-      cost += kwh * price[t]!;
       total += kwh;
     }
   });
-  return { loadKwh, cost, energyKwh: total };
+  return { loadKwh, energyKwh: total };
 }

@@ -49,6 +49,12 @@ export function formatPlanReport(
   lines.push(
     `total as planned: ${fmt(summary.energyKwh)} kWh for ${money(summary.totalCost)}${summary.demandCharge > 0 ? ` (demand charge ${money(summary.demandCharge)})` : ''}   base-load peak: ${fmt(summary.baseLoadPeakKw)} kW`,
   );
+  if (plan.slots.some((slot) => slot.pvKw > 0)) {
+    const pvKwh = plan.slots.reduce((sum, slot) => sum + (slot.pvKw * plan.slotMinutes) / 60, 0);
+    lines.push(
+      `PV: ${fmt(summary.solarChargingKwh)} kWh of surplus into the cars (of ${fmt(pvKwh)} kWh generated); grid import ${fmt(summary.gridImportKwh)} kWh, export ${fmt(summary.gridExportKwh)} kWh (site, base load included)`,
+    );
+  }
   lines.push(
     `vehicles short of target: ${summary.vehiclesShort} of ${summary.vehicles} (${fmt(summary.shortfallKwh)} kWh missing)`,
   );
@@ -73,6 +79,7 @@ export function formatPlanReport(
     if (v.shortfall) lines.push(`  ${v.id}: ${v.shortfall.message}`);
     for (const w of v.warnings) lines.push(`  ${v.id}: ${w}`);
   }
+  for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   if (plan.assumptions.length > 0) {
     lines.push('');
     lines.push('Assumed prices (not yet published):');
@@ -88,11 +95,19 @@ export function formatPlanReport(
 /** Long-format CSV: one row per slot and vehicle (power, SoC at slot end), with the slot's grid data. */
 export function planToCsv(plan: Plan): string {
   const out: string[] = [
-    'slot_start,vehicle_id,power_kw,soc_percent_end,price_per_kwh,currency,price_assumed,limit_kw,base_kw,charging_kw',
+    'slot_start,vehicle_id,power_kw,soc_percent_end,price_per_kwh,currency,price_assumed,limit_kw,base_kw,charging_kw,export_price_per_kwh,pv_kw,solar_charging_kw,self_consumption_kw,grid_import_kw,grid_export_kw',
   ];
   const currency = plan.summary.currency ?? '';
   plan.slots.forEach((slot, t) => {
-    const tail = `${slot.pricePerKwh},${currency},${slot.priceAssumed ? 1 : 0},${slot.limitKw},${slot.baseKw},${round(slot.chargingKw)}`;
+    const site = [
+      slot.exportPricePerKwh ?? '',
+      slot.pvKw,
+      round(slot.solarChargingKw),
+      round(slot.selfConsumptionKw),
+      round(slot.gridImportKw),
+      round(slot.gridExportKw),
+    ].join(',');
+    const tail = `${slot.pricePerKwh},${currency},${slot.priceAssumed ? 1 : 0},${slot.limitKw},${slot.baseKw},${round(slot.chargingKw)},${site}`;
     for (const v of plan.vehicles) {
       out.push(
         `${slot.start},${csvCell(v.id)},${round(v.powerKw[t] ?? 0)},${round(v.socPercent[t + 1] ?? 0)},${tail}`,

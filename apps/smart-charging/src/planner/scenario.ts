@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { issuesFromZod } from './errors.ts';
 import { GridSchema } from './grid.ts';
 import { parseBdewProfileCsv, type LoadProfile } from './load-profile.ts';
-import { OBJECTIVES, PlanRequestSchema, type PlanRequest } from './plan.ts';
+import { OBJECTIVES, PlanRequestSchema, horizonGrid, type PlanRequest } from './plan.ts';
+import { parsePvForecastCsv } from './pv-forecast.ts';
 import {
   csvCurrency,
   entsoeCurrency,
@@ -69,7 +70,18 @@ export const ScenarioSchema = z
       error:
         'must be { type: "fixed", pricePerKwh }, { type: "tou", file | schedule } or { type: "dynamic", source: { format, file } | prices }',
     }),
-    grid: GridSchema.extend({ profileFile: z.string().optional() }),
+    grid: GridSchema.extend({
+      profileFile: z.string().optional(),
+      /** PV forecast as a `start,kw` CSV (instead of `pvKw`). */
+      pvFile: z.string().min(1).optional(),
+    }),
+    /** What exported PV earns; its currency defaults to the tariff's (one meter, one contract). */
+    feedInTariff: z
+      .union([TariffFromFileSchema, TariffSchema], {
+        error:
+          'must be { type: "fixed", pricePerKwh }, { type: "tou", file | schedule } or { type: "dynamic", source: { format, file } | prices }',
+      })
+      .optional(),
     vehicles: z.array(VehicleSchema).default([]),
     vehicleSource: VehicleSourceSchema.optional(),
     objective: z.enum(OBJECTIVES).default('cost'),
@@ -192,26 +204,24 @@ export function parseAcnSessionsCsv(text: string, date?: string): z.input<typeof
     });
 }
 
-/** Turns a scenario into a validated plan request (and the load profile it needs), reading files via `readText`. */
-export function resolveScenario(
-  scenario: Scenario,
+function resolveTariff(
+  t: z.infer<typeof ScenarioSchema>['tariff'],
+  path: string,
   readText: (file: string) => string,
-  defaultProfileText?: () => string,
-): { request: PlanRequest; profile?: LoadProfile } {
-  const tariff = wrap('tariff', () => {
-    const t = scenario.tariff;
+) {
+  return wrap(path, () => {
     if (t.type === 'tou' && 'file' in t)
       return { ...parseTouTariffJson(readText(t.file)), ...(t.currency ? { currency: t.currency } : {}) };
     if (t.type === 'dynamic' && 'source' in t) {
-      const text = wrap('tariff.source.file', () => readText(t.source.file));
-      const prices = wrap('tariff.source', () =>
+      const text = wrap(`${path}.source.file`, () => readText(t.source.file));
+      const prices = wrap(`${path}.source`, () =>
         parsePrices(t.source.format, text, t.source.unit === undefined ? {} : { unit: t.source.unit }),
       );
       const fileCurrency = priceFileCurrency(t.source.format, text, t.source.unit);
       if (t.currency && fileCurrency && t.currency !== fileCurrency)
         throw new ScenarioError([
           {
-            path: 'tariff.currency',
+            path: `${path}.currency`,
             message: `is ${t.currency} but ${t.source.file} is in ${fileCurrency}`,
           },
         ]);
@@ -229,6 +239,15 @@ export function resolveScenario(
     }
     return t;
   });
+}
+
+/** Turns a scenario into a validated plan request (and the load profile it needs), reading files via `readText`. */
+export function resolveScenario(
+  scenario: Scenario,
+  readText: (file: string) => string,
+  defaultProfileText?: () => string,
+): { request: PlanRequest; profile?: LoadProfile } {
+  const tariff = resolveTariff(scenario.tariff, 'tariff', readText);
   if (!('currency' in tariff) || tariff.currency === undefined) {
     // Every amount the CLI prints carries its currency; a scenario must say which one.
     throw new ScenarioError([
@@ -243,7 +262,18 @@ export function resolveScenario(
         parseAcnSessionsCsv(readText(scenario.vehicleSource!.file), scenario.vehicleSource!.date),
       )
     : [];
-  const { profileFile, ...grid } = scenario.grid;
+  const feedInTariff =
+    scenario.feedInTariff === undefined
+      ? undefined
+      : resolveTariff(scenario.feedInTariff, 'feedInTariff', readText);
+  const { profileFile, pvFile, ...gridFields } = scenario.grid;
+  let grid: typeof gridFields = gridFields;
+  if (pvFile !== undefined) {
+    if (gridFields.pvKw !== undefined)
+      throw new ScenarioError([{ path: 'grid.pvFile', message: 'give grid.pvKw or grid.pvFile, not both' }]);
+    const slots = wrap('horizon', () => horizonGrid({ horizon: scenario.horizon }));
+    grid = { ...gridFields, pvKw: wrap('grid.pvFile', () => parsePvForecastCsv(readText(pvFile), slots)) };
+  }
   let profile: LoadProfile | undefined;
   if (grid.baseLoad.kind === 'bdew-h25') {
     profile = wrap('grid.profileFile', () =>
@@ -257,6 +287,9 @@ export function resolveScenario(
     vehicles: [...scenario.vehicles, ...fromSource],
     objective: scenario.objective,
     demandFloorKw: scenario.demandFloorKw,
+    ...(feedInTariff === undefined
+      ? {}
+      : { feedInTariff: { ...feedInTariff, currency: feedInTariff.currency ?? tariff.currency } }),
   });
   if (!result.success) throw new ScenarioError(issuesFromZod(result.error.issues));
   return profile ? { request: result.data, profile } : { request: result.data };
