@@ -41,6 +41,11 @@ export const GridSchema = z.object({
   }),
   baseLoad: BaseLoadSchema.default({ kind: 'none' }),
   demandResponse: z.array(DemandResponseEventSchema).default([]),
+  /**
+   * `average` (default): the limit holds for each slot's mean power, as meters bill it. `hard`: it
+   * holds in every minute of the on/off schedule (cars draw all or nothing), see hard-limit.ts.
+   */
+  limitMode: z.enum(['average', 'hard']).default('average'),
   /** PV generation forecast behind the same meter (kW, one value per slot); needs `feedInTariff`. */
   pvKw: z.array(z.number().min(0)).optional(),
 });

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { solveFleet, type FleetProblem, type FleetSolution } from './fleet-solver.ts';
 import { prepareFleet, type PreparedFleet, type VehicleSetup } from './fleet-problem.ts';
 import { GridSchema, gridSlots, type GridSlots } from './grid.ts';
+import { hardLimitHeadroomKw } from './hard-limit.ts';
 import type { LoadProfile } from './load-profile.ts';
 import { TariffSchema, priceSlots, type PriceAssumption, type SlotPrices, type Tariff } from './tariff.ts';
 import {
@@ -299,7 +300,11 @@ export function createPlanningContext(request: PlanRequest, options: PlanOptions
   const grid = horizonGrid(request);
   const prices = priceSlots(request.tariff, grid);
   const slots = gridSlots(request.grid, grid, options.profile);
-  const prepared = prepareFleet(request.vehicles, grid, prices.pricePerKwh, slots.headroomKw);
+  const headroomKw =
+    request.grid.limitMode === 'hard'
+      ? hardLimitHeadroomKw(slots.headroomKw, request.vehicles, grid)
+      : slots.headroomKw;
+  const prepared = prepareFleet(request.vehicles, grid, prices.pricePerKwh, headroomKw);
   if (!request.feedInTariff) return { grid, prices, gridSlots: slots, fleet: prepared };
   const exportPrices = feedInPrices(request.feedInTariff, grid);
   return {
