@@ -114,12 +114,13 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     const { api, service } = wired;
     await api.setGrid(serviceConfig.gridLimitKw, config.baseLoadKwhPerYear);
 
+    // Started before the demo cars are linked, so their first plans already have the day's prices.
+    await service.start({ schedule: true });
+    closers.push(() => service.stop());
     let linkedNow = 0;
     if (sim && (await api.vehicles()).length === 0) {
       linkedNow = (await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET })).length;
     }
-    await service.start({ schedule: true });
-    closers.push(() => service.stop());
 
     let broker: EmbeddedBroker | undefined;
     let brokerUrl = bridgeConfig.mqtt.url;

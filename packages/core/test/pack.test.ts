@@ -4,7 +4,7 @@
  * against it. Every step must succeed: there is no skip path.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,19 @@ describe('published package', () => {
     const files = listing.split('\n').filter(Boolean);
     expect(files).toContain('package/dist/index.mjs');
     expect(files).toContain('package/dist/client.d.mts');
+    // What a consumer must get with the code: the licence it is granted under and the docs.
+    expect(files).toContain('package/LICENSE');
+    expect(files).toContain('package/README.md');
+    const { stdout: packedLicense } = await run('tar', ['-xzOf', tarballPath, 'package/LICENSE']);
+    expect(packedLicense).toBe(await readFile(join(packageDir, '..', '..', 'LICENSE'), 'utf8'));
+    const { stdout: packedManifest } = await run('tar', ['-xzOf', tarballPath, 'package/package.json']);
+    expect(JSON.parse(packedManifest)).toMatchObject({
+      license: 'MIT',
+      author: expect.any(String),
+      repository: { type: 'git', url: expect.stringMatching(/^git\+https:\/\//), directory: 'packages/core' },
+      homepage: expect.stringMatching(/^https:\/\//),
+      bugs: { url: expect.stringMatching(/^https:\/\//) },
+    });
     expect(files.filter((file) => /\.test(-d)?\.ts$|__tests__/.test(file))).toEqual([]);
 
     await run('mkdir', ['-p', join(projectDir, 'src')]);
