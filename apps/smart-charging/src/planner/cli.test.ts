@@ -138,15 +138,10 @@ describe('voltkit-plan', () => {
   });
 
   it('as a process: a bad scenario exits 1 with the message and no stack trace', () => {
+    // The built CLI under plain node, as `voltkit-plan` runs it (turbo builds before testing).
     const child = spawnSync(
       process.execPath,
-      [
-        '--conditions=@voltkit/source',
-        '--import',
-        'tsx',
-        join(here, 'cli.ts'),
-        join(here, '__fixtures__/prices-15min-header.csv'),
-      ],
+      [join(here, '../../bin/voltkit-plan.mjs'), join(here, '__fixtures__/prices-15min-header.csv')],
       { encoding: 'utf8', timeout: 60_000 },
     );
     expect(child.status).toBe(1);

@@ -27,7 +27,7 @@ import {
   type SlotGrid,
 } from './time-grid.ts';
 import { PlanInputError, issuesFromZod } from './errors.ts';
-import { VehicleSchema } from './vehicle.ts';
+import { VehicleSchema, requestedTargetSocPercent } from './vehicle.ts';
 
 export { PlanInputError } from './errors.ts';
 
@@ -96,6 +96,11 @@ export interface VehiclePlan {
   readonly targetSocPercent: number;
   readonly finalSocPercent: number;
   readonly targetReached: boolean;
+  /**
+   * When charging is estimated to end: the last planned slot's start plus its energy at full power
+   * (cars switch on and off); null when the plan does not charge the car.
+   */
+  readonly chargeCompleteAt: string | null;
   readonly shortfall?: {
     /** Battery energy missing at departure (kWh). */
     readonly kwh: number;
@@ -652,7 +657,19 @@ function buildPlan(
       soc += ((kwh * vehicle.efficiency) / vehicle.capacityKwh) * 100;
       socPercent[t + 1] = soc;
     }
-    return vehiclePlan(setup, powerKw, socPercent, energy, cost, soc);
+    let last = -1;
+    for (let t = T - 1; t >= 0 && last < 0; t--) if (energyKwh[i * T + t]! > 1e-6) last = t;
+    const chargeCompleteAt =
+      last < 0
+        ? null
+        : formatZoned(
+            slotStartMs(grid, last) +
+              Math.min(1, energyKwh[i * T + last]! / (vehicle.maxPowerKw * grid.slotHours)) *
+                grid.slotHours *
+                3_600_000,
+            grid.timeZone,
+          );
+    return { ...vehiclePlan(setup, powerKw, socPercent, energy, cost, soc), chargeCompleteAt };
   });
 
   const planned = costOfLoad(context, loadKwh, request.demandFloorKw);
@@ -753,12 +770,20 @@ function vehiclePlan(
   energy: number,
   cost: number,
   finalSoc: number,
-): VehiclePlan {
+): Omit<VehiclePlan, 'chargeCompleteAt'> {
   const { vehicle, targetSocPercent: target } = setup;
   const warnings: string[] = [];
-  if (vehicle.targetSocPercent > vehicle.chargeLimitPercent) {
+  const requested = requestedTargetSocPercent(vehicle);
+  if (vehicle.trip) {
     warnings.push(
-      `target ${vehicle.targetSocPercent} % is above the charge limit; planned to ${vehicle.chargeLimitPercent} %`,
+      `target ${requested.toFixed(1)} % from the trip: ${vehicle.trip.distanceKm} km at ${vehicle.rangeKmPerPercent} km per % plus ${vehicle.trip.reservePercent} % reserve`,
+    );
+  }
+  if (requested > vehicle.chargeLimitPercent) {
+    warnings.push(
+      vehicle.trip
+        ? `the trip needs ${requested.toFixed(1)} %, above the charge limit; planned to ${vehicle.chargeLimitPercent} %, about ${((vehicle.chargeLimitPercent - vehicle.trip.reservePercent) * vehicle.rangeKmPerPercent!).toFixed(0)} km with the reserve kept`
+        : `target ${requested} % is above the charge limit; planned to ${vehicle.chargeLimitPercent} %`,
     );
   }
   const missingPercent = target - finalSoc;

@@ -60,7 +60,9 @@ export function formatPlanReport(
   );
   lines.push('');
   const shown = plan.vehicles.slice(0, options.maxVehicles ?? 20);
-  const rows = [['vehicle', 'kWh', `cost (${currency})`, 'SoC now', 'final', 'target', 'status']];
+  const rows = [
+    ['vehicle', 'kWh', `cost (${currency})`, 'SoC now', 'final', 'target', 'charged by', 'status'],
+  ];
   for (const v of shown) {
     rows.push([
       v.id,
@@ -69,6 +71,7 @@ export function formatPlanReport(
       `${fmt(v.socPercent[0] ?? 0, 1)} %`,
       `${fmt(v.finalSocPercent, 1)} %`,
       `${fmt(v.targetSocPercent, 1)} %`,
+      v.chargeCompleteAt ? v.chargeCompleteAt.slice(5, 16).replace('T', ' ') : '–',
       v.shortfall ? `short ${fmt(v.shortfall.kwh)} kWh (${v.shortfall.cause})` : 'ok',
     ]);
   }

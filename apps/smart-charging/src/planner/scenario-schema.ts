@@ -17,6 +17,6 @@ export function scenarioJsonSchema(): Record<string, unknown> {
     $id: SCENARIO_SCHEMA_ID,
     title: 'voltkit-plan scenario',
     description:
-      'A charging plan request for voltkit-plan; tariff prices, TOU schedules, base-load profile and vehicles may come from files read relative to the scenario. Generated from ScenarioSchema (src/planner/scenario.ts): regenerate with `voltkit-plan --schema > src/planner/scenario.schema.json`.',
+      'A charging plan request for voltkit-plan; tariff prices, TOU schedules, base-load profile and vehicles may come from files read relative to the scenario. Generated from ScenarioSchema (src/planner/scenario.ts): regenerate with `voltkit-plan --schema > src/planner/scenario.schema.json` (then prettier --write it).',
   };
 }

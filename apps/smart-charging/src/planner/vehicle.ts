@@ -13,13 +13,24 @@ export const TaperSchema = z.object({
   endPowerKw: z.number().min(0),
 });
 
+export const TripSchema = z.object({
+  distanceKm: z.number().min(0),
+  /** SoC to keep on arrival (%), for detours and a cold morning. */
+  reservePercent: z.number().min(0).max(100).default(10),
+});
+
 export const VehicleSchema = z
   .object({
     id: z.string().min(1),
     socPercent: z.number().min(0).max(100),
     /** Usable battery capacity (kWh). */
     capacityKwh: z.number().positive(),
-    targetSocPercent: z.number().min(0).max(100),
+    /** SoC to reach by departure (%); or give `trip` and the target follows from it. */
+    targetSocPercent: z.number().min(0).max(100).optional(),
+    /** The next trip: its distance sets the target (see `tripTargetSocPercent`). */
+    trip: TripSchema.optional(),
+    /** Range per percent of SoC (km), from the car's readings (range ÷ SoC); needed with `trip`. */
+    rangeKmPerPercent: z.number().positive().optional(),
     /** Plug-in time; defaults to the start of the horizon (already plugged in). */
     arrival: TimeSchema.optional(),
     departure: TimeSchema,
@@ -43,6 +54,14 @@ export const VehicleSchema = z
     transactionId: z.string().optional(),
     evseId: z.number().int().min(0).optional(),
   })
+  .refine((v) => (v.targetSocPercent === undefined) !== (v.trip === undefined), {
+    message: 'give targetSocPercent or trip (a distance to drive), one of them',
+    path: ['targetSocPercent'],
+  })
+  .refine((v) => v.trip === undefined || v.rangeKmPerPercent !== undefined, {
+    message: 'a trip needs the range per percent of SoC (km), from the car’s range and SoC readings',
+    path: ['rangeKmPerPercent'],
+  })
   .refine((v) => v.minPowerKw <= v.maxPowerKw, {
     message: 'must not exceed maxPowerKw',
     path: ['minPowerKw'],
@@ -62,4 +81,14 @@ export function taperPowerKw(vehicle: Vehicle, socPercent: number): number {
   if (taper.startSocPercent >= 100) return vehicle.maxPowerKw;
   const share = Math.min(1, (socPercent - taper.startSocPercent) / (100 - taper.startSocPercent));
   return vehicle.maxPowerKw - (vehicle.maxPowerKw - taper.endPowerKw) * share;
+}
+
+/**
+ * The SoC a vehicle is planned to (%), before the charge limit: the stated target, or the trip's
+ * distance in percent of SoC (distance ÷ range per percent) plus the reserve.
+ */
+export function requestedTargetSocPercent(vehicle: Vehicle): number {
+  if (vehicle.targetSocPercent !== undefined) return vehicle.targetSocPercent;
+  const trip = vehicle.trip!;
+  return Math.min(100, trip.distanceKm / vehicle.rangeKmPerPercent! + trip.reservePercent);
 }
