@@ -35,7 +35,7 @@ export function formatPlanReport(
         perKwh(summary.targetEnergyCost, summary.targetEnergyKwh, currency),
         perKwh(summary.immediateCost, summary.immediateEnergyKwh, currency),
       ],
-      ['peak incl. base load (kW)', fmt(summary.peakAfterKw), fmt(summary.peakBeforeKw)],
+      ['peak grid import incl. base load (kW)', fmt(summary.peakAfterKw), fmt(summary.peakBeforeKw)],
     ]),
   );
   const share =

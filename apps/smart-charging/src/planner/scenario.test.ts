@@ -41,6 +41,20 @@ describe('scenario files', () => {
     expect(plan.summary.savings).toBeGreaterThan(0);
   });
 
+  it('resolves the solar example: PV file, feed-in tariff, hard fuse, target from a trip', () => {
+    const { request, profile } = resolveExample('home-solar-trip.json');
+    expect(request.grid.limitMode).toBe('hard');
+    expect(request.feedInTariff?.currency).toBe('EUR');
+    const plan = createPlan(request, profile ? { profile } : {});
+    expect(plan.summary.currency).toBe('EUR');
+    expect(plan.summary.solarChargingKwh).toBeGreaterThan(20);
+    const car = plan.vehicles[0]!;
+    expect(car.targetReached).toBe(true);
+    expect(car.targetSocPercent).toBeCloseTo(180 / 3.9 + 15, 9);
+    expect(car.chargeCompleteAt! < '2022-03-27T23:45').toBe(true);
+    expect(plan.slots.every((s) => s.gridImportKw <= 16 + 1e-9)).toBe(true);
+  });
+
   it('names the field of every problem', () => {
     const bad = {
       horizon: { start: '2024-01-01', hours: 24, slotMinutes: 15, timeZone: 'Europe/Berlin' },
