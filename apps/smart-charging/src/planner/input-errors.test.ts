@@ -215,6 +215,22 @@ describe('the planner never invents a price', () => {
     }
   });
 
+  it('plans energy only when the caller asks for it by name, every slot assumed and said so', () => {
+    const plan = createPlan(
+      parsePlanRequest(
+        homeRequest({
+          tariff: { type: 'dynamic', currency: 'EUR', prices: [], whenNoPriceKnown: 'energy-only' },
+        }),
+      ),
+    );
+    expect(plan.vehicles[0]!.targetReached).toBe(true);
+    expect(plan.slots.every((slot) => slot.priceAssumed)).toBe(true);
+    expect(plan.assumptions).toEqual([
+      expect.objectContaining({ slots: 96, method: 'energy only: no price known, costs unknown' }),
+    ]);
+    expect(plan.warnings[0]).toMatch(/every cost in this plan is unknown, not 0/);
+  });
+
   it('prices wholly outside the horizon are an error naming both spans', () => {
     const issues = refusal(
       homeRequest({

@@ -716,6 +716,11 @@ function buildPlan(
     };
   });
   const warnings: string[] = [];
+  if (prices.energyOnly) {
+    warnings.push(
+      'no price is known for any slot: planned for energy and peak only (whenNoPriceKnown: energy-only); every cost in this plan is unknown, not 0',
+    );
+  }
   if (concaveSlots > 0) {
     warnings.push(
       `in ${concaveSlots} slots with PV surplus the feed-in price exceeds the import price; there the optimiser values the surplus at the import price (the exact cost would not be convex), so the plan may not be optimal in those slots; costs use the real prices`,

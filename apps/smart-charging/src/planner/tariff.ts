@@ -90,6 +90,12 @@ export const DynamicTariffSchema = z.object({
   demandChargePerKw: z.number().min(0).default(0),
   /** How to price slots the series does not cover. */
   gapPolicy: GapPolicySchema.default('previous-day'),
+  /**
+   * When no slot of the horizon has a price: `error` (default) refuses to plan; `energy-only` plans
+   * energy (and peak) alone, every slot flagged as assumed and the plan's costs meaningless — only
+   * for callers that show costs as unknown.
+   */
+  whenNoPriceKnown: z.enum(['error', 'energy-only']).default('error'),
 });
 
 export const TariffSchema = z.discriminatedUnion(
@@ -119,6 +125,8 @@ export interface SlotPrices {
   readonly assumptions: readonly PriceAssumption[];
   /** Currency per kW of peak over the horizon (0 when the tariff has none). */
   readonly demandChargePerKw: number;
+  /** No price was known and the caller asked to plan energy only: every price is a placeholder 0. */
+  readonly energyOnly?: boolean;
 }
 
 /** Parses a TOU tariff file in the acnportal JSON shape (`{name, effective, schedule: [...]}`). */
@@ -196,6 +204,9 @@ function touPrices(tariff: z.infer<typeof TouTariffSchema>, grid: SlotGrid): Slo
   };
 }
 
+/** The assumption method of an energy-only plan (no price known for the horizon). */
+export const ENERGY_ONLY = 'energy only: no price known, costs unknown';
+
 function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGrid): SlotPrices {
   const T = grid.slotCount;
   const slotMs = grid.slotMinutes * 60_000;
@@ -225,7 +236,18 @@ function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGr
       assumed[t] = 1;
     }
   }
-  if (knownCount === 0) throw noPriceKnown(points, grid);
+  if (knownCount === 0) {
+    if (tariff.whenNoPriceKnown !== 'energy-only') throw noPriceKnown(points, grid);
+    // Asked for explicitly: equal prices, so only delivery and peak decide; nothing passes as a price.
+    const methods = new Array<string>(T).fill(ENERGY_ONLY);
+    return {
+      pricePerKwh: new Float64Array(T),
+      assumed: new Uint8Array(T).fill(1),
+      assumptions: collectAssumptions(grid, new Uint8Array(T).fill(1), methods, new Float64Array(T)),
+      demandChargePerKw: tariff.demandChargePerKw,
+      energyOnly: true,
+    };
+  }
   const known = points.length > 0;
   const mean = knownSum / knownCount;
   const slotsPerDay = Math.round((24 * 60) / grid.slotMinutes);
