@@ -24,7 +24,7 @@ describe('a clone is the whole product', () => {
     writeFileSync(
       join(root, 'apps', 'x', 'src', 'reader.ts'),
       [
-        `const inside = new URL('../../../data/prices.csv', import.meta.url);`,
+        `const inside = new URL('${['..', '..', '..', 'data', 'prices.csv'].join('/')}', import.meta.url);`,
         `const outside = new URL('${shared}', import.meta.url);`,
         `const machine = '${['', 'work', 'shared', 'data'].join('/')}';`,
       ].join('\n'),

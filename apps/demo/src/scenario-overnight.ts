@@ -144,10 +144,9 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     closers.push(() => wired.close());
     const { api, service: running, client } = wired;
     closers.push(() => running.stop());
-    await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500);
-
-    // Prices first, so that no plan of the night is made without them.
+    // Prices first, so that no plan of the night is made without them (setting the grid re-plans).
     await running.start({ schedule: false });
+    await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500);
     // A night priced by guesswork proves nothing: every slot must have a real price, or the run stops here.
     const coverage = await api.prices(start, departure);
     if (coverage.missing.length > 0) {

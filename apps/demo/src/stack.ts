@@ -112,11 +112,11 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     });
     closers.push(() => wired.close());
     const { api, service } = wired;
-    await api.setGrid(serviceConfig.gridLimitKw, config.baseLoadKwhPerYear);
-
-    // Started before the demo cars are linked, so their first plans already have the day's prices.
+    // Started before the grid is set and the demo cars are linked (both re-plan), so that every plan
+    // already has the day's prices.
     await service.start({ schedule: true });
     closers.push(() => service.stop());
+    await api.setGrid(serviceConfig.gridLimitKw, config.baseLoadKwhPerYear);
     let linkedNow = 0;
     if (sim && (await api.vehicles()).length === 0) {
       linkedNow = (await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET })).length;
