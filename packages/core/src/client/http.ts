@@ -290,16 +290,20 @@ export const DEFAULT_RETRY: ResolvedRetry = {
 };
 
 /** Sends one logical request: attempts, timeouts, retries, error mapping and body validation. */
-export async function send<T>(config: HttpConfig, request: HttpRequest<T>): Promise<HttpResponse<T>> {
+export function send<T>(config: HttpConfig, request: HttpRequest<T>): Promise<HttpResponse<T>> {
+  // The first attempt outside the retry loop: a request that succeeds (nearly all) pays for no loop frame.
+  return attemptOnce(config, request).catch((error: unknown) => retryAfter(config, request, error));
+}
+
+async function retryAfter<T>(
+  config: HttpConfig,
+  request: HttpRequest<T>,
+  firstError: unknown,
+): Promise<HttpResponse<T>> {
   const retry = config.retry;
   const maxAttempts = request.retryable && retry !== false ? retry.retries + 1 : 1;
+  let failure: AnyVoltkitError = toVoltkitError(firstError);
   for (let attempt = 1; ; attempt++) {
-    let failure: AnyVoltkitError;
-    try {
-      return await attemptOnce(config, request);
-    } catch (error) {
-      failure = toVoltkitError(error);
-    }
     if (retry === false || attempt >= maxAttempts || !isRetryable(failure)) throw failure;
     const delay = backoffDelay(retry, attempt, failure.retryAfter);
     if (delay === undefined) throw failure;
@@ -307,6 +311,11 @@ export async function send<T>(config: HttpConfig, request: HttpRequest<T>): Prom
       await retry.sleep(delay, request.signal);
     } catch (cause) {
       throw abortedError(request.label, cause);
+    }
+    try {
+      return await attemptOnce(config, request);
+    } catch (error) {
+      failure = toVoltkitError(error);
     }
   }
 }
