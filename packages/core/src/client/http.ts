@@ -194,6 +194,9 @@ class CollectingHandler implements Dispatcher.DispatchHandler, Abortable {
   }
 }
 
+/** The default transport on Node (its name from when it was built on `node:http`): {@link undiciTransport}. */
+export const nodeTransport: () => Transport = undiciTransport;
+
 /** `scheme://host[:port]` and the rest (path and query), without building a WHATWG URL per request. */
 function splitUrl(url: string): { origin: string; path: string } {
   const hostStart = url.indexOf('//') + 2;
