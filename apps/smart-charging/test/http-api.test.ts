@@ -141,6 +141,32 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     expect(sim.vehicle(tesla).state.chargeEnabled).toBe(false);
   });
 
+  it('cancels a demand-response event and re-plans; an unknown or malformed id changes nothing', async () => {
+    const before = (await api<{ id: string }[]>(running.base, 'GET', 'api/grid/events')).body;
+    const created = await api<{ event: { id: string } }>(running.base, 'POST', 'api/grid/events', {
+      kind: 'demand_response',
+      startsAt: '2026-11-22T04:00:00Z',
+      endsAt: '2026-11-22T05:00:00Z',
+      limitKw: 1,
+    });
+    expect(created.status).toBe(201);
+    const unknown = await api(running.base, 'DELETE', 'api/grid/events/00000000-0000-4000-8000-000000000000');
+    expect(unknown.status).toBe(404);
+    const malformed = await api<{ error: { message: string } }>(
+      running.base,
+      'DELETE',
+      'api/grid/events/not-a-uuid',
+    );
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.message).toContain('params.eventId');
+    const cancelled = await api(running.base, 'DELETE', `api/grid/events/${created.body.event.id}`);
+    expect(cancelled.status).toBe(200);
+    expect((await api<{ reason: string }>(running.base, 'GET', 'api/plan')).body.reason).toBe(
+      `demand-response event ${created.body.event.id} cancelled`,
+    );
+    expect((await api<{ id: string }[]>(running.base, 'GET', 'api/grid/events')).body).toEqual(before);
+  });
+
   it('answers malformed input with a 400 naming the field, and stores nothing', async () => {
     const snapshot = async () => ({
       vehicles: (await api(running.base, 'GET', 'api/vehicles')).body,
