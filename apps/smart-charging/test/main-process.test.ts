@@ -95,6 +95,17 @@ describe('main.ts as a process', () => {
     // The embedded simulator answers Connect.
     expect((await fetch(link)).status).toBe(200);
     expect((await api<{ slots: unknown[] }>(first.base, 'GET', 'api/prices')).body.slots).toEqual([]);
+    // The built front end is served from dist/: both pages and the scripts they load.
+    for (const [page, script] of [
+      ['', 'assets/console.js'],
+      ['owner', 'assets/owner.js'],
+    ] as const) {
+      const html = await (await fetch(new URL(page, first.base))).text();
+      expect(html).toContain(`<script type="module" src="${script}"></script>`);
+      const js = await fetch(new URL(script, first.base));
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+    }
     expect(first.output()).not.toContain('voltkit-demo-secret');
     expect(await stop(first.child, 'SIGTERM')).toBe(0);
 
