@@ -244,14 +244,19 @@ export function loadPriceLegend(
   input: LoadPriceChartInput,
 ): { label: string; colour: string; kind: string }[] {
   const series = chartSeries(input.slots, input.maxSeries ?? 6, input.seriesNames ?? {});
+  // Only what is drawn: a car's own chart has no base load or limit.
   const entries = [
-    { label: 'base load', colour: '#cbd5e0', kind: 'base-load' },
+    ...(input.slots.some((slot) => slot.baseLoadKw > 0)
+      ? [{ label: 'base load', colour: '#cbd5e0', kind: 'base-load' }]
+      : []),
     ...series.map((s, index) => ({
       label: s.label,
       colour: PALETTE[index % PALETTE.length]!,
       kind: 'planned',
     })),
-    { label: 'grid limit (kW)', colour: '#c53030', kind: 'limit' },
+    ...(input.slots.some((slot) => slot.limitKw !== null)
+      ? [{ label: 'grid limit (kW)', colour: '#c53030', kind: 'limit' }]
+      : []),
     { label: `price (${input.currency}/kWh)`, colour: '#dd6b20', kind: 'price' },
   ];
   if (input.slots.some((slot) => slot.priceAssumed))

@@ -217,7 +217,8 @@ function renderDetail(): void {
   drawLoadChart(chart, data, {
     slots,
     maxSeries: 1,
-    height: 220,
+    height: 260,
+    width: 640,
     title: `Plan of ${vehicle.make} ${vehicle.model}`,
   });
 }

@@ -16,7 +16,7 @@ export function slotMinutesOf(data: DashboardData): number {
 export function drawLoadChart(
   target: HTMLElement,
   data: DashboardData,
-  options: Partial<Pick<LoadPriceChartInput, 'slots' | 'maxSeries' | 'title' | 'height'>> = {},
+  options: Partial<Pick<LoadPriceChartInput, 'slots' | 'maxSeries' | 'title' | 'height' | 'width'>> = {},
 ): void {
   const input: LoadPriceChartInput = {
     slots: options.slots ?? data.fleet.slots,
@@ -27,6 +27,7 @@ export function drawLoadChart(
     ...(options.maxSeries === undefined ? {} : { maxSeries: options.maxSeries }),
     ...(options.title === undefined ? {} : { title: options.title }),
     ...(options.height === undefined ? {} : { height: options.height }),
+    ...(options.width === undefined ? {} : { width: options.width }),
   };
   const figure = h('div', { class: 'chart-figure' });
   // The SVG string is built from numbers and escaped labels only (see renderLoadPriceChart).

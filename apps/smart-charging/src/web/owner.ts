@@ -138,7 +138,8 @@ function card(data: DashboardData, vehicle: VehicleView, stored: ChargingPrefere
   drawLoadChart(chart, data, {
     slots,
     maxSeries: 1,
-    height: 220,
+    height: 260,
+    width: 640,
     title: `Charging plan of ${vehicle.make} ${vehicle.model}`,
   });
   return element;
