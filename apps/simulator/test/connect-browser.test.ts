@@ -179,6 +179,8 @@ describe('Connect in headless Chromium, then the official SDK', () => {
               scope: SCOPES,
               email: c.email,
               make: 'KIA',
+              // As the browser's flow: Smartcar's test mode lets a Kia EV grant `required:read_fuel`.
+              mode: 'test',
             }).code;
       const access = await client.exchangeCode(code);
       const { vehicles } = await smartcar.getVehicles(access.accessToken);

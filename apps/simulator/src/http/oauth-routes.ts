@@ -1,41 +1,29 @@
-import { randomUUID } from 'node:crypto';
 import type { Scope } from '@voltkit/core/permissions';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findBrand, type BrandSpec } from '../catalog/brands.ts';
 import { CONNECT_ERROR_EMAILS, parseScopeParam } from '../connect-rules.ts';
-import { OAuthError, summarizeVehicle, type SimulatorEngine } from '../engine.ts';
-import type { AppRecord, ConnectMode } from '../state/records.ts';
-import { approvalPage, brandsPage, errorPage, preamblePage, signInPage } from './connect-html.ts';
+import { summarizeVehicle, type SimulatorEngine } from '../engine.ts';
+import { ConnectSessions } from '../oauth/connect-session.ts';
+import { redirectUriAllowed } from '../oauth/redirect-uri.ts';
+import { OAuthError } from '../oauth/tokens.ts';
+import type { AppRecord, ConnectSessionRecord, VehicleRecord } from '../state/records.ts';
+import {
+  approvalPage,
+  brandsPage,
+  connectHeaders,
+  errorPage,
+  preamblePage,
+  signInPage,
+} from './connect-html.ts';
 import { headerValue, presentValue } from './reply.ts';
-
-const SESSION_TTL_MS = 30 * 60_000;
-const MAX_SESSIONS = 10_000;
-
-/** One visit to Connect, from the authorize URL to the redirect. Kept in memory only. */
-interface ConnectSession {
-  readonly id: string;
-  readonly app: AppRecord;
-  /** `redirect_uri` exactly as given ('' when omitted); the token exchange must repeat it. */
-  readonly redirectUri: string;
-  /** Where the browser goes at the end. */
-  readonly redirectTarget: string;
-  readonly scopes: Scope[];
-  readonly required: Scope[];
-  readonly state: string | undefined;
-  readonly mode: ConnectMode;
-  readonly singleSelect: boolean;
-  readonly singleSelectVin: string | undefined;
-  brand: BrandSpec | undefined;
-  accountId: string | undefined;
-  readonly createdAt: number;
-}
 
 type FormBody = Record<string, string | string[] | undefined>;
 
+/** A form field given once; a repeated field counts as absent. */
 function formValue(body: unknown, key: string): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const value = (body as FormBody)[key];
-  return Array.isArray(value) ? value[0] : presentValue(value);
+  return Array.isArray(value) ? undefined : presentValue(value);
 }
 
 function formValues(body: unknown, key: string): string[] {
@@ -46,40 +34,39 @@ function formValues(body: unknown, key: string): string[] {
 }
 
 function html(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(body);
+  return connectHeaders(reply).code(status).header('content-type', 'text/html; charset=utf-8').send(body);
+}
+
+function seeOther(reply: FastifyReply, location: string): FastifyReply {
+  return connectHeaders(reply).code(303).header('location', location).send();
 }
 
 function redirectWith(
   reply: FastifyReply,
   target: string,
-  params: Record<string, string | undefined>,
+  params: Record<string, string | null | undefined>,
 ): FastifyReply {
   const url = new URL(target);
   for (const [key, value] of Object.entries(params))
-    if (value !== undefined) url.searchParams.set(key, value);
-  return reply.code(303).header('location', url.toString()).header('cache-control', 'no-store').send();
-}
-
-function isAbsoluteUrl(value: string): boolean {
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
+    if (value !== undefined && value !== null) url.searchParams.set(key, value);
+  return seeOther(reply, url.toString());
 }
 
 /** Connect (`/oauth/authorize` and its pages) and the token endpoint. */
 export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngine): void {
-  const sessions = new Map<string, ConnectSession>();
+  const sessions = new ConnectSessions(engine.store);
 
-  const openSession = (request: FastifyRequest<{ Params: { sid: string } }>, reply: FastifyReply) => {
-    const session = sessions.get(request.params.sid);
-    if (session === undefined || Date.now() - session.createdAt > SESSION_TTL_MS) {
+  const appOf = (session: ConnectSessionRecord): AppRecord | undefined =>
+    engine.store.apps.get(session.clientId);
+
+  /** The session of the request's browser, or an error page (never a redirect) and undefined. */
+  const openSession = (
+    request: FastifyRequest<{ Params: { sid: string } }>,
+    reply: FastifyReply,
+  ): { session: ConnectSessionRecord; client: AppRecord } | undefined => {
+    const found = sessions.find(request.params.sid, headerValue(request, 'cookie'));
+    const client = typeof found === 'string' ? undefined : appOf(found);
+    if (found === 'expired' || (typeof found !== 'string' && client === undefined)) {
       html(
         reply,
         400,
@@ -87,71 +74,117 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
       );
       return undefined;
     }
-    return session;
+    if (found === 'foreign' || client === undefined) {
+      html(
+        reply,
+        403,
+        errorPage(
+          'Session not started in this browser',
+          'This Connect session was started in another browser. For your safety, please start again from the app.',
+        ),
+      );
+      return undefined;
+    }
+    return { session: found, client };
+  };
+
+  /** As `openSession`, for form posts: the session's CSRF token must come with the form. */
+  const postedSession = (
+    request: FastifyRequest<{ Params: { sid: string } }>,
+    reply: FastifyReply,
+  ): { session: ConnectSessionRecord; client: AppRecord } | undefined => {
+    const opened = openSession(request, reply);
+    if (opened === undefined) return undefined;
+    if (!sessions.csrfValid(opened.session, formValue(request.body, 'csrf_token'))) {
+      html(
+        reply,
+        403,
+        errorPage(
+          'Request not accepted',
+          'This form was not sent from the Connect page. Please go back and try again.',
+          opened.client.name,
+        ),
+      );
+      return undefined;
+    }
+    return opened;
   };
 
   const fail = (
     reply: FastifyReply,
-    session: ConnectSession,
+    session: ConnectSessionRecord,
     error: string,
     description: string,
-    extra = {},
-  ) =>
-    redirectWith(reply, session.redirectTarget, {
+    extra: Record<string, string> = {},
+  ) => {
+    sessions.close(session);
+    return redirectWith(reply, session.redirectTarget, {
       error,
       error_description: description,
       ...extra,
       state: session.state,
     });
+  };
+
+  const brandOf = (session: ConnectSessionRecord): BrandSpec | undefined =>
+    session.brand === null ? undefined : findBrand(session.brand);
 
   app.get('/oauth/authorize', (request, reply) => {
     const q = request.query as Record<string, unknown>;
-    const clientId = presentValue(q['client_id']);
+    // A parameter given twice is malformed (RFC 6749 §3.1); which copy counts is not ours to guess.
+    const repeated = Object.keys(q).filter((key) => Array.isArray(q[key]));
+    const value = (key: string) => presentValue(q[key]);
+    const clientId = value('client_id');
     const client = clientId === undefined ? undefined : engine.store.apps.get(clientId);
-    if (client === undefined) {
+    if (client === undefined || repeated.includes('client_id')) {
       return html(
         reply,
         400,
         errorPage('Unknown application', 'The client_id is missing or not registered.'),
       );
     }
-    const redirectUri = presentValue(q['redirect_uri']) ?? '';
-    const fallback = client.redirectUris.find((uri) => !uri.endsWith('*') && isAbsoluteUrl(uri));
-    const redirectTarget = redirectUri === '' ? fallback : redirectUri;
+    const redirectUri = value('redirect_uri') ?? '';
+    const redirectTarget = redirectUri === '' ? client.redirectUris[0] : redirectUri;
     if (
+      repeated.includes('redirect_uri') ||
       redirectTarget === undefined ||
-      (redirectUri !== '' && !engine.redirectUriAllowed(client, redirectUri)) ||
-      !isAbsoluteUrl(redirectTarget)
+      !redirectUriAllowed(client.redirectUris, redirectTarget)
     ) {
       return html(
         reply,
         400,
-        errorPage('Invalid redirect URI', 'The redirect_uri is not registered for this application.'),
+        errorPage(
+          'Invalid redirect URI',
+          'The redirect_uri is not registered for this application, so Connect cannot return you to it.',
+          client.name,
+        ),
       );
     }
-    const state = presentValue(q['state']);
+    // From here on the redirect URI is known good: problems go back to the app (RFC 6749 §4.1.2.1).
+    const state = value('state');
     const configError = (description: string) =>
       redirectWith(reply, redirectTarget, {
         error: 'configuration_error',
         error_description: description,
         state,
       });
+    if (repeated.length > 0) return configError(`Parameters given more than once: ${repeated.join(', ')}.`);
 
-    if (presentValue(q['response_type']) !== 'code') return configError('response_type must be "code".');
-    const legacyTest = presentValue(q['test_mode']) === 'true';
-    const mode = presentValue(q['mode']) ?? (legacyTest ? 'test' : 'live');
+    if (value('response_type') !== 'code') return configError('response_type must be "code".');
+    const legacyTest = value('test_mode') === 'true';
+    const mode = value('mode') ?? (legacyTest ? 'test' : 'live');
     if (mode !== 'live' && mode !== 'test' && mode !== 'simulated') {
       return configError('mode must be one of live, test, simulated.');
     }
-    const approvalPrompt = presentValue(q['approval_prompt']) ?? 'auto';
+    const approvalPrompt = value('approval_prompt') ?? 'auto';
     if (approvalPrompt !== 'auto' && approvalPrompt !== 'force') {
       return configError('approval_prompt must be auto or force.');
     }
-    const scope = parseScopeParam(presentValue(q['scope']));
+    const scope = parseScopeParam(value('scope'));
     if ('unknown' in scope) return configError(`Unknown permissions: ${scope.unknown.join(', ')}.`);
-    const singleSelectVin = presentValue(q['single_select_vin']);
-    const singleSelect = presentValue(q['single_select']) === 'true' || singleSelectVin !== undefined;
-    const makeParam = presentValue(q['make']);
+    const singleSelectVin = value('single_select_vin');
+    const singleSelect = value('single_select') === 'true' || singleSelectVin !== undefined;
+    const makeParam = value('make');
     // single_select_vin wins over make: the VIN's brand skips the picker.
     const vinVehicle =
       singleSelectVin === undefined ? undefined : engine.store.findVehicleByVin(singleSelectVin);
@@ -162,68 +195,100 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
           ? undefined
           : findBrand(makeParam);
 
-    if (sessions.size >= MAX_SESSIONS) {
-      const cutoff = Date.now() - SESSION_TTL_MS;
-      for (const [id, s] of sessions) if (s.createdAt < cutoff) sessions.delete(id);
-      if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value ?? '');
-    }
-    const session: ConnectSession = {
-      id: randomUUID(),
-      app: client,
+    const { session, browserSecret } = sessions.open({
+      clientId: client.clientId,
       redirectUri,
       redirectTarget,
       scopes: scope.scopes,
       required: scope.required,
-      state,
+      state: state ?? null,
       mode,
+      approvalPrompt,
       singleSelect,
-      singleSelectVin,
-      brand,
-      accountId: undefined,
-      createdAt: Date.now(),
-    };
-    sessions.set(session.id, session);
+      singleSelectVin: singleSelectVin ?? null,
+      brand: brand?.make ?? null,
+      accountId: null,
+    });
+    reply.header('set-cookie', sessions.cookieHeader(session, browserSecret));
     // The `make` parameter bypasses the brand picker.
     const next = brand === undefined ? `/connect/${session.id}/brands` : `/connect/${session.id}/login`;
     return html(reply, 200, preamblePage({ sessionId: session.id, appName: client.name, next, mode }));
   });
 
   app.get<{ Params: { sid: string } }>('/connect/:sid/brands', (request, reply) => {
-    const session = openSession(request, reply);
-    if (session === undefined) return reply;
-    return html(reply, 200, brandsPage({ sessionId: session.id, brands: engine.brands() }));
+    const opened = openSession(request, reply);
+    if (opened === undefined) return reply;
+    const { session, client } = opened;
+    return html(
+      reply,
+      200,
+      brandsPage({
+        sessionId: session.id,
+        appName: client.name,
+        csrfToken: session.csrfToken,
+        brands: engine.brands(),
+      }),
+    );
   });
 
   app.post<{ Params: { sid: string } }>('/connect/:sid/brand', (request, reply) => {
-    const session = openSession(request, reply);
-    if (session === undefined) return reply;
+    const opened = postedSession(request, reply);
+    if (opened === undefined) return reply;
+    const { session } = opened;
     const brand = findBrand(formValue(request.body, 'brand') ?? '');
-    if (brand === undefined)
-      return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
-    session.brand = brand;
-    return reply.code(303).header('location', `/connect/${session.id}/login`).send();
+    if (brand === undefined) return seeOther(reply, `/connect/${session.id}/brands`);
+    sessions.update(session, { brand: brand.make, accountId: null });
+    return seeOther(reply, `/connect/${session.id}/login`);
   });
 
   app.get<{ Params: { sid: string } }>('/connect/:sid/login', (request, reply) => {
-    const session = openSession(request, reply);
-    if (session === undefined) return reply;
-    if (session.brand === undefined)
-      return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
-    return html(reply, 200, signInPage({ sessionId: session.id, brand: session.brand }));
+    const opened = openSession(request, reply);
+    if (opened === undefined) return reply;
+    const { session, client } = opened;
+    const brand = brandOf(session);
+    if (brand === undefined) return seeOther(reply, `/connect/${session.id}/brands`);
+    return html(
+      reply,
+      200,
+      signInPage({ sessionId: session.id, appName: client.name, csrfToken: session.csrfToken, brand }),
+    );
   });
 
+  /** The account's vehicles of the session's brand, split by whether they serve the required scopes. */
+  const vehicleChoice = (session: ConnectSessionRecord) => {
+    const brand = brandOf(session);
+    if (session.accountId === null || brand === undefined) return { offered: [], unavailable: [] };
+    const ofBrand = engine.store
+      .vehiclesOfAccount(session.accountId)
+      .filter(
+        (v) =>
+          v.make === brand.make && (session.singleSelectVin === null || v.vin === session.singleSelectVin),
+      );
+    const offered = engine.consent.compatibleVehicles(ofBrand, session.required, session.mode);
+    return { offered, unavailable: ofBrand.filter((v) => !offered.includes(v)) };
+  };
+
+  const incompatible = (reply: FastifyReply, session: ConnectSessionRecord, vehicle: VehicleRecord) =>
+    fail(
+      reply,
+      session,
+      'vehicle_incompatible',
+      `The vehicle cannot provide the required permissions: ${session.required.join(', ')}.`,
+      { make: vehicle.make, model: vehicle.model, year: String(vehicle.year), vin: vehicle.vin },
+    );
+
   app.post<{ Params: { sid: string } }>('/connect/:sid/login', (request, reply) => {
-    const session = openSession(request, reply);
-    if (session === undefined) return reply;
-    const brand = session.brand;
-    if (brand === undefined)
-      return reply.code(303).header('location', `/connect/${session.id}/brands`).send();
+    const opened = postedSession(request, reply);
+    if (opened === undefined) return reply;
+    const { session, client } = opened;
+    const brand = brandOf(session);
+    if (brand === undefined) return seeOther(reply, `/connect/${session.id}/brands`);
     const email = (formValue(request.body, 'username') ?? '').trim();
     const password = formValue(request.body, 'password') ?? '';
     const connectError = CONNECT_ERROR_EMAILS[email.toLowerCase()];
     if (connectError !== undefined && session.mode !== 'live') {
       const model = brand.models[0];
-      const extra =
+      const extra: Record<string, string> =
         connectError === 'vehicle_incompatible' && model !== undefined
           ? { make: brand.make, model: model.model, year: String(model.startYear), vin: '0SCINCOMPATIBLE01' }
           : {};
@@ -236,31 +301,63 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
       );
     }
     const result = engine.signIn({ email, password, mode: session.mode, brand });
-    if (!result.ok)
-      return html(reply, 401, signInPage({ sessionId: session.id, brand, error: result.message, email }));
-    session.accountId = result.account.id;
-    return reply.code(303).header('location', `/connect/${session.id}/approve`).send();
+    if (!result.ok) {
+      return html(
+        reply,
+        401,
+        signInPage({
+          sessionId: session.id,
+          appName: client.name,
+          csrfToken: session.csrfToken,
+          brand,
+          error: result.message,
+          email,
+        }),
+      );
+    }
+    sessions.update(session, { accountId: result.account.id });
+    // approval_prompt=auto: an owner who already granted all of this is not asked again.
+    if (session.approvalPrompt === 'auto') {
+      const { offered } = vehicleChoice(session);
+      const covered = engine.consent.coveredBy({
+        clientId: client.clientId,
+        userId: result.account.id,
+        mode: session.mode,
+        scopes: session.scopes,
+        offered: offered.map((v) => v.id),
+      });
+      if (covered !== undefined) {
+        const code = engine.consent.approve({
+          clientId: client.clientId,
+          userId: result.account.id,
+          vehicleIds: session.singleSelect ? covered.vehicleIds.slice(0, 1) : covered.vehicleIds,
+          scopes: covered.grant.scopes,
+          redirectUri: session.redirectUri,
+          mode: session.mode,
+        });
+        sessions.close(session);
+        return redirectWith(reply, session.redirectTarget, { code, state: session.state });
+      }
+    }
+    return seeOther(reply, `/connect/${session.id}/approve`);
   });
 
-  const selectableVehicles = (session: ConnectSession) => {
-    if (session.accountId === undefined || session.brand === undefined) return [];
-    const make = session.brand.make;
-    return engine.store
-      .vehiclesOfAccount(session.accountId)
-      .filter(
-        (v) =>
-          v.make === make && (session.singleSelectVin === undefined || v.vin === session.singleSelectVin),
-      )
-      .map(summarizeVehicle);
-  };
-
-  const renderApproval = (reply: FastifyReply, session: ConnectSession, status: number, error?: string) => {
+  const renderApproval = (
+    reply: FastifyReply,
+    session: ConnectSessionRecord,
+    client: AppRecord,
+    status: number,
+    error?: string,
+  ) => {
+    const { offered, unavailable } = vehicleChoice(session);
     const input: Parameters<typeof approvalPage>[0] = {
       sessionId: session.id,
-      appName: session.app.name,
-      vehicles: selectableVehicles(session),
-      scopes: session.scopes,
-      required: session.required,
+      appName: client.name,
+      csrfToken: session.csrfToken,
+      vehicles: offered.map(summarizeVehicle),
+      unavailable: unavailable.map(summarizeVehicle),
+      scopes: session.scopes as Scope[],
+      required: session.required as Scope[],
       singleSelect: session.singleSelect,
     };
     if (error !== undefined) input.error = error;
@@ -268,11 +365,14 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
   };
 
   app.get<{ Params: { sid: string } }>('/connect/:sid/approve', (request, reply) => {
-    const session = openSession(request, reply);
-    if (session === undefined) return reply;
-    if (session.accountId === undefined)
-      return reply.code(303).header('location', `/connect/${session.id}/login`).send();
-    if (selectableVehicles(session).length === 0) {
+    const opened = openSession(request, reply);
+    if (opened === undefined) return reply;
+    const { session, client } = opened;
+    if (session.accountId === null) return seeOther(reply, `/connect/${session.id}/login`);
+    const { offered, unavailable } = vehicleChoice(session);
+    if (offered.length === 0) {
+      const first = unavailable[0];
+      if (first !== undefined) return incompatible(reply, session, first);
       return fail(
         reply,
         session,
@@ -280,39 +380,47 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
         'The account has no vehicle this application can connect to.',
       );
     }
-    return renderApproval(reply, session, 200);
+    return renderApproval(reply, session, client, 200);
   });
 
   app.post<{ Params: { sid: string } }>('/connect/:sid/approve', (request, reply) => {
-    const session = openSession(request, reply);
-    if (session === undefined) return reply;
-    if (session.accountId === undefined)
-      return reply.code(303).header('location', `/connect/${session.id}/login`).send();
-    if (formValue(request.body, 'action') !== 'approve') {
-      sessions.delete(session.id);
+    const opened = postedSession(request, reply);
+    if (opened === undefined) return reply;
+    const { session, client } = opened;
+    if (session.accountId === null) return seeOther(reply, `/connect/${session.id}/login`);
+    const action = formValue(request.body, 'action');
+    if (action !== 'approve') {
       return fail(reply, session, 'access_denied', 'The user denied access to your application.');
     }
-    const allowed = new Set(selectableVehicles(session).map((v) => v.id));
+    const { offered, unavailable } = vehicleChoice(session);
+    if (offered.length === 0 && unavailable[0] !== undefined)
+      return incompatible(reply, session, unavailable[0]);
+    const allowed = new Set(offered.map((v) => v.id));
     const chosen = formValues(request.body, 'vehicle').filter((id) => allowed.has(id));
     const vehicleIds = session.singleSelect ? chosen.slice(0, 1) : chosen;
     if (vehicleIds.length === 0)
-      return renderApproval(reply, session, 400, 'Please select at least one vehicle.');
-    const code = engine.approve({
-      clientId: session.app.clientId,
+      return renderApproval(reply, session, client, 400, 'Please select at least one vehicle.');
+    // Required permissions always; optional ones only as the owner left them ticked.
+    const ticked = new Set(formValues(request.body, 'scope'));
+    const scopes = session.scopes.filter((s) => session.required.includes(s) || ticked.has(s));
+    if (scopes.length === 0)
+      return renderApproval(reply, session, client, 400, 'Please allow at least one permission.');
+    const code = engine.consent.approve({
+      clientId: client.clientId,
       userId: session.accountId,
       vehicleIds,
-      scopes: session.scopes,
+      scopes,
       redirectUri: session.redirectUri,
       mode: session.mode,
     });
-    sessions.delete(session.id);
+    sessions.close(session);
     return redirectWith(reply, session.redirectTarget, { code, state: session.state });
   });
 
   app.post('/oauth/token', (request, reply) => {
     const body = request.body;
     const authorization = headerValue(request, 'authorization');
-    let client = engine.authenticateClient(authorization);
+    let client = engine.tokens.authenticateClient(authorization);
     // OAuth also allows client credentials in the form body.
     const bodyId = formValue(body, 'client_id');
     const bodySecret = formValue(body, 'client_secret');
@@ -322,17 +430,20 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
       bodyId !== undefined &&
       bodySecret !== undefined
     ) {
-      client = engine.authenticateClient(
+      client = engine.tokens.authenticateClient(
         `Basic ${Buffer.from(`${bodyId}:${bodySecret}`).toString('base64')}`,
       );
     }
     if (client === undefined) throw new OAuthError(401, 'invalid_client', 'Invalid client credentials.');
     const grantType = formValue(body, 'grant_type');
+    const redirectUris = formValues(body, 'redirect_uri');
+    if (redirectUris.length > 1)
+      throw new OAuthError(400, 'invalid_request', 'redirect_uri is given more than once.');
     const tokens =
       grantType === 'authorization_code'
-        ? engine.exchangeCode(client, formValue(body, 'code'), formValues(body, 'redirect_uri')[0])
+        ? engine.tokens.exchangeCode(client, formValue(body, 'code'), redirectUris[0])
         : grantType === 'refresh_token'
-          ? engine.refresh(client, formValue(body, 'refresh_token'))
+          ? engine.tokens.refresh(client, formValue(body, 'refresh_token'))
           : undefined;
     if (tokens === undefined) {
       throw new OAuthError(

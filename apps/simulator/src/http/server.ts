@@ -6,11 +6,12 @@ import Fastify, {
   type FastifyInstance,
 } from 'fastify';
 import { ApiError } from '../api-error.ts';
-import { OAuthError, type SimulatorEngine } from '../engine.ts';
+import type { SimulatorEngine } from '../engine.ts';
+import { OAuthError } from '../oauth/tokens.ts';
 import { registerAdminRoutes, type AdminHooks } from './admin-routes.ts';
+import { fromFrameworkError, sendError, writeClientError } from './error-replies.ts';
 import { registerOAuthRoutes } from './oauth-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
-import { sendApiError, sendJson } from './reply.ts';
 import { registerVehicleRoutes } from './vehicle-routes.ts';
 
 /** Request bodies above this size are refused with 413 (nothing the API takes comes close). */
@@ -44,12 +45,17 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    clientErrorHandler: writeClientError,
     routerOptions: {
       ignoreTrailingSlash: true,
       ignoreDuplicateSlashes: true,
       maxParamLength: 500,
       // Form-style decoding ('+' is a space) of every query, as the SDKs encode scope lists that way.
       querystringParser: (query: string) => parseForm(query),
+    },
+    // Bad percent-encoding and over-long path parameters, raised by the router before any route runs.
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, fromFrameworkError(error, BODY_LIMIT_BYTES));
     },
   });
 
@@ -94,33 +100,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   }
 
   app.setErrorHandler((error: FastifyError | ApiError | OAuthError, request, reply) => {
-    if (error instanceof ApiError) return sendApiError(request, reply, error);
-    if (error instanceof OAuthError) {
-      return sendJson(request, reply, error.statusCode, {
-        error: error.error,
-        error_description: error.message,
-      });
-    }
-    const status = error.statusCode ?? 500;
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendApiError(
-        request,
-        reply,
-        new ApiError('VALIDATION', null, {
-          statusCode: 413,
-          description: `The request body exceeds ${BODY_LIMIT_BYTES} bytes.`,
-        }),
-      );
-    }
-    if (status >= 400 && status < 500) {
-      return sendApiError(
-        request,
-        reply,
-        new ApiError('VALIDATION', null, { statusCode: status, description: error.message }),
-      );
-    }
-    request.log.error({ err: { message: error.message, code: error.code } }, 'unexpected error');
-    return sendApiError(request, reply, new ApiError('SERVER', 'INTERNAL'));
+    if (error instanceof ApiError || error instanceof OAuthError) return sendError(request, reply, error);
+    const apiError = fromFrameworkError(error, BODY_LIMIT_BYTES);
+    if (apiError.statusCode >= 500)
+      request.log.error({ err: { message: error.message, code: error.code } }, 'unexpected error');
+    return sendError(request, reply, apiError);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -131,7 +115,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
             description: `API version ${version} is not served by the simulator.`,
           })
         : new ApiError('RESOURCE_NOT_FOUND', 'PATH');
-    return sendApiError(request, reply, error);
+    return sendError(request, reply, error);
   });
 
   registerOAuthRoutes(app, engine);
