@@ -116,7 +116,8 @@ export async function startStack(config: StackConfig): Promise<Stack> {
 
     let linkedNow = 0;
     if (sim && (await api.vehicles()).length === 0) {
-      linkedNow = (await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET })).length;
+      const cars = await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET });
+      linkedNow = cars.filter((car) => car.refusedByConnect === undefined).length;
     }
     await service.start({ schedule: true });
     closers.push(() => service.stop());
