@@ -45,6 +45,33 @@ function expectApiErrorBody(status: number, text: string, contentType: string | 
   expect(body.success, text).toBe(true);
 }
 
+/** The v3 form: `{errors: [{status, type, code, title, detail, links, resolution, suggestedUserMessage}]}`. */
+function expectV3ErrorBody(status: number, text: string, contentType: string | null): void {
+  expect(contentType).toContain('application/json');
+  const body = z
+    .object({
+      errors: z
+        .array(
+          z
+            .object({
+              status: z.literal(String(status)),
+              type: z.string().refine((type) => Object.hasOwn(ERROR_TYPES, type)),
+              code: z.string().nullable(),
+              title: z.string().min(1),
+              detail: z.string().min(1),
+              links: z.object({ about: z.string().startsWith('https://smartcar.com/docs/errors/') }).strict(),
+              resolution: z.object({ type: z.string().nullable() }).strict(),
+              suggestedUserMessage: z.string().min(1),
+            })
+            .strict(),
+        )
+        .length(1),
+    })
+    .strict()
+    .safeParse(JSON.parse(text));
+  expect(body.success, text).toBe(true);
+}
+
 const OAUTH_ERRORS = ['invalid_client', 'invalid_grant', 'invalid_request', 'unsupported_grant_type'];
 
 function expectOAuthErrorBody(text: string, contentType: string | null): void {
@@ -370,13 +397,20 @@ describe('fuzzing the vehicle API', () => {
             ...(body === undefined || method === 'GET' ? {} : { body }),
           });
           const text = await response.text();
-          const type = response.status >= 400 ? (JSON.parse(text) as { type?: string }).type : undefined;
+          const v3 = path.startsWith('/v3/');
+          const parsed =
+            response.status >= 400
+              ? (JSON.parse(text) as { type?: string; errors?: { type: string }[] })
+              : {};
+          const type = v3 ? parsed.errors?.[0]?.type : parsed.type;
           expect(
             response.status < 500 || type === 'COMPATIBILITY',
             `${method} ${path} → ${response.status}`,
           ).toBe(true);
-          if (response.status >= 400)
-            expectApiErrorBody(response.status, text, response.headers.get('content-type'));
+          if (response.status >= 400) {
+            const check = v3 ? expectV3ErrorBody : expectApiErrorBody;
+            check(response.status, text, response.headers.get('content-type'));
+          }
         },
       ),
       { numRuns: RUNS * 2 },

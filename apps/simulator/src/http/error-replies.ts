@@ -4,19 +4,22 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errorBody } from '../api-error.ts';
 import { OAuthError } from '../oauth/tokens.ts';
+import { sendV3Error } from '../v3/errors.ts';
 import { connectHeaders, errorPage } from './connect-html.ts';
 import { sendApiError, sendJson } from './reply.ts';
 
 /**
  * One error body per surface, for every 4xx/5xx, including those the router and the HTTP parser raise
  * before a route runs: the token endpoint answers OAuth's `{error, error_description}`, the Connect pages
- * an HTML error page (never a redirect), everything else Smartcar's v2.0 error body.
+ * an HTML error page (never a redirect), `/v3/` the v3 error body, everything else Smartcar's v2.0 error body.
  */
-type Surface = 'token' | 'connect' | 'api';
+type Surface = 'token' | 'connect' | 'v3' | 'api';
 
 function surfaceOf(url: string): Surface {
-  if (url === '/oauth/token' || url.startsWith('/oauth/token?')) return 'token';
-  if (url.startsWith('/oauth/authorize') || url.startsWith('/connect/')) return 'connect';
+  const path = url.split('?')[0] ?? '';
+  if (path === '/oauth/token' || path === '/oauth2/token') return 'token';
+  if (path === '/oauth/authorize' || path.startsWith('/connect/')) return 'connect';
+  if (path.startsWith('/v3/')) return 'v3';
   return 'api';
 }
 
@@ -47,6 +50,7 @@ export function sendError(
       .header('sc-request-id', request.id)
       .send(errorPage(title, error.message));
   }
+  if (surface === 'v3') return sendV3Error(request, reply, error);
   return sendApiError(request, reply, error);
 }
 
