@@ -174,7 +174,12 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   if (writer !== undefined) store.onChange(() => writer.schedule());
 
   const demo = store.apps.get(DEMO_APP.clientId);
-  if (demo === undefined || demo.clientSecret !== DEMO_APP.clientSecret) engine.registerApp(DEMO_APP);
+  // A snapshot from an older simulator may hold the demo app with other (e.g. wildcard) redirect URIs.
+  const demoCurrent =
+    demo !== undefined &&
+    demo.clientSecret === DEMO_APP.clientSecret &&
+    JSON.stringify(demo.redirectUris) === JSON.stringify(DEMO_APP.redirectUris);
+  if (!demoCurrent) engine.registerApp(DEMO_APP);
 
   const managementToken = options.managementToken ?? randomUUID();
   const advance = async (ms: number) => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import smartcar from 'smartcar';
@@ -529,6 +529,51 @@ describe('approval_prompt and restarts', () => {
           }).toString(),
         });
         expect(exchanged.status).toBe(200);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a snapshot of an older simulator with wildcard redirect URIs matches nothing by prefix, and never crashes', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'voltkit-old-snapshot-'));
+    try {
+      const first = await createSimulator({ dataDir, clock: { mode: 'manual' } });
+      await first.close();
+      const file = join(dataDir, 'simulator-state.json');
+      const snapshot = JSON.parse(await readFile(file, 'utf8')) as {
+        apps: { clientId: string; redirectUris: string[] }[];
+      };
+      const old = ['https://example.com/auth', 'http://localhost:*', 'http://127.0.0.1:*'];
+      for (const app of snapshot.apps) app.redirectUris = old;
+      snapshot.apps.push({
+        ...snapshot.apps[0]!,
+        clientId: 'legacy-app',
+        redirectUris: ['http://localhost:*'],
+      });
+      await writeFile(file, JSON.stringify(snapshot));
+
+      const second = await createSimulator({ dataDir, clock: { mode: 'manual' } });
+      try {
+        // The demo app is registered afresh with today's exact URIs.
+        const redirect = await connectOverHttp(
+          authorizeUrl(
+            { redirect_uri: 'http://localhost:5173/callback', make: 'TESLA', scope: 'read_vin' },
+            second.url,
+          ),
+          { brand: 'TESLA', email: 'old-snapshot@example.com' },
+        );
+        expect(redirect.searchParams.get('code')).toMatch(/^[0-9a-f-]{36}$/);
+        for (const params of [
+          { client_id: 'legacy-app', redirect_uri: 'http://localhost:*' },
+          { client_id: 'legacy-app', redirect_uri: 'http://localhost:8080/steal' },
+          { client_id: 'legacy-app' },
+        ]) {
+          const response = await fetch(authorizeUrl(params, second.url), { redirect: 'manual' });
+          expect([response.status, response.headers.get('location')]).toEqual([400, null]);
+        }
       } finally {
         await second.close();
       }

@@ -4,7 +4,7 @@ import { findBrand, type BrandSpec } from '../catalog/brands.ts';
 import { CONNECT_ERROR_EMAILS, parseScopeParam } from '../connect-rules.ts';
 import { summarizeVehicle, type SimulatorEngine } from '../engine.ts';
 import { ConnectSessions } from '../oauth/connect-session.ts';
-import { redirectUriAllowed } from '../oauth/redirect-uri.ts';
+import { redirectUriAllowed, redirectUriProblem } from '../oauth/redirect-uri.ts';
 import { OAuthError } from '../oauth/tokens.ts';
 import type { AppRecord, ConnectSessionRecord, VehicleRecord } from '../state/records.ts';
 import {
@@ -144,11 +144,14 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
       );
     }
     const redirectUri = value('redirect_uri') ?? '';
-    const redirectTarget = redirectUri === '' ? client.redirectUris[0] : redirectUri;
+    // Without one, the app's first URI that is still valid (a snapshot may hold older registrations).
+    const fallback = client.redirectUris.find((uri) => redirectUriProblem(uri) === undefined);
+    const redirectTarget = redirectUri === '' ? fallback : redirectUri;
     if (
       repeated.includes('redirect_uri') ||
       redirectTarget === undefined ||
-      !redirectUriAllowed(client.redirectUris, redirectTarget)
+      !redirectUriAllowed(client.redirectUris, redirectTarget) ||
+      redirectUriProblem(redirectTarget) !== undefined
     ) {
       return html(
         reply,
