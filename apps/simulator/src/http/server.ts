@@ -10,7 +10,8 @@ import type { SimulatorEngine } from '../engine.ts';
 import { OAuthError } from '../oauth/tokens.ts';
 import { registerAdminRoutes, type AdminHooks } from './admin-routes.ts';
 import { fromFrameworkError, sendError, writeClientError } from './error-replies.ts';
-import { registerOAuthRoutes } from './oauth-routes.ts';
+import { registerConnectRoutes } from './connect-routes.ts';
+import { registerTokenRoutes } from './token-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
 import { registerVehicleRoutes } from './vehicle-routes.ts';
 import { registerV3Routes, type V3Platform } from '../v3/index.ts';
@@ -121,7 +122,8 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     return sendError(request, reply, error);
   });
 
-  registerOAuthRoutes(app, engine);
+  registerConnectRoutes(app, engine);
+  registerTokenRoutes(app, engine);
   registerPlatformRoutes(app, engine);
   registerVehicleRoutes(app, engine);
   registerAdminRoutes(app, engine, options.managementToken, options.adminHooks);

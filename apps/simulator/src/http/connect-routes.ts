@@ -5,7 +5,6 @@ import { CONNECT_ERROR_EMAILS, parseScopeParam } from '../connect-rules.ts';
 import { summarizeVehicle, type SimulatorEngine } from '../engine.ts';
 import { ConnectSessions } from '../oauth/connect-session.ts';
 import { redirectUriAllowed, redirectUriProblem } from '../oauth/redirect-uri.ts';
-import { OAuthError } from '../oauth/tokens.ts';
 import type { AppRecord, ConnectSessionRecord, VehicleRecord } from '../state/records.ts';
 import {
   approvalPage,
@@ -15,23 +14,8 @@ import {
   preamblePage,
   signInPage,
 } from './connect-html.ts';
+import { formValue, formValues } from './form.ts';
 import { headerValue, presentValue } from './reply.ts';
-
-type FormBody = Record<string, string | string[] | undefined>;
-
-/** A form field given once; a repeated field counts as absent. */
-function formValue(body: unknown, key: string): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const value = (body as FormBody)[key];
-  return Array.isArray(value) ? undefined : presentValue(value);
-}
-
-function formValues(body: unknown, key: string): string[] {
-  if (typeof body !== 'object' || body === null) return [];
-  const value = (body as FormBody)[key];
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
 
 function html(reply: FastifyReply, status: number, body: string): FastifyReply {
   return connectHeaders(reply).code(status).header('content-type', 'text/html; charset=utf-8').send(body);
@@ -52,8 +36,8 @@ function redirectWith(
   return seeOther(reply, url.toString());
 }
 
-/** Connect (`/oauth/authorize` and its pages) and the token endpoint. */
-export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngine): void {
+/** Connect: `/oauth/authorize` and its pages. */
+export function registerConnectRoutes(app: FastifyInstance, engine: SimulatorEngine): void {
   const sessions = new ConnectSessions(engine.store);
 
   const appOf = (session: ConnectSessionRecord): AppRecord | undefined =>
@@ -418,48 +402,5 @@ export function registerOAuthRoutes(app: FastifyInstance, engine: SimulatorEngin
     });
     sessions.close(session);
     return redirectWith(reply, session.redirectTarget, { code, state: session.state });
-  });
-
-  app.post('/oauth/token', (request, reply) => {
-    const body = request.body;
-    const authorization = headerValue(request, 'authorization');
-    let client = engine.tokens.authenticateClient(authorization);
-    // OAuth also allows client credentials in the form body.
-    const bodyId = formValue(body, 'client_id');
-    const bodySecret = formValue(body, 'client_secret');
-    if (
-      client === undefined &&
-      authorization === undefined &&
-      bodyId !== undefined &&
-      bodySecret !== undefined
-    ) {
-      client = engine.tokens.authenticateClient(
-        `Basic ${Buffer.from(`${bodyId}:${bodySecret}`).toString('base64')}`,
-      );
-    }
-    if (client === undefined) throw new OAuthError(401, 'invalid_client', 'Invalid client credentials.');
-    const grantType = formValue(body, 'grant_type');
-    const redirectUris = formValues(body, 'redirect_uri');
-    if (redirectUris.length > 1)
-      throw new OAuthError(400, 'invalid_request', 'redirect_uri is given more than once.');
-    const tokens =
-      grantType === 'authorization_code'
-        ? engine.tokens.exchangeCode(client, formValue(body, 'code'), redirectUris[0])
-        : grantType === 'refresh_token'
-          ? engine.tokens.refresh(client, formValue(body, 'refresh_token'))
-          : undefined;
-    if (tokens === undefined) {
-      throw new OAuthError(
-        400,
-        'unsupported_grant_type',
-        'grant_type must be authorization_code or refresh_token.',
-      );
-    }
-    return reply
-      .code(200)
-      .header('content-type', 'application/json; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('sc-request-id', request.id)
-      .send(JSON.stringify(tokens));
   });
 }
