@@ -125,6 +125,12 @@ export const BridgeConfigSchema = z
     homeAssistant: HomeAssistantSchema.default(HomeAssistantSchema.parse({})),
     polling: PollingSchema.default(PollingSchema.parse({})),
     vehicles: z.array(VehicleOverrideSchema).default([]),
+    /**
+     * Commands that may wait per car behind the one that runs. A repeat of a waiting command replaces it
+     * (latest wins); beyond this many different ones, commands are refused, so a flood cannot drain the
+     * car's daily request budget.
+     */
+    commandQueueLimit: z.number().int().min(1).max(16).default(3),
     /** JSON file with the next planned charge window per car (from the smart-charging service). */
     chargePlanFile: z.string().min(1).optional(),
     /** Currency of planned charge costs (Home Assistant needs it in discovery). */
@@ -176,6 +182,7 @@ export const ENV_VARIABLES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'VOLTKIT_POLL_ASLEEP_SECONDS', path: ['polling', 'asleepSeconds'], kind: 'number' },
   { name: 'VOLTKIT_DAILY_REQUEST_BUDGET', path: ['polling', 'dailyRequestBudget'], kind: 'int' },
   { name: 'VOLTKIT_VEHICLES', path: ['vehicles'], kind: 'vehicles' },
+  { name: 'VOLTKIT_COMMAND_QUEUE_LIMIT', path: ['commandQueueLimit'], kind: 'int' },
   { name: 'SMARTCAR_API_ORIGIN', path: ['source', 'apiOrigin'], kind: 'string' },
   { name: 'SMARTCAR_AUTH_ORIGIN', path: ['source', 'authOrigin'], kind: 'string' },
   { name: 'SMARTCAR_CONNECT_ORIGIN', path: ['source', 'connectOrigin'], kind: 'string' },

@@ -7,7 +7,12 @@ export type Activity = (typeof ACTIVITIES)[number];
 
 export const CHARGE_STATE_OPTIONS = ['charging', 'fully_charged', 'not_charging', 'disconnected'] as const;
 
-export const EVENT_TYPES = ['command_pending', 'command_succeeded', 'command_failed'] as const;
+export const EVENT_TYPES = [
+  'command_pending',
+  'command_succeeded',
+  'command_failed',
+  'command_superseded',
+] as const;
 
 /** Everything the bridge knows about one car; entities render their plain values from it. */
 export interface VehicleView {

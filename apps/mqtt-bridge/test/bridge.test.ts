@@ -166,7 +166,7 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
       ),
     );
     expect(errors.map((m) => json(m)['error'])).toEqual([
-      expect.stringMatching(/at least 50/),
+      expect.stringMatching(/20 is out of range; expected a whole number from 50 to 100/),
       expect.stringMatching(/LOCK or UNLOCK/),
       expect.stringMatching(/not valid JSON/),
     ]);

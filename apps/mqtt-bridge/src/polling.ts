@@ -1,0 +1,203 @@
+import type { PollingConfig } from './config.ts';
+import { entitiesFor } from './entities.ts';
+import type { Activity } from './entities.ts';
+import type { Logger } from './logger.ts';
+import { refreshPlan } from './plan-handoff.ts';
+import { backoffMs, nextPollDelayMs } from './poll-policy.ts';
+import type { StatePublishing } from './state-publishing.ts';
+import { inferActivity } from './vehicle-runtime.ts';
+import type { VehicleRuntime } from './vehicle-runtime.ts';
+import { isVehicleSourceError, VEHICLE_FIELDS, VehicleSourceError } from './vehicle-source.ts';
+import type { ChargePlanSource, VehicleField, VehicleSource } from './vehicle-source.ts';
+
+/** A full read of every supported field at least this often, so slow-moving values (tires, oil) stay fresh. */
+const FULL_READ_EVERY_MS = 6 * 3600_000;
+
+const FIELDS_BY_ACTIVITY: Record<Activity, readonly VehicleField[]> = {
+  charging: ['battery', 'charge', 'chargeLimit'],
+  driving: ['battery', 'charge', 'location', 'odometer'],
+  plugged: ['battery', 'charge', 'chargeLimit', 'location', 'odometer', 'security'],
+  parked: ['battery', 'charge', 'chargeLimit', 'location', 'odometer', 'security'],
+  unknown: VEHICLE_FIELDS,
+  asleep: VEHICLE_FIELDS,
+};
+
+export interface PollerOptions {
+  readonly polling: PollingConfig;
+  readonly source: VehicleSource;
+  readonly logger: Logger;
+  readonly publishing: StatePublishing;
+  readonly chargePlan: ChargePlanSource | undefined;
+  readonly isStopped: () => boolean;
+  /** A car lost entities (fields it cannot deliver): the bridge info lists them. */
+  readonly onEntitiesChanged: () => void;
+}
+
+export interface Poller {
+  /** Reads the car now (one read at a time per car), publishes, and schedules the next read. */
+  poll(car: VehicleRuntime, options: { wake: boolean }): Promise<VehicleSourceError | undefined>;
+  /** (Re)arms the car's poll timer for what it is doing now. */
+  schedule(car: VehicleRuntime): void;
+  /** Forgets a car's timer. */
+  cancel(car: VehicleRuntime): void;
+}
+
+/** Adaptive polling of every car: by activity, within the daily budget, with backoff and a read-slot limit. */
+export function createPoller(options: PollerOptions): Poller {
+  const { polling, source, logger, publishing, chargePlan, isStopped } = options;
+
+  // At most `maxConcurrentReads` API reads at once: a fleet starting up must not burst past the app's rate limit.
+  let readsInFlight = 0;
+  const readWaiters: Array<() => void> = [];
+  const withReadSlot = async <T>(read: () => Promise<T>): Promise<T> => {
+    while (readsInFlight >= polling.maxConcurrentReads)
+      await new Promise<void>((resolve) => readWaiters.push(resolve));
+    readsInFlight += 1;
+    try {
+      return await read();
+    } finally {
+      readsInFlight -= 1;
+      readWaiters.shift()?.();
+    }
+  };
+
+  const fieldsFor = (car: VehicleRuntime, full: boolean): VehicleField[] => {
+    const wanted =
+      full || Date.now() - car.lastFullReadAt > FULL_READ_EVERY_MS
+        ? VEHICLE_FIELDS
+        : FIELDS_BY_ACTIVITY[car.activity];
+    return wanted.filter((field) => car.supported.has(field));
+  };
+
+  const dropUnsupported = (car: VehicleRuntime, fields: readonly VehicleField[]): void => {
+    for (const field of fields) car.supported.delete(field);
+    const before = car.entities;
+    car.entities = entitiesFor(car.supported, chargePlan !== undefined);
+    const removed = before.filter((e) => !car.entities.includes(e));
+    if (removed.length === 0) return;
+    publishing.removeEntities(car, removed);
+    options.onEntitiesChanged();
+  };
+
+  const gone = (car: VehicleRuntime): boolean => isStopped() || car.removed;
+
+  const schedule = (car: VehicleRuntime): void => {
+    if (gone(car)) return;
+    if (car.timer) clearTimeout(car.timer);
+    car.timer = undefined;
+    const now = Date.now();
+    const fields = fieldsFor(car, false);
+    let delay = nextPollDelayMs(
+      {
+        now,
+        activity: car.activity,
+        fastUntil: car.fastUntil,
+        notBefore: car.notBefore,
+        budgetRemaining: car.budget.remaining(now),
+        msUntilBudgetReset: car.budget.msUntilReset(now),
+        pollCost: fields.length,
+      },
+      polling,
+    );
+    if (delay === null) return; // asleep: wait for refresh, a command or a push
+    // An unreachable car is retried on the backoff schedule, not only at its (slow) normal interval.
+    if (car.available === false && car.failures > 0)
+      delay = Math.min(delay, Math.max(0, car.notBefore - now));
+    // ±10 % jitter so a fleet polled at the same rate does not hit the API in lockstep.
+    delay = Math.round(delay * (0.9 + Math.random() * 0.2));
+    car.timer = setTimeout(() => {
+      car.timer = undefined;
+      void poll(car, { wake: false });
+    }, delay);
+  };
+
+  /**
+   * Reads the car and publishes what changed. Returns the error that stopped the read, if any, so a
+   * refresh can report it. `wake` (refresh) reads even a sleeping car and every supported field.
+   */
+  const readCar = async (car: VehicleRuntime, wake: boolean): Promise<VehicleSourceError | undefined> => {
+    const now = Date.now();
+    const fields = fieldsFor(car, wake || car.lastFullReadAt === 0);
+    if (fields.length === 0) return undefined;
+    if (car.budget.remaining(now) < fields.length) {
+      return new VehicleSourceError('rate_limited', 'daily request budget used up; it resets at 00:00 UTC');
+    }
+    let failure: VehicleSourceError | undefined;
+    try {
+      const result = await withReadSlot(() => source.read(car.info.id, fields));
+      car.budget.spend(result.requestCount, Date.now());
+      if (gone(car)) return undefined;
+      const unsupported = [...result.errors]
+        .filter(([, e]) => e.kind === 'unsupported')
+        .map(([field]) => field);
+      const previous = car.reading;
+      car.reading = { ...previous, ...result.reading };
+      car.activity = inferActivity(previous, car.reading);
+      car.lastUpdated = result.reading.dataAge ?? new Date();
+      car.available = true;
+      car.failures = 0;
+      if (unsupported.length > 0) dropUnsupported(car, unsupported);
+      if ([...car.supported].every((field) => fields.includes(field))) car.lastFullReadAt = Date.now();
+      await refreshPlan(car, chargePlan, logger);
+    } catch (error) {
+      failure = isVehicleSourceError(error)
+        ? error
+        : new VehicleSourceError('unavailable', (error as Error).message ?? 'read failed', { cause: error });
+      if (gone(car)) return failure;
+      car.budget.spend(1, Date.now());
+      switch (failure.kind) {
+        case 'asleep':
+          // Keep the last values; the car is reachable, just sleeping.
+          car.activity = 'asleep';
+          car.available = true;
+          car.failures = 0;
+          break;
+        case 'rate_limited':
+          car.notBefore = Date.now() + (failure.retryAfterSeconds ?? polling.errorBackoffSeconds) * 1000;
+          break;
+        case 'unsupported':
+          dropUnsupported(car, fields);
+          break;
+        case 'rejected':
+        case 'unavailable':
+          car.failures += 1;
+          car.available = false;
+          car.notBefore = Date.now() + backoffMs(car.failures, polling);
+          break;
+      }
+      logger.warn({ vehicle: car.slug, kind: failure.kind, message: failure.message }, 'vehicle read failed');
+    }
+    if (!car.discoveryPublished) publishing.publishDiscovery(car);
+    publishing.publishState(car);
+    return failure;
+  };
+
+  const poll = async (
+    car: VehicleRuntime,
+    { wake }: { wake: boolean },
+  ): Promise<VehicleSourceError | undefined> => {
+    // One read at a time per car: a refresh during a poll waits for it and then reads again.
+    while (car.polling) await car.polling;
+    let failure: VehicleSourceError | undefined;
+    const run = readCar(car, wake).then((f) => {
+      failure = f;
+    });
+    car.polling = run;
+    try {
+      await run;
+    } finally {
+      car.polling = undefined;
+      schedule(car);
+    }
+    return failure;
+  };
+
+  return {
+    poll,
+    schedule,
+    cancel(car) {
+      if (car.timer) clearTimeout(car.timer);
+      car.timer = undefined;
+    },
+  };
+}
