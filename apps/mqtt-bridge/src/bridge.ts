@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { createApiHealth } from './api-health.ts';
+import { emptyTelemetry } from './charging-telemetry.ts';
 import { createCommandHandling } from './command-handling.ts';
 import { haStatusTopic } from './config.ts';
 import type { BridgeConfig } from './config.ts';
@@ -13,18 +15,35 @@ import { RetainedPublisher } from './publisher.ts';
 import { createStatePublishing } from './state-publishing.ts';
 import { createTopics, toSlug } from './topics.ts';
 import type { Topics } from './topics.ts';
-import { inferActivity } from './vehicle-runtime.ts';
+import { vehicleDisplayName } from './vehicle-naming.ts';
+import { applyReading } from './vehicle-runtime.ts';
 import type { VehicleRuntime } from './vehicle-runtime.ts';
-import { VEHICLE_FIELDS } from './vehicle-source.ts';
+import { isVehicleSourceError, VEHICLE_FIELDS } from './vehicle-source.ts';
 import type {
   ChargePlanSource,
   VehicleField,
   VehicleInfo,
   VehiclePush,
+  VehicleReading,
   VehicleSource,
 } from './vehicle-source.ts';
 
 const LIST_RETRY_MS = 30_000;
+
+/** Which fields a pushed reading carries, for their freshness. */
+function pushedFields(reading: VehicleReading): VehicleField[] {
+  const fields: VehicleField[] = [];
+  if (reading.socPercent !== undefined) fields.push('battery');
+  if (reading.pluggedIn !== undefined || reading.chargeState !== undefined) fields.push('charge');
+  if (reading.chargeLimitPercent !== undefined) fields.push('chargeLimit');
+  if (reading.odometerKm !== undefined) fields.push('odometer');
+  if (reading.location !== undefined) fields.push('location');
+  if (reading.locked !== undefined) fields.push('security');
+  if (reading.tirePressureKpa !== undefined) fields.push('tires');
+  if (reading.fuelPercent !== undefined) fields.push('fuel');
+  if (reading.oilLifePercent !== undefined) fields.push('engineOil');
+  return fields;
+}
 
 const BridgeInfoSchema = z.object({
   vehicles: z.array(
@@ -41,6 +60,8 @@ export interface BridgeOptions {
   /** 4 when talking to the embedded aedes broker, which has no MQTT 5. */
   readonly protocolVersion?: 4 | 5;
   readonly chargePlan?: ChargePlanSource;
+  /** Where owners manage their cars' links (the Connect page); HA shows it on every device. */
+  readonly configurationUrl?: string;
   readonly logger: Logger;
 }
 
@@ -83,9 +104,24 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     logger,
   });
   const publisher = new RetainedPublisher(connection, logger);
-  const publishing = createStatePublishing(config, topics, publisher);
+  const publishing = createStatePublishing(config, topics, publisher, options.configurationUrl);
   const publishBridgeInfo = (): void => publishing.publishBridgeInfo(vehicles.values());
+  const api = createApiHealth({
+    topics,
+    publisher,
+    source,
+    polling,
+    logger,
+    onRecovered: () => {
+      // Read every car again now; sleeping ones only get their timer back (a read could wake them).
+      for (const car of vehicles.values()) {
+        if (car.activity === 'asleep') poller.schedule(car);
+        else void poller.poll(car, { wake: false });
+      }
+    },
+  });
   const poller = createPoller({
+    api,
     polling,
     source,
     logger,
@@ -99,6 +135,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     publisher,
     publishing,
     poller,
+    api,
     source,
     polling,
     queueLimit: config.commandQueueLimit,
@@ -112,15 +149,17 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const override = config.vehicles.find((v) => v.id === info.id);
     let slug = override?.slug ?? toSlug(info.vin ?? info.id);
     if (bySlug.has(slug)) slug = `${slug}_${toSlug(info.id).slice(0, 8)}`;
-    const fallbackName = [info.make, info.model].filter(Boolean).join(' ') || `Vehicle ${slug}`;
     const supported = new Set<VehicleField>(info.fields ?? VEHICLE_FIELDS);
     const car: VehicleRuntime = {
       info,
       slug,
-      name: override?.name ?? fallbackName,
+      name: override?.name ?? vehicleDisplayName(info, slug),
       supported,
       entities: entitiesFor(supported, options.chargePlan !== undefined),
       reading: {},
+      freshness: new Map(),
+      telemetry: emptyTelemetry(),
+      dropped: new Set(),
       activity: 'unknown',
       lastUpdated: undefined,
       plan: undefined,
@@ -130,6 +169,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       notBefore: 0,
       failures: 0,
       lastFullReadAt: 0,
+      lastRegularReadAt: 0,
       timer: undefined,
       polling: undefined,
       discoveryPublished: false,
@@ -157,6 +197,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     try {
       list = await source.listVehicles();
     } catch (error) {
+      if (isVehicleSourceError(error)) api.reportFailure(error);
       // API down or auth failing at the moment: keep the current cars and try again soon, not in an hour.
       logger.warn(
         { err: { message: (error as Error).message } },
@@ -171,6 +212,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return;
     }
     if (stopped) return;
+    api.reportSuccess();
     const ids = new Set(list.map((v) => v.id));
     for (const car of [...vehicles.values()]) if (!ids.has(car.info.id)) removeVehicle(car);
     for (const info of list) if (!vehicles.has(info.id)) addVehicle(info);
@@ -257,7 +299,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   await Promise.race([previousRunReady, new Promise((resolve) => setTimeout(resolve, 3000))]);
 
   if (discoveryMode !== 'off') {
-    for (const message of buildBridgeDiscovery({ topics, currency: config.currency }, discoveryMode))
+    for (const message of buildBridgeDiscovery(
+      { topics, currency: config.currency, configurationUrl: options.configurationUrl },
+      discoveryMode,
+    ))
       publisher.set(message.topic, message.payload);
   }
   await syncVehicles();
@@ -268,14 +313,16 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const unsubscribePush = source.onPush?.((push: VehiclePush) => {
     const car = vehicles.get(push.vehicleId);
     if (!car || car.removed) return;
-    const previous = car.reading;
-    car.reading = { ...previous, ...push.reading };
-    car.activity = inferActivity(previous, car.reading);
-    car.lastUpdated = push.reading.dataAge ?? new Date();
+    const wasAsleep = car.activity === 'asleep';
+    const fields = pushedFields(push.reading);
+    const events = applyReading(car, push.reading, { fields, source: 'webhook' });
     car.available = true;
     if (!car.discoveryPublished) publishing.publishDiscovery(car);
     publishing.publishState(car);
-    poller.schedule(car); // a push means the car is awake: resume polling at the matching rate
+    publishing.publishChargeEvents(car, events);
+    // A push means the car is awake: a car we thought asleep is read at once, the others resume their rate.
+    if (wasAsleep) void poller.poll(car, { wake: false });
+    else poller.schedule(car);
   });
 
   return {
@@ -290,6 +337,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       if (listTimer) clearInterval(listTimer);
       if (birthTimer) clearTimeout(birthTimer);
       if (listRetryTimer) clearTimeout(listRetryTimer);
+      api.stop();
       unsubscribePush?.();
       for (const car of vehicles.values()) poller.cancel(car);
       await Promise.allSettled([

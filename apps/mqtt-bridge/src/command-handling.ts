@@ -2,6 +2,7 @@ import { CommandQueue } from './command-queue.ts';
 import { parseCommand } from './commands.ts';
 import type { CommandResult, ParsedCommand } from './commands.ts';
 import type { PollingConfig } from './config.ts';
+import type { ApiHealth } from './api-health.ts';
 import type { Logger } from './logger.ts';
 import type { MqttMessage } from './mqtt-adapter.ts';
 import type { Poller } from './polling.ts';
@@ -32,6 +33,7 @@ export interface CommandHandlingOptions {
   readonly publisher: RetainedPublisher;
   readonly publishing: StatePublishing;
   readonly poller: Poller;
+  readonly api: ApiHealth;
   readonly source: VehicleSource;
   readonly polling: PollingConfig;
   /** Commands that may wait per car behind the one that runs. */
@@ -51,7 +53,7 @@ export interface CommandHandling {
 
 /** The MQTT command boundary: validation, a bounded coalescing queue per car, execution and results. */
 export function createCommandHandling(options: CommandHandlingOptions): CommandHandling {
-  const { topics, publisher, publishing, poller, source, polling, logger } = options;
+  const { topics, publisher, publishing, poller, source, polling, logger, api } = options;
   const queues = new Map<VehicleRuntime, CommandQueue<QueuedCommand>>();
   const ts = (): string => new Date().toISOString();
 
@@ -113,6 +115,7 @@ export function createCommandHandling(options: CommandHandlingOptions): CommandH
     try {
       await source.command(car.info.id, command.command);
       car.budget.spend(1, Date.now());
+      api.reportSuccess();
       if (command.command.kind === 'setChargeLimit')
         car.reading = { ...car.reading, chargeLimitPercent: command.command.percent };
     } catch (error) {
@@ -120,6 +123,8 @@ export function createCommandHandling(options: CommandHandlingOptions): CommandH
       const failure = isVehicleSourceError(error)
         ? error
         : new VehicleSourceError('unavailable', String((error as Error).message));
+      if (failure.apiDown) api.reportFailure(failure);
+      else api.reportSuccess();
       if (failure.kind === 'rate_limited' && failure.retryAfterSeconds)
         car.notBefore = Date.now() + failure.retryAfterSeconds * 1000;
       // Put back what the car really shows (e.g. the switch flips back to OFF in HA).

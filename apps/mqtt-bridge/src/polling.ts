@@ -5,7 +5,8 @@ import type { Logger } from './logger.ts';
 import { refreshPlan } from './plan-handoff.ts';
 import { backoffMs, nextPollDelayMs } from './poll-policy.ts';
 import type { StatePublishing } from './state-publishing.ts';
-import { inferActivity } from './vehicle-runtime.ts';
+import type { ApiHealth } from './api-health.ts';
+import { applyReading } from './vehicle-runtime.ts';
 import type { VehicleRuntime } from './vehicle-runtime.ts';
 import { isVehicleSourceError, VEHICLE_FIELDS, VehicleSourceError } from './vehicle-source.ts';
 import type { ChargePlanSource, VehicleField, VehicleSource } from './vehicle-source.ts';
@@ -19,8 +20,12 @@ const FIELDS_BY_ACTIVITY: Record<Activity, readonly VehicleField[]> = {
   plugged: ['battery', 'charge', 'chargeLimit', 'location', 'odometer', 'security'],
   parked: ['battery', 'charge', 'chargeLimit', 'location', 'odometer', 'security'],
   unknown: VEHICLE_FIELDS,
-  asleep: VEHICLE_FIELDS,
+  // A sleeping car is only re-checked, cheaply: state of charge and plug. Reading it does not wake it.
+  asleep: ['battery', 'charge'],
 };
+
+/** Between a parked car's regular reads: is it plugged in now? One request. */
+const PLUG_CHECK_FIELDS: readonly VehicleField[] = ['charge'];
 
 export interface PollerOptions {
   readonly polling: PollingConfig;
@@ -29,6 +34,7 @@ export interface PollerOptions {
   readonly publishing: StatePublishing;
   readonly chargePlan: ChargePlanSource | undefined;
   readonly isStopped: () => boolean;
+  readonly api: ApiHealth;
   /** A car lost entities (fields it cannot deliver): the bridge info lists them. */
   readonly onEntitiesChanged: () => void;
 }
@@ -44,7 +50,16 @@ export interface Poller {
 
 /** Adaptive polling of every car: by activity, within the daily budget, with backoff and a read-slot limit. */
 export function createPoller(options: PollerOptions): Poller {
-  const { polling, source, logger, publishing, chargePlan, isStopped } = options;
+  const { polling, source, logger, publishing, chargePlan, isStopped, api } = options;
+  const parkedLike = (car: VehicleRuntime): boolean =>
+    car.activity === 'parked' || car.activity === 'unknown';
+  /** Plug checks run between a parked car's regular reads when they are the more frequent. */
+  const plugChecking = (car: VehicleRuntime): boolean =>
+    parkedLike(car) &&
+    car.lastFullReadAt > 0 &&
+    polling.plugCheckSeconds > 0 &&
+    polling.plugCheckSeconds < polling.parkedSeconds &&
+    car.supported.has('charge');
 
   // At most `maxConcurrentReads` API reads at once: a fleet starting up must not burst past the app's rate limit.
   let readsInFlight = 0;
@@ -62,17 +77,27 @@ export function createPoller(options: PollerOptions): Poller {
   };
 
   const fieldsFor = (car: VehicleRuntime, full: boolean): VehicleField[] => {
-    const wanted =
-      full || Date.now() - car.lastFullReadAt > FULL_READ_EVERY_MS
-        ? VEHICLE_FIELDS
-        : FIELDS_BY_ACTIVITY[car.activity];
+    const now = Date.now();
+    let wanted: readonly VehicleField[];
+    if (full) wanted = VEHICLE_FIELDS;
+    // A sleeping car answers every field with "asleep": a full read would only cost more requests.
+    else if (car.activity === 'asleep') wanted = FIELDS_BY_ACTIVITY.asleep;
+    else if (now - car.lastFullReadAt > FULL_READ_EVERY_MS) wanted = VEHICLE_FIELDS;
+    // After a command the read-back and the fast reads are regular ones: the command may have changed anything.
+    else if (
+      plugChecking(car) &&
+      now >= car.fastUntil &&
+      now - car.lastRegularReadAt < polling.parkedSeconds * 1000
+    )
+      wanted = PLUG_CHECK_FIELDS;
+    else wanted = FIELDS_BY_ACTIVITY[car.activity];
     return wanted.filter((field) => car.supported.has(field));
   };
 
   const dropUnsupported = (car: VehicleRuntime, fields: readonly VehicleField[]): void => {
     for (const field of fields) car.supported.delete(field);
     const before = car.entities;
-    car.entities = entitiesFor(car.supported, chargePlan !== undefined);
+    car.entities = entitiesFor(car.supported, chargePlan !== undefined, car.dropped);
     const removed = before.filter((e) => !car.entities.includes(e));
     if (removed.length === 0) return;
     publishing.removeEntities(car, removed);
@@ -81,10 +106,22 @@ export function createPoller(options: PollerOptions): Poller {
 
   const gone = (car: VehicleRuntime): boolean => isStopped() || car.removed;
 
+  /** Entities whose field was read but that the car does not report (an empty sunroof list). */
+  const dropUnreported = (car: VehicleRuntime, fields: readonly VehicleField[]): void => {
+    const unreported = car.entities.filter(
+      (e) => e.reported && fields.includes(e.requires as VehicleField) && !e.reported(car.reading),
+    );
+    if (unreported.length === 0) return;
+    for (const entity of unreported) car.dropped.add(entity.key);
+    dropUnsupported(car, []);
+  };
+
   const schedule = (car: VehicleRuntime): void => {
     if (gone(car)) return;
     if (car.timer) clearTimeout(car.timer);
     car.timer = undefined;
+    // While the API is down nothing is polled; the API check reads every car once it answers again.
+    if (!api.reachable()) return;
     const now = Date.now();
     const fields = fieldsFor(car, false);
     let delay = nextPollDelayMs(
@@ -97,7 +134,7 @@ export function createPoller(options: PollerOptions): Poller {
         msUntilBudgetReset: car.budget.msUntilReset(now),
         pollCost: fields.length,
       },
-      polling,
+      plugChecking(car) ? { ...polling, parkedSeconds: polling.plugCheckSeconds } : polling,
     );
     if (delay === null) return; // asleep: wait for refresh, a command or a push
     // An unreachable car is retried on the backoff schedule, not only at its (slow) normal interval.
@@ -127,17 +164,23 @@ export function createPoller(options: PollerOptions): Poller {
       const result = await withReadSlot(() => source.read(car.info.id, fields));
       car.budget.spend(result.requestCount, Date.now());
       if (gone(car)) return undefined;
+      api.reportSuccess();
       const unsupported = [...result.errors]
         .filter(([, e]) => e.kind === 'unsupported')
         .map(([field]) => field);
-      const previous = car.reading;
-      car.reading = { ...previous, ...result.reading };
-      car.activity = inferActivity(previous, car.reading);
-      car.lastUpdated = result.reading.dataAge ?? new Date();
+      const delivered = fields.filter((field) => !result.errors.has(field));
+      const events = applyReading(car, result.reading, {
+        fields: delivered,
+        recordedAt: result.recordedAt,
+        source: 'poll',
+      });
       car.available = true;
       car.failures = 0;
       if (unsupported.length > 0) dropUnsupported(car, unsupported);
+      dropUnreported(car, delivered);
       if ([...car.supported].every((field) => fields.includes(field))) car.lastFullReadAt = Date.now();
+      if (fields.length > PLUG_CHECK_FIELDS.length) car.lastRegularReadAt = Date.now();
+      publishing.publishChargeEvents(car, events);
       await refreshPlan(car, chargePlan, logger);
     } catch (error) {
       failure = isVehicleSourceError(error)
@@ -145,6 +188,14 @@ export function createPoller(options: PollerOptions): Poller {
         : new VehicleSourceError('unavailable', (error as Error).message ?? 'read failed', { cause: error });
       if (gone(car)) return failure;
       car.budget.spend(1, Date.now());
+      if (failure.apiDown) {
+        // Not this car's fault: the API topic greys out every car; the API check takes over.
+        api.reportFailure(failure);
+        logger.warn({ vehicle: car.slug, message: failure.message }, 'vehicle API unreachable');
+        publishing.publishState(car);
+        return failure;
+      }
+      api.reportSuccess();
       switch (failure.kind) {
         case 'asleep':
           // Keep the last values; the car is reachable, just sleeping.

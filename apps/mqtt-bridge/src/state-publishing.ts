@@ -8,11 +8,31 @@ import {
   discoveryRemovals,
 } from './discovery.ts';
 import type { DiscoveryContext, DiscoveryVehicle } from './discovery.ts';
-import { ENTITY_CATALOG, renderValues } from './entities.ts';
+import { attributeGroup, ENTITY_CATALOG, renderValues, TELEMETRY_GROUP } from './entities.ts';
 import type { EntityDefinition, VehicleView } from './entities.ts';
 import type { RetainedPublisher } from './publisher.ts';
 import type { Topics } from './topics.ts';
+import type { ChargeEventType } from './charging-telemetry.ts';
 import type { VehicleRuntime } from './vehicle-runtime.ts';
+import { VEHICLE_FIELDS } from './vehicle-source.ts';
+import type { VehicleField } from './vehicle-source.ts';
+
+const snake = (corner: string): string => corner.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Each door and window on its own, for cards that show them: `{"doors":{"front_left":"closed",…}}`. */
+function snakeOpenings(car: VehicleRuntime): Record<string, unknown> {
+  const o = car.reading.openings ?? {};
+  const corners = (map: Record<string, string> | undefined) =>
+    map ? Object.fromEntries(Object.entries(map).map(([k, v]) => [snake(k), v])) : undefined;
+  return {
+    ...(o.doors ? { doors: corners(o.doors) } : {}),
+    ...(o.windows ? { windows: corners(o.windows) } : {}),
+    ...(o.sunroof ? { sunroof: o.sunroof } : {}),
+    ...(o.trunk ? { trunk: o.trunk } : {}),
+    ...(o.frunk ? { frunk: o.frunk } : {}),
+    ...(o.chargePort ? { charge_port: o.chargePort } : {}),
+  };
+}
 
 /** JSON view of a car's plain values: numbers as numbers, ON/OFF as booleans, JSON values inline. */
 function toJsonState(values: Map<string, string>, available: boolean | undefined): Record<string, unknown> {
@@ -30,6 +50,8 @@ function toJsonState(values: Map<string, string>, available: boolean | undefined
 export interface StatePublishing {
   publishDiscovery(car: VehicleRuntime, removed?: readonly EntityDefinition[]): void;
   publishState(car: VehicleRuntime): void;
+  /** Plug and charge transitions on the car's charging event entity (not retained). */
+  publishChargeEvents(car: VehicleRuntime, events: readonly ChargeEventType[]): void;
   publishBridgeInfo(cars: Iterable<VehicleRuntime>): void;
   /** Deletes everything a car had on the broker: discovery (both modes), values, availability, state. */
   clearVehicleTopics(slug: string, entities: readonly { key: string; platform: string }[]): void;
@@ -44,9 +66,10 @@ export function createStatePublishing(
   config: BridgeConfig,
   topics: Topics,
   publisher: RetainedPublisher,
+  configurationUrl: string | undefined,
 ): StatePublishing {
   const discoveryMode = config.homeAssistant.discoveryMode;
-  const context: DiscoveryContext = { topics, currency: config.currency };
+  const context: DiscoveryContext = { topics, currency: config.currency, configurationUrl };
 
   const view = (car: VehicleRuntime): VehicleView => ({
     reading: car.reading,
@@ -54,7 +77,35 @@ export function createStatePublishing(
     lastUpdated: car.lastUpdated,
     requestsRemaining: car.budget.remaining(Date.now()),
     plan: car.plan,
+    telemetry: car.telemetry,
+    locationReadAt: car.freshness.get('location')?.readAt.toISOString(),
   });
+
+  /** One attributes payload per group the car's entities show: freshness, and how derived values came about. */
+  const attributePayloads = (car: VehicleRuntime): Map<string, string> => {
+    const out = new Map<string, string>();
+    for (const group of new Set(car.entities.map(attributeGroup))) {
+      if (group === undefined) continue;
+      let attributes: Record<string, unknown>;
+      if (group === TELEMETRY_GROUP) {
+        const battery = car.freshness.get('battery');
+        if (!battery) continue;
+        attributes = { read_at: battery.readAt.toISOString(), ...car.telemetry.basis };
+      } else {
+        const freshness = car.freshness.get(group as VehicleField);
+        if (!freshness) continue;
+        attributes = {
+          read_at: freshness.readAt.toISOString(),
+          recorded_at: freshness.recordedAt?.toISOString() ?? null,
+          source: freshness.source,
+        };
+        if (group === 'security' && car.reading.openings)
+          attributes = { ...attributes, ...snakeOpenings(car) };
+      }
+      out.set(group, JSON.stringify(attributes));
+    }
+    return out;
+  };
 
   const discoveryVehicle = (car: VehicleRuntime): DiscoveryVehicle => ({
     slug: car.slug,
@@ -89,12 +140,30 @@ export function createStatePublishing(
     if (car.available !== undefined) publisher.set(vt.availability, car.available ? 'online' : 'offline');
     const values = renderValues(car.entities, view(car));
     for (const [key, value] of values) publisher.set(vt.value(key), value);
+    for (const [group, payload] of attributePayloads(car)) publisher.set(vt.attributes(group), payload);
     publisher.set(vt.state, JSON.stringify(toJsonState(values, car.available)));
   };
 
   return {
     publishDiscovery,
     publishState,
+    publishChargeEvents(car, events) {
+      if (car.removed || !car.entities.some((e) => e.key === 'charge_event')) return;
+      for (const event of events) {
+        publisher.send(
+          topics.vehicle(car.slug).chargeEvent,
+          JSON.stringify({
+            event_type: event,
+            soc: car.reading.socPercent ?? null,
+            ...(car.telemetry.energyAddedKwh !== undefined
+              ? { energy_added_kwh: Math.round(car.telemetry.energyAddedKwh * 1000) / 1000 }
+              : {}),
+            ts: new Date().toISOString(),
+          }),
+          { messageExpirySeconds: 300 },
+        );
+      }
+    },
     publishBridgeInfo(cars) {
       const info = {
         version: BRIDGE_VERSION,
@@ -116,6 +185,7 @@ export function createStatePublishing(
       for (const message of discoveryRemovals(slug, definitions, topics)) publisher.clear(message.topic);
       const vt = topics.vehicle(slug);
       for (const entity of ENTITY_CATALOG) if (entity.hasState) publisher.clear(vt.value(entity.key));
+      for (const group of [...VEHICLE_FIELDS, TELEMETRY_GROUP]) publisher.clear(vt.attributes(group));
       publisher.clear(vt.state);
       publisher.clear(vt.availability);
     },

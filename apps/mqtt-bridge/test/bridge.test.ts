@@ -52,7 +52,8 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     );
     expect(keys).not.toContain('fuel');
     expect(keys).not.toContain('oil_life');
-    expect(payload['device']).toMatchObject({ manufacturer: 'TESLA', serial_number: stack.slug });
+    expect(payload['device']).toMatchObject({ manufacturer: 'Tesla', serial_number: stack.slug });
+    expect(payload['device']).not.toHaveProperty('model_id');
 
     await probe.waitFor((m) => m.topic === `${stack.base}/bridge/state` && m.payload === 'online');
     await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online');
