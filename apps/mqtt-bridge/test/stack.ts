@@ -62,6 +62,8 @@ export async function startStack(
     webhook?: boolean;
     chargePlanFile?: string;
     onSimulatorRequest?: (route: string) => void;
+    /** The owner's car (default: the simulator's first Tesla). */
+    account?: { brand: string; model?: string };
     /** Scopes the owner grants (default SCOPES). */
     scopes?: readonly string[];
     /** Wraps the real source, e.g. to count or hold the API calls the bridge makes. */
@@ -86,12 +88,13 @@ export async function startStack(
         }
       : {}),
   });
+  if (extras.account) sim.createTestAccount({ email: `${label}@example.com`, ...extras.account });
   const { code, vehicleIds } = sim.authorize({
     clientId: sim.demoApp.clientId,
     redirectUri: REDIRECT_URI,
     scope: [...(extras.scopes ?? SCOPES)],
     email: `${label}@example.com`,
-    make: 'TESLA',
+    make: extras.account?.brand ?? 'TESLA',
   });
   const vehicleId = vehicleIds[0]!;
   const client = createClient({
