@@ -11,9 +11,18 @@ import type { StatePublishing } from './state-publishing.ts';
 import type { CommandName, Topics } from './topics.ts';
 import type { VehicleRuntime } from './vehicle-runtime.ts';
 import { isVehicleSourceError, VehicleSourceError } from './vehicle-source.ts';
-import type { VehicleSource } from './vehicle-source.ts';
+import type { VehicleCommand, VehicleField, VehicleSource } from './vehicle-source.ts';
 
 const RESULT_EXPIRY_SECONDS = 300;
+
+/** What a command changes, so its read-back reads it whatever the car is doing (a charging car's lock too). */
+const FIELDS_CHANGED_BY: Record<VehicleCommand['kind'], readonly VehicleField[]> = {
+  startCharge: ['charge', 'battery'],
+  stopCharge: ['charge', 'battery'],
+  setChargeLimit: ['chargeLimit'],
+  lock: ['security'],
+  unlock: ['security'],
+};
 
 const EVENT_BY_STATUS = {
   pending: 'command_pending',
@@ -131,11 +140,12 @@ export function createCommandHandling(options: CommandHandlingOptions): CommandH
       if (car.reading.locked === undefined && publisher.has(lockTopic)) publisher.clear(lockTopic);
       publishing.publishState(car);
       // Read back unless the API asked us to wait: a refused command often means HA showed stale state.
-      if (failure.kind === 'rejected') await poller.poll(car, { wake: false });
+      if (failure.kind === 'rejected')
+        await poller.poll(car, { wake: false, include: FIELDS_CHANGED_BY[command.command.kind] });
       else poller.schedule(car);
       return failure.message;
     }
-    await poller.poll(car, { wake: false });
+    await poller.poll(car, { wake: false, include: FIELDS_CHANGED_BY[command.command.kind] });
     return undefined;
   };
 

@@ -41,7 +41,11 @@ export interface PollerOptions {
 
 export interface Poller {
   /** Reads the car now (one read at a time per car), publishes, and schedules the next read. */
-  poll(car: VehicleRuntime, options: { wake: boolean }): Promise<VehicleSourceError | undefined>;
+  /** `include`: fields to read besides the activity's (the field a command just changed). */
+  poll(
+    car: VehicleRuntime,
+    options: { wake: boolean; include?: readonly VehicleField[] },
+  ): Promise<VehicleSourceError | undefined>;
   /** (Re)arms the car's poll timer for what it is doing now. */
   schedule(car: VehicleRuntime): void;
   /** Forgets a car's timer. */
@@ -76,7 +80,11 @@ export function createPoller(options: PollerOptions): Poller {
     }
   };
 
-  const fieldsFor = (car: VehicleRuntime, full: boolean): VehicleField[] => {
+  const fieldsFor = (
+    car: VehicleRuntime,
+    full: boolean,
+    include: readonly VehicleField[] = [],
+  ): VehicleField[] => {
     const now = Date.now();
     let wanted: readonly VehicleField[];
     if (full) wanted = VEHICLE_FIELDS;
@@ -91,7 +99,8 @@ export function createPoller(options: PollerOptions): Poller {
     )
       wanted = PLUG_CHECK_FIELDS;
     else wanted = FIELDS_BY_ACTIVITY[car.activity];
-    return wanted.filter((field) => car.supported.has(field));
+    const extra = include.filter((field) => !wanted.includes(field));
+    return [...wanted, ...extra].filter((field) => car.supported.has(field));
   };
 
   const dropUnsupported = (car: VehicleRuntime, fields: readonly VehicleField[]): void => {
@@ -152,9 +161,13 @@ export function createPoller(options: PollerOptions): Poller {
    * Reads the car and publishes what changed. Returns the error that stopped the read, if any, so a
    * refresh can report it. `wake` (refresh) reads even a sleeping car and every supported field.
    */
-  const readCar = async (car: VehicleRuntime, wake: boolean): Promise<VehicleSourceError | undefined> => {
+  const readCar = async (
+    car: VehicleRuntime,
+    wake: boolean,
+    include: readonly VehicleField[],
+  ): Promise<VehicleSourceError | undefined> => {
     const now = Date.now();
-    const fields = fieldsFor(car, wake || car.lastFullReadAt === 0);
+    const fields = fieldsFor(car, wake || car.lastFullReadAt === 0, include);
     if (fields.length === 0) return undefined;
     if (car.budget.remaining(now) < fields.length) {
       return new VehicleSourceError('rate_limited', 'daily request budget used up; it resets at 00:00 UTC');
@@ -225,12 +238,12 @@ export function createPoller(options: PollerOptions): Poller {
 
   const poll = async (
     car: VehicleRuntime,
-    { wake }: { wake: boolean },
+    { wake, include = [] }: { wake: boolean; include?: readonly VehicleField[] },
   ): Promise<VehicleSourceError | undefined> => {
     // One read at a time per car: a refresh during a poll waits for it and then reads again.
     while (car.polling) await car.polling;
     let failure: VehicleSourceError | undefined;
-    const run = readCar(car, wake).then((f) => {
+    const run = readCar(car, wake, include).then((f) => {
       failure = f;
     });
     car.polling = run;
