@@ -21,6 +21,11 @@ const STEP_MS = 60_000;
 /** On/off commands run on whole minutes, rounded so the grid limit holds: a target may end this far short. */
 const TARGET_TOLERANCE = 0.005;
 
+/** The scenario cannot give a meaningful verdict on these inputs (e.g. a night without real prices). */
+export class ScenarioInputError extends Error {
+  override name = 'ScenarioInputError';
+}
+
 export interface OvernightOptions {
   readonly logger: Logger;
   /** Arrival of the cars. @default 2026-11-24T17:00Z (18:00 in Berlin, a Tuesday) */
@@ -33,6 +38,8 @@ export interface OvernightOptions {
   readonly baseLoadKwhPerYear?: number;
   readonly targetSoc?: number;
   readonly fleet?: readonly DemoCar[];
+  /** Price history replayed onto the night. @default the aWATTar DE history shipped in data/ */
+  readonly priceFile?: string;
   /** Ask the bridge for a fresh read of every car over MQTT this often (simulated). @default 60 min */
   readonly refreshEveryMinutes?: number;
 }
@@ -104,7 +111,8 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
   const targetSoc = options.targetSoc ?? 0.8;
   const fleet = options.fleet ?? DEMO_FLEET;
   const refreshEveryMs = (options.refreshEveryMinutes ?? 60) * 60_000;
-  const priceSource = `file:${DEFAULT_PRICE_FILE}`;
+  const priceFile = options.priceFile ?? DEFAULT_PRICE_FILE;
+  const priceSource = `file:${priceFile}`;
   const closers: (() => Promise<unknown>)[] = [];
 
   try {
@@ -136,7 +144,16 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     closers.push(() => wired.close());
     const { api, service: running, client } = wired;
     closers.push(() => running.stop());
+    // Prices first, so that no plan of the night is made without them (setting the grid re-plans).
+    await running.start({ schedule: false });
     await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500);
+    // A night priced by guesswork proves nothing: every slot must have a real price, or the run stops here.
+    const coverage = await api.prices(start, departure);
+    if (coverage.missing.length > 0) {
+      throw new ScenarioInputError(
+        `${coverage.problem ?? 'prices are missing'}: every slot of the night needs a real price`,
+      );
+    }
 
     // The fleet arrives: linked through Connect, plugged in. Its twin arrives at the same SoC, unmanaged.
     const linked = await linkDemoFleet({ sim: smart, api, fleet, targetSoc });
@@ -150,7 +167,8 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       uncontrolled.plugIn(twinId, { stationKw: STATION_KW });
       twins.push({ car, smartId: vehicleId, twinId });
     }
-    await running.start({ schedule: false });
+    // Plugged in and at their arrival SoC: plan the night for them.
+    await running.replan('the fleet arrived');
 
     // MQTT: the bridge on an embedded broker, and a plain subscriber that counts what the bridge publishes.
     const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
@@ -261,7 +279,11 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       start: Date.parse(p.start),
       end: Date.parse(p.end),
     }));
-    const priceAt = (slot: number) => prices.find((p) => p.start <= slot && slot < p.end)?.pricePerKwh ?? 0;
+    const priceAt = (slot: number) => {
+      const price = prices.find((p) => p.start <= slot && slot < p.end)?.pricePerKwh;
+      if (price === undefined) throw new ScenarioInputError(`no price for ${new Date(slot).toISOString()}`);
+      return price;
+    };
     const costOf = (bySlot: Map<number, number> | undefined) =>
       [...(bySlot ?? new Map<number, number>())].reduce((sum, [slot, kwh]) => sum + kwh * priceAt(slot), 0);
     const kwhOf = (bySlot: Map<number, number> | undefined) =>
@@ -350,7 +372,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     return {
       start,
       departure,
-      prices: `aWATTar DE day-ahead, ${prices.length} slots replayed from ${DEFAULT_PRICE_FILE.split('/').at(-1)}`,
+      prices: `aWATTar DE day-ahead, ${prices.length} slots replayed from ${priceFile.split('/').at(-1)}`,
       gridLimitKw,
       vehicles,
       cost: {

@@ -6,6 +6,8 @@ const GrantsSchema = z.array(z.object({ id: z.string(), status: z.string() }));
 const PricesSchema = z.object({
   source: z.string(),
   slots: z.array(z.object({ start: z.string(), end: z.string(), pricePerKwh: z.number() })),
+  missing: z.array(z.object({ start: z.string(), end: z.string() })),
+  problem: z.string().nullable(),
 });
 /** Preferences travel as the API has them; only the fields the demo changes are typed here. */
 const PreferencesSchema = z.looseObject({

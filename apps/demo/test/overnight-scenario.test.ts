@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from './run-demo.ts';
 
@@ -53,5 +56,17 @@ describe('pnpm demo --scenario overnight', () => {
     const code = await demo.exited;
     expect(code, demo.stderr()).toBe(1);
     expect(demo.stdout()).toMatch(/FAIL: .*left with [\d.]+ %, target 80\.0 %/);
+  }, 150_000);
+
+  it('exits 1 with the reason when a slot of the night has no real price, instead of a PASS on zeros', async () => {
+    const empty = join(mkdtempSync(join(tmpdir(), 'voltkit-demo-prices-')), 'empty.csv');
+    writeFileSync(empty, '');
+    const demo = runDemo(['--scenario', 'overnight', '--prices', empty], {});
+    const code = await demo.exited;
+    expect(code, demo.stdout()).toBe(1);
+    expect(demo.stderr()).toContain(
+      `FAIL: the scenario could not run: No prices from file:${empty} for 2026-11-24T17:00:00.000Z – 2026-11-25T06:00:00.000Z`,
+    );
+    expect(demo.stdout()).not.toContain('PASS');
   }, 150_000);
 });

@@ -191,7 +191,12 @@ function acnSection(highs: Highs): void {
     `\n== 3. ACN sessions (Caltech, March 2019) day by day behind ${transformerKw} kW, SCE TOU-EV-4 + demand charge, 5-min slots ==`,
   );
   const text = readFileSync(acnCaltech201903Csv, 'utf8');
-  const tariff = parseTouTariffJson(readFileSync(new URL('../src/planner/__fixtures__/sce_tou_ev_4_march_2019.json', import.meta.url), 'utf8'));
+  const tariff = parseTouTariffJson(
+    readFileSync(
+      new URL('../src/planner/__fixtures__/sce_tou_ev_4_march_2019.json', import.meta.url),
+      'utf8',
+    ),
+  );
   const widths = [10, 8, 10, 10, 9, 9, 10, 10, 10, 10];
   console.log(
     row(

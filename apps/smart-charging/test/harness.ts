@@ -49,6 +49,8 @@ export async function startService(
   options: {
     logger?: Logger;
     start?: boolean;
+    /** @default PRICE_SOURCE, the real aWATTar history */
+    priceSource?: string;
     /** Sees every request the service makes to the vehicle API (method and URL), e.g. to count commands. */
     onVehicleApiRequest?: (method: string, url: string, body: string | undefined) => void;
   } = {},
@@ -80,7 +82,7 @@ export async function startService(
     config: {
       timeZone: 'Europe/Berlin',
       slotMinutes: 15,
-      priceSource: PRICE_SOURCE,
+      priceSource: options.priceSource ?? PRICE_SOURCE,
       priceFetchCron: '0 13 * * *',
     },
     db,

@@ -67,7 +67,8 @@ describe('scenario files', () => {
     const run = (args: string[]) =>
       spawnSync(
         process.execPath,
-        ['--conditions=@voltkit/source', '--import', 'tsx', join(here, 'cli.ts'), ...args],
+        // The built CLI under plain node, as `voltkit-plan` runs it (turbo builds before testing).
+        [join(here, '../../bin/voltkit-plan.mjs'), ...args],
         {
           encoding: 'utf8',
           cwd: join(here, '../..'),

@@ -42,9 +42,7 @@ export interface RunningSmartCharging {
 
 /** Loads the BDEW H25 standard load profile shipped with the planner. */
 export async function loadBdewProfile(): Promise<LoadProfile> {
-  return parseBdewProfileCsv(
-    await readFile(bdewH25Csv, 'utf8'),
-  );
+  return parseBdewProfileCsv(await readFile(bdewH25Csv, 'utf8'));
 }
 
 /**
