@@ -140,7 +140,8 @@ export function createStatePublishing(
     if (car.available !== undefined) publisher.set(vt.availability, car.available ? 'online' : 'offline');
     const values = renderValues(car.entities, view(car));
     for (const [key, value] of values) publisher.set(vt.value(key), value);
-    for (const [group, payload] of attributePayloads(car)) publisher.set(vt.attributes(group), payload);
+    for (const [group, payload] of attributePayloads(car))
+      publisher.set(vt.attributes(group), payload, { qos: 0 });
     publisher.set(vt.state, JSON.stringify(toJsonState(values, car.available)));
   };
 
