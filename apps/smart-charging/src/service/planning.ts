@@ -160,6 +160,9 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
           pricePerKwh: slot.pricePerKwh,
         })),
         gapPolicy: 'previous-day',
+        // With no price at all the planner refuses unless asked: the service plans energy only and
+        // shows every cost as unknown (its own price-coverage check flags those slots).
+        whenNoPriceKnown: 'energy-only',
       },
       grid: {
         limitKw: slotLimits(grid.limitKw, horizonStart, horizonEnd, slotMs, drawnKwh),
