@@ -141,6 +141,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     queueLimit: config.commandQueueLimit,
     logger,
     carBySlug: (slug) => bySlug.get(slug),
+    ownsTopic: (topic) =>
+      topic === topics.base ||
+      topic.startsWith(`${topics.base}/`) ||
+      topic.startsWith(`${config.homeAssistant.discoveryPrefix}/`) ||
+      topic === statusTopic,
   });
 
   // ---------------------------------------------------------------- vehicles

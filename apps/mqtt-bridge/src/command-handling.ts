@@ -49,6 +49,8 @@ export interface CommandHandlingOptions {
   readonly queueLimit: number;
   readonly logger: Logger;
   readonly carBySlug: (slug: string) => VehicleRuntime | undefined;
+  /** Whether a topic is the bridge's own (its base topic or the discovery prefix). */
+  readonly ownsTopic: (topic: string) => boolean;
 }
 
 export interface CommandHandling {
@@ -68,6 +70,15 @@ export function createCommandHandling(options: CommandHandlingOptions): CommandH
 
   const reply = (message: MqttMessage, payload: string): void => {
     if (!message.responseTopic) return;
+    // A response topic inside the bridge's own tree (bridge/state, a car's availability, discovery) would let
+    // any command sender overwrite what HA reads there: such answers are not sent.
+    if (options.ownsTopic(message.responseTopic)) {
+      logger.warn(
+        { topic: message.topic },
+        'response topic inside the bridge’s own topics; not answered there',
+      );
+      return;
+    }
     publisher.send(message.responseTopic, payload, {
       messageExpirySeconds: RESULT_EXPIRY_SECONDS,
       contentType: 'application/json',

@@ -214,6 +214,35 @@ describe.each(BROKER_KINDS)('the MQTT command boundary on %s (issue 12)', (kind)
     },
   );
 
+  it.runIf(kind === 'mosquitto')(
+    'never answers on a response topic inside its own topics (MQTT 5), so HA’s availability cannot be spoofed',
+    async () => {
+      const mark = stack.probe.mark();
+      for (const responseTopic of [
+        `${stack.base}/bridge/state`,
+        t('availability'),
+        `${stack.prefix}/status`,
+      ]) {
+        await stack.probe.client.publishAsync(t('charge_limit/set'), '0x50', {
+          qos: 1,
+          properties: { responseTopic, correlationData: Buffer.from('spoof') },
+        });
+      }
+      await barrier(stack, t, 'spoof');
+      const spoofed = stack.probe.messages
+        .slice(mark)
+        .filter((m) =>
+          [`${stack.base}/bridge/state`, t('availability'), `${stack.prefix}/status`].includes(m.topic),
+        );
+      expect(spoofed).toEqual([]);
+      // The result still goes to the car's result topic.
+      const results = stack.probe.messages
+        .slice(mark)
+        .filter((m) => m.topic === t('charge_limit/result') && json(m)['transaction'] === undefined);
+      expect(results).toHaveLength(3);
+    },
+  );
+
   it('property: any topic and payload under the command topics → no crash, a documented result, no API call when invalid', async () => {
     await stack.probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online');
     const segment = fc.oneof(
