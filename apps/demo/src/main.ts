@@ -32,6 +32,7 @@ if (config.args.scenario === 'overnight') {
       ...(night === undefined ? {} : { start: new Date(`${night}T17:00:00Z`) }),
       ...(config.args['grid-limit'] === undefined ? {} : { gridLimitKw: config.args['grid-limit'] }),
       ...(config.args.prices === undefined ? {} : { priceFile: resolve(config.args.prices) }),
+      ...(config.args['limit-mode'] === undefined ? {} : { limitMode: config.args['limit-mode'] }),
     });
     console.log(formatReport(report));
     process.exit(report.passed ? 0 : 1);

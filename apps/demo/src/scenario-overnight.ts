@@ -38,6 +38,8 @@ export interface OvernightOptions {
   readonly baseLoadKwhPerYear?: number;
   readonly targetSoc?: number;
   readonly fleet?: readonly DemoCar[];
+  /** `hard`: the limit must hold in every minute, not only on 15-minute averages. @default 'average' */
+  readonly limitMode?: 'average' | 'hard';
   /** Price history replayed onto the night. @default the aWATTar DE history shipped in data/ */
   readonly priceFile?: string;
   /** Ask the bridge for a fresh read of every car over MQTT this often (simulated). @default 60 min */
@@ -61,6 +63,7 @@ export interface OvernightReport {
   readonly departure: Date;
   readonly prices: string;
   readonly gridLimitKw: number;
+  readonly limitMode: 'average' | 'hard';
   readonly vehicles: readonly VehicleOutcome[];
   readonly cost: { readonly smart: number; readonly onArrival: number };
   readonly peak: {
@@ -108,6 +111,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
   const start = options.start ?? new Date('2026-11-24T17:00:00Z');
   const departure = options.departure ?? new Date(start.getTime() + 13 * 3_600_000);
   const gridLimitKw = options.gridLimitKw ?? 24;
+  const limitMode = options.limitMode ?? 'average';
   const targetSoc = options.targetSoc ?? 0.8;
   const fleet = options.fleet ?? DEMO_FLEET;
   const refreshEveryMs = (options.refreshEveryMinutes ?? 60) * 60_000;
@@ -146,7 +150,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     closers.push(() => running.stop());
     // Prices first, so that no plan of the night is made without them (setting the grid re-plans).
     await running.start({ schedule: false });
-    await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500);
+    await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500, limitMode);
     // A night priced by guesswork proves nothing: every slot must have a real price, or the run stops here.
     const coverage = await api.prices(start, departure);
     if (coverage.missing.length > 0) {
@@ -341,6 +345,12 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
         );
       }
     }
+    // A hard limit is a fuse: no minute may go over it (a small allowance for reading power off SoC steps).
+    if (limitMode === 'hard' && smartMinuteKw > gridLimitKw + 0.05) {
+      failures.push(
+        `one minute drew ${smartMinuteKw.toFixed(2)} kW over the hard limit of ${gridLimitKw} kW`,
+      );
+    }
     const peak = (load: Map<number, number>) =>
       Math.max(0, ...[...load].map(([slot, kw]) => kw + (baseLoad.get(slot) ?? 0)));
 
@@ -374,6 +384,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       departure,
       prices: `aWATTar DE day-ahead, ${prices.length} slots replayed from ${priceFile.split('/').at(-1)}`,
       gridLimitKw,
+      limitMode,
       vehicles,
       cost: {
         smart: vehicles.reduce((sum, v) => sum + v.cost, 0),
@@ -439,7 +450,9 @@ export function formatReport(report: OvernightReport): string {
     '',
     `  cost: ${eur(report.cost.smart)} smart vs ${eur(report.cost.onArrival)} charging on arrival (${savings.toFixed(1)} % saved)`,
     `  peak load: ${report.peak.smartKw.toFixed(1)} kW smart vs ${report.peak.uncontrolledKw.toFixed(1)} kW uncontrolled; limit ${report.gridLimitKw} kW, slots over limit: ${report.peak.slotsOverLimit}`,
-    `  (15-minute averages, as the planner plans the limit; highest one-minute draw ${report.peak.smartMinuteKw.toFixed(1)} kW)`,
+    report.limitMode === 'hard'
+      ? `  hard limit: highest one-minute draw ${report.peak.smartMinuteKw.toFixed(1)} kW, limit ${report.gridLimitKw} kW`
+      : `  (15-minute averages, as the planner plans the limit; highest one-minute draw ${report.peak.smartMinuteKw.toFixed(1)} kW)`,
     `  commands: ${report.commands.sent} sent, ${report.commands.confirmed} confirmed, ${report.commands.failed} failed, ${report.commands.open} open`,
     `  MQTT: ${report.mqtt.published} messages published (${report.mqtt.discovery} discovery, ${report.mqtt.states} vehicle states); refresh over MQTT ${report.mqtt.refreshesAnswered}/${report.mqtt.refreshesAsked} answered; bridge offline on stop: ${report.mqtt.bridgeOffline ? 'yes' : 'no'}`,
     `  ran in ${(report.elapsedMs / 1000).toFixed(1)} s`,

@@ -64,8 +64,8 @@ export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>) {
       call('GET', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, PreferencesSchema),
     setPreferences: (vehicleId: string, preferences: Preferences) =>
       call('PUT', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, z.unknown(), preferences),
-    setGrid: (limitKw: number, baseLoadKwhPerYear: number) =>
-      call('PUT', '/api/grid', z.unknown(), { limitKw, baseLoadKwhPerYear }),
+    setGrid: (limitKw: number, baseLoadKwhPerYear: number, limitMode: 'average' | 'hard' = 'average') =>
+      call('PUT', '/api/grid', z.unknown(), { limitKw, baseLoadKwhPerYear, limitMode }),
     commands: () => call('GET', '/api/commands', z.array(CommandViewSchema)),
     prices: (from: Date, to: Date) =>
       call('GET', `/api/prices?from=${from.toISOString()}&to=${to.toISOString()}`, PricesSchema),

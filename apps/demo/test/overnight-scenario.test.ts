@@ -69,4 +69,19 @@ describe('pnpm demo --scenario overnight', () => {
     );
     expect(demo.stdout()).not.toContain('PASS');
   }, 150_000);
+
+  it('with --limit-mode hard keeps every minute under the feeder limit and still meets every target', async () => {
+    const demo = runDemo(['--scenario', 'overnight', '--limit-mode', 'hard'], {});
+    const code = await demo.exited;
+    const report = demo.stdout();
+    expect(code, `${report}\n${demo.stderr()}`).toBe(0);
+    const draw = /hard limit: highest one-minute draw ([\d.]+) kW, limit 24 kW/.exec(report);
+    expect(draw).not.toBeNull();
+    expect(Number(draw?.[1])).toBeLessThanOrEqual(24);
+    expect(Number(draw?.[1])).toBeGreaterThan(10); // it did charge, and hard
+    const cost = /cost: ([\d.]+) EUR smart vs ([\d.]+) EUR charging on arrival/.exec(report);
+    expect(Number(cost?.[1])).toBeGreaterThan(0);
+    expect(Number(cost?.[1])).toBeLessThan(Number(cost?.[2]));
+    expect(report.trimEnd().split('\n').at(-1)).toBe('PASS: every target met, no limit broken');
+  }, 200_000);
 });

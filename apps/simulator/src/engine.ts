@@ -804,10 +804,15 @@ export class SimulatorEngine {
 
   /** Removes one vehicle from a grant; the grant's tokens are revoked with its last vehicle. */
   disconnect(grant: GrantRecord, vehicleId: string): void {
-    grant.vehicles = grant.vehicles.filter((v) => v.vehicleId !== vehicleId);
-    this.webhooks.forgetVehicle(grant.clientId, vehicleId);
+    this.#dropConnection(grant, vehicleId);
     if (grant.vehicles.length === 0) this.store.revokeGrant(grant.id);
     this.store.changed();
+  }
+
+  /** The vehicle leaves the grant and the app's webhook subscriptions; the grant and its tokens stay. */
+  #dropConnection(grant: GrantRecord, vehicleId: string): void {
+    grant.vehicles = grant.vehicles.filter((v) => v.vehicleId !== vehicleId);
+    this.webhooks.forgetVehicle(grant.clientId, vehicleId);
   }
 
   connections(app: AppRecord, filter: { userId?: string; vehicleId?: string }): Connection[] {
@@ -830,17 +835,28 @@ export class SimulatorEngine {
     );
   }
 
+  /**
+   * Management delete, as Smartcar's behaves (its own e2e suite calls `/vehicles` and `/user` with the
+   * user's token after deleting all of the user's connections): each matching vehicle leaves the app's
+   * grants, so it is no longer listed and its endpoints answer 401 to that token, but the grants and
+   * their access and refresh tokens stay valid; `/vehicles` lists what is left (possibly nothing).
+   */
   deleteConnections(
     app: AppRecord,
     filter: { userId?: string; vehicleId?: string },
   ): { userId: string; vehicleId: string }[] {
     const removed = this.connections(app, filter);
-    for (const connection of removed) {
-      const grant = [...this.store.grants.values()].find(
-        (g) => g.clientId === app.clientId && g.userId === connection.userId,
-      );
-      if (grant !== undefined) this.disconnect(grant, connection.vehicleId);
+    const affected = new Set<GrantRecord>();
+    for (const grant of this.store.grants.values()) {
+      if (grant.clientId !== app.clientId) continue;
+      for (const connection of removed) {
+        if (grant.userId !== connection.userId) continue;
+        if (!grant.vehicles.some((v) => v.vehicleId === connection.vehicleId)) continue;
+        this.#dropConnection(grant, connection.vehicleId);
+        affected.add(grant);
+      }
     }
+    if (affected.size > 0) this.store.changed();
     return removed.map(({ userId, vehicleId }) => ({ userId, vehicleId }));
   }
 

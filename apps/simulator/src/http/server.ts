@@ -137,6 +137,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     return sendApiError(request, reply, error);
   });
 
+  // Browsers ask for it on every Connect page; "no content" instead of a JSON 404 in their console.
+  app.get('/favicon.ico', (_request, reply) =>
+    reply.code(204).header('cache-control', 'public, max-age=86400').send(),
+  );
+
   registerOAuthRoutes(app, engine);
   registerPlatformRoutes(app, engine);
   registerVehicleRoutes(app, engine);
