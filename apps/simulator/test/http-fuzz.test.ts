@@ -397,7 +397,8 @@ describe('fuzzing the vehicle API', () => {
             ...(body === undefined || method === 'GET' ? {} : { body }),
           });
           const text = await response.text();
-          const v3 = path.startsWith('/v3/');
+          // Judged by the path that reached the server: the client resolves `..` and `%2e%2e` segments.
+          const v3 = new URL(`${sim.url}${path}`).pathname.startsWith('/v3/');
           const parsed =
             response.status >= 400
               ? (JSON.parse(text) as { type?: string; errors?: { type: string }[] })
