@@ -382,7 +382,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/prices',
       tag: 'prices',
       summary:
-        'Import a price series (stored under the configured source; replaces the same slots); re-plans',
+        'Import a price series (stored under the configured source; replaces every stored slot it overlaps); re-plans',
       body: z
         .object({
           slots: z
@@ -409,15 +409,8 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
           end: new Date(slot.end),
           pricePerKwh: slot.pricePerKwh,
         }));
-        await db.transaction(async (tx) => {
-          // The series replaces the window it covers, whatever slot length was stored there before.
-          await tx.query('delete from prices where source = $1 and slot_start < $3 and slot_end > $2', [
-            service.priceSource,
-            slots[0]!.start,
-            slots.at(-1)!.end,
-          ]);
-          await savePrices(tx, service.priceSource, slots);
-        });
+        // The series replaces every stored slot it overlaps, whatever their length (the file feed too).
+        await db.transaction((tx) => savePrices(tx, service.priceSource, slots));
         const replan = await service.replanAfterChange(`${body.slots.length} prices imported`);
         return { stored: body.slots.length, replan };
       },
