@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoginCode, createOperatorToken } from '../src/service/auth/identity.ts';
 import { saveGridSettings } from '../src/store/grid.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
@@ -50,8 +51,21 @@ describe('the dashboard in headless Chromium', () => {
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
 
-    // The owner's way in: the dashboard's form, Connect's pages in the simulator, back through the callback.
+    // Anonymous: the page says how to sign in, and shows no fleet.
     await page.goto(running.base);
+    await page.waitForSelector('#notice:not([hidden])');
+    expect(await page.textContent('#notice')).toContain('Not signed in');
+    // The operator's way in: a one-time login link (its code in the fragment) → a session → the dashboard.
+    const operator = await createOperatorToken(db, { name: 'browser operator', role: 'admin' });
+    const code = await createLoginCode(db, { apiTokenId: operator.record.id }, { now: new Date() });
+    await page.goto(`${running.base}login#code=${code}`);
+    await page.waitForURL(running.base, { timeout: 15_000 });
+    expect(await page.evaluate(() => fetch('api/me').then((response) => response.json()))).toMatchObject({
+      kind: 'operator',
+      role: 'admin',
+    });
+
+    // Enrolling a car from the page: the dashboard's form, Connect's pages in the simulator, the callback.
     await page.fill('#owner-name', 'Ada');
     await page.fill('#make', 'TESLA');
     await page.click('#enroll-button');
@@ -72,21 +86,21 @@ describe('the dashboard in headless Chromium', () => {
       brand: 'DS',
       model: 'DS 3 Crossback E-Tense',
     });
-    const vehicles = (await api<{ id: string }[]>(running.base, 'GET', 'api/vehicles')).body;
+    const vehicles = (await api<{ id: string }[]>(running.admin, 'GET', 'api/vehicles')).body;
     expect(vehicles).toHaveLength(2);
     const ids = vehicles.map((vehicle) => vehicle.id);
     expect(ids).toContain(second);
     for (const [index, id] of ids.entries()) {
       sim.setSoc(id, 0.3 + index * 0.1);
       sim.plugIn(id, { stationKw: 7.4 });
-      await api(running.base, 'PUT', `api/vehicles/${id}/preferences`, {
+      await api(running.admin, 'PUT', `api/vehicles/${id}/preferences`, {
         ...DEFAULT_PREFERENCES,
         departures: everyDayAt('07:00'),
         chargerPowerKw: 7.4,
       });
     }
     expect(
-      (await api<{ ok: boolean }>(running.base, 'POST', 'api/plan', { reason: 'browser test' })).body.ok,
+      (await api<{ ok: boolean }>(running.admin, 'POST', 'api/plan', { reason: 'browser test' })).body.ok,
     ).toBe(true);
 
     await page.goto(running.base);

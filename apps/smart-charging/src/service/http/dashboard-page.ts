@@ -95,6 +95,11 @@ const stepLine = (key, color, cls, scale, dash) => (slots, g) => {
 
 async function refresh() {
   const response = await fetch('api/dashboard');
+  if (response.status === 401) {
+    notice.innerHTML = 'Not signed in. Car owners: connect your car below. Operators: <a href="login">sign in</a>.';
+    notice.hidden = false;
+    return;
+  }
   if (!response.ok) return;
   const data = await response.json();
   ZONE.id = data.timeZone;
@@ -106,7 +111,7 @@ async function refresh() {
   const tbody = document.querySelector('#vehicles tbody');
   tbody.innerHTML = data.vehicles.length === 0 ? '<tr><td colspan="9" class="empty">No vehicles yet: enroll one through Connect.</td></tr>' :
     data.vehicles.map((v) => '<tr data-vehicle="' + esc(v.id) + '"><td>' + esc(v.name) + '</td><td><span class="badge ' + v.grantStatus + '">' + v.grantStatus + '</span>' +
-      (v.reconnectUrl ? ' <a href="' + esc(v.reconnectUrl) + '">reconnect</a>' : '') + '</td><td class="soc">' + pct(v.soc) + '</td><td>' + esc(v.chargingState || '–') +
+      (v.reconnectPath ? ' <button class="reconnect" data-path="' + esc(v.reconnectPath) + '">reconnect</button>' : '') + '</td><td class="soc">' + pct(v.soc) + '</td><td>' + esc(v.chargingState || '–') +
       (v.pluggedIn === false ? ' (unplugged)' : '') + '</td><td>' + pct(v.targetSoc) + '</td><td>' + (v.departure ? new Date(v.departure).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false, timeZone: ZONE.id }) : '–') + '</td><td>' +
       fmtMoney(v.costPlanned, cur) + '</td><td>' + fmtMoney(v.costOnArrival, cur) + '</td><td>' + (v.shortfall ? esc(v.shortfall) : '') + '</td></tr>').join('');
   const ids = data.vehicles.map((v) => v.id);
@@ -140,6 +145,15 @@ document.getElementById('enroll').addEventListener('submit', async (event) => {
   const answer = await response.json();
   if (response.ok) location.href = answer.connectUrl;
   else document.getElementById('enroll-error').textContent = answer.error.message;
+});
+// Reconnect: a Connect link bound to this browser, for the signed-in owner (or an admin).
+document.getElementById('vehicles').addEventListener('click', async (event) => {
+  const button = event.target.closest('button.reconnect');
+  if (!button) return;
+  const response = await fetch(button.dataset.path, { method: 'POST' });
+  const answer = await response.json();
+  if (response.ok) location.href = answer.connectUrl;
+  else { notice.textContent = answer.error.message; notice.className = 'notice failed'; notice.hidden = false; }
 });
 refresh();
 setInterval(refresh, 10000);
