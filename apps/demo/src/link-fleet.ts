@@ -26,10 +26,11 @@ export async function linkDemoFleet(options: {
     const vehicleId = account.vehicles[0]?.id;
     if (vehicleId === undefined) throw new Error(`the simulator gave ${car.email} no vehicle`);
 
-    const { connectUrl } = await api.startEnrollment(car.owner, car.brand);
+    const { connectUrl, cookie } = await api.startEnrollment(car.owner, car.brand);
     const callback = await walkConnect(connectUrl, { email: car.email });
-    // The service's callback links the cars and sends the browser on to the dashboard.
-    const done = await fetch(callback, { redirect: 'manual' });
+    // The service's callback links the cars and sends the browser on to the dashboard; the cookie proves
+    // it is the browser that started this Connect flow.
+    const done = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     await done.arrayBuffer();
     const next = done.headers.get('location') ?? '';
     if (done.status !== 303 || !next.includes('enrolled=')) {
