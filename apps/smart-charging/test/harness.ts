@@ -158,15 +158,13 @@ export async function api<T = unknown>(
   const text = await response.text();
   return {
     status: response.status,
-    body: (text ? JSON.parse(text) : undefined) as T,
+    body: (text && (response.headers.get('content-type') ?? '').includes('json')
+      ? JSON.parse(text)
+      : text || undefined) as T,
     headers: response.headers,
   };
 }
 
-/**
- * Enrolls one owner over HTTP: the service's Connect link, the owner's consent in the simulator (with the
- * link's own parameters), then the browser's redirect to the service's callback. Returns the vehicle id.
- */
 /**
  * Enrolls one owner over HTTP in a browser (its cookies kept): the service's Connect link, the owner's
  * consent in the simulator (with the link's own parameters), then the browser's redirect to the service's
