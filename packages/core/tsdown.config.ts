@@ -6,6 +6,7 @@ const config: UserConfig = defineConfig({
     client: 'src/client/index.ts',
     permissions: 'src/permissions/index.ts',
     types: 'src/types/index.ts',
+    v3: 'src/v3/index.ts',
   },
   format: 'esm',
   platform: 'node',

@@ -2,16 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { nextChargeWindow } from './charge-plan-source.ts';
 import type { DashboardData } from '@voltkit/smart-charging';
 
-function dashboard(slots: { start: string; price: number; kw: Record<string, number> }[]): DashboardData {
+function dashboard(
+  slots: { start: string; price: number; kw: Record<string, number>; assumed?: boolean }[],
+): DashboardData {
   return {
     generatedAt: '2026-11-24T17:00:00.000Z',
     currency: 'EUR',
     timeZone: 'Europe/Berlin',
     planReason: 'test',
+    prices: {
+      source: 'test',
+      from: '2026-11-24T23:00:00.000Z',
+      to: '2026-11-25T00:15:00.000Z',
+      missing: [],
+      fetchError: null,
+      problem: null,
+    },
     fleet: {
       slots: slots.map((slot) => ({
         start: slot.start,
         pricePerKwh: slot.price,
+        priceAssumed: slot.assumed ?? false,
         limitKw: 22,
         baseLoadKw: 1,
         plannedKw: slot.kw,
@@ -53,5 +64,12 @@ describe('nextChargeWindow', () => {
     );
     expect(nextChargeWindow(dashboard(SLOTS), 'b', 15, new Date('2026-11-24T23:30:00Z'))).toBeNull();
     expect(nextChargeWindow(dashboard(SLOTS), 'unknown', 15, new Date('2026-11-24T22:00:00Z'))).toBeNull();
+  });
+
+  it('says the cost is unknown when a slot of the window has no real price', () => {
+    const slots = SLOTS.map((slot, index) => (index === 2 ? { ...slot, assumed: true } : slot));
+    const window = nextChargeWindow(dashboard(slots), 'a', 15, new Date('2026-11-24T22:00:00Z'));
+    expect(window?.cost).toBeNull();
+    expect(window?.end).toEqual(new Date('2026-11-24T23:45:00Z'));
   });
 });

@@ -27,7 +27,7 @@ export function nextChargeWindow(
   const slotHours = slotMinutes / 60;
   let start: number | undefined;
   let end = 0;
-  let cost = 0;
+  let cost: number | null = 0;
   for (const slot of data.fleet.slots) {
     const slotStart = Date.parse(slot.start);
     if (slotStart + slotMs <= now.getTime()) continue;
@@ -35,7 +35,11 @@ export function nextChargeWindow(
     if (kw > 1e-6) {
       if (start === undefined) start = slotStart;
       end = slotStart + slotMs;
-      cost += kw * slotHours * (slot.pricePerKwh ?? 0);
+      // A slot without a real price makes the whole window's cost unknown, never a made-up number.
+      cost =
+        cost === null || slot.priceAssumed || slot.pricePerKwh === null
+          ? null
+          : cost + kw * slotHours * slot.pricePerKwh;
     } else if (start !== undefined) {
       break;
     }

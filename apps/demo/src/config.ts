@@ -17,6 +17,10 @@ const ArgsSchema = z
     night: z.iso.date().optional(),
     /** Scenario only: the feeder limit, kW. */
     'grid-limit': z.coerce.number().positive().max(1000).optional(),
+    /** Scenario only: the price history to replay (CSV, aWATTar/Octopus JSON, ENTSO-E XML). */
+    prices: z.string().min(1).optional(),
+    /** Scenario only: `hard` makes the feeder limit hold in every minute. */
+    'limit-mode': z.enum(['average', 'hard']).optional(),
     help: z.boolean().default(false),
   })
   .strict();
@@ -35,12 +39,14 @@ const DemoEnvSchema = z.object({
 });
 
 export const USAGE = `Usage: pnpm demo [--data-dir <dir>]
-       pnpm demo --scenario overnight [--night YYYY-MM-DD] [--grid-limit <kW>]
+       pnpm demo --scenario overnight [--night YYYY-MM-DD] [--grid-limit <kW>] [--limit-mode hard] [--prices <file>]
 
   (no option)            start simulator, smart-charging service + dashboard and MQTT bridge; Ctrl-C stops
   --scenario overnight   run a scripted night on a stepped clock, print the report, exit 0 if every target was met
   --night YYYY-MM-DD     scenario: the evening the cars arrive (default 2026-11-24; prices replay that calendar day)
   --grid-limit <kW>      scenario: the feeder limit shared with five households (default 24)
+  --prices <file>        scenario: the price history to replay (default: the aWATTar DE history in data/)
+  --limit-mode <mode>    scenario: average (the limit holds per 15-minute slot, default) or hard (in every minute)
   --data-dir <dir>       embedded storage (default <repo>/.data/demo, or VOLTKIT_DEMO_DATA_DIR)
 `;
 
@@ -66,6 +72,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
         'data-dir': { type: 'string' },
         night: { type: 'string' },
         'grid-limit': { type: 'string' },
+        prices: { type: 'string' },
+        'limit-mode': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,

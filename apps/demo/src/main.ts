@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { DemoConfigError, loadDemoConfig, USAGE, type DemoConfig } from './config.ts';
 import { createDemoLogger } from './logger.ts';
 import { startStack, type Stack } from './stack.ts';
@@ -30,6 +31,8 @@ if (config.args.scenario === 'overnight') {
       // 18:00 in Berlin in winter; the departure defaults to 13 hours later (07:00).
       ...(night === undefined ? {} : { start: new Date(`${night}T17:00:00Z`) }),
       ...(config.args['grid-limit'] === undefined ? {} : { gridLimitKw: config.args['grid-limit'] }),
+      ...(config.args.prices === undefined ? {} : { priceFile: resolve(config.args.prices) }),
+      ...(config.args['limit-mode'] === undefined ? {} : { limitMode: config.args['limit-mode'] }),
     });
     console.log(formatReport(report));
     process.exit(report.passed ? 0 : 1);

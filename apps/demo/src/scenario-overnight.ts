@@ -22,6 +22,11 @@ const STEP_MS = 60_000;
 /** On/off commands run on whole minutes, rounded so the grid limit holds: a target may end this far short. */
 const TARGET_TOLERANCE = 0.005;
 
+/** The scenario cannot give a meaningful verdict on these inputs (e.g. a night without real prices). */
+export class ScenarioInputError extends Error {
+  override name = 'ScenarioInputError';
+}
+
 export interface OvernightOptions {
   readonly logger: Logger;
   /** Arrival of the cars. @default 2026-11-24T17:00Z (18:00 in Berlin, a Tuesday) */
@@ -34,6 +39,10 @@ export interface OvernightOptions {
   readonly baseLoadKwhPerYear?: number;
   readonly targetSoc?: number;
   readonly fleet?: readonly DemoCar[];
+  /** `hard`: the limit must hold in every minute, not only on 15-minute averages. @default 'average' */
+  readonly limitMode?: 'average' | 'hard';
+  /** Price history replayed onto the night. @default the aWATTar DE history shipped in data/ */
+  readonly priceFile?: string;
   /** Ask the bridge for a fresh read of every car over MQTT this often (simulated). @default 60 min */
   readonly refreshEveryMinutes?: number;
 }
@@ -55,6 +64,7 @@ export interface OvernightReport {
   readonly departure: Date;
   readonly prices: string;
   readonly gridLimitKw: number;
+  readonly limitMode: 'average' | 'hard';
   readonly vehicles: readonly VehicleOutcome[];
   readonly cost: { readonly smart: number; readonly onArrival: number };
   readonly peak: {
@@ -102,10 +112,12 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
   const start = options.start ?? new Date('2026-11-24T17:00:00Z');
   const departure = options.departure ?? new Date(start.getTime() + 13 * 3_600_000);
   const gridLimitKw = options.gridLimitKw ?? 24;
+  const limitMode = options.limitMode ?? 'average';
   const targetSoc = options.targetSoc ?? 0.8;
   const fleet = options.fleet ?? DEMO_FLEET;
   const refreshEveryMs = (options.refreshEveryMinutes ?? 60) * 60_000;
-  const priceSource = `file:${DEFAULT_PRICE_FILE}`;
+  const priceFile = options.priceFile ?? DEFAULT_PRICE_FILE;
+  const priceSource = `file:${priceFile}`;
   const closers: (() => Promise<unknown>)[] = [];
 
   try {
@@ -139,7 +151,16 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     closers.push(() => wired.close());
     const { api, service: running, client } = wired;
     closers.push(() => running.stop());
-    await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500);
+    // Prices first, so that no plan of the night is made without them (setting the grid re-plans).
+    await running.start({ schedule: false });
+    await api.setGrid(gridLimitKw, options.baseLoadKwhPerYear ?? 17_500, limitMode);
+    // A night priced by guesswork proves nothing: every slot must have a real price, or the run stops here.
+    const coverage = await api.prices(start, departure);
+    if (coverage.missing.length > 0) {
+      throw new ScenarioInputError(
+        `${coverage.problem ?? 'prices are missing'}: every slot of the night needs a real price`,
+      );
+    }
 
     // The fleet arrives: linked through Connect, plugged in. Its twin arrives at the same SoC, unmanaged.
     const linked = await linkDemoFleet({ sim: smart, api, fleet, targetSoc });
@@ -153,7 +174,8 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       uncontrolled.plugIn(twinId, { stationKw: STATION_KW });
       twins.push({ car, smartId: vehicleId, twinId });
     }
-    await running.start({ schedule: false });
+    // Plugged in and at their arrival SoC: plan the night for them.
+    await running.replan('the fleet arrived');
 
     // MQTT: the bridge on an embedded broker, and a plain subscriber that counts what the bridge publishes.
     const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 });
@@ -264,7 +286,11 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       start: Date.parse(p.start),
       end: Date.parse(p.end),
     }));
-    const priceAt = (slot: number) => prices.find((p) => p.start <= slot && slot < p.end)?.pricePerKwh ?? 0;
+    const priceAt = (slot: number) => {
+      const price = prices.find((p) => p.start <= slot && slot < p.end)?.pricePerKwh;
+      if (price === undefined) throw new ScenarioInputError(`no price for ${new Date(slot).toISOString()}`);
+      return price;
+    };
     const costOf = (bySlot: Map<number, number> | undefined) =>
       [...(bySlot ?? new Map<number, number>())].reduce((sum, [slot, kwh]) => sum + kwh * priceAt(slot), 0);
     const kwhOf = (bySlot: Map<number, number> | undefined) =>
@@ -322,6 +348,12 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
         );
       }
     }
+    // A hard limit is a fuse: no minute may go over it (a small allowance for reading power off SoC steps).
+    if (limitMode === 'hard' && smartMinuteKw > gridLimitKw + 0.05) {
+      failures.push(
+        `one minute drew ${smartMinuteKw.toFixed(2)} kW over the hard limit of ${gridLimitKw} kW`,
+      );
+    }
     const peak = (load: Map<number, number>) =>
       Math.max(0, ...[...load].map(([slot, kw]) => kw + (baseLoad.get(slot) ?? 0)));
 
@@ -353,8 +385,9 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
     return {
       start,
       departure,
-      prices: `aWATTar DE day-ahead, ${prices.length} slots replayed from ${DEFAULT_PRICE_FILE.split('/').at(-1)}`,
+      prices: `aWATTar DE day-ahead, ${prices.length} slots replayed from ${priceFile.split('/').at(-1)}`,
       gridLimitKw,
+      limitMode,
       vehicles,
       cost: {
         smart: vehicles.reduce((sum, v) => sum + v.cost, 0),
@@ -420,7 +453,9 @@ export function formatReport(report: OvernightReport): string {
     '',
     `  cost: ${eur(report.cost.smart)} smart vs ${eur(report.cost.onArrival)} charging on arrival (${savings.toFixed(1)} % saved)`,
     `  peak load: ${report.peak.smartKw.toFixed(1)} kW smart vs ${report.peak.uncontrolledKw.toFixed(1)} kW uncontrolled; limit ${report.gridLimitKw} kW, slots over limit: ${report.peak.slotsOverLimit}`,
-    `  (15-minute averages, as the planner plans the limit; highest one-minute draw ${report.peak.smartMinuteKw.toFixed(1)} kW)`,
+    report.limitMode === 'hard'
+      ? `  hard limit: highest one-minute draw ${report.peak.smartMinuteKw.toFixed(1)} kW, limit ${report.gridLimitKw} kW`
+      : `  (15-minute averages, as the planner plans the limit; highest one-minute draw ${report.peak.smartMinuteKw.toFixed(1)} kW)`,
     `  commands: ${report.commands.sent} sent, ${report.commands.confirmed} confirmed, ${report.commands.failed} failed, ${report.commands.open} open`,
     `  MQTT: ${report.mqtt.published} messages published (${report.mqtt.discovery} discovery, ${report.mqtt.states} vehicle states); refresh over MQTT ${report.mqtt.refreshesAnswered}/${report.mqtt.refreshesAsked} answered; bridge offline on stop: ${report.mqtt.bridgeOffline ? 'yes' : 'no'}`,
     `  ran in ${(report.elapsedMs / 1000).toFixed(1)} s`,

@@ -6,6 +6,8 @@ const GrantsSchema = z.array(z.object({ id: z.string(), status: z.string() }));
 const PricesSchema = z.object({
   source: z.string(),
   slots: z.array(z.object({ start: z.string(), end: z.string(), pricePerKwh: z.number() })),
+  missing: z.array(z.object({ start: z.string(), end: z.string() })),
+  problem: z.string().nullable(),
 });
 /** Preferences travel as the API has them; only the fields the demo changes are typed here. */
 const PreferencesSchema = z.looseObject({
@@ -79,8 +81,8 @@ export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>, adminToke
       call('GET', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, PreferencesSchema),
     setPreferences: (vehicleId: string, preferences: Preferences) =>
       call('PUT', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, z.unknown(), preferences),
-    setGrid: (limitKw: number, baseLoadKwhPerYear: number) =>
-      call('PUT', '/api/grid', z.unknown(), { limitKw, baseLoadKwhPerYear }),
+    setGrid: (limitKw: number, baseLoadKwhPerYear: number, limitMode: 'average' | 'hard' = 'average') =>
+      call('PUT', '/api/grid', z.unknown(), { limitKw, baseLoadKwhPerYear, limitMode }),
     commands: () => call('GET', '/api/commands', z.array(CommandViewSchema)),
     prices: (from: Date, to: Date) =>
       call('GET', `/api/prices?from=${from.toISOString()}&to=${to.toISOString()}`, PricesSchema),

@@ -127,14 +127,15 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     });
     closers.push(() => wired.close());
     const { api, service } = wired;
+    // Started before the grid is set and the demo cars are linked (both re-plan), so that every plan
+    // already has the day's prices.
+    await service.start({ schedule: true });
+    closers.push(() => service.stop());
     await api.setGrid(serviceConfig.gridLimitKw, config.baseLoadKwhPerYear);
-
     let linkedNow = 0;
     if (sim && (await api.vehicles()).length === 0) {
       linkedNow = (await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET })).length;
     }
-    await service.start({ schedule: true });
-    closers.push(() => service.stop());
 
     let broker: EmbeddedBroker | undefined;
     let brokerUrl = bridgeConfig.mqtt.url;

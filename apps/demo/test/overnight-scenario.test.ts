@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from './run-demo.ts';
 
@@ -54,4 +57,31 @@ describe('pnpm demo --scenario overnight', () => {
     expect(code, demo.stderr()).toBe(1);
     expect(demo.stdout()).toMatch(/FAIL: .*left with [\d.]+ %, target 80\.0 %/);
   }, 150_000);
+
+  it('exits 1 with the reason when a slot of the night has no real price, instead of a PASS on zeros', async () => {
+    const empty = join(mkdtempSync(join(tmpdir(), 'voltkit-demo-prices-')), 'empty.csv');
+    writeFileSync(empty, '');
+    const demo = runDemo(['--scenario', 'overnight', '--prices', empty], {});
+    const code = await demo.exited;
+    expect(code, demo.stdout()).toBe(1);
+    expect(demo.stderr()).toContain(
+      `FAIL: the scenario could not run: No prices from file:${empty} for 2026-11-24T17:00:00.000Z – 2026-11-25T06:00:00.000Z`,
+    );
+    expect(demo.stdout()).not.toContain('PASS');
+  }, 150_000);
+
+  it('with --limit-mode hard keeps every minute under the feeder limit and still meets every target', async () => {
+    const demo = runDemo(['--scenario', 'overnight', '--limit-mode', 'hard'], {});
+    const code = await demo.exited;
+    const report = demo.stdout();
+    expect(code, `${report}\n${demo.stderr()}`).toBe(0);
+    const draw = /hard limit: highest one-minute draw ([\d.]+) kW, limit 24 kW/.exec(report);
+    expect(draw).not.toBeNull();
+    expect(Number(draw?.[1])).toBeLessThanOrEqual(24);
+    expect(Number(draw?.[1])).toBeGreaterThan(10); // it did charge, and hard
+    const cost = /cost: ([\d.]+) EUR smart vs ([\d.]+) EUR charging on arrival/.exec(report);
+    expect(Number(cost?.[1])).toBeGreaterThan(0);
+    expect(Number(cost?.[1])).toBeLessThan(Number(cost?.[2]));
+    expect(report.trimEnd().split('\n').at(-1)).toBe('PASS: every target met, no limit broken');
+  }, 200_000);
 });

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+// The built demo under plain node, as `npm run demo` runs it (turbo builds before testing).
+const MAIN = fileURLToPath(new URL('../dist/main.mjs', import.meta.url));
 
 export interface DemoProcess {
   readonly child: ChildProcess;
@@ -13,9 +14,9 @@ export interface DemoProcess {
   waitForOutput(text: string, timeoutMs: number): Promise<void>;
 }
 
-/** The command behind `pnpm demo` (the package's `start` script), in a child process. */
+/** The command behind `npm run demo` (the package's `start` script), in a child process. */
 export function runDemo(args: readonly string[], env: Record<string, string>): DemoProcess {
-  const child = spawn(process.execPath, ['--conditions=@voltkit/source', '--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     env: { ...embeddedEnv(), LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,8 @@ const ChargePlanFileSchema = z.record(
     .object({
       start: z.iso.datetime({ offset: true }),
       end: z.iso.datetime({ offset: true }),
-      cost: z.number().nonnegative(),
+      // Negative day-ahead prices make a negative cost; null = unknown (a slot without a real price).
+      cost: z.number().nullable(),
       currency: z.string().regex(/^[A-Z]{3}$/),
     })
     .nullable(),

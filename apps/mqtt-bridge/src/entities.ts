@@ -335,7 +335,12 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     hasState: true,
     // Unit is the plan's currency; set per car in discovery once known.
     options: { device_class: 'monetary', state_class: 'total', suggested_display_precision: 2 },
-    render: (v) => (v.plan === undefined ? undefined : v.plan === null ? 'None' : num(v.plan.cost, 2)),
+    render: (v) =>
+      v.plan === undefined
+        ? undefined
+        : v.plan === null || v.plan.cost === null
+          ? 'None'
+          : num(v.plan.cost, 2),
   },
 ];
 

@@ -116,7 +116,8 @@ export interface VehicleSource {
 export interface ChargePlanWindow {
   readonly start: Date;
   readonly end: Date;
-  readonly cost: number;
+  /** Null when a slot of the window has no real price (the plan assumed one): the cost is unknown. */
+  readonly cost: number | null;
   readonly currency: string;
 }
 

@@ -26,12 +26,8 @@ describe('main: the bridge from env config', () => {
     const base = uniqueBase('main');
     const child = spawn(
       process.execPath,
-      [
-        '--conditions=@voltkit/source',
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('../src/main.ts', import.meta.url)),
-      ],
+      // The built bridge under plain node, as `voltkit-mqtt-bridge` runs it (turbo builds before testing).
+      [fileURLToPath(new URL('../bin/voltkit-mqtt-bridge.mjs', import.meta.url))],
       {
         env: {
           ...process.env,

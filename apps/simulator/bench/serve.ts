@@ -55,3 +55,6 @@ if (kind === 'sim') {
 } else {
   throw new Error('usage: serve.ts sim|bare [body]');
 }
+
+// Exit on SIGTERM through process.exit, so that `node --cpu-prof` writes its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-import { runTypeScriptEntry } from '../../../scripts/run-ts-entry.mjs';
-
-runTypeScriptEntry(new URL('../src/main.ts', import.meta.url));
+// The built simulator (`pnpm --filter @voltkit/simulator build`); `pnpm dev` runs the TypeScript source.
+import '../dist/main.mjs';

@@ -26,9 +26,9 @@ import type {
 import type { SimulatorStore } from './state/store.ts';
 import { batchPath, resolveVehicleEndpoint } from './vehicle/endpoints.ts';
 import { createVehicleRecord } from './vehicle/factory.ts';
-import { advanceVehicle, settleChargeState, type ChargingEvent } from './vehicle/physics.ts';
+import { advanceVehicle, settleChargeState } from './vehicle/physics.ts';
 import { readEndpoint, type DataEndpointName, type UnitSystem } from './vehicle/readings.ts';
-import { postSigned, verifyWebhookEndpoint } from './webhooks.ts';
+import { V2Webhooks } from './webhooks/v2-webhooks.ts';
 
 export const AUTH_CODE_TTL_MS = 10 * 60_000;
 export const ACCESS_TOKEN_TTL_MS = 2 * 3_600_000;
@@ -134,8 +134,11 @@ export class SimulatorEngine {
   readonly clock: SimulatorClock;
   readonly appLimits: TokenBuckets;
   readonly vehicleLimits: TokenBuckets;
+  /** v2.0 webhooks: verification, subscriptions, event-based and scheduled deliveries. */
+  readonly webhooks: V2Webhooks;
   readonly #warn: (message: string) => void;
   readonly #pendingDeliveries = new Set<Promise<void>>();
+  readonly #vehicleListeners: ((vehicles: readonly VehicleRecord[]) => void)[] = [];
   #lastPruneAt = 0;
   // Scope sets per grant, rebuilt only when the grant's scope list is replaced (hot path: every request).
   readonly #scopeSets = new WeakMap<GrantRecord, { source: string[]; set: ReadonlySet<string> }>();
@@ -146,6 +149,14 @@ export class SimulatorEngine {
     this.appLimits = new TokenBuckets(options.rateLimits?.app ?? null);
     this.vehicleLimits = new TokenBuckets(options.rateLimits?.vehicle ?? null);
     this.#warn = options.warn ?? (() => {});
+    this.webhooks = new V2Webhooks({
+      store: this.store,
+      now: () => this.now(),
+      warn: this.#warn,
+      track: (delivery) => this.trackDelivery(delivery),
+      batchItem: (access, vehicle, path, requestId) =>
+        this.batchItem(access, vehicle, path, 'metric', requestId),
+    });
   }
 
   now(): number {
@@ -521,22 +532,25 @@ export class SimulatorEngine {
     const now = this.now();
     if (now <= vehicle.state.updatedAt) return;
     const events = advanceVehicle(vehicle.state, this.specOf(vehicle), now);
-    if (events.length > 0) this.#dispatchChargingEvents(vehicle, events);
+    if (events.length > 0) this.webhooks.chargingEvents(vehicle, events);
   }
 
   /** Advances every vehicle and runs due scheduled webhooks (the clock's heartbeat). */
   tick(): void {
     const now = this.now();
-    let changed = false;
+    const moved: VehicleRecord[] = [];
     for (const vehicle of this.store.vehicles.values()) {
       const busy = vehicle.state.chargeState === 'CHARGING' || vehicle.state.drive !== null;
       if (now > vehicle.state.updatedAt) {
         this.syncVehicle(vehicle);
-        if (busy) changed = true;
+        if (busy) moved.push(vehicle);
       }
     }
-    this.#runScheduledWebhooks(now);
-    if (changed) this.store.changed();
+    this.webhooks.runScheduled(now);
+    if (moved.length > 0) {
+      this.store.changed();
+      this.#notifyVehicles(moved);
+    }
   }
 
   /** Reads a data endpoint of a vehicle after the usual checks were made. */
@@ -646,9 +660,27 @@ export class SimulatorEngine {
   #commandDone(vehicle: VehicleRecord): void {
     const now = this.now();
     const event = settleChargeState(vehicle.state, now);
-    if (event !== undefined) this.#dispatchChargingEvents(vehicle, [event]);
+    if (event !== undefined) this.webhooks.chargingEvents(vehicle, [event]);
     vehicle.state.recordedAt = now;
     this.store.changed();
+    this.#notifyVehicles([vehicle]);
+  }
+
+  /** Listens for vehicles whose state may have changed: physics ticks, commands and admin changes. */
+  onVehiclesChanged(listener: (vehicles: readonly VehicleRecord[]) => void): void {
+    this.#vehicleListeners.push(listener);
+  }
+
+  #notifyVehicles(vehicles: readonly VehicleRecord[]): void {
+    for (const listener of this.#vehicleListeners) {
+      try {
+        listener(vehicles);
+      } catch (error) {
+        this.#warn(
+          `vehicle change listener failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
   }
 
   // ---------------------------------------------------------------- admin mutations
@@ -724,43 +756,20 @@ export class SimulatorEngine {
     return vehicle;
   }
 
-  // ---------------------------------------------------------------- webhooks
+  // ---------------------------------------------------------------- webhooks (v2: ./webhooks/v2-webhooks.ts)
 
-  async createWebhook(input: {
+  createWebhook(input: {
     clientId: string;
     url: string;
     type?: 'scheduled' | 'eventBased';
     intervalMs?: number;
     paths?: readonly string[];
   }): Promise<WebhookRecord> {
-    const app = this.store.apps.get(input.clientId);
-    if (app === undefined) throw new Error('unknown client id');
-    const type = input.type ?? 'eventBased';
-    const intervalMs = type === 'scheduled' ? (input.intervalMs ?? 3_600_000) : null;
-    const webhook: WebhookRecord = {
-      id: randomUUID(),
-      clientId: app.clientId,
-      url: input.url,
-      type,
-      intervalMs,
-      paths: [...(input.paths ?? (type === 'scheduled' ? ['/battery', '/charge', '/odometer'] : []))],
-      verified: false,
-      vehicleIds: [],
-      nextDueAt: intervalMs === null ? null : this.now() + intervalMs,
-    };
-    this.store.webhooks.set(webhook.id, webhook);
-    webhook.verified = await verifyWebhookEndpoint(webhook.url, webhook.id, app.managementToken);
-    this.store.changed();
-    return webhook;
+    return this.webhooks.create(input);
   }
 
-  async verifyWebhook(webhookId: string): Promise<boolean> {
-    const webhook = this.store.webhooks.get(webhookId);
-    const app = webhook === undefined ? undefined : this.store.apps.get(webhook.clientId);
-    if (webhook === undefined || app === undefined) throw new Error('unknown webhook');
-    webhook.verified = await verifyWebhookEndpoint(webhook.url, webhook.id, app.managementToken);
-    this.store.changed();
-    return webhook.verified;
+  verifyWebhook(webhookId: string): Promise<boolean> {
+    return this.webhooks.verify(webhookId);
   }
 
   subscribe(
@@ -768,21 +777,11 @@ export class SimulatorEngine {
     vehicle: VehicleRecord,
     webhookId: string,
   ): { webhookId: string; vehicleId: string } {
-    const webhook = this.store.webhooks.get(webhookId);
-    if (webhook === undefined || webhook.clientId !== access.app.clientId || !webhook.verified) {
-      throw new ApiError('VALIDATION', null);
-    }
-    if (!webhook.vehicleIds.includes(vehicle.id)) webhook.vehicleIds.push(vehicle.id);
-    this.store.changed();
-    return { webhookId, vehicleId: vehicle.id };
+    return this.webhooks.subscribe(access, vehicle, webhookId);
   }
 
   unsubscribe(app: AppRecord, vehicleId: string, webhookId: string): { status: 'success' } {
-    const webhook = this.store.webhooks.get(webhookId);
-    if (webhook === undefined || webhook.clientId !== app.clientId) throw new ApiError('VALIDATION', null);
-    webhook.vehicleIds = webhook.vehicleIds.filter((id) => id !== vehicleId);
-    this.store.changed();
-    return { status: 'success' };
+    return this.webhooks.unsubscribe(app, vehicleId, webhookId);
   }
 
   /** Resolves once every webhook delivery started so far has finished (or failed). */
@@ -792,94 +791,28 @@ export class SimulatorEngine {
     }
   }
 
-  #deliver(webhook: WebhookRecord, payload: unknown): void {
-    const app = this.store.apps.get(webhook.clientId);
-    if (app === undefined || !webhook.verified) return;
-    const delivery = postSigned(webhook.url, app.managementToken, payload).then((result) => {
-      if (!result.ok) this.#warn(`webhook ${webhook.id} delivery failed (status ${result.status ?? 'none'})`);
+  /** Lets {@link whenDeliveriesSettled} wait for a delivery (v2 and v3 webhooks). */
+  trackDelivery(delivery: Promise<void>): void {
+    const settled = delivery.catch((error: unknown) => {
+      this.#warn(`webhook delivery failed: ${error instanceof Error ? error.message : String(error)}`);
     });
-    this.#pendingDeliveries.add(delivery);
-    void delivery.finally(() => this.#pendingDeliveries.delete(delivery));
-  }
-
-  #modeFor(clientId: string, vehicleId: string): ConnectMode {
-    for (const grant of this.store.grants.values()) {
-      if (grant.clientId === clientId && grant.vehicles.some((v) => v.vehicleId === vehicleId))
-        return grant.mode;
-    }
-    return 'live';
-  }
-
-  #dispatchChargingEvents(vehicle: VehicleRecord, events: readonly ChargingEvent[]): void {
-    for (const webhook of this.store.webhooks.values()) {
-      if (webhook.type !== 'eventBased' || !webhook.vehicleIds.includes(vehicle.id)) continue;
-      for (const event of events) {
-        this.#deliver(webhook, {
-          version: '2.0',
-          webhookId: webhook.id,
-          eventName: 'eventBased',
-          mode: this.#modeFor(webhook.clientId, vehicle.id),
-          payload: {
-            eventId: randomUUID(),
-            vehicleId: vehicle.id,
-            eventType: event.type,
-            eventTime: new Date(event.at).toISOString(),
-          },
-        });
-      }
-    }
-  }
-
-  #runScheduledWebhooks(now: number): void {
-    for (const webhook of this.store.webhooks.values()) {
-      if (webhook.type !== 'scheduled' || webhook.nextDueAt === null || webhook.intervalMs === null) continue;
-      if (webhook.nextDueAt > now) continue;
-      // One delivery per heartbeat even after a long jump; the schedule then restarts from now.
-      webhook.nextDueAt = Math.max(webhook.nextDueAt + webhook.intervalMs, now + 1);
-      if (webhook.vehicleIds.length === 0) continue;
-      this.#deliver(webhook, this.#scheduledPayload(webhook));
-    }
-  }
-
-  #scheduledPayload(webhook: WebhookRecord): unknown {
-    const vehicles = webhook.vehicleIds.flatMap((vehicleId) => {
-      const vehicle = this.store.vehicles.get(vehicleId);
-      const grant = [...this.store.grants.values()].find(
-        (g) => g.clientId === webhook.clientId && g.vehicles.some((v) => v.vehicleId === vehicleId),
-      );
-      const app = this.store.apps.get(webhook.clientId);
-      if (vehicle === undefined || grant === undefined || app === undefined) return [];
-      const access: VehicleAccess = { app, grant, scopes: new Set(grant.scopes) };
-      const requestId = randomUUID();
-      return [
-        {
-          vehicleId,
-          requestId,
-          data: webhook.paths.map((path) => this.batchItem(access, vehicle, path, 'metric', requestId)),
-        },
-      ];
-    });
-    return {
-      version: '2.0',
-      webhookId: webhook.id,
-      eventName: 'schedule',
-      mode:
-        webhook.vehicleIds[0] === undefined ? 'live' : this.#modeFor(webhook.clientId, webhook.vehicleIds[0]),
-      payload: { vehicles },
-    };
+    this.#pendingDeliveries.add(settled);
+    void settled.finally(() => this.#pendingDeliveries.delete(settled));
   }
 
   // ---------------------------------------------------------------- connections
 
   /** Removes one vehicle from a grant; the grant's tokens are revoked with its last vehicle. */
   disconnect(grant: GrantRecord, vehicleId: string): void {
-    grant.vehicles = grant.vehicles.filter((v) => v.vehicleId !== vehicleId);
-    for (const webhook of this.store.webhooks.values()) {
-      if (webhook.clientId === grant.clientId)
-        webhook.vehicleIds = webhook.vehicleIds.filter((id) => id !== vehicleId);
-    }
+    this.#dropConnection(grant, vehicleId);
     if (grant.vehicles.length === 0) this.store.revokeGrant(grant.id);
     this.store.changed();
+  }
+
+  /** The vehicle leaves the grant and the app's webhook subscriptions; the grant and its tokens stay. */
+  #dropConnection(grant: GrantRecord, vehicleId: string): void {
+    grant.vehicles = grant.vehicles.filter((v) => v.vehicleId !== vehicleId);
+    this.webhooks.forgetVehicle(grant.clientId, vehicleId);
   }
 
   connections(app: AppRecord, filter: { userId?: string; vehicleId?: string }): Connection[] {
@@ -902,17 +835,28 @@ export class SimulatorEngine {
     );
   }
 
+  /**
+   * Management delete, as Smartcar's behaves (its own e2e suite calls `/vehicles` and `/user` with the
+   * user's token after deleting all of the user's connections): each matching vehicle leaves the app's
+   * grants, so it is no longer listed and its endpoints answer 401 to that token, but the grants and
+   * their access and refresh tokens stay valid; `/vehicles` lists what is left (possibly nothing).
+   */
   deleteConnections(
     app: AppRecord,
     filter: { userId?: string; vehicleId?: string },
   ): { userId: string; vehicleId: string }[] {
     const removed = this.connections(app, filter);
-    for (const connection of removed) {
-      const grant = [...this.store.grants.values()].find(
-        (g) => g.clientId === app.clientId && g.userId === connection.userId,
-      );
-      if (grant !== undefined) this.disconnect(grant, connection.vehicleId);
+    const affected = new Set<GrantRecord>();
+    for (const grant of this.store.grants.values()) {
+      if (grant.clientId !== app.clientId) continue;
+      for (const connection of removed) {
+        if (grant.userId !== connection.userId) continue;
+        if (!grant.vehicles.some((v) => v.vehicleId === connection.vehicleId)) continue;
+        this.#dropConnection(grant, connection.vehicleId);
+        affected.add(grant);
+      }
     }
+    if (affected.size > 0) this.store.changed();
     return removed.map(({ userId, vehicleId }) => ({ userId, vehicleId }));
   }
 

@@ -1,5 +1,5 @@
 /**
- * A local, Smartcar-v2-compatible vehicle platform: start it in-process with `createSimulator()`.
+ * A local, Smartcar-compatible vehicle platform (v2.0 and Vehicle API v3): start it in-process with `createSimulator()`.
  * @module
  */
 export {
@@ -8,7 +8,9 @@ export {
   type Simulator,
   type SimulatorClockControl,
   type SimulatorOptions,
+  type SimulatorV3,
 } from './simulator.ts';
+export { signalCodesFor, type V3DeliveryAttempt, type V3WebhookRecord } from './v3/index.ts';
 export type { ClockOptions } from './clock.ts';
 export type { RegisteredApp, TestAccount, VehiclePatch, VehicleSummary } from './engine.ts';
 export type { RateLimit, RateLimits } from './rate-limit.ts';
@@ -22,9 +24,10 @@ export type {
 export {
   BRANDS,
   findBrand,
+  findModel,
   type BrandSpec,
   type ModelSpec,
   type Powertrain,
   type Region,
 } from './catalog/brands.ts';
-export { signPayload } from './webhooks.ts';
+export { signPayload } from './webhooks/signing.ts';

@@ -7,6 +7,8 @@ import type { RateLimits } from './rate-limit.ts';
 import { loadSnapshot, SnapshotWriter } from './state/persistence.ts';
 import type { ConnectMode, ForcedError, VehicleRecord, WebhookRecord } from './state/records.ts';
 import { SimulatorStore } from './state/store.ts';
+import type { SignalCode } from '@voltkit/core/v3';
+import { createV3Platform, type V3DeliveryAttempt, type V3WebhookRecord } from './v3/index.ts';
 
 /** The app every simulator registers at start, so Connect test suites need no setup. */
 export const DEMO_APP = {
@@ -39,6 +41,26 @@ export interface SimulatorOptions {
   logger?: FastifyBaseLogger;
   /** Rate limits per app and per vehicle; omitted = unlimited. */
   rateLimits?: RateLimits;
+  /** First retry delay of a v3 webhook delivery, real ms (then doubled, 3 retries). @default 1000 */
+  webhookRetryBaseMs?: number;
+}
+
+/** Vehicle API v3 webhooks (VERIFY, VEHICLE_STATE, VEHICLE_ERROR). */
+export interface SimulatorV3 {
+  /** Registers a v3 webhook and runs its VERIFY challenge against `url`. */
+  createWebhook(input: {
+    clientId: string;
+    url: string;
+    name?: string;
+    triggers: readonly SignalCode[];
+    signals?: readonly SignalCode[];
+  }): Promise<V3WebhookRecord>;
+  /** Subscribes a connected vehicle; sends the FIRST_DELIVERY event. */
+  subscribe(webhookId: string, vehicleId: string): void;
+  unsubscribe(webhookId: string, vehicleId: string): void;
+  webhooks(): V3WebhookRecord[];
+  /** Every delivery attempt (retries share the eventId). */
+  deliveries(webhookId?: string): V3DeliveryAttempt[];
 }
 
 export interface SimulatorClockControl {
@@ -58,8 +80,15 @@ export interface Simulator {
   readonly clock: SimulatorClockControl;
   /** Environment that points the unmodified Smartcar SDKs at this simulator. */
   readonly sdkEnv: Readonly<
-    Record<'SMARTCAR_API_ORIGIN' | 'SMARTCAR_AUTH_ORIGIN' | 'SMARTCAR_MANAGEMENT_API_ORIGIN', string>
+    Record<
+      | 'SMARTCAR_API_ORIGIN'
+      | 'SMARTCAR_AUTH_ORIGIN'
+      | 'SMARTCAR_MANAGEMENT_API_ORIGIN'
+      | 'SMARTCAR_API_V3_ORIGIN',
+      string
+    >
   >;
+  readonly v3: SimulatorV3;
   registerApp(input: { name: string; redirectUris: readonly string[] }): RegisteredApp;
   createTestAccount(input: {
     email: string;
@@ -154,9 +183,14 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   };
   const setSpeed = (speed: number) => clock.setSpeed(speed);
 
+  const v3 = createV3Platform(engine, {
+    ...(options.webhookRetryBaseMs === undefined ? {} : { retryBaseMs: options.webhookRetryBaseMs }),
+    warn: (message) => logger?.warn(message),
+  });
   const app = buildHttpApp({
     engine,
     managementToken,
+    v3,
     adminHooks: { advance, setSpeed },
     ...(logger === undefined ? {} : { logger }),
   });
@@ -177,7 +211,19 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     url,
     managementToken,
     demoApp: { ...DEMO_APP, redirectUris: [...DEMO_APP.redirectUris] },
-    sdkEnv: { SMARTCAR_API_ORIGIN: url, SMARTCAR_AUTH_ORIGIN: url, SMARTCAR_MANAGEMENT_API_ORIGIN: url },
+    sdkEnv: {
+      SMARTCAR_API_ORIGIN: url,
+      SMARTCAR_AUTH_ORIGIN: url,
+      SMARTCAR_MANAGEMENT_API_ORIGIN: url,
+      SMARTCAR_API_V3_ORIGIN: url,
+    },
+    v3: {
+      createWebhook: (input) => v3.webhooks.create(input),
+      subscribe: (webhookId, vehicleId) => v3.webhooks.subscribe(webhookId, vehicleId),
+      unsubscribe: (webhookId, vehicleId) => v3.webhooks.unsubscribe(webhookId, vehicleId),
+      webhooks: () => v3.webhooks.list(),
+      deliveries: (webhookId) => v3.webhooks.deliveries(webhookId),
+    },
     clock: {
       mode: clock.mode,
       now: () => new Date(clock.now()),

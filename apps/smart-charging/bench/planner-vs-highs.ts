@@ -10,6 +10,11 @@
  * 2. Valley filling (least peak over H25 base load), 1,000 vehicles: planner vs HiGHS minimax LP.
  * 3. The 954 real ACN sessions (Caltech, March 2019) replayed day by day behind a transformer limit,
  *    SCE TOU-EV-4 with its demand charge, 5-min slots; each day checked against HiGHS.
+ * 4. Solar fleets: section 1's LP with PV surplus (clear-sky profile, up to 60 % of the slot room at
+ *    noon) as a cheaper first tier at a 0.08 EUR/kWh feed-in price: 1k and 10k vehicles against HiGHS.
+ * 5. The overnight feeder (24 kW, five homes, four 11 kW cars, real November prices): hard limit
+ *    against the average-limit LP optimum, and the highest one-minute draw of each.
+ * 6. A week of 15-min slots (672) with weekday departures, 200 cars: planner against HiGHS.
  * Every loop here is bounded; HiGHS gets a time limit and the output says when it hit it.
  */
 import { readFileSync } from 'node:fs';
@@ -31,6 +36,10 @@ import { h25Profile, randomVehicles } from '../src/planner/testing/fixtures.ts';
 import { loadHighs, solveWithHighs } from '../src/planner/testing/highs-reference.ts';
 import { referencePlan } from '../src/planner/testing/plan-reference.ts';
 import { createRandomFleet, fleetObjective } from '../src/planner/testing/random-fleet.ts';
+import { highestMinuteDrawKw } from '../src/planner/hard-limit.ts';
+import { overnightRequest } from '../src/planner/testing/overnight.ts';
+import { clearSkyPvKw } from '../src/planner/testing/solar.ts';
+import { createSlotGrid } from '../src/planner/time-grid.ts';
 
 const quick = process.argv.includes('--quick');
 const HIGHS_TIME_LIMIT_S = 300;
@@ -191,7 +200,12 @@ function acnSection(highs: Highs): void {
     `\n== 3. ACN sessions (Caltech, March 2019) day by day behind ${transformerKw} kW, SCE TOU-EV-4 + demand charge, 5-min slots ==`,
   );
   const text = readFileSync(acnCaltech201903Csv, 'utf8');
-  const tariff = parseTouTariffJson(readFileSync(new URL('../src/planner/__fixtures__/sce_tou_ev_4_march_2019.json', import.meta.url), 'utf8'));
+  const tariff = parseTouTariffJson(
+    readFileSync(
+      new URL('../src/planner/__fixtures__/sce_tou_ev_4_march_2019.json', import.meta.url),
+      'utf8',
+    ),
+  );
   const widths = [10, 8, 10, 10, 9, 9, 10, 10, 10, 10];
   console.log(
     row(
@@ -270,10 +284,162 @@ function acnSection(highs: Highs): void {
   );
 }
 
+function solarSection(highs: Highs): void {
+  console.log(
+    '\n== 4. Solar fleets: PV surplus at a 0.08 EUR/kWh feed-in price, 96 × 15-min, limit 40 % of Σp ==',
+  );
+  const price = dayPrices96();
+  const grid = createSlotGrid({
+    startMs: Date.parse('2022-10-12T00:00:00+02:00'),
+    endMs: Date.parse('2022-10-13T00:00:00+02:00'),
+    slotMinutes: 15,
+    timeZone: 'Europe/Berlin',
+  });
+  const sun = clearSkyPvKw(grid, { peakKw: 1, latitude: 52.52, longitude: 13.4 });
+  const sunPeak = Math.max(...sun);
+  const widths = [8, 12, 12, 10, 14, 14, 10, 12];
+  console.log(
+    row(
+      ['vehicles', 'planner', 'HiGHS', 'ratio', 'cost planner', 'cost HiGHS', 'rel. gap', 'PV used kWh'],
+      widths,
+    ),
+  );
+  for (const n of [1_000, 10_000]) {
+    const base = createRandomFleet(20_221_012 + n, {
+      vehicles: n,
+      slots: 96,
+      slotHours: 0.25,
+      price,
+      capacityShare: 0.4,
+    });
+    const problem: FleetProblem = {
+      ...base,
+      lowerTierKwh: Float64Array.from(base.slotRoomKwh, (room, t) => (room * 0.6 * sun[t]!) / sunPeak),
+      lowerTierPrice: Float64Array.from(price, (p) => Math.min(0.08, p)),
+    };
+    const { ms, solution } = timePlanner(problem, 5);
+    const violations = fleetViolations(problem, solution.energyKwh);
+    if (violations.length > 0)
+      throw new Error(`planner violates constraints at ${n}: ${violations[0]!.what}`);
+    const cost = fleetObjective(problem, solution.energyKwh, solution.optionalDeliveredKwh);
+    let pvUsed = 0;
+    for (let t = 0; t < 96; t++) {
+      let load = 0;
+      for (let i = 0; i < n; i++) load += solution.energyKwh[i * 96 + t]!;
+      pvUsed += Math.min(load, problem.lowerTierKwh![t]!);
+    }
+    if (quick && n >= 10_000) {
+      console.log(row([n, fmtMs(ms), 'not run', '', cost.toFixed(4), '', '', pvUsed.toFixed(0)], widths));
+      continue;
+    }
+    const reference = solveWithHighs(highs, problem, {
+      objective: 'cost',
+      slotHours: 0.25,
+      shortfallPenalty: 100,
+      timeLimitSeconds: HIGHS_TIME_LIMIT_S,
+    });
+    const optimal = reference.status === 'Optimal';
+    const highsMs = reference.seconds * 1000;
+    console.log(
+      row(
+        [
+          n,
+          fmtMs(ms),
+          optimal ? fmtMs(highsMs) : `>${HIGHS_TIME_LIMIT_S} s (${reference.status})`,
+          `${optimal ? '' : '>'}${(highsMs / ms).toFixed(0)}×`,
+          cost.toFixed(4),
+          optimal ? reference.objective.toFixed(4) : '—',
+          optimal ? relativeGap(cost, reference.objective).toExponential(1) : '—',
+          pvUsed.toFixed(0),
+        ],
+        widths,
+      ),
+    );
+  }
+}
+
+function hardLimitSection(highs: Highs): void {
+  console.log(
+    '\n== 5. Hard limit: the overnight feeder, 24 kW, five homes (H25), four 11 kW cars, 2022-11-22 18:00 → 07:00 ==',
+  );
+  const options = { profile: h25Profile() };
+  for (const mode of ['average', 'hard'] as const) {
+    const request = parsePlanRequest(overnightRequest(mode));
+    const plan = createPlan(request, options);
+    const context = createPlanningContext(request, options);
+    const { solution } = optimise(context, 'cost');
+    const reference = referencePlan(highs, context, 'cost');
+    const draws = request.vehicles.map((v) => v.maxPowerKw);
+    console.log(
+      `  ${mode.padEnd(7)}: cost ${plan.summary.totalCost.toFixed(4)} EUR for ${plan.summary.energyKwh.toFixed(2)} kWh, short ${plan.summary.shortfallKwh.toFixed(2)} kWh, highest one-minute draw ${highestMinuteDrawKw(plan, draws, mode).toFixed(2)} kW (limit 24), gap to HiGHS ${relativeGap(lpObjective(context.fleet.problem, solution), reference.objective).toExponential(1)}`,
+    );
+  }
+  const average = createPlan(parsePlanRequest(overnightRequest('average')), options).summary.totalCost;
+  const hard = createPlan(parsePlanRequest(overnightRequest('hard')), options).summary.totalCost;
+  console.log(
+    `  premium of hard over average: ${(hard - average).toFixed(4)} EUR (${(((hard - average) / average) * 100).toFixed(2)} %)`,
+  );
+  console.log(
+    '  (average: every car switched on at the slot start; hard: McNaughton lanes of the strongest charger)',
+  );
+}
+
+function weekSection(highs: Highs): void {
+  console.log(
+    '\n== 6. A week of 15-min slots (672), 200 cars with weekday departures at 07:00–08:45, real prices ==',
+  );
+  const all = parsePriceCsv(readFileSync(awattarDeHourlyCsv, 'utf8'));
+  const vehicles = Array.from({ length: 200 }, (_, k) => ({
+    id: `car-${k + 1}`,
+    socPercent: 10 + (k % 40),
+    capacityKwh: [40, 58, 77][k % 3]!,
+    targetSocPercent: 80 + (k % 3) * 5,
+    // Plugged in Monday evening, leaving on the Friday of the week at a weekday morning time.
+    arrival: `2022-10-10T${String(17 + (k % 5)).padStart(2, '0')}:00`,
+    departure: `2022-10-${String(11 + (k % 5)).padStart(2, '0')}T0${7 + (k % 2)}:${String((k % 4) * 15).padStart(2, '0')}`,
+    maxPowerKw: [3.7, 7.4, 11][k % 3]!,
+  }));
+  const request = parsePlanRequest({
+    horizon: {
+      start: '2022-10-10T00:00',
+      end: '2022-10-17T00:00',
+      slotMinutes: 15,
+      timeZone: 'Europe/Berlin',
+    },
+    tariff: { type: 'dynamic', currency: 'EUR', prices: all, surchargePerKwh: 0.15 },
+    grid: { limitKw: 400, baseLoad: { kind: 'bdew-h25', annualKwh: 100 * 3500 } },
+    vehicles,
+  });
+  const options = { profile: h25Profile() };
+  createPlan(request, options); // warm-up
+  const times: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const started = performance.now();
+    createPlan(request, options);
+    times.push(performance.now() - started);
+  }
+  const context = createPlanningContext(request, options);
+  const { solution } = optimise(context, 'cost');
+  const reference = referencePlan(highs, context, 'cost');
+  console.log(
+    `  ${context.grid.slotCount} slots: planner ${fmtMs(Math.min(...times))} best of 3 (whole createPlan), HiGHS ${fmtMs(reference.seconds * 1000)} (two stages), gap ${relativeGap(lpObjective(context.fleet.problem, solution), reference.objective).toExponential(1)}`,
+  );
+}
+
 const highs = await loadHighs();
 console.log(
   `node ${process.version}, ${quick ? 'quick run' : 'full run'}; HiGHS ${'highs@1.15.3 (wasm)'}, time limit ${HIGHS_TIME_LIMIT_S} s`,
 );
-costSection(highs);
-valleySection(highs);
-acnSection(highs);
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+const sections: [string, (h: Highs) => void][] = [
+  ['cost', costSection],
+  ['valley', valleySection],
+  ['acn', acnSection],
+  ['solar', solarSection],
+  ['hard', hardLimitSection],
+  ['week', weekSection],
+];
+for (const [name, section] of sections) if (!only || only.includes(name)) section(highs);

@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-import { runTypeScriptEntry } from '../../../scripts/run-ts-entry.mjs';
-
-runTypeScriptEntry(new URL('../src/planner/cli.ts', import.meta.url));
+// The built planner CLI (`pnpm --filter @voltkit/smart-charging build`).
+import '../dist/cli.mjs';

@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-import { runTypeScriptEntry } from '../../../scripts/run-ts-entry.mjs';
-
-runTypeScriptEntry(new URL('../src/main.ts', import.meta.url));
+// The built service and its operator commands (`pnpm --filter @voltkit/smart-charging build`).
+import '../dist/main.mjs';

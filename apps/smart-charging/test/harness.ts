@@ -60,6 +60,8 @@ export async function startService(
   options: {
     logger?: Logger;
     start?: boolean;
+    /** @default PRICE_SOURCE, the real aWATTar history */
+    priceSource?: string;
     /** Sees every request the service makes to the vehicle API (method and URL), e.g. to count commands. */
     onVehicleApiRequest?: (method: string, url: string, body: string | undefined) => void;
     /** Sign-in and Connect requests per client address and minute. @default 1000 (tests share 127.0.0.1) */
@@ -95,7 +97,7 @@ export async function startService(
     config: {
       timeZone: 'Europe/Berlin',
       slotMinutes: 15,
-      priceSource: PRICE_SOURCE,
+      priceSource: options.priceSource ?? PRICE_SOURCE,
       priceFetchCron: '0 13 * * *',
     },
     db,

@@ -31,9 +31,12 @@ interface Started {
   output(): string;
 }
 
-/** `pnpm start` as an operator runs it: a child process, configured only through its environment. */
+/**
+ * `pnpm start` as an operator runs it: the built service under plain node (turbo builds before testing), a
+ * child process configured only through its environment.
+ */
 async function startMain(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--conditions=@voltkit/source', '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/main.mjs'], {
     cwd: PACKAGE_DIR,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

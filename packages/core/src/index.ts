@@ -1,6 +1,6 @@
 /**
  * `@voltkit/core`: typed client, zod schemas and permission model for the Smartcar v2.0 API.
- * Every public name is listed here; the subpaths `./client`, `./permissions` and `./types` export subsets.
+ * Every public name is listed here; the subpaths `./client`, `./permissions`, `./types` and `./v3` export subsets.
  * @module
  */
 export {
@@ -233,3 +233,79 @@ export {
   verifyPayload,
   verifySignature,
 } from './webhooks/webhooks.ts';
+export {
+  type BooleanValue,
+  type Closure,
+  type CompassDirection,
+  type CurrentUnit,
+  type DistanceUnit,
+  type DoorState,
+  type DurationUnit,
+  type EnergyUnit,
+  type Grid,
+  type GridPosition,
+  isSignalCode,
+  type Measure,
+  type BatteryNominalCapacity,
+  type PercentUnit,
+  type PreciseLocation,
+  type PressureUnit,
+  SIGNAL_CODES,
+  type SignalBodies,
+  type SignalCode,
+  type SignalDefinition,
+  type SignalGroup,
+  SIGNALS,
+  type TireState,
+  type VoltageUnit,
+  type VolumeUnit,
+  type WindowState,
+} from './v3/signals.ts';
+export {
+  type ApplicationTokenResponse,
+  ApplicationTokenResponseSchema,
+  type CommandExecution,
+  CommandExecutionSchema,
+  type FlatSignal,
+  isTypedSignal,
+  type Signal,
+  type SignalResource,
+  SignalResourceSchema,
+  type SignalsPageBody,
+  SignalsPageBodySchema,
+  type SignalsPageMeta,
+  type SignalStatus,
+  SignalStatusSchema,
+  type SignalTimes,
+  typeSignal,
+  type UnrecognizedSignal,
+  type V3CommandType,
+  type V3ErrorBody,
+  V3ErrorBodySchema,
+  type V3ErrorEntry,
+  type V3Vehicle,
+  V3VehicleSchema,
+} from './v3/schemas.ts';
+export {
+  createV3Client,
+  DEFAULT_V3_ORIGINS,
+  type SignalsPage,
+  type V3CallOptions,
+  type V3Client,
+  type V3ClientOptions,
+  type V3Origins,
+  type V3VehicleHandle,
+  type WithResponseMeta,
+} from './v3/client.ts';
+export {
+  parseV3Webhook,
+  parseV3WebhookEvent,
+  type V3Trigger,
+  type V3VehicleError,
+  type V3VehicleErrorEvent,
+  type V3VehicleStateEvent,
+  type V3VerifyEvent,
+  type V3WebhookEvent,
+  type V3WebhookMeta,
+  type V3WebhookVehicle,
+} from './v3/webhooks.ts';

@@ -4,7 +4,7 @@
  * against it. Every step must succeed: there is no skip path.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ import { createClient, hashChallenge, isVoltkitError, type VehicleHandle } from 
 import { checkEndpoint, scopesForFeatures } from '@voltkit/core/permissions';
 import { BatterySchema, ERROR_TYPES, type Battery } from '@voltkit/core/types';
 import { VoltkitError } from '@voltkit/core';
+import { isTypedSignal, typeSignal } from '@voltkit/core/v3';
 
 const server = createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
@@ -78,6 +79,13 @@ console.log(JSON.stringify({
   consent: scopesForFeatures(['battery']).scopeParam,
   billing: ERROR_TYPES.BILLING.status,
   challenge: hashChallenge('amt', 'challenge'),
+  v3: (() => {
+    const signal = typeSignal({ code: 'tractionbattery-stateofcharge', name: 'StateOfCharge', group: 'TractionBattery', status: { value: 'SUCCESS' }, body: { value: 42, unit: 'percent' } }, []);
+    // Narrowing by code gives the body type of that signal.
+    if (!isTypedSignal(signal) || signal.code !== 'tractionbattery-stateofcharge') return null;
+    const percent: number | undefined = signal.body?.value;
+    return percent;
+  })(),
 }));
 `;
 
@@ -96,6 +104,20 @@ describe('published package', () => {
     const files = listing.split('\n').filter(Boolean);
     expect(files).toContain('package/dist/index.mjs');
     expect(files).toContain('package/dist/client.d.mts');
+    expect(files).toContain('package/dist/v3.d.mts');
+    // What a consumer must get with the code: the licence it is granted under and the docs.
+    expect(files).toContain('package/LICENSE');
+    expect(files).toContain('package/README.md');
+    const { stdout: packedLicense } = await run('tar', ['-xzOf', tarballPath, 'package/LICENSE']);
+    expect(packedLicense).toBe(await readFile(join(packageDir, '..', '..', 'LICENSE'), 'utf8'));
+    const { stdout: packedManifest } = await run('tar', ['-xzOf', tarballPath, 'package/package.json']);
+    expect(JSON.parse(packedManifest)).toMatchObject({
+      license: 'MIT',
+      author: expect.any(String),
+      repository: { type: 'git', url: expect.stringMatching(/^git\+https:\/\//), directory: 'packages/core' },
+      homepage: expect.stringMatching(/^https:\/\//),
+      bugs: { url: expect.stringMatching(/^https:\/\//) },
+    });
     expect(files.filter((file) => /\.test(-d)?\.ts$|__tests__/.test(file))).toEqual([]);
 
     await run('mkdir', ['-p', join(projectDir, 'src')]);
@@ -151,6 +173,7 @@ describe('published package', () => {
       consent: 'required:read_battery',
       billing: 430,
       challenge: '9baf5a7464bd86740ad5a06e439dcf535a075022ed2c92d74efacf646d79328e',
+      v3: 42,
     });
   });
 });

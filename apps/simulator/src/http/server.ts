@@ -12,6 +12,7 @@ import { registerOAuthRoutes } from './oauth-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
 import { sendApiError, sendJson } from './reply.ts';
 import { registerVehicleRoutes } from './vehicle-routes.ts';
+import { registerV3Routes, type V3Platform } from '../v3/index.ts';
 
 /** Request bodies above this size are refused with 413 (nothing the API takes comes close). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -32,6 +33,8 @@ export interface HttpAppOptions {
   readonly managementToken: string;
   readonly adminHooks: AdminHooks;
   readonly logger?: FastifyBaseLogger;
+  /** Vehicle API v3 (signals, v3 commands, application tokens, v3 webhook admin). */
+  readonly v3?: V3Platform;
 }
 
 /** The whole simulator surface on one origin: Connect, tokens, vehicle API, management, admin. */
@@ -134,9 +137,16 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     return sendApiError(request, reply, error);
   });
 
+  // Browsers ask for it on every Connect page; "no content" instead of a JSON 404 in their console.
+  app.get('/favicon.ico', (_request, reply) =>
+    reply.code(204).header('cache-control', 'public, max-age=86400').send(),
+  );
+
   registerOAuthRoutes(app, engine);
   registerPlatformRoutes(app, engine);
   registerVehicleRoutes(app, engine);
   registerAdminRoutes(app, engine, options.managementToken, options.adminHooks);
+  if (options.v3 !== undefined)
+    registerV3Routes(app, { ...options.v3, engine, managementToken: options.managementToken });
   return app;
 }

@@ -57,6 +57,9 @@ declare module 'smartcar' {
     id: string;
     [method: string]: unknown;
     attributes(): Promise<WithMeta<{ id: string; make: string; model: string; year: number }>>;
+    /** v3: `GET /v3/vehicles/{id}/signals`; the body without its own `meta`, and the raw headers. */
+    getSignals(): Promise<{ body: unknown; headers: Record<string, string> }>;
+    getSignal(code: string): Promise<{ body: unknown; headers: Record<string, string> }>;
     vin(): Promise<WithMeta<{ vin: string }>>;
     location(): Promise<WithMeta<{ latitude: number; longitude: number }>>;
     odometer(): Promise<WithMeta<{ distance: number }>>;
@@ -112,6 +115,11 @@ declare module 'smartcar' {
     paging?: { limit?: number; offset?: number },
   ): Promise<WithMeta<{ vehicles: string[]; paging: { count: number; offset: number } }>>;
   export function getUser(token: string): Promise<WithMeta<{ id: string }>>;
+  /** v3: `GET /v3/vehicles/{id}/` on SMARTCAR_API_V3_ORIGIN. */
+  export function getVehicle(
+    token: string,
+    vehicleId: string,
+  ): Promise<{ body: unknown; headers: Record<string, string> }>;
   export function getCompatibility(
     vin: string,
     scope: string[],
@@ -150,6 +158,7 @@ declare module 'smartcar' {
     SmartcarError: typeof SmartcarError;
     getVehicles: typeof getVehicles;
     getUser: typeof getUser;
+    getVehicle: typeof getVehicle;
     getCompatibility: typeof getCompatibility;
     getCompatibilityMatrix: typeof getCompatibilityMatrix;
     getConnections: typeof getConnections;

@@ -16,7 +16,7 @@
  */
 import type { FleetProblem } from './fleet-solver.ts';
 import { parseInstant, type SlotGrid } from './time-grid.ts';
-import { taperPowerKw, type Vehicle } from './vehicle.ts';
+import { requestedTargetSocPercent, taperPowerKw, type Vehicle } from './vehicle.ts';
 
 export interface VehicleSetup {
   readonly vehicle: Vehicle;
@@ -70,7 +70,7 @@ export function prepareFleet(
     const to = Math.min(T, Math.ceil((departureMs - grid.startMs) / slotMs));
     windowStart[i] = Math.min(from, T);
     windowEnd[i] = Math.max(Math.min(from, T), to);
-    const target = Math.min(vehicle.targetSocPercent, vehicle.chargeLimitPercent);
+    const target = Math.min(requestedTargetSocPercent(vehicle), vehicle.chargeLimitPercent);
     const toKwh = (socDelta: number): number =>
       (Math.max(0, socDelta) / 100) * (vehicle.capacityKwh / vehicle.efficiency);
     const minSoc = Math.min(vehicle.minSocPercent ?? 0, vehicle.chargeLimitPercent);

@@ -65,6 +65,27 @@ describe('solveFleet equals the LP optimum found by HiGHS', () => {
     },
   );
 
+  it.each([
+    { slots: 96, slotHours: 0.25, label: '15-min slots' },
+    { slots: 48, slotHours: 0.5, label: '30-min slots' },
+  ])('on 30 random fleets with a PV-surplus tier at a feed-in price ($label)', ({ slots, slotHours }) => {
+    let withTier = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const problem = createRandomFleet(seed * 104_729 + slots, {
+        vehicles: 1 + (seed % 20),
+        slots,
+        slotHours,
+        taperShare: 0.3,
+        optionalShare: 0.3,
+        capacityShare: 0.15 + (seed % 6) * 0.1,
+        lowerTier: true,
+      });
+      if (problem.lowerTierKwh!.some((kwh) => kwh > 0)) withTier++;
+      expectMatchesHighs(problem, slotHours);
+    }
+    expect(withTier).toBe(30);
+  });
+
   it('on a tight fleet where planning cars one after another is not optimal', () => {
     // Car A can use slots 0–1, car B only slot 0; slot 0 is cheapest. A must leave slot 0 to B.
     const problem: FleetProblem = {

@@ -20,6 +20,11 @@
  * over). Each vehicle keeps two bit masks over the slots (where it draws; where it could draw more),
  * so a breadth-first level of the search is one sequential sweep of a few words per vehicle.
  * Optional energy is handled afterwards, one value group at a time in descending value, the same way.
+ *
+ * A slot may have a cheaper first part (`lowerTierKwh` at `lowerTierPrice`, the PV surplus valued at the
+ * feed-in price): its cost is then convex piecewise linear in the slot's load. The greedy stays exact
+ * over "segments" (slot, tier) taken by ascending price, each releasing its share of the slot's room —
+ * separable convex costs over a polymatroid, where the greedy on marginal costs is optimal.
  */
 
 /** Energy below this (kWh) counts as zero; keeps float noise from spawning endless augmentations. */
@@ -44,6 +49,40 @@ export interface FleetProblem {
   readonly optionalKwh: Float64Array;
   /** Value per kWh of the optional energy (a price cap); optional energy is bought only below it. */
   readonly optionalValue: Float64Array;
+  /**
+   * The first `lowerTierKwh[t]` of slot t's room (part of `slotRoomKwh`, not on top) cost
+   * `lowerTierPrice[t]` instead of `price[t]`: PV surplus, worth what exporting it would earn. Must not
+   * exceed `price[t]` (a slot's cost must be convex); absent, every kWh costs `price[t]`.
+   */
+  readonly lowerTierKwh?: Float64Array;
+  readonly lowerTierPrice?: Float64Array;
+}
+
+/** A part of a slot's room at one price; a slot's parts are released in ascending price. */
+interface RoomSegment {
+  readonly slot: number;
+  readonly price: number;
+  /** Room of the slot up to and including this segment (kWh). */
+  readonly cumulativeKwh: number;
+}
+
+/** The slots' room as price segments, ascending; ties go to the earlier slot, then the cheaper tier. */
+function roomSegments(problem: FleetProblem): RoomSegment[] {
+  const { slotCount: T, price, lowerTierKwh, lowerTierPrice } = problem;
+  const segments: (RoomSegment & { tier: number })[] = [];
+  for (let t = 0; t < T; t++) {
+    const room = Math.max(0, problem.slotRoomKwh[t]!);
+    const lower = lowerTierKwh && lowerTierPrice ? Math.min(room, Math.max(0, lowerTierKwh[t]!)) : 0;
+    if (lower > 0)
+      segments.push({
+        slot: t,
+        price: Math.min(lowerTierPrice![t]!, price[t]!),
+        cumulativeKwh: lower,
+        tier: 0,
+      });
+    segments.push({ slot: t, price: price[t]!, cumulativeKwh: room, tier: 1 });
+  }
+  return segments.sort((a, b) => a.price - b.price || a.slot - b.slot || a.tier - b.tier);
 }
 
 export interface FleetSolution {
@@ -115,28 +154,33 @@ function permuteVehicles(problem: FleetProblem, order: Int32Array): FleetProblem
 
 /** The solver proper, for vehicles already numbered in priority order. */
 function solveOrdered(problem: FleetProblem, options: SolveOptions): FleetSolution {
-  const { slotCount: T, vehicleCount: N, price } = problem;
+  const { slotCount: T, vehicleCount: N } = problem;
   const deficit = Float64Array.from(problem.demandKwh, (e) => Math.max(0, e));
   const optionalLeft = Float64Array.from(problem.optionalKwh, (e) => Math.max(0, e));
-  // Ascending price; ties go to the earlier slot (charge early rather than late at equal cost).
-  const slotOrder = Int32Array.from({ length: T }, (_, t) => t).sort(
-    (a, b) => price[a]! - price[b]! || a - b,
-  );
-
+  const segments = roomSegments(problem);
   const network = createResidualNetwork(
     problem,
     Int32Array.from({ length: N }, (_, i) => i),
   );
+  // Load already placed in each slot; a segment releases its slot's room up to its cumulative size.
+  const load = new Float64Array(T);
+  const fillSegment = (segment: RoomSegment): void => {
+    const t = segment.slot;
+    const room = Math.max(0, segment.cumulativeKwh - load[t]!);
+    network.setRoom(t, room);
+    network.fillSlot(t);
+    load[t] = load[t]! + room - network.roomOf(t);
+  };
 
-  // Phase 1: mandatory energy, every slot, cheapest first.
+  // Phase 1: mandatory energy, every segment, cheapest first.
   network.beginPhase(deficit, (i) => deficit[i]! > EPSILON_KWH);
-  for (let k = 0; k < T && network.needing() > 0; k++) {
-    network.fillSlot(slotOrder[k]!);
-    options.onProgress?.(k + 1, T);
+  for (let k = 0; k < segments.length && network.needing() > 0; k++) {
+    fillSegment(segments[k]!);
+    options.onProgress?.(k + 1, segments.length);
   }
-  options.onProgress?.(T, T);
+  options.onProgress?.(segments.length, segments.length);
 
-  // Phase 2: optional energy, highest value first, only in slots cheaper than that value.
+  // Phase 2: optional energy, highest value first, only in segments cheaper than that value.
   const values = [
     ...new Set(
       Array.from(problem.optionalValue).filter(
@@ -149,10 +193,9 @@ function solveOrdered(problem: FleetProblem, options: SolveOptions): FleetSoluti
       optionalLeft,
       (i) => problem.optionalValue[i] === value && optionalLeft[i]! > EPSILON_KWH,
     );
-    for (let k = 0; k < T && network.needing() > 0; k++) {
-      const t = slotOrder[k]!;
-      if (price[t]! >= value) break;
-      network.fillSlot(t);
+    for (let k = 0; k < segments.length && network.needing() > 0; k++) {
+      if (segments[k]!.price >= value) break;
+      fillSegment(segments[k]!);
     }
   }
 
@@ -185,7 +228,8 @@ function createResidualNetwork(problem: FleetProblem, priority: Int32Array) {
   const { slotCount: T, vehicleCount: N, windowStart, windowEnd, arcCapKwh: cap } = problem;
   const words = (T + 31) >>> 5;
   const x = new Float64Array(N * T);
-  const room = Float64Array.from(problem.slotRoomKwh, (h) => Math.max(0, h));
+  // Room of each slot released so far (set per segment by the caller).
+  const room = new Float64Array(T);
   // Bit masks per vehicle: slots where it draws energy (could hand over), slots where it could draw more.
   const drawsMask = new Uint32Array(N * words);
   const freeMask = new Uint32Array(N * words);
@@ -414,6 +458,10 @@ function createResidualNetwork(problem: FleetProblem, priority: Int32Array) {
     beginPhase,
     fillSlot,
     needing: () => needingCount,
+    setRoom: (t: number, kwh: number) => {
+      room[t] = kwh;
+    },
+    roomOf: (t: number) => room[t]!,
     searches: () => searchCount,
   };
 }

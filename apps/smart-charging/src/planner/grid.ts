@@ -6,7 +6,10 @@ import { z } from 'zod';
 import { profilePowerKw, type LoadProfile } from './load-profile.ts';
 import { localTime, parseInstant, slotStartMs, type SlotGrid } from './time-grid.ts';
 
-const TimeSchema = z.union([z.string(), z.number()]);
+const TimeSchema = z.union([z.string(), z.number()], {
+  error:
+    'must be a time: an ISO 8601 string (with offset, or local in horizon.timeZone) or epoch milliseconds',
+});
 
 export const DemandResponseEventSchema = z.object({
   id: z.string().optional(),
@@ -16,27 +19,51 @@ export const DemandResponseEventSchema = z.object({
   limitKw: z.number().min(0),
 });
 
-export const BaseLoadSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('none') }),
-  /** Standard household profile H25, scaled to a yearly consumption (e.g. 300 homes × 3,500 kWh). */
-  z.object({ kind: z.literal('bdew-h25'), annualKwh: z.number().min(0) }),
-  /** Explicit forecast, one value per slot (kW). */
-  z.object({ kind: z.literal('series'), kw: z.array(z.number().min(0)) }),
-]);
+export const BaseLoadSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('none') }),
+    /** Standard household profile H25, scaled to a yearly consumption (e.g. 300 homes × 3,500 kWh). */
+    z.object({ kind: z.literal('bdew-h25'), annualKwh: z.number().min(0) }),
+    /** Explicit forecast, one value per slot (kW). */
+    z.object({ kind: z.literal('series'), kw: z.array(z.number().min(0)) }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? 'kind must be "none", "bdew-h25" or "series"' : undefined,
+  },
+);
 
 export const GridSchema = z.object({
   /** Import limit of the site or feeder (kW): one number, or one per slot. */
-  limitKw: z.union([z.number().min(0), z.array(z.number().min(0))]),
+  limitKw: z.union([z.number().min(0), z.array(z.number().min(0))], {
+    error: 'must be a power in kW (≥ 0), or an array with one value per slot',
+  }),
   baseLoad: BaseLoadSchema.default({ kind: 'none' }),
   demandResponse: z.array(DemandResponseEventSchema).default([]),
+  /**
+   * `average` (default): the limit holds for each slot's mean power, as meters bill it. `hard`: it
+   * holds in every minute of the on/off schedule (cars draw all or nothing), see hard-limit.ts.
+   */
+  limitMode: z.enum(['average', 'hard']).default('average'),
+  /** PV generation forecast behind the same meter (kW, one value per slot); needs `feedInTariff`. */
+  pvKw: z.array(z.number().min(0)).optional(),
 });
 export type GridInput = z.input<typeof GridSchema>;
 export type Grid = z.infer<typeof GridSchema>;
 
 export interface GridSlots {
+  /** Import limit (kW). */
   readonly limitKw: Float64Array;
+  /** Household / site load without the chargers (kW). */
   readonly baseKw: Float64Array;
-  /** max(0, limit − base): what chargers may draw together. */
+  /** PV generation (kW), zeros without PV. */
+  readonly pvKw: Float64Array;
+  /** base − PV (kW): what the site imports (> 0) or exports (< 0) before any car charges. */
+  readonly netBaseKw: Float64Array;
+  /** max(0, PV − base): PV the chargers can take before importing (kW). */
+  readonly surplusKw: Float64Array;
+  /** max(0, limit − (base − PV)): what chargers may draw together, PV surplus included. */
   readonly headroomKw: Float64Array;
 }
 
@@ -64,8 +91,23 @@ export function gridSlots(grid: Grid, slots: SlotGrid, profile?: LoadProfile): G
     }
   }
   const base = baseLoadKw(grid.baseLoad, slots, profile);
-  const headroom = Float64Array.from(limit, (l, t) => Math.max(0, l - base[t]!));
-  return { limitKw: limit, baseKw: base, headroomKw: headroom };
+  const pv = new Float64Array(T);
+  if (grid.pvKw) {
+    if (grid.pvKw.length !== T)
+      throw new GridError(`grid.pvKw: expected ${T} values (one per slot), got ${grid.pvKw.length}`);
+    pv.set(grid.pvKw);
+  }
+  const netBase = Float64Array.from(base, (b, t) => b - pv[t]!);
+  const surplus = Float64Array.from(netBase, (n) => Math.max(0, -n));
+  const headroom = Float64Array.from(limit, (l, t) => Math.max(0, l - netBase[t]!));
+  return {
+    limitKw: limit,
+    baseKw: base,
+    pvKw: pv,
+    netBaseKw: netBase,
+    surplusKw: surplus,
+    headroomKw: headroom,
+  };
 }
 
 function baseLoadKw(

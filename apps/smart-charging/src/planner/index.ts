@@ -29,9 +29,16 @@ export { solveFleet } from './fleet-solver.ts';
 export type { FleetProblem, FleetSolution, SolveOptions } from './fleet-solver.ts';
 export { prepareFleet } from './fleet-problem.ts';
 export type { PreparedFleet, VehicleSetup } from './fleet-problem.ts';
-export { VehicleSchema, taperPowerKw } from './vehicle.ts';
+export { TripSchema, VehicleSchema, requestedTargetSocPercent, taperPowerKw } from './vehicle.ts';
 export type { Vehicle, VehicleInput } from './vehicle.ts';
+export { issuesFromZod } from './errors.ts';
+export type { PlanInputErrorCode, PlanInputIssue } from './errors.ts';
+export { hardLimitHeadroomKw, highestMinuteDrawKw, laneSchedule } from './hard-limit.ts';
+export type { OnInterval } from './hard-limit.ts';
+export { parsePvForecastCsv } from './pv-forecast.ts';
+export { SCENARIO_SCHEMA_ID, scenarioJsonSchema } from './scenario-schema.ts';
 export {
+  CurrencySchema,
   DynamicTariffSchema,
   FixedTariffSchema,
   TariffSchema,
@@ -42,6 +49,9 @@ export {
 export type { GapPolicy, PriceAssumption, PricePoint, SlotPrices, Tariff, TariffInput } from './tariff.ts';
 export {
   PriceImportError,
+  csvCurrency,
+  currencyOfUnit,
+  entsoeCurrency,
   parseAwattarJson,
   parseEntsoeXml,
   parseOctopusAgileJson,
@@ -78,6 +88,7 @@ export {
   parseAcnSessionsCsv,
   parsePrices,
   parseScenario,
+  priceFileCurrency,
   resolveScenario,
 } from './scenario.ts';
 export type { Scenario } from './scenario.ts';

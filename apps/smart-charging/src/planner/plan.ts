@@ -14,8 +14,9 @@ import { z } from 'zod';
 import { solveFleet, type FleetProblem, type FleetSolution } from './fleet-solver.ts';
 import { prepareFleet, type PreparedFleet, type VehicleSetup } from './fleet-problem.ts';
 import { GridSchema, gridSlots, type GridSlots } from './grid.ts';
+import { hardLimitHeadroomKw } from './hard-limit.ts';
 import type { LoadProfile } from './load-profile.ts';
-import { TariffSchema, priceSlots, type PriceAssumption, type SlotPrices } from './tariff.ts';
+import { TariffSchema, priceSlots, type PriceAssumption, type SlotPrices, type Tariff } from './tariff.ts';
 import {
   SLOT_MINUTES,
   createSlotGrid,
@@ -25,16 +26,24 @@ import {
   slotStartMs,
   type SlotGrid,
 } from './time-grid.ts';
-import { VehicleSchema } from './vehicle.ts';
+import { PlanInputError, issuesFromZod } from './errors.ts';
+import { VehicleSchema, requestedTargetSocPercent } from './vehicle.ts';
+
+export { PlanInputError } from './errors.ts';
 
 export const OBJECTIVES = ['cost', 'peak', 'cost-then-peak'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
+const TIME_HELP =
+  'an ISO 8601 time with offset (2024-10-26T12:00+02:00), a local "YYYY-MM-DD[THH:MM]" in horizon.timeZone, or epoch milliseconds';
+
+export const TimeInputSchema = z.union([z.string(), z.number()], { error: `must be ${TIME_HELP}` });
+
 export const HorizonSchema = z
   .object({
     /** ISO time with offset, or local `YYYY-MM-DD[THH:MM]` in `timeZone`. */
-    start: z.union([z.string(), z.number()]),
-    end: z.union([z.string(), z.number()]).optional(),
+    start: TimeInputSchema,
+    end: TimeInputSchema.optional(),
     hours: z
       .number()
       .positive()
@@ -47,23 +56,30 @@ export const HorizonSchema = z
         z.ZodLiteral<30>,
         z.ZodLiteral<60>,
       ],
+      { error: `must be one of ${SLOT_MINUTES.join(', ')} (minutes)` },
     ),
-    timeZone: z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone' }),
+    timeZone: z.string().refine(isValidTimeZone, {
+      message: 'must be an IANA time zone such as Europe/Berlin or America/Los_Angeles',
+    }),
   })
   .refine((h) => h.end !== undefined || h.hours !== undefined, {
     message: 'give end or hours',
     path: ['end'],
   });
 
-export const PlanRequestSchema = z.object({
-  horizon: HorizonSchema,
-  tariff: TariffSchema,
-  grid: GridSchema,
-  vehicles: z.array(VehicleSchema),
-  objective: z.enum(OBJECTIVES).default('cost'),
-  /** Peak already billed in this demand-charge period (kW); the charge is on max(peak, this). */
-  demandFloorKw: z.number().min(0).default(0),
-});
+export const PlanRequestSchema = z
+  .object({
+    horizon: HorizonSchema,
+    tariff: TariffSchema,
+    grid: GridSchema,
+    vehicles: z.array(VehicleSchema),
+    objective: z.enum(OBJECTIVES).default('cost'),
+    /** Peak already billed in this demand-charge period (kW); the charge is on max(peak, this). */
+    demandFloorKw: z.number().min(0).default(0),
+    /** What exported PV earns per kWh (a fixed, TOU or dynamic tariff); required with `grid.pvKw`. */
+    feedInTariff: TariffSchema.optional(),
+  })
+  .superRefine(checkRequestConsistency);
 export type PlanRequest = z.infer<typeof PlanRequestSchema>;
 export type PlanRequestInput = z.input<typeof PlanRequestSchema>;
 
@@ -80,6 +96,11 @@ export interface VehiclePlan {
   readonly targetSocPercent: number;
   readonly finalSocPercent: number;
   readonly targetReached: boolean;
+  /**
+   * When charging is estimated to end: the last planned slot's start plus its energy at full power
+   * (cars switch on and off); null when the plan does not charge the car.
+   */
+  readonly chargeCompleteAt: string | null;
   readonly shortfall?: {
     /** Battery energy missing at departure (kWh). */
     readonly kwh: number;
@@ -96,25 +117,54 @@ export interface PlanSlot {
   readonly limitKw: number;
   readonly baseKw: number;
   readonly chargingKw: number;
+  /** PV generation (kW); 0 without PV. */
+  readonly pvKw: number;
+  /** What exported PV earns per kWh in this slot; null without a feed-in tariff. */
+  readonly exportPricePerKwh: number | null;
+  /** Charging covered by PV surplus (kW). */
+  readonly solarChargingKw: number;
+  /** PV used on site, by the household and the cars (kW). */
+  readonly selfConsumptionKw: number;
+  /** Site import and export at the meter, base load included (kW). */
+  readonly gridImportKw: number;
+  readonly gridExportKw: number;
 }
 
 export interface PlanSummary {
   readonly objective: Objective;
+  /** ISO 4217 code of every amount in the plan; null when the tariff does not state it. */
+  readonly currency: string | null;
   readonly vehicles: number;
+  /** Energy drawn from the grid by all cars (kWh), opportunistic extras included. */
   readonly energyKwh: number;
   readonly energyCost: number;
   readonly demandCharge: number;
   readonly totalCost: number;
-  /** Cost if every car charged flat out from plug-in until its target (ignores the grid limit). */
+  /** Energy the plan delivers towards targets and minimum SoCs (kWh): `energyKwh` minus the extras. */
+  readonly targetEnergyKwh: number;
+  /** What the plan would cost without the opportunistic extras: the same energy as the baseline. */
+  readonly targetEnergyCost: number;
+  /**
+   * Baseline: every car flat out from plug-in until it has the same target energy as the plan gives
+   * it (ignores the grid limit), demand charge included.
+   */
   readonly immediateCost: number;
   readonly immediateEnergyKwh: number;
+  /** `immediateCost − targetEnergyCost`: like with like, the same energy bought at other times. */
   readonly savings: number;
+  /** Extra energy bought below the cars' price caps, beyond their targets (kWh), and what it adds. */
+  readonly opportunisticEnergyKwh: number;
+  readonly opportunisticCost: number;
   /** Peak of base + charging (kW) when charging at once on arrival, and as planned. */
   readonly peakBeforeKw: number;
   readonly peakAfterKw: number;
   readonly baseLoadPeakKw: number;
   readonly shortfallKwh: number;
   readonly vehiclesShort: number;
+  /** Charging energy covered by PV surplus (kWh), and the site's import and export over the horizon. */
+  readonly solarChargingKwh: number;
+  readonly gridImportKwh: number;
+  readonly gridExportKwh: number;
 }
 
 export interface Plan {
@@ -125,8 +175,10 @@ export interface Plan {
   readonly slots: PlanSlot[];
   readonly vehicles: VehiclePlan[];
   readonly summary: PlanSummary;
-  /** Prices that were assumed (gaps in the published series). */
+  /** Prices that were assumed (gaps in the published series), import and feed-in. */
   readonly assumptions: readonly PriceAssumption[];
+  /** What the plan rests on that a person should know (for example slots the LP cannot price exactly). */
+  readonly warnings: readonly string[];
 }
 
 export interface PlanOptions {
@@ -135,24 +187,96 @@ export interface PlanOptions {
   readonly onProgress?: (message: string, done: number, total: number) => void;
 }
 
-export class PlanInputError extends Error {
-  override name = 'PlanInputError';
-  readonly issues: readonly { path: string; message: string }[];
-  constructor(issues: readonly { path: string; message: string }[]) {
-    super(issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('\n'));
-    this.issues = issues;
-  }
-}
-
 /** Validates an untrusted request; throws `PlanInputError` naming each bad field. */
 export function parsePlanRequest(input: unknown): PlanRequest {
   const result = PlanRequestSchema.safeParse(input);
-  if (!result.success) {
-    throw new PlanInputError(
-      result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    );
-  }
+  if (!result.success) throw new PlanInputError(issuesFromZod(result.error.issues));
   return result.data;
+}
+
+/**
+ * What the field schemas cannot see alone: times that must parse in the horizon's zone, series that
+ * must have one value per slot, windows that must not be reversed, ids that must be unique.
+ */
+function checkRequestConsistency(
+  request: {
+    horizon: z.infer<typeof HorizonSchema>;
+    grid: z.infer<typeof GridSchema>;
+    vehicles: z.infer<typeof VehicleSchema>[];
+    tariff: Tariff;
+    feedInTariff?: Tariff | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const { horizon } = request;
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const instant = (value: string | number, path: (string | number)[]): number | undefined => {
+    try {
+      return parseInstant(value, horizon.timeZone);
+    } catch {
+      issue(path, `"${value}" is not a time: use ${TIME_HELP}`);
+      return undefined;
+    }
+  };
+  const startMs = instant(horizon.start, ['horizon', 'start']);
+  const endMs =
+    horizon.end !== undefined
+      ? instant(horizon.end, ['horizon', 'end'])
+      : startMs !== undefined && horizon.hours !== undefined
+        ? startMs + horizon.hours * 3_600_000
+        : undefined;
+  let slotCount: number | undefined;
+  if (startMs !== undefined && endMs !== undefined) {
+    if (endMs <= startMs) issue(['horizon', 'end'], `must be after horizon.start (${String(horizon.start)})`);
+    else slotCount = Math.ceil((endMs - startMs) / (horizon.slotMinutes * 60_000));
+  }
+  if (slotCount !== undefined) {
+    const perSlot = `one value per slot: the horizon has ${slotCount} slots of ${horizon.slotMinutes} min`;
+    if (Array.isArray(request.grid.limitKw) && request.grid.limitKw.length !== slotCount)
+      issue(['grid', 'limitKw'], `has ${request.grid.limitKw.length} values; give one number or ${perSlot}`);
+    const base = request.grid.baseLoad;
+    if (base.kind === 'series' && base.kw.length !== slotCount)
+      issue(['grid', 'baseLoad', 'kw'], `has ${base.kw.length} values; give ${perSlot}`);
+    if (request.grid.pvKw && request.grid.pvKw.length !== slotCount)
+      issue(['grid', 'pvKw'], `has ${request.grid.pvKw.length} values; give ${perSlot}`);
+  }
+  if (request.grid.pvKw && !request.feedInTariff)
+    issue(
+      ['feedInTariff'],
+      'give the price exported PV earns (a tariff; { "type": "fixed", "pricePerKwh": 0 } when export earns nothing)',
+    );
+  const importCurrency = request.tariff.currency;
+  const exportCurrency = request.feedInTariff?.currency;
+  if (importCurrency && exportCurrency && importCurrency !== exportCurrency)
+    issue(['feedInTariff', 'currency'], `is ${exportCurrency} but tariff.currency is ${importCurrency}`);
+  request.grid.demandResponse.forEach((event, k) => {
+    const from = instant(event.start, ['grid', 'demandResponse', k, 'start']);
+    const to = instant(event.end, ['grid', 'demandResponse', k, 'end']);
+    if (from !== undefined && to !== undefined && to <= from)
+      issue(['grid', 'demandResponse', k, 'end'], 'must be after the event start');
+  });
+  const firstIndexOfId = new Map<string, number>();
+  request.vehicles.forEach((vehicle, k) => {
+    const earlier = firstIndexOfId.get(vehicle.id);
+    if (earlier !== undefined)
+      issue(
+        ['vehicles', k, 'id'],
+        `"${vehicle.id}" is already the id of vehicles.${earlier}; ids must be unique`,
+      );
+    else firstIndexOfId.set(vehicle.id, k);
+    const arrival =
+      vehicle.arrival === undefined ? startMs : instant(vehicle.arrival, ['vehicles', k, 'arrival']);
+    const departure = instant(vehicle.departure, ['vehicles', k, 'departure']);
+    if (arrival !== undefined && departure !== undefined && departure <= arrival) {
+      issue(
+        ['vehicles', k, 'departure'],
+        vehicle.arrival === undefined
+          ? 'must be after horizon.start (the car is plugged in from the start of the horizon)'
+          : `must be after vehicles.${k}.arrival (${String(vehicle.arrival)})`,
+      );
+    }
+  });
 }
 
 export function horizonGrid(request: Pick<PlanRequest, 'horizon'>): SlotGrid {
@@ -173,14 +297,66 @@ export interface PlanningContext {
   readonly prices: SlotPrices;
   readonly gridSlots: GridSlots;
   readonly fleet: PreparedFleet;
+  /** Feed-in price per slot, when the site exports PV. */
+  readonly exportPrices?: SlotPrices;
 }
 
 export function createPlanningContext(request: PlanRequest, options: PlanOptions = {}): PlanningContext {
   const grid = horizonGrid(request);
   const prices = priceSlots(request.tariff, grid);
   const slots = gridSlots(request.grid, grid, options.profile);
-  const fleet = prepareFleet(request.vehicles, grid, prices.pricePerKwh, slots.headroomKw);
-  return { grid, prices, gridSlots: slots, fleet };
+  const headroomKw =
+    request.grid.limitMode === 'hard'
+      ? hardLimitHeadroomKw(slots.headroomKw, request.vehicles, grid)
+      : slots.headroomKw;
+  const prepared = prepareFleet(request.vehicles, grid, prices.pricePerKwh, headroomKw);
+  if (!request.feedInTariff) return { grid, prices, gridSlots: slots, fleet: prepared };
+  const exportPrices = feedInPrices(request.feedInTariff, grid);
+  return {
+    grid,
+    prices,
+    gridSlots: slots,
+    fleet: withSolarTier(prepared, slots, exportPrices.pricePerKwh, grid),
+    exportPrices,
+  };
+}
+
+/** Feed-in prices per slot; errors name `feedInTariff`, not `tariff`. */
+function feedInPrices(tariff: Tariff, grid: SlotGrid): SlotPrices {
+  try {
+    return priceSlots(tariff, grid);
+  } catch (error) {
+    if (!(error instanceof PlanInputError)) throw error;
+    throw new PlanInputError(
+      error.issues.map((i) => ({ ...i, path: i.path.replace(/^tariff/, 'feedInTariff') })),
+      error.code,
+    );
+  }
+}
+
+/**
+ * PV surplus is the cheaper first tier of each slot's room: charging from it only forgoes the feed-in
+ * price. Minimum-SoC energy fixed before optimising takes the surplus first. Where feed-in pays more
+ * than import the slot's cost would be concave (not an LP): there the tier is valued at the import
+ * price, and the plan says so.
+ */
+function withSolarTier(
+  fleet: PreparedFleet,
+  slots: GridSlots,
+  exportPrice: Float64Array,
+  grid: SlotGrid,
+): PreparedFleet {
+  const { problem, fixedKwh } = fleet;
+  const T = grid.slotCount;
+  const lowerTierKwh = new Float64Array(T);
+  const lowerTierPrice = new Float64Array(T);
+  for (let t = 0; t < T; t++) {
+    let fixed = 0;
+    for (let i = 0; i < problem.vehicleCount; i++) fixed += fixedKwh[i * T + t]!;
+    lowerTierKwh[t] = Math.max(0, slots.surplusKw[t]! * grid.slotHours - fixed);
+    lowerTierPrice[t] = Math.min(exportPrice[t]!, problem.price[t]!);
+  }
+  return { ...fleet, problem: { ...problem, lowerTierKwh, lowerTierPrice } };
 }
 
 interface LevelResult {
@@ -207,8 +383,9 @@ export function optimise(
   let floorLevel = 0;
   let topLevel = 0;
   for (let t = 0; t < T; t++) {
-    floorLevel = Math.max(floorLevel, slots.baseKw[t]! + fixedLoadKwh[t]! / grid.slotHours);
-    topLevel = Math.max(topLevel, slots.baseKw[t]! + slots.headroomKw[t]!);
+    // Levels are grid import (base − PV + charging): PV surplus lets cars charge below a level of 0.
+    floorLevel = Math.max(floorLevel, slots.netBaseKw[t]! + fixedLoadKwh[t]! / grid.slotHours);
+    topLevel = Math.max(topLevel, slots.netBaseKw[t]! + slots.headroomKw[t]!);
   }
   topLevel = Math.max(topLevel, floorLevel);
   const room = new Float64Array(T);
@@ -216,7 +393,7 @@ export function optimise(
   const solveAt = (level: number): LevelResult => {
     for (let t = 0; t < T; t++) {
       const cap =
-        Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
+        Math.min(slots.headroomKw[t]!, level - slots.netBaseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
       room[t] = Math.max(0, Math.min(problem.slotRoomKwh[t]!, cap));
     }
     const solution = solveFleet(
@@ -242,7 +419,7 @@ export function optimise(
     let sum = 0;
     for (let t = 0; t < T; t++) {
       const cap =
-        Math.min(slots.headroomKw[t]!, level - slots.baseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
+        Math.min(slots.headroomKw[t]!, level - slots.netBaseKw[t]!) * grid.slotHours - fixedLoadKwh[t]!;
       sum += Math.max(0, Math.min(problem.slotRoomKwh[t]!, cap));
     }
     return sum;
@@ -298,12 +475,22 @@ function totalOf(values: Float64Array): number {
 
 /** Σ price × energy − Σ value × optional energy: what the LP minimises once shortfall is settled. */
 export function lpObjective(problem: FleetProblem, solution: FleetSolution): number {
-  const { slotCount: T, vehicleCount: N, price } = problem;
+  const { slotCount: T, vehicleCount: N, price, lowerTierKwh, lowerTierPrice } = problem;
   let cost = 0;
+  const load = lowerTierKwh ? new Float64Array(T) : undefined;
   for (let i = 0; i < N; i++) {
-    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++)
-      cost += price[t]! * solution.energyKwh[i * T + t]!;
+    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++) {
+      const kwh = solution.energyKwh[i * T + t]!;
+      cost += price[t]! * kwh;
+      if (load) load[t] = load[t]! + kwh;
+    }
     cost -= problem.optionalValue[i]! * solution.optionalDeliveredKwh[i]!;
+  }
+  if (load && lowerTierKwh && lowerTierPrice) {
+    for (let t = 0; t < T; t++) {
+      const covered = Math.min(load[t]!, lowerTierKwh[t]!, Math.max(0, problem.slotRoomKwh[t]!));
+      if (covered > 0) cost -= (price[t]! - Math.min(price[t]!, lowerTierPrice[t]!)) * covered;
+    }
   }
   return cost;
 }
@@ -383,15 +570,77 @@ function goldenSection(
 /** Plans charging for every vehicle in the request. Pure: same request, same plan. */
 export function createPlan(request: PlanRequest, options: PlanOptions = {}): Plan {
   const context = createPlanningContext(request, options);
-  const { energyKwh } = optimise(context, request.objective, request.demandFloorKw, options.onProgress);
-  return buildPlan(request, context, energyKwh);
+  const { energyKwh, solution } = optimise(
+    context,
+    request.objective,
+    request.demandFloorKw,
+    options.onProgress,
+  );
+  // Savings compare like with like: when the plan buys extras below a price cap, price the same plan
+  // without them too; the extras then show on their own line.
+  let targetEnergyKwh = energyKwh;
+  if (totalOf(solution.optionalDeliveredKwh) > 1e-9) {
+    const { problem } = context.fleet;
+    const withoutExtras: PlanningContext = {
+      ...context,
+      fleet: {
+        ...context.fleet,
+        problem: { ...problem, optionalKwh: new Float64Array(problem.vehicleCount) },
+      },
+    };
+    targetEnergyKwh = optimise(withoutExtras, request.objective, request.demandFloorKw).energyKwh;
+  }
+  return buildPlan(request, context, energyKwh, solution, targetEnergyKwh);
 }
 
-function buildPlan(request: PlanRequest, context: PlanningContext, energyKwh: Float64Array): Plan {
+/**
+ * What charging `loadKwh` in slot t costs: the import price, except that charging from PV surplus only
+ * forgoes the feed-in price (the real one, also where it exceeds the import price).
+ */
+function slotChargingCost(context: PlanningContext, t: number, loadKwh: number): number {
+  const price = context.prices.pricePerKwh[t]!;
+  if (!context.exportPrices) return price * loadKwh;
+  const fromSurplus = Math.min(loadKwh, context.gridSlots.surplusKw[t]! * context.grid.slotHours);
+  return context.exportPrices.pricePerKwh[t]! * fromSurplus + price * (loadKwh - fromSurplus);
+}
+
+/** Charging cost, import peak (base − PV + charging) and demand charge of a per-slot charging load. */
+function costOfLoad(
+  context: PlanningContext,
+  loadKwh: Float64Array,
+  demandFloorKw: number,
+): { energyCost: number; peakKw: number; demandCharge: number; total: number } {
+  const { grid, prices, gridSlots: slots } = context;
+  let energyCost = 0;
+  let peakKw = 0;
+  for (let t = 0; t < grid.slotCount; t++) {
+    energyCost += slotChargingCost(context, t, loadKwh[t]!);
+    peakKw = Math.max(peakKw, slots.netBaseKw[t]! + loadKwh[t]! / grid.slotHours);
+  }
+  const demandCharge = prices.demandChargePerKw * Math.max(peakKw, demandFloorKw);
+  return { energyCost, peakKw, demandCharge, total: energyCost + demandCharge };
+}
+
+function slotLoads(energyKwh: Float64Array, T: number): Float64Array {
+  const loadKwh = new Float64Array(T);
+  for (let k = 0; k < energyKwh.length; k++) loadKwh[k % T] = loadKwh[k % T]! + energyKwh[k]!;
+  return loadKwh;
+}
+
+function buildPlan(
+  request: PlanRequest,
+  context: PlanningContext,
+  energyKwh: Float64Array,
+  solution: FleetSolution,
+  targetEnergyKwh: Float64Array,
+): Plan {
   const { grid, prices, gridSlots: slots, fleet } = context;
   const T = grid.slotCount;
-  const price = prices.pricePerKwh;
-  const load = new Float64Array(T);
+  const loadKwh = slotLoads(energyKwh, T);
+  // Each car pays its share of its slots' charging cost (PV surplus shared pro rata).
+  const costPerKwh = Float64Array.from(loadKwh, (kwh, t) =>
+    kwh > 0 ? slotChargingCost(context, t, kwh) / kwh : prices.pricePerKwh[t]!,
+  );
   const vehicles: VehiclePlan[] = fleet.setups.map((setup, i) => {
     const { vehicle } = setup;
     const powerKw: number[] = new Array<number>(T);
@@ -402,64 +651,117 @@ function buildPlan(request: PlanRequest, context: PlanningContext, energyKwh: Fl
     let cost = 0;
     for (let t = 0; t < T; t++) {
       const kwh = energyKwh[i * T + t]!;
-      load[t] = load[t]! + kwh;
       energy += kwh;
-      cost += kwh * price[t]!;
+      cost += kwh * costPerKwh[t]!;
       powerKw[t] = kwh / grid.slotHours;
       soc += ((kwh * vehicle.efficiency) / vehicle.capacityKwh) * 100;
       socPercent[t + 1] = soc;
     }
-    return vehiclePlan(setup, powerKw, socPercent, energy, cost, soc);
+    let last = -1;
+    for (let t = T - 1; t >= 0 && last < 0; t--) if (energyKwh[i * T + t]! > 1e-6) last = t;
+    const chargeCompleteAt =
+      last < 0
+        ? null
+        : formatZoned(
+            slotStartMs(grid, last) +
+              Math.min(1, energyKwh[i * T + last]! / (vehicle.maxPowerKw * grid.slotHours)) *
+                grid.slotHours *
+                3_600_000,
+            grid.timeZone,
+          );
+    return { ...vehiclePlan(setup, powerKw, socPercent, energy, cost, soc), chargeCompleteAt };
   });
 
-  const immediate = immediateCharging(fleet, price, T);
-  let energyTotal = 0;
-  let energyCost = 0;
-  let peakAfter = 0;
-  let peakBefore = 0;
+  const planned = costOfLoad(context, loadKwh, request.demandFloorKw);
+  const targetLoadKwh = targetEnergyKwh === energyKwh ? loadKwh : slotLoads(targetEnergyKwh, T);
+  const forTargets =
+    targetEnergyKwh === energyKwh ? planned : costOfLoad(context, targetLoadKwh, request.demandFloorKw);
+  const deliveredForTargets = Float64Array.from(
+    vehicles,
+    (v, i) => v.energyKwh - solution.optionalDeliveredKwh[i]!,
+  );
+  const immediate = immediateCharging(fleet, T, deliveredForTargets);
+  const immediateCost = costOfLoad(context, immediate.loadKwh, request.demandFloorKw);
   let basePeak = 0;
-  for (let t = 0; t < T; t++) {
-    energyTotal += load[t]!;
-    energyCost += load[t]! * price[t]!;
-    peakAfter = Math.max(peakAfter, slots.baseKw[t]! + load[t]! / grid.slotHours);
-    peakBefore = Math.max(peakBefore, slots.baseKw[t]! + immediate.loadKwh[t]! / grid.slotHours);
-    basePeak = Math.max(basePeak, slots.baseKw[t]!);
-  }
-  const demandRate = prices.demandChargePerKw;
-  const demandCharge = demandRate * Math.max(peakAfter, request.demandFloorKw);
-  const immediateTotal = immediate.cost + demandRate * Math.max(peakBefore, request.demandFloorKw);
+  for (let t = 0; t < T; t++) basePeak = Math.max(basePeak, slots.baseKw[t]!);
+  const energyTotal = totalOf(loadKwh);
+  const targetEnergy = totalOf(targetLoadKwh);
   const shortfalls = vehicles.filter((v) => v.shortfall);
+  const exportPrice = context.exportPrices?.pricePerKwh;
+  let solarKwh = 0;
+  let importKwh = 0;
+  let exportKwh = 0;
+  let concaveSlots = 0;
+  const planSlots: PlanSlot[] = Array.from({ length: T }, (_, t) => {
+    const chargingKw = loadKwh[t]! / grid.slotHours;
+    const net = slots.netBaseKw[t]! + chargingKw;
+    const solarChargingKw = Math.min(chargingKw, slots.surplusKw[t]!);
+    solarKwh += solarChargingKw * grid.slotHours;
+    importKwh += Math.max(0, net) * grid.slotHours;
+    exportKwh += Math.max(0, -net) * grid.slotHours;
+    if (exportPrice && slots.surplusKw[t]! > 0 && exportPrice[t]! > prices.pricePerKwh[t]!) concaveSlots++;
+    return {
+      start: formatZoned(slotStartMs(grid, t), grid.timeZone),
+      pricePerKwh: prices.pricePerKwh[t]!,
+      priceAssumed: prices.assumed[t] === 1,
+      limitKw: slots.limitKw[t]!,
+      baseKw: slots.baseKw[t]!,
+      chargingKw,
+      pvKw: slots.pvKw[t]!,
+      exportPricePerKwh: exportPrice ? exportPrice[t]! : null,
+      solarChargingKw,
+      selfConsumptionKw: Math.min(slots.pvKw[t]!, slots.baseKw[t]! + chargingKw),
+      gridImportKw: Math.max(0, net),
+      gridExportKw: Math.max(0, -net),
+    };
+  });
+  const warnings: string[] = [];
+  if (prices.energyOnly) {
+    warnings.push(
+      'no price is known for any slot: planned for energy and peak only (whenNoPriceKnown: energy-only); every cost in this plan is unknown, not 0',
+    );
+  }
+  if (concaveSlots > 0) {
+    warnings.push(
+      `in ${concaveSlots} slots with PV surplus the feed-in price exceeds the import price; there the optimiser values the surplus at the import price (the exact cost would not be convex), so the plan may not be optimal in those slots; costs use the real prices`,
+    );
+  }
   return {
     timeZone: grid.timeZone,
     slotMinutes: grid.slotMinutes,
     start: formatZoned(grid.startMs, grid.timeZone),
     end: formatZoned(slotStartMs(grid, T), grid.timeZone),
-    slots: Array.from({ length: T }, (_, t) => ({
-      start: formatZoned(slotStartMs(grid, t), grid.timeZone),
-      pricePerKwh: price[t]!,
-      priceAssumed: prices.assumed[t] === 1,
-      limitKw: slots.limitKw[t]!,
-      baseKw: slots.baseKw[t]!,
-      chargingKw: load[t]! / grid.slotHours,
-    })),
+    slots: planSlots,
     vehicles,
     summary: {
       objective: request.objective,
+      currency: request.tariff.currency ?? request.feedInTariff?.currency ?? null,
       vehicles: vehicles.length,
       energyKwh: energyTotal,
-      energyCost,
-      demandCharge,
-      totalCost: energyCost + demandCharge,
-      immediateCost: immediateTotal,
+      energyCost: planned.energyCost,
+      demandCharge: planned.demandCharge,
+      totalCost: planned.total,
+      targetEnergyKwh: targetEnergy,
+      targetEnergyCost: forTargets.total,
+      immediateCost: immediateCost.total,
       immediateEnergyKwh: immediate.energyKwh,
-      savings: immediateTotal - (energyCost + demandCharge),
-      peakBeforeKw: peakBefore,
-      peakAfterKw: peakAfter,
+      savings: immediateCost.total - forTargets.total,
+      opportunisticEnergyKwh: Math.max(0, energyTotal - targetEnergy),
+      opportunisticCost: planned.total - forTargets.total,
+      peakBeforeKw: immediateCost.peakKw,
+      peakAfterKw: planned.peakKw,
       baseLoadPeakKw: basePeak,
       shortfallKwh: shortfalls.reduce((s, v) => s + (v.shortfall?.kwh ?? 0), 0),
       vehiclesShort: shortfalls.length,
+      solarChargingKwh: solarKwh,
+      gridImportKwh: importKwh,
+      gridExportKwh: exportKwh,
     },
-    assumptions: prices.assumptions,
+    assumptions: [
+      ...prices.assumptions,
+      ...(context.exportPrices?.assumptions ?? []).map((a) => ({ ...a, method: `feed-in: ${a.method}` })),
+    ],
+    warnings,
   };
 }
 
@@ -473,12 +775,20 @@ function vehiclePlan(
   energy: number,
   cost: number,
   finalSoc: number,
-): VehiclePlan {
+): Omit<VehiclePlan, 'chargeCompleteAt'> {
   const { vehicle, targetSocPercent: target } = setup;
   const warnings: string[] = [];
-  if (vehicle.targetSocPercent > vehicle.chargeLimitPercent) {
+  const requested = requestedTargetSocPercent(vehicle);
+  if (vehicle.trip) {
     warnings.push(
-      `target ${vehicle.targetSocPercent} % is above the charge limit; planned to ${vehicle.chargeLimitPercent} %`,
+      `target ${requested.toFixed(1)} % from the trip: ${vehicle.trip.distanceKm} km at ${vehicle.rangeKmPerPercent} km per % plus ${vehicle.trip.reservePercent} % reserve`,
+    );
+  }
+  if (requested > vehicle.chargeLimitPercent) {
+    warnings.push(
+      vehicle.trip
+        ? `the trip needs ${requested.toFixed(1)} %, above the charge limit; planned to ${vehicle.chargeLimitPercent} %, about ${((vehicle.chargeLimitPercent - vehicle.trip.reservePercent) * vehicle.rangeKmPerPercent!).toFixed(0)} km with the reserve kept`
+        : `target ${requested} % is above the charge limit; planned to ${vehicle.chargeLimitPercent} %`,
     );
   }
   const missingPercent = target - finalSoc;
@@ -516,20 +826,21 @@ function vehiclePlan(
   return { ...base, targetReached: false, shortfall: { kwh, cause, message } };
 }
 
-/** Every car flat out from plug-in until its target (ignoring the grid limit): the baseline. */
-function immediateCharging(fleet: PreparedFleet, price: Float64Array, T: number) {
+/**
+ * The baseline: every car flat out from plug-in (ignoring the grid limit) until it has `energyKwh[i]`,
+ * the energy the plan gives it towards its target, so both sides buy the same energy.
+ */
+function immediateCharging(fleet: PreparedFleet, T: number, energyKwh: Float64Array) {
   const loadKwh = new Float64Array(T);
-  let cost = 0;
-  let energyKwh = 0;
-  fleet.setups.forEach((setup, i) => {
-    let left = setup.needKwh;
-    for (let t = fleet.problem.windowStart[i]!; t < fleet.problem.windowEnd[i]! && left > 0; t++) {
+  let total = 0;
+  fleet.setups.forEach((_, i) => {
+    let left = energyKwh[i]!;
+    for (let t = fleet.problem.windowStart[i]!; t < fleet.problem.windowEnd[i]! && left > 1e-12; t++) {
       const kwh = Math.min(left, fleet.fullArcCapKwh[i * T + t]!);
       left -= kwh;
       loadKwh[t] = loadKwh[t]! + kwh;
-      cost += kwh * price[t]!;
-      energyKwh += kwh;
+      total += kwh;
     }
   });
-  return { loadKwh, cost, energyKwh };
+  return { loadKwh, energyKwh: total };
 }

@@ -59,7 +59,7 @@ describe('price importers', () => {
       parseAwattarJson('{"data":[{"start_timestamp":"x","end_timestamp":1,"marketprice":1}]}'),
     ).toThrow(/data\.0\.start_timestamp/);
     expect(() => parseOctopusAgileJson('{"results":[{"valid_from":"yesterday"}]}')).toThrow(PriceImportError);
-    expect(() => parsePriceCsv('start,price\n2024-01-01T00:00Z,abc\n')).toThrow(/row 2 price/);
+    expect(() => parsePriceCsv('start,price,unit\n2024-01-01T00:00Z,abc,EUR/MWh\n')).toThrow(/row 2 price/);
     expect(() =>
       parseEntsoeXml(
         '<Acknowledgement_MarketDocument><Reason><text>No matching data found</text></Reason></Acknowledgement_MarketDocument>',

@@ -7,7 +7,10 @@
  *   (`position`, `price.amount` per MWh); curve type A03 omits points that repeat the previous price.
  * - Octopus Energy `standard-unit-rates` (Agile): `{results: [{valid_from, valid_to, value_exc_vat,
  *   value_inc_vat}]}` in pence per kWh, newest first.
- * - CSV: `start;end;price[;unit]` (the aWATTar archive, no header) or a header with start/end/price.
+ * - CSV: `start;end;price;unit` (the aWATTar archive, no header) or a header with start/end/price/unit.
+ *   A CSV that names no unit (no unit column, no unit in the price column's name) is refused unless the
+ *   caller states it: a price read per MWh instead of per kWh is 1,000× off.
+ * An empty file (or a header alone) is an error, never an empty series.
  */
 import { z } from 'zod';
 import type { PricePoint } from './tariff.ts';
@@ -53,9 +56,20 @@ function check<T>(schema: z.ZodType<T>, value: unknown, format: string): T {
   return result.data;
 }
 
+function nonEmpty<T>(rows: T[], what: string): T[] {
+  if (rows.length === 0) throw new PriceImportError(`${what} is empty: the file holds no prices`);
+  return rows;
+}
+
+/** Currency of a unit such as `EUR/MWh` or `Eur/MWh` (ISO 4217, upper case), when it names one. */
+export function currencyOfUnit(unit: string): string | undefined {
+  const match = /^\s*([A-Za-z]{3})\s*\//.exec(unit);
+  return match ? match[1]!.toUpperCase() : undefined;
+}
+
 export function parseAwattarJson(text: string): PricePoint[] {
   const { data } = check(AwattarSchema, parseJson(text, 'aWATTar'), 'aWATTar');
-  return data
+  return nonEmpty(data, 'aWATTar data')
     .map((row, k) => ({
       startMs: row.start_timestamp,
       endMs: row.end_timestamp,
@@ -79,7 +93,7 @@ const OctopusSchema = z.object({
 export function parseOctopusAgileJson(text: string, options: { includeVat?: boolean } = {}): PricePoint[] {
   const { results } = check(OctopusSchema, parseJson(text, 'Octopus'), 'Octopus');
   const includeVat = options.includeVat ?? true;
-  return results
+  return nonEmpty(results, 'Octopus results')
     .map((row) => ({
       startMs: Date.parse(row.valid_from),
       endMs: Date.parse(row.valid_to),
@@ -145,7 +159,14 @@ export function parseEntsoeXml(text: string): PricePoint[] {
       }
     }
   }
-  return points.sort((a, b) => a.startMs - b.startMs);
+  return nonEmpty(points, 'ENTSO-E document (no Point in any TimeSeries)').sort(
+    (a, b) => a.startMs - b.startMs,
+  );
+}
+
+/** Currency of an ENTSO-E document (`currency_Unit.name`, EUR for the German zone). */
+export function entsoeCurrency(text: string): string | undefined {
+  return tagText(text, 'currency_Unit.name')?.toUpperCase();
 }
 
 const HEADER_START = [
@@ -161,6 +182,8 @@ const HEADER_START = [
 ];
 const HEADER_END = ['end', 'end_ms', 'end_time', 'endtime', 'to', 'valid_to', 'deliveryend'];
 const HEADER_PRICE = ['price', 'value', 'marketprice', 'price_eur_mwh', 'price_per_kwh', 'value_inc_vat'];
+/** Price columns whose name says the unit. */
+const HEADER_PRICE_UNIT: Record<string, string> = { price_eur_mwh: 'EUR/MWh', price_per_kwh: '/kWh' };
 
 function parseTime(value: string, where: string): number {
   const trimmed = value.trim();
@@ -174,13 +197,17 @@ function parseTime(value: string, where: string): number {
 
 /**
  * Price CSV: delimiter `;` or `,`; optional header naming start/end/price(/unit) columns. Without a
- * header the columns are start, end, price, unit (the aWATTar archive). Without an end column each
- * row ends where the next starts (the last one lasts as long as the one before). `unit` (default per
- * MWh when a unit column says so, else `defaultUnit`) converts to per kWh.
+ * header the columns are start, end, price, unit (the aWATTar archive); two or three columns lack the
+ * unit. The unit comes from the unit column, from the price column's name (`price_eur_mwh`) or from
+ * `options.unit` (`EUR/MWh`, `/kWh`); with none of them the file is refused. Without an end column each
+ * row lasts one step of the series (the median spacing of its starts), so a missing row is a gap.
  */
-export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kWh' } = {}): PricePoint[] {
+export function parsePriceCsv(
+  text: string,
+  options: { unit?: string; /** @deprecated use `unit` */ defaultUnit?: 'MWh' | 'kWh' } = {},
+): PricePoint[] {
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.startsWith('#'));
-  if (lines.length === 0) throw new PriceImportError('CSV: no rows');
+  if (lines.length === 0) throw new PriceImportError('CSV is empty: the file holds no prices');
   const delimiter = lines[0]!.includes(';') ? ';' : ',';
   const firstCells = lines[0]!.split(delimiter).map((c) => c.trim().toLowerCase());
   const hasHeader = !/^\d/.test(firstCells[0] ?? '');
@@ -188,6 +215,7 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
   let endCol: number | undefined = 1;
   let priceCol = 2;
   let unitCol: number | undefined = 3;
+  let unitFromHeader: string | undefined;
   if (hasHeader) {
     startCol = firstCells.findIndex((c) => HEADER_START.includes(c));
     const e = firstCells.findIndex((c) => HEADER_END.includes(c));
@@ -199,6 +227,7 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
       throw new PriceImportError(`CSV header: no start column (one of ${HEADER_START.join(', ')})`);
     if (priceCol < 0)
       throw new PriceImportError(`CSV header: no price column (one of ${HEADER_PRICE.join(', ')})`);
+    unitFromHeader = HEADER_PRICE_UNIT[firstCells[priceCol]!];
   } else if (firstCells.length === 2) {
     endCol = undefined;
     priceCol = 1;
@@ -206,7 +235,15 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
   } else if (firstCells.length === 3) {
     unitCol = undefined;
   }
+  const statedUnit =
+    options.unit ?? unitFromHeader ?? (options.defaultUnit ? `/${options.defaultUnit}` : undefined);
+  if (unitCol === undefined && statedUnit === undefined) {
+    throw new PriceImportError(
+      'CSV has no unit column and no unit was stated: is the price per MWh or per kWh? Add a unit column (for example EUR/MWh) or state the unit (source.unit in a scenario)',
+    );
+  }
   const rows = hasHeader ? lines.slice(1) : lines;
+  if (rows.length === 0) throw new PriceImportError('CSV has a header but no rows: the file holds no prices');
   const points: PricePoint[] = [];
   for (const [k, line] of rows.entries()) {
     const row = k + (hasHeader ? 2 : 1);
@@ -217,7 +254,9 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
     if (cells[priceCol] === undefined || cells[priceCol]!.trim() === '' || !Number.isFinite(price)) {
       throw new PriceImportError(`CSV row ${row} price: "${cells[priceCol] ?? ''}" is not a number`);
     }
-    const unit = unitCol === undefined ? `/${options.defaultUnit ?? 'MWh'}` : (cells[unitCol] ?? '');
+    const cellUnit = unitCol === undefined ? undefined : cells[unitCol]?.trim();
+    const unit = cellUnit === undefined || cellUnit === '' ? statedUnit : cellUnit;
+    if (unit === undefined) throw new PriceImportError(`CSV row ${row} unit: empty and no unit was stated`);
     points.push({
       startMs,
       endMs:
@@ -228,13 +267,42 @@ export function parsePriceCsv(text: string, options: { defaultUnit?: 'MWh' | 'kW
     });
   }
   points.sort((a, b) => a.startMs - b.startMs);
+  const step = medianStartSpacing(points);
   for (let k = 0; k < points.length; k++) {
     const p = points[k]!;
     if (!Number.isNaN(p.endMs)) continue;
-    const next = points[k + 1];
-    const previous = points[k - 1];
-    const length = next ? next.startMs - p.startMs : previous ? p.startMs - previous.startMs : 3_600_000;
-    points[k] = { ...p, endMs: p.startMs + length };
+    if (step === undefined)
+      throw new PriceImportError(
+        'CSV has a single row without an end: its length is unknown (add an end column)',
+      );
+    points[k] = { ...p, endMs: p.startMs + step };
   }
   return points;
+}
+
+/** Currency named by a CSV's unit column or price column (`EUR/MWh`, `price_eur_mwh`), if any. */
+export function csvCurrency(text: string): string | undefined {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  const first = lines[0];
+  if (!first) return undefined;
+  const delimiter = first.includes(';') ? ';' : ',';
+  const cells = first.split(delimiter).map((c) => c.trim());
+  if (/^\d/.test(cells[0] ?? '')) return cells[3] === undefined ? undefined : currencyOfUnit(cells[3]);
+  const lower = cells.map((c) => c.toLowerCase());
+  if (lower.includes('price_eur_mwh')) return 'EUR';
+  const u = lower.indexOf('unit');
+  const row = lines[1]?.split(delimiter);
+  return u >= 0 && row?.[u] ? currencyOfUnit(row[u]) : undefined;
+}
+
+/** Median distance between consecutive distinct starts (ms); the step of a start-only series. */
+function medianStartSpacing(points: readonly PricePoint[]): number | undefined {
+  const gaps: number[] = [];
+  for (let k = 1; k < points.length; k++) {
+    const gap = points[k]!.startMs - points[k - 1]!.startMs;
+    if (gap > 0) gaps.push(gap);
+  }
+  if (gaps.length === 0) return undefined;
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor((gaps.length - 1) / 2)]!;
 }

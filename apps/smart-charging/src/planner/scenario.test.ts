@@ -41,6 +41,20 @@ describe('scenario files', () => {
     expect(plan.summary.savings).toBeGreaterThan(0);
   });
 
+  it('resolves the solar example: PV file, feed-in tariff, hard fuse, target from a trip', () => {
+    const { request, profile } = resolveExample('home-solar-trip.json');
+    expect(request.grid.limitMode).toBe('hard');
+    expect(request.feedInTariff?.currency).toBe('EUR');
+    const plan = createPlan(request, profile ? { profile } : {});
+    expect(plan.summary.currency).toBe('EUR');
+    expect(plan.summary.solarChargingKwh).toBeGreaterThan(20);
+    const car = plan.vehicles[0]!;
+    expect(car.targetReached).toBe(true);
+    expect(car.targetSocPercent).toBeCloseTo(180 / 3.9 + 15, 9);
+    expect(car.chargeCompleteAt! < '2022-03-27T23:45').toBe(true);
+    expect(plan.slots.every((s) => s.gridImportKw <= 16 + 1e-9)).toBe(true);
+  });
+
   it('names the field of every problem', () => {
     const bad = {
       horizon: { start: '2024-01-01', hours: 24, slotMinutes: 15, timeZone: 'Europe/Berlin' },
@@ -67,7 +81,8 @@ describe('scenario files', () => {
     const run = (args: string[]) =>
       spawnSync(
         process.execPath,
-        ['--conditions=@voltkit/source', '--import', 'tsx', join(here, 'cli.ts'), ...args],
+        // The built CLI under plain node, as `voltkit-plan` runs it (turbo builds before testing).
+        [join(here, '../../bin/voltkit-plan.mjs'), ...args],
         {
           encoding: 'utf8',
           cwd: join(here, '../..'),
@@ -78,9 +93,11 @@ describe('scenario files', () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('family-car');
     expect(ok.stdout).toContain('Assumed prices');
-    const plan = JSON.parse(readFileSync(join(out, 'home-dst-night.plan.json'), 'utf8')) as {
-      slots: unknown[];
+    const { format, plan } = JSON.parse(readFileSync(join(out, 'home-dst-night.plan.json'), 'utf8')) as {
+      format: string;
+      plan: { slots: unknown[] };
     };
+    expect(format).toBe('voltkit-plan/1');
     expect(plan.slots).toHaveLength(96);
     expect(readFileSync(join(out, 'home-dst-night.plan.csv'), 'utf8').trim().split('\n')).toHaveLength(
       1 + 96 * 2,

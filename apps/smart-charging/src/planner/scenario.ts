@@ -4,11 +4,26 @@
  * `readText` function (the CLI reads from disk relative to the scenario file).
  */
 import { z } from 'zod';
+import { issuesFromZod } from './errors.ts';
 import { GridSchema } from './grid.ts';
 import { parseBdewProfileCsv, type LoadProfile } from './load-profile.ts';
-import { OBJECTIVES, PlanRequestSchema, type PlanRequest } from './plan.ts';
-import { parseAwattarJson, parseEntsoeXml, parseOctopusAgileJson, parsePriceCsv } from './price-import.ts';
-import { GapPolicySchema, TariffSchema, parseTouTariffJson, type PricePoint } from './tariff.ts';
+import { OBJECTIVES, PlanRequestSchema, horizonGrid, type PlanRequest } from './plan.ts';
+import { parsePvForecastCsv } from './pv-forecast.ts';
+import {
+  csvCurrency,
+  entsoeCurrency,
+  parseAwattarJson,
+  parseEntsoeXml,
+  parseOctopusAgileJson,
+  parsePriceCsv,
+} from './price-import.ts';
+import {
+  CurrencySchema,
+  GapPolicySchema,
+  TariffSchema,
+  parseTouTariffJson,
+  type PricePoint,
+} from './tariff.ts';
 import { VehicleSchema } from './vehicle.ts';
 
 export const PRICE_FORMATS = ['awattar-json', 'entsoe-xml', 'octopus-json', 'csv'] as const;
@@ -16,13 +31,19 @@ export const PRICE_FORMATS = ['awattar-json', 'entsoe-xml', 'octopus-json', 'csv
 const PriceSourceSchema = z.object({
   format: z.enum(PRICE_FORMATS),
   file: z.string().min(1),
+  /** Unit of a CSV's prices when the file does not say (`EUR/MWh`, `GBP/kWh`); a CSV naming none is refused. */
+  unit: z
+    .string()
+    .regex(/^[A-Za-z]{3}\/(MWh|kWh)$/, { error: 'must be a currency per MWh or kWh, such as EUR/MWh' })
+    .optional(),
 });
 
 const TariffFromFileSchema = z.union([
-  z.object({ type: z.literal('tou'), file: z.string().min(1) }),
+  z.object({ type: z.literal('tou'), file: z.string().min(1), currency: CurrencySchema.optional() }),
   z.object({
     type: z.literal('dynamic'),
     name: z.string().optional(),
+    currency: CurrencySchema.optional(),
     source: PriceSourceSchema,
     surchargePerKwh: z.number().optional(),
     vatRate: z.number().min(0).optional(),
@@ -45,8 +66,22 @@ export const ScenarioSchema = z
   .object({
     name: z.string().optional(),
     horizon: PlanRequestSchema.shape.horizon,
-    tariff: z.union([TariffFromFileSchema, TariffSchema]),
-    grid: GridSchema.extend({ profileFile: z.string().optional() }),
+    tariff: z.union([TariffFromFileSchema, TariffSchema], {
+      error:
+        'must be { type: "fixed", pricePerKwh }, { type: "tou", file | schedule } or { type: "dynamic", source: { format, file } | prices }',
+    }),
+    grid: GridSchema.extend({
+      profileFile: z.string().optional(),
+      /** PV forecast as a `start,kw` CSV (instead of `pvKw`). */
+      pvFile: z.string().min(1).optional(),
+    }),
+    /** What exported PV earns; its currency defaults to the tariff's (one meter, one contract). */
+    feedInTariff: z
+      .union([TariffFromFileSchema, TariffSchema], {
+        error:
+          'must be { type: "fixed", pricePerKwh }, { type: "tou", file | schedule } or { type: "dynamic", source: { format, file } | prices }',
+      })
+      .optional(),
     vehicles: z.array(VehicleSchema).default([]),
     vehicleSource: VehicleSourceSchema.optional(),
     objective: z.enum(OBJECTIVES).default('cost'),
@@ -78,7 +113,7 @@ export function parseScenario(text: string): Scenario {
   }
   const result = ScenarioSchema.safeParse(raw);
   if (!result.success) {
-    throw new ScenarioError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    throw new ScenarioError(issuesFromZod(result.error.issues));
   }
   return result.data;
 }
@@ -96,7 +131,11 @@ function wrap<T>(path: string, load: () => T): T {
   }
 }
 
-export function parsePrices(format: (typeof PRICE_FORMATS)[number], text: string): PricePoint[] {
+export function parsePrices(
+  format: (typeof PRICE_FORMATS)[number],
+  text: string,
+  options: { unit?: string } = {},
+): PricePoint[] {
   switch (format) {
     case 'awattar-json':
       return parseAwattarJson(text);
@@ -105,7 +144,25 @@ export function parsePrices(format: (typeof PRICE_FORMATS)[number], text: string
     case 'octopus-json':
       return parseOctopusAgileJson(text);
     case 'csv':
-      return parsePriceCsv(text);
+      return parsePriceCsv(text, options.unit === undefined ? {} : { unit: options.unit });
+  }
+}
+
+/** The currency a price file says it is in (aWATTar EUR, Octopus GBP, ENTSO-E and CSV from their units). */
+export function priceFileCurrency(
+  format: (typeof PRICE_FORMATS)[number],
+  text: string,
+  unit?: string,
+): string | undefined {
+  switch (format) {
+    case 'awattar-json':
+      return 'EUR';
+    case 'octopus-json':
+      return 'GBP';
+    case 'entsoe-xml':
+      return entsoeCurrency(text);
+    case 'csv':
+      return csvCurrency(text) ?? (unit === undefined ? undefined : unit.slice(0, 3).toUpperCase());
   }
 }
 
@@ -147,21 +204,33 @@ export function parseAcnSessionsCsv(text: string, date?: string): z.input<typeof
     });
 }
 
-/** Turns a scenario into a validated plan request (and the load profile it needs), reading files via `readText`. */
-export function resolveScenario(
-  scenario: Scenario,
+function resolveTariff(
+  t: z.infer<typeof ScenarioSchema>['tariff'],
+  path: string,
   readText: (file: string) => string,
-  defaultProfileText?: () => string,
-): { request: PlanRequest; profile?: LoadProfile } {
-  const tariff = wrap('tariff', () => {
-    const t = scenario.tariff;
-    if (t.type === 'tou' && 'file' in t) return parseTouTariffJson(readText(t.file));
+) {
+  return wrap(path, () => {
+    if (t.type === 'tou' && 'file' in t)
+      return { ...parseTouTariffJson(readText(t.file)), ...(t.currency ? { currency: t.currency } : {}) };
     if (t.type === 'dynamic' && 'source' in t) {
-      const prices = wrap('tariff.source', () => parsePrices(t.source.format, readText(t.source.file)));
+      const text = wrap(`${path}.source.file`, () => readText(t.source.file));
+      const prices = wrap(`${path}.source`, () =>
+        parsePrices(t.source.format, text, t.source.unit === undefined ? {} : { unit: t.source.unit }),
+      );
+      const fileCurrency = priceFileCurrency(t.source.format, text, t.source.unit);
+      if (t.currency && fileCurrency && t.currency !== fileCurrency)
+        throw new ScenarioError([
+          {
+            path: `${path}.currency`,
+            message: `is ${t.currency} but ${t.source.file} is in ${fileCurrency}`,
+          },
+        ]);
+      const currency = t.currency ?? fileCurrency;
       return {
         type: 'dynamic' as const,
         name: t.name ?? t.source.file,
         prices,
+        ...(currency === undefined ? {} : { currency }),
         ...(t.surchargePerKwh === undefined ? {} : { surchargePerKwh: t.surchargePerKwh }),
         ...(t.vatRate === undefined ? {} : { vatRate: t.vatRate }),
         ...(t.demandChargePerKw === undefined ? {} : { demandChargePerKw: t.demandChargePerKw }),
@@ -170,12 +239,41 @@ export function resolveScenario(
     }
     return t;
   });
+}
+
+/** Turns a scenario into a validated plan request (and the load profile it needs), reading files via `readText`. */
+export function resolveScenario(
+  scenario: Scenario,
+  readText: (file: string) => string,
+  defaultProfileText?: () => string,
+): { request: PlanRequest; profile?: LoadProfile } {
+  const tariff = resolveTariff(scenario.tariff, 'tariff', readText);
+  if (!('currency' in tariff) || tariff.currency === undefined) {
+    // Every amount the CLI prints carries its currency; a scenario must say which one.
+    throw new ScenarioError([
+      {
+        path: 'tariff.currency',
+        message: 'state the currency of the prices (ISO 4217, for example EUR, GBP or USD)',
+      },
+    ]);
+  }
   const fromSource = scenario.vehicleSource
     ? wrap('vehicleSource', () =>
         parseAcnSessionsCsv(readText(scenario.vehicleSource!.file), scenario.vehicleSource!.date),
       )
     : [];
-  const { profileFile, ...grid } = scenario.grid;
+  const feedInTariff =
+    scenario.feedInTariff === undefined
+      ? undefined
+      : resolveTariff(scenario.feedInTariff, 'feedInTariff', readText);
+  const { profileFile, pvFile, ...gridFields } = scenario.grid;
+  let grid: typeof gridFields = gridFields;
+  if (pvFile !== undefined) {
+    if (gridFields.pvKw !== undefined)
+      throw new ScenarioError([{ path: 'grid.pvFile', message: 'give grid.pvKw or grid.pvFile, not both' }]);
+    const slots = wrap('horizon', () => horizonGrid({ horizon: scenario.horizon }));
+    grid = { ...gridFields, pvKw: wrap('grid.pvFile', () => parsePvForecastCsv(readText(pvFile), slots)) };
+  }
   let profile: LoadProfile | undefined;
   if (grid.baseLoad.kind === 'bdew-h25') {
     profile = wrap('grid.profileFile', () =>
@@ -189,8 +287,10 @@ export function resolveScenario(
     vehicles: [...scenario.vehicles, ...fromSource],
     objective: scenario.objective,
     demandFloorKw: scenario.demandFloorKw,
+    ...(feedInTariff === undefined
+      ? {}
+      : { feedInTariff: { ...feedInTariff, currency: feedInTariff.currency ?? tariff.currency } }),
   });
-  if (!result.success)
-    throw new ScenarioError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  if (!result.success) throw new ScenarioError(issuesFromZod(result.error.issues));
   return profile ? { request: result.data, profile } : { request: result.data };
 }

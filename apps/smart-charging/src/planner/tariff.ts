@@ -5,7 +5,13 @@
  * assumption is reported, never hidden.
  */
 import { z } from 'zod';
+import { PlanInputError } from './errors.ts';
 import { formatZoned, localTime, slotStartMs, type SlotGrid } from './time-grid.ts';
+
+/** ISO 4217 code of the currency every price of a tariff is in; shown beside every amount. */
+export const CurrencySchema = z
+  .string()
+  .regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 currency code such as EUR, GBP or USD' });
 
 /** "MM-DD" (also "4-30") → month × 100 + day; an already converted number passes through. */
 const MonthDaySchema = z.union([
@@ -40,12 +46,14 @@ export const TouPeriodSchema = z
 export const TouTariffSchema = z.object({
   type: z.literal('tou'),
   name: z.string().default('time-of-use'),
+  currency: CurrencySchema.optional(),
   schedule: z.array(TouPeriodSchema).min(1),
 });
 
 export const FixedTariffSchema = z.object({
   type: z.literal('fixed'),
   name: z.string().default('fixed'),
+  currency: CurrencySchema.optional(),
   pricePerKwh: z.number(),
   demandChargePerKw: z.number().min(0).default(0),
 });
@@ -59,17 +67,21 @@ export const PricePointSchema = z
   .refine((p) => p.endMs > p.startMs, { message: 'end must be after start', path: ['endMs'] });
 export type PricePoint = z.infer<typeof PricePointSchema>;
 
-export const GapPolicySchema = z.union([
-  z.literal('previous-day'),
-  z.literal('last-known'),
-  z.literal('mean'),
-  z.object({ fixedPricePerKwh: z.number() }),
-]);
+export const GapPolicySchema = z.union(
+  [
+    z.literal('previous-day'),
+    z.literal('last-known'),
+    z.literal('mean'),
+    z.object({ fixedPricePerKwh: z.number() }),
+  ],
+  { error: 'must be "previous-day", "last-known", "mean" or { "fixedPricePerKwh": number }' },
+);
 export type GapPolicy = z.infer<typeof GapPolicySchema>;
 
 export const DynamicTariffSchema = z.object({
   type: z.literal('dynamic'),
   name: z.string().default('dynamic'),
+  currency: CurrencySchema.optional(),
   /** Spot prices per kWh (already converted from the source's unit). */
   prices: z.array(PricePointSchema),
   /** Added to the spot price (grid fees, levies) before VAT. */
@@ -78,13 +90,22 @@ export const DynamicTariffSchema = z.object({
   demandChargePerKw: z.number().min(0).default(0),
   /** How to price slots the series does not cover. */
   gapPolicy: GapPolicySchema.default('previous-day'),
+  /**
+   * When no slot of the horizon has a price: `error` (default) refuses to plan; `energy-only` plans
+   * energy (and peak) alone, every slot flagged as assumed and the plan's costs meaningless — only
+   * for callers that show costs as unknown.
+   */
+  whenNoPriceKnown: z.enum(['error', 'energy-only']).default('error'),
 });
 
-export const TariffSchema = z.discriminatedUnion('type', [
-  FixedTariffSchema,
-  TouTariffSchema,
-  DynamicTariffSchema,
-]);
+export const TariffSchema = z.discriminatedUnion(
+  'type',
+  [FixedTariffSchema, TouTariffSchema, DynamicTariffSchema],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? 'type must be "fixed", "tou" or "dynamic"' : undefined,
+  },
+);
 export type Tariff = z.infer<typeof TariffSchema>;
 export type TariffInput = z.input<typeof TariffSchema>;
 
@@ -104,6 +125,8 @@ export interface SlotPrices {
   readonly assumptions: readonly PriceAssumption[];
   /** Currency per kW of peak over the horizon (0 when the tariff has none). */
   readonly demandChargePerKw: number;
+  /** No price was known and the caller asked to plan energy only: every price is a placeholder 0. */
+  readonly energyOnly?: boolean;
 }
 
 /** Parses a TOU tariff file in the acnportal JSON shape (`{name, effective, schedule: [...]}`). */
@@ -154,7 +177,12 @@ function touPrices(tariff: z.infer<typeof TouTariffSchema>, grid: SlotGrid): Slo
       periodApplies(p, local.month * 100 + local.day, local.weekday),
     );
     if (!period)
-      throw new RangeError(`tariff "${tariff.name}" has no period for ${local.month}-${local.day}`);
+      throw new PlanInputError([
+        {
+          path: 'tariff.schedule',
+          message: `tariff "${tariff.name}" has no period for ${String(local.month).padStart(2, '0')}-${String(local.day).padStart(2, '0')} (${formatZoned(slotStartMs(grid, t), grid.timeZone)}); its seasons must cover the horizon`,
+        },
+      ]);
     demandCharge = Math.max(demandCharge, period.demand_charge);
     // Average the bands over the slot minute by minute (a 60-min slot may straddle 08:30).
     let sum = 0;
@@ -175,6 +203,9 @@ function touPrices(tariff: z.infer<typeof TouTariffSchema>, grid: SlotGrid): Slo
     demandChargePerKw: demandCharge,
   };
 }
+
+/** The assumption method of an energy-only plan (no price known for the horizon). */
+export const ENERGY_ONLY = 'energy only: no price known, costs unknown';
 
 function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGrid): SlotPrices {
   const T = grid.slotCount;
@@ -205,9 +236,20 @@ function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGr
       assumed[t] = 1;
     }
   }
+  if (knownCount === 0) {
+    if (tariff.whenNoPriceKnown !== 'energy-only') throw noPriceKnown(points, grid);
+    // Asked for explicitly: equal prices, so only delivery and peak decide; nothing passes as a price.
+    const methods = new Array<string>(T).fill(ENERGY_ONLY);
+    return {
+      pricePerKwh: new Float64Array(T),
+      assumed: new Uint8Array(T).fill(1),
+      assumptions: collectAssumptions(grid, new Uint8Array(T).fill(1), methods, new Float64Array(T)),
+      demandChargePerKw: tariff.demandChargePerKw,
+      energyOnly: true,
+    };
+  }
   const known = points.length > 0;
-  const seriesMean = known ? points.reduce((s, p) => s + p.pricePerKwh, 0) / points.length : 0;
-  const mean = knownCount > 0 ? knownSum / knownCount : seriesMean;
+  const mean = knownSum / knownCount;
   const slotsPerDay = Math.round((24 * 60) / grid.slotMinutes);
   const methods: string[] = new Array<string>(T).fill('');
   for (let t = 0; t < T; t++) {
@@ -242,6 +284,27 @@ function dynamicPrices(tariff: z.infer<typeof DynamicTariffSchema>, grid: SlotGr
     assumptions: collectAssumptions(grid, assumed, methods, price),
     demandChargePerKw: tariff.demandChargePerKw,
   };
+}
+
+/** Nothing to plan on: a made-up price would steer every car, so the caller must supply one. */
+function noPriceKnown(points: readonly PricePoint[], grid: SlotGrid): PlanInputError {
+  const horizon = `${formatZoned(grid.startMs, grid.timeZone)} → ${formatZoned(slotStartMs(grid, grid.slotCount), grid.timeZone)}`;
+  const span =
+    points.length === 0
+      ? 'the tariff has no prices at all'
+      : `the prices cover ${formatZoned(points[0]!.startMs, grid.timeZone)} → ${formatZoned(
+          Math.max(...points.map((p) => p.endMs)),
+          grid.timeZone,
+        )}`;
+  return new PlanInputError(
+    [
+      {
+        path: 'tariff.prices',
+        message: `no price is known for any slot of the horizon ${horizon} (${span}); the planner does not invent prices: give prices that cover the horizon, or a fixed tariff`,
+      },
+    ],
+    'no-prices',
+  );
 }
 
 function sameTimeInSeries(

@@ -1,7 +1,10 @@
 /** A vehicle's charging request, as the planner takes it. */
 import { z } from 'zod';
 
-const TimeSchema = z.union([z.string(), z.number()]);
+const TimeSchema = z.union([z.string(), z.number()], {
+  error:
+    'must be a time: an ISO 8601 string (with offset, or local in horizon.timeZone) or epoch milliseconds',
+});
 
 export const TaperSchema = z.object({
   /** SoC (%) from which the charger power falls linearly … */
@@ -10,13 +13,24 @@ export const TaperSchema = z.object({
   endPowerKw: z.number().min(0),
 });
 
+export const TripSchema = z.object({
+  distanceKm: z.number().min(0),
+  /** SoC to keep on arrival (%), for detours and a cold morning. */
+  reservePercent: z.number().min(0).max(100).default(10),
+});
+
 export const VehicleSchema = z
   .object({
     id: z.string().min(1),
     socPercent: z.number().min(0).max(100),
     /** Usable battery capacity (kWh). */
     capacityKwh: z.number().positive(),
-    targetSocPercent: z.number().min(0).max(100),
+    /** SoC to reach by departure (%); or give `trip` and the target follows from it. */
+    targetSocPercent: z.number().min(0).max(100).optional(),
+    /** The next trip: its distance sets the target (see `tripTargetSocPercent`). */
+    trip: TripSchema.optional(),
+    /** Range per percent of SoC (km), from the car's readings (range ÷ SoC); needed with `trip`. */
+    rangeKmPerPercent: z.number().positive().optional(),
     /** Plug-in time; defaults to the start of the horizon (already plugged in). */
     arrival: TimeSchema.optional(),
     departure: TimeSchema,
@@ -34,11 +48,19 @@ export const VehicleSchema = z
     /** Charge beyond the target (up to the charge limit) wherever the price is below this cap. */
     opportunisticPriceCap: z.number().optional(),
     /** For OCPP export (amps): phases and phase voltage. */
-    phases: z.union([z.literal(1), z.literal(3)]).default(3),
+    phases: z.union([z.literal(1), z.literal(3)], { error: 'must be 1 or 3' }).default(3),
     voltage: z.number().positive().default(230),
     /** OCPP transaction, if one is running; its profile becomes a TxProfile. */
     transactionId: z.string().optional(),
     evseId: z.number().int().min(0).optional(),
+  })
+  .refine((v) => (v.targetSocPercent === undefined) !== (v.trip === undefined), {
+    message: 'give targetSocPercent or trip (a distance to drive), one of them',
+    path: ['targetSocPercent'],
+  })
+  .refine((v) => v.trip === undefined || v.rangeKmPerPercent !== undefined, {
+    message: 'a trip needs the range per percent of SoC (km), from the car’s range and SoC readings',
+    path: ['rangeKmPerPercent'],
   })
   .refine((v) => v.minPowerKw <= v.maxPowerKw, {
     message: 'must not exceed maxPowerKw',
@@ -59,4 +81,14 @@ export function taperPowerKw(vehicle: Vehicle, socPercent: number): number {
   if (taper.startSocPercent >= 100) return vehicle.maxPowerKw;
   const share = Math.min(1, (socPercent - taper.startSocPercent) / (100 - taper.startSocPercent));
   return vehicle.maxPowerKw - (vehicle.maxPowerKw - taper.endPowerKw) * share;
+}
+
+/**
+ * The SoC a vehicle is planned to (%), before the charge limit: the stated target, or the trip's
+ * distance in percent of SoC (distance ÷ range per percent) plus the reserve.
+ */
+export function requestedTargetSocPercent(vehicle: Vehicle): number {
+  if (vehicle.targetSocPercent !== undefined) return vehicle.targetSocPercent;
+  const trip = vehicle.trip!;
+  return Math.min(100, trip.distanceKm / vehicle.rangeKmPerPercent! + trip.reservePercent);
 }

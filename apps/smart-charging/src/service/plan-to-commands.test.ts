@@ -83,4 +83,33 @@ describe('plan to on/off commands', () => {
       expect(onMinutes).toBe(8);
     }
   });
+
+  it('under a hard limit never has more cars on than lanes, in any minute, mid-slot too', () => {
+    // Five 11 kW cars behind 24 kW: two lanes. Each slot asks 2 lanes' worth of energy in mixed shares.
+    const shares = [
+      [1, 0.4, 0.3, 0.2, 0.1],
+      [0.5, 0.5, 0.5, 0.5, 0],
+      [1, 1, 0, 0, 0],
+      [0.7, 0.6, 0.4, 0.2, 0.1],
+    ];
+    const fleet: VehicleSchedule[] = Array.from({ length: 5 }, (_, car) => ({
+      vehicleId: `car-${car}`,
+      chargingPowerKw: 11,
+      energyPerSlotKwh: shares.map((slot) => slot[car]! * 2.75).concat([0, 0, 0, 0]),
+    }));
+    const lanes = [2, 2, 2, 2, 2, 2, 2, 2];
+    const peak = Math.max(...minuteLoads(planToCommands(fleet, slots, slotMs, undefined, lanes), fleet));
+    expect(peak).toBeLessThanOrEqual(22);
+    // The same energies without lanes (average mode) exceed the fuse in some minute: the cap is what holds it.
+    const overfull = fleet.map((car) => ({
+      ...car,
+      energyPerSlotKwh: car.energyPerSlotKwh.map((e) => e * 1.2),
+    }));
+    const capped = planToCommands(overfull, slots, slotMs, undefined, lanes);
+    expect(Math.max(...minuteLoads(capped, overfull))).toBeLessThanOrEqual(22);
+    expect(Math.max(...minuteLoads(planToCommands(overfull, slots, slotMs), overfull))).toBeGreaterThan(24);
+    // Planned mid-slot (7 minutes left of the first slot): still at most two cars at once.
+    const late = planToCommands(fleet, slots, slotMs, new Date(slots[0]!.getTime() + 8 * 60_000), lanes);
+    expect(Math.max(...minuteLoads(late, fleet))).toBeLessThanOrEqual(22);
+  });
 });

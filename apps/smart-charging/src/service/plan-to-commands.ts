@@ -37,6 +37,12 @@ export function planToCommands(
   slotMs: number,
   /** Nothing starts before this instant (a plan made mid-slot can only use the rest of the slot). */
   notBefore?: Date,
+  /**
+   * Hard limit: at most this many cars may be on at once in each slot (⌊headroom / strongest charger⌋).
+   * On-time beyond `lanes × window` is not scheduled (the car falls behind and the next plan catches up),
+   * so no minute ever draws more than the limit. Omitted: the average limit, no cap.
+   */
+  lanesPerSlot?: readonly number[],
 ): PlannedCommand[] {
   const intervals = new Map<string, Interval[]>(fleet.map((vehicle) => [vehicle.vehicleId, []]));
   slotStarts.forEach((slotStart, slot) => {
@@ -44,21 +50,34 @@ export function planToCommands(
     const windowStart = Math.max(slotStart.getTime(), notBefore?.getTime() ?? Number.NEGATIVE_INFINITY);
     const windowMinutes = Math.floor((slotEnd - windowStart) / MINUTE_MS);
     if (windowMinutes < 1) return;
+    const lanes = lanesPerSlot?.[slot];
+    // Lane-minutes this slot may use: unbounded for the average limit.
+    let budget = lanes === undefined ? Number.POSITIVE_INFINITY : Math.max(0, lanes) * windowMinutes;
     const partTime: { vehicleId: string; minutes: number; powerKw: number }[] = [];
+    const fullTime: string[] = [];
     for (const vehicle of fleet) {
       const energyKwh = vehicle.energyPerSlotKwh[slot] ?? 0;
       if (energyKwh <= NEGLIGIBLE_KWH || vehicle.chargingPowerKw <= 0) continue;
       const minutes = Math.floor((energyKwh / vehicle.chargingPowerKw) * 60 + 1e-9);
       if (minutes < 1) continue;
-      if (minutes >= windowMinutes)
-        intervals.get(vehicle.vehicleId)!.push({ start: windowStart, end: slotEnd });
+      if (minutes >= windowMinutes) fullTime.push(vehicle.vehicleId);
       else partTime.push({ vehicleId: vehicle.vehicleId, minutes, powerKw: vehicle.chargingPowerKw });
+    }
+    // A car on all slot takes a whole lane; past the lanes there is no room for it.
+    for (const vehicleId of fullTime) {
+      if (budget < windowMinutes) {
+        partTime.push({ vehicleId, minutes: windowMinutes, powerKw: 0 });
+        continue;
+      }
+      budget -= windowMinutes;
+      intervals.get(vehicleId)!.push({ start: windowStart, end: slotEnd });
     }
     // Strongest chargers first, so the cars sharing a lane are alike; ties by id keep plans reproducible.
     partTime.sort((a, b) => b.powerKw - a.powerKw || a.vehicleId.localeCompare(b.vehicleId));
     let cursor = 0;
     for (const car of partTime) {
-      let left = car.minutes;
+      let left = Math.min(car.minutes, budget);
+      budget -= left;
       while (left > 0) {
         const take = Math.min(left, windowMinutes - cursor);
         intervals.get(car.vehicleId)!.push({

@@ -160,9 +160,20 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
           pricePerKwh: slot.pricePerKwh,
         })),
         gapPolicy: 'previous-day',
+        // With no price at all the planner refuses unless asked: the service plans energy only and
+        // shows every cost as unknown (its own price-coverage check flags those slots).
+        whenNoPriceKnown: 'energy-only',
       },
       grid: {
-        limitKw: slotLimits(grid.limitKw, horizonStart, horizonEnd, slotMs, drawnKwh),
+        // A hard limit holds per minute, so energy drawn earlier in this slot does not shrink it.
+        limitKw: slotLimits(
+          grid.limitKw,
+          horizonStart,
+          horizonEnd,
+          slotMs,
+          grid.limitMode === 'hard' ? 0 : drawnKwh,
+        ),
+        limitMode: grid.limitMode,
         baseLoad:
           grid.baseLoadKwhPerYear > 0
             ? { kind: 'bdew-h25', annualKwh: grid.baseLoadKwhPerYear }
@@ -200,7 +211,13 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
         },
       ];
     });
-    const commands = planToCommands(schedules, slotStarts, slotMs, now);
+    const commands = planToCommands(
+      schedules,
+      slotStarts,
+      slotMs,
+      now,
+      grid.limitMode === 'hard' ? hardLimitLanes(plan, schedules) : undefined,
+    );
     // Cars that must not charge now get an explicit stop: a plugged-in car charges on its own otherwise.
     for (const vehiclePlan of plan.vehicles) {
       const first = commands.find(
@@ -232,6 +249,27 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
  * The site limit per slot. In the slot already under way the chargers have drawn `drawnKwh` under the
  * previous plan, which this plan must leave out of the slot's budget: the meter averages the whole slot.
  */
+/**
+ * Cars that may be on at once in each slot under a hard limit: ⌊headroom / strongest charger planned to
+ * charge in it⌋. The planner sized each slot's energy for at least this many lanes, so laying the on-times
+ * over them never exceeds the limit in any minute.
+ */
+function hardLimitLanes(
+  plan: Plan,
+  schedules: readonly { chargingPowerKw: number; energyPerSlotKwh: readonly number[] }[],
+): number[] {
+  return plan.slots.map((slot, t) => {
+    const strongest = Math.max(
+      0,
+      ...schedules
+        .filter((schedule) => (schedule.energyPerSlotKwh[t] ?? 0) > 0)
+        .map((schedule) => schedule.chargingPowerKw),
+    );
+    if (strongest <= 0) return 0;
+    return Math.max(0, Math.floor((slot.limitKw - slot.baseKw) / strongest + 1e-9));
+  });
+}
+
 function slotLimits(
   limitKw: number,
   horizonStart: number,

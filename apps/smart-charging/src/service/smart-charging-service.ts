@@ -6,7 +6,7 @@ import type { Plan } from '../planner/plan.ts';
 import { listGrants } from '../store/grants.ts';
 import { loadCurrentPlan } from '../store/plans.ts';
 import { loadPreferences } from '../store/preferences.ts';
-import { savePrices } from '../store/prices.ts';
+import { loadPrices, savePrices } from '../store/prices.ts';
 import type { SqlClient } from '../store/sql-client.ts';
 import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
 import {
@@ -20,6 +20,7 @@ import { nextDeparture } from './departure.ts';
 import { createEnrollment, type ConnectMode, type Enrollment, type EnrollmentResult } from './enrollment.ts';
 import type { DashboardData } from './http/dashboard-data.ts';
 import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
+import { describePriceCoverage, priceCoverageView, type PriceCoverage } from './price-coverage.ts';
 import { replanFleet, type PlanningOutcome } from './planning.ts';
 import {
   classifyFailure,
@@ -65,6 +66,11 @@ export interface SmartChargingService {
   readonly timeZone: string;
   /** Plans the fleet now (serialised: concurrent calls share one run). */
   replan(reason: string): Promise<PlanningOutcome>;
+  /**
+   * Which parts of [from, to) have no stored price of the configured source, and whether the last fetch
+   * failed: what the API and the dashboard show in a banner. Defaults to the current plan's horizon.
+   */
+  priceCoverage(from?: Date, to?: Date): Promise<PriceCoverage>;
   /** Fetches prices for today and tomorrow from the configured source, then re-plans. */
   refreshPrices(): Promise<number>;
   /** Reads every car once; plug-in, unplug or SoC drift from the plan trigger a re-plan. */
@@ -113,6 +119,8 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   const tasks: ScheduledTask[] = [];
   const pendingReplans: string[] = [];
   let priceNote: string | undefined;
+  let priceFetchError: string | null = null;
+  let loggedPriceProblem: string | null = null;
   let lastMonitorMs = Number.NEGATIVE_INFINITY;
   let planning: Promise<PlanningOutcome> | undefined;
   let ticking: Promise<void> | undefined;
@@ -149,7 +157,13 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           },
           reason,
         ),
-      );
+      )
+      .then(async (outcome) => {
+        await reportPriceCoverage().catch((error: unknown) => {
+          logger.error({ err: error }, 'could not check price coverage');
+        });
+        return outcome;
+      });
     planning = run;
     return run;
   }
@@ -157,23 +171,77 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   async function refreshPrices(): Promise<number> {
     const from = new Date(Math.floor(now().getTime() / 86_400_000) * 86_400_000);
     const to = new Date(from.getTime() + 2 * 86_400_000);
-    const fetched = await fetchPrices(
-      {
-        source: config.priceSource,
-        timeZone: config.timeZone,
-        ...(config.entsoeToken ? { entsoeToken: config.entsoeToken } : {}),
-        ...options.priceFeed,
-      },
-      from,
-      to,
-    );
+    let fetched;
+    try {
+      fetched = await fetchPrices(
+        {
+          source: config.priceSource,
+          timeZone: config.timeZone,
+          ...(config.entsoeToken ? { entsoeToken: config.entsoeToken } : {}),
+          ...options.priceFeed,
+        },
+        from,
+        to,
+      );
+    } catch (error) {
+      priceFetchError = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
     await db.transaction((tx) => savePrices(tx, config.priceSource, fetched.slots));
+    priceFetchError = null;
     priceNote = fetched.note;
     logger.info(
       { source: config.priceSource, slots: fetched.slots.length, note: fetched.note },
       'prices stored',
     );
     return fetched.slots.length;
+  }
+
+  async function priceCoverage(from?: Date, to?: Date): Promise<PriceCoverage> {
+    let windowFrom = from;
+    let windowTo = to;
+    if (windowFrom === undefined || windowTo === undefined) {
+      const plan = (await loadCurrentPlan<StoredPlanBody>(db))?.body.plan;
+      const slotMs = config.slotMinutes * 60_000;
+      const planStart = plan?.slots[0] === undefined ? undefined : Date.parse(plan.slots[0].start);
+      windowFrom ??= new Date(planStart ?? Math.floor(now().getTime() / slotMs) * slotMs);
+      windowTo ??= new Date(
+        plan && plan.slots.length > 0
+          ? Date.parse(plan.slots.at(-1)!.start) + slotMs
+          : windowFrom.getTime() + 24 * 3_600_000,
+      );
+    }
+    const slots = await loadPrices(db, config.priceSource, windowFrom, windowTo);
+    return describePriceCoverage({
+      source: config.priceSource,
+      slots,
+      from: windowFrom,
+      to: windowTo,
+      fetchError: priceFetchError,
+    });
+  }
+
+  /**
+   * Says loudly when prices are missing: an error when the fetch failed or the next hours have no price
+   * (a healthy day-ahead feed always covers them), a warning when only later hours are not yet published.
+   * Each distinct problem is logged once, not at every re-plan.
+   */
+  async function reportPriceCoverage(): Promise<void> {
+    const coverage = await priceCoverage();
+    if (coverage.problem === loggedPriceProblem) return;
+    loggedPriceProblem = coverage.problem;
+    if (coverage.problem === null) {
+      logger.info({ source: coverage.source }, 'prices cover the plan again');
+      return;
+    }
+    const soonMs = now().getTime() + PRICES_EXPECTED_AHEAD_MS;
+    const urgent = coverage.fetchError !== null || coverage.gaps.some((gap) => gap.start.getTime() < soonMs);
+    const details = {
+      source: coverage.source,
+      missing: coverage.gaps.map((gap) => ({ start: gap.start.toISOString(), end: gap.end.toISOString() })),
+    };
+    if (urgent) logger.error(details, coverage.problem);
+    else logger.warn(details, coverage.problem);
   }
 
   async function monitorVehicles(): Promise<string[]> {
@@ -274,7 +342,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           departure: departure === null ? null : new Date(departure).toISOString(),
           socTrajectory: vehiclePlan ? vehiclePlan.socPercent.slice(1).map((percent) => percent / 100) : [],
           shortfall: vehiclePlan?.shortfall?.message ?? null,
-          costPlanned: vehiclePlan?.cost ?? 0,
+          costPlanned: vehiclePlan
+            ? pricedThroughout(plan!, vehiclePlan.powerKw)
+              ? vehiclePlan.cost
+              : null
+            : 0,
           costOnArrival: plan ? costOnArrival(plan, vehicle.id, preferences.chargerPowerKw) : 0,
         } satisfies DashboardData['vehicles'][number];
       }),
@@ -284,10 +356,12 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       timeZone: config.timeZone,
       currency: options.currency ?? 'EUR',
       planReason: current?.reason ?? null,
+      prices: priceCoverageView(await priceCoverage()),
       fleet: {
         slots: (plan?.slots ?? []).map((slot, index) => ({
           start: slot.start,
           pricePerKwh: slot.pricePerKwh,
+          priceAssumed: slot.priceAssumed,
           limitKw: slot.limitKw,
           baseLoadKw: slot.baseKw,
           plannedKw: Object.fromEntries(
@@ -297,14 +371,20 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           ),
         })),
         // An owner's costs are their cars'; the fleet's are the operators'.
-        costPlanned:
-          shown === undefined
-            ? (plan?.summary.totalCost ?? 0)
-            : vehicleRows.reduce((sum, row) => sum + row.costPlanned, 0),
-        costOnArrival:
-          shown === undefined
-            ? (plan?.summary.immediateCost ?? 0)
-            : vehicleRows.reduce((sum, row) => sum + row.costOnArrival, 0),
+        costPlanned: !plan
+          ? 0
+          : shown !== undefined
+            ? sumOrNull(vehicleRows.map((row) => row.costPlanned))
+            : fleetPriced(plan)
+              ? plan.summary.totalCost
+              : null,
+        costOnArrival: !plan
+          ? 0
+          : shown !== undefined
+            ? sumOrNull(vehicleRows.map((row) => row.costOnArrival))
+            : vehicleRows.every((row) => row.costOnArrival !== null)
+              ? plan.summary.immediateCost
+              : null,
         peakBeforeKw: plan?.summary.peakBeforeKw ?? 0,
         peakAfterKw: plan?.summary.peakAfterKw ?? 0,
       },
@@ -339,6 +419,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     timeZone: config.timeZone,
     replan,
     refreshPrices,
+    priceCoverage,
     monitorVehicles,
     runDueCommands: () => executor.runDueCommands(),
     tick,
@@ -371,7 +452,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       try {
         await refreshPrices();
       } catch (error) {
-        logger.warn({ err: error }, 'could not fetch prices; planning with what is stored');
+        logger.error({ err: error }, 'could not fetch prices; planning with what is stored');
       }
       const planned = await replanAfterChange('service started');
       if (!planned.ok)
@@ -405,6 +486,9 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   };
 }
 
+/** A healthy day-ahead feed publishes at least this far ahead (tomorrow's prices arrive by 13:00 CET). */
+const PRICES_EXPECTED_AHEAD_MS = 6 * 3_600_000;
+
 /** SoC (fraction) the plan expects for a vehicle at an instant, if the instant is inside the plan. */
 function expectedSoc(plan: Plan, vehicleId: string, atMs: number): number | undefined {
   const vehicle = plan.vehicles.find((candidate) => candidate.id === vehicleId);
@@ -419,8 +503,21 @@ function expectedSoc(plan: Plan, vehicleId: string, atMs: number): number | unde
   return (from + (to - from) * (position - index)) / 100;
 }
 
-/** What the same energy would cost charged flat out from the start of the plan (the uncontrolled baseline). */
-function costOnArrival(plan: Plan, vehicleId: string, chargerPowerKw: number): number {
+/** True when every slot the power series draws in has a real (not assumed) price. */
+function pricedThroughout(plan: Plan, powerKw: readonly number[]): boolean {
+  return plan.slots.every((slot, index) => !slot.priceAssumed || (powerKw[index] ?? 0) <= 0);
+}
+
+/** Whether the fleet's planned cost rests on real prices only. */
+function fleetPriced(plan: Plan): boolean {
+  return plan.vehicles.every((vehicle) => pricedThroughout(plan, vehicle.powerKw));
+}
+
+/**
+ * What the same energy would cost charged flat out from the start of the plan (the uncontrolled baseline);
+ * null when that would draw in a slot without a real price.
+ */
+function costOnArrival(plan: Plan, vehicleId: string, chargerPowerKw: number): number | null {
   const vehicle = plan.vehicles.find((candidate) => candidate.id === vehicleId);
   if (!vehicle) return 0;
   const slotKwh = (chargerPowerKw * plan.slotMinutes) / 60;
@@ -428,9 +525,20 @@ function costOnArrival(plan: Plan, vehicleId: string, chargerPowerKw: number): n
   let cost = 0;
   for (const slot of plan.slots) {
     if (left <= 0) break;
+    if (slot.priceAssumed) return null;
     const kwh = Math.min(left, slotKwh);
     cost += kwh * slot.pricePerKwh;
     left -= kwh;
   }
   return cost;
+}
+
+/** The sum, or null when any part is unknown (never a partial total shown as the whole). */
+function sumOrNull(values: readonly (number | null)[]): number | null {
+  let sum = 0;
+  for (const value of values) {
+    if (value === null) return null;
+    sum += value;
+  }
+  return sum;
 }

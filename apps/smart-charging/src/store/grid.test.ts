@@ -18,7 +18,21 @@ describe.each(TEST_BACKENDS)('grid signal on $name storage', (backend) => {
   it('stores the site limit and finds demand-response events overlapping a window', async () => {
     expect(await loadGridSettings(client)).toEqual(DEFAULT_GRID_SETTINGS);
     await saveGridSettings(client, { limitKw: 400, baseLoadKwhPerYear: 0 });
-    expect(await loadGridSettings(client)).toEqual({ limitKw: 400, baseLoadKwhPerYear: 0 });
+    // Stored before limit modes existed (or saved without one): the average limit, as it always was.
+    expect(await loadGridSettings(client)).toEqual({
+      limitKw: 400,
+      baseLoadKwhPerYear: 0,
+      limitMode: 'average',
+    });
+    await saveGridSettings(client, { limitKw: 24, baseLoadKwhPerYear: 17_500, limitMode: 'hard' });
+    expect(await loadGridSettings(client)).toEqual({
+      limitKw: 24,
+      baseLoadKwhPerYear: 17_500,
+      limitMode: 'hard',
+    });
+    await expect(
+      saveGridSettings(client, { limitKw: 24, baseLoadKwhPerYear: 0, limitMode: 'peak' as 'hard' }),
+    ).rejects.toThrow(/limitMode/);
 
     const evening = await addGridEvent(client, {
       kind: 'demand_response',

@@ -9,11 +9,21 @@ export const GridSettingsSchema = z
     limitKw: z.number().positive(),
     /** Yearly household consumption used to scale the standard load profile; 0 = no base load. */
     baseLoadKwhPerYear: z.number().min(0),
+    /**
+     * `average`: the limit holds for each slot's average (what a utility's meter bills). `hard`: it holds in
+     * every minute of the executed on/off schedule (a household main fuse).
+     */
+    limitMode: z.enum(['average', 'hard']).default('average'),
   })
   .strict();
 export type GridSettings = z.infer<typeof GridSettingsSchema>;
+export type GridSettingsInput = z.input<typeof GridSettingsSchema>;
 
-export const DEFAULT_GRID_SETTINGS: GridSettings = { limitKw: 11, baseLoadKwhPerYear: 3500 };
+export const DEFAULT_GRID_SETTINGS: GridSettings = {
+  limitKw: 11,
+  baseLoadKwhPerYear: 3500,
+  limitMode: 'average',
+};
 
 /** A demand-response event: the utility lowers the available capacity for a window. */
 export const GridEventInputSchema = z
@@ -31,7 +41,7 @@ export const GridEventInputSchema = z
 export type GridEventInput = z.infer<typeof GridEventInputSchema>;
 export type GridEvent = GridEventInput & { readonly id: string };
 
-export async function saveGridSettings(tx: SqlQueryable, settings: GridSettings): Promise<void> {
+export async function saveGridSettings(tx: SqlQueryable, settings: GridSettingsInput): Promise<void> {
   const valid = GridSettingsSchema.parse(settings);
   await tx.query(
     `insert into settings (key, body) values ('grid', $1)

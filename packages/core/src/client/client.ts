@@ -38,10 +38,10 @@ import {
   fetchTransport,
   type HttpConfig,
   type HttpResponse,
-  nodeTransport,
   resolveRetry,
   type RetryOptions,
   send,
+  undiciTransport,
 } from './http.ts';
 import { memoryTokenStore, type TokenStore } from './token-store.ts';
 import { type ApiCall, type ApiCaller, createVehicleHandle, type VehicleHandle } from './vehicle.ts';
@@ -73,7 +73,7 @@ export interface ClientOptions {
   /** One origin for api, connect, auth and management (a simulator). `origins` wins per part. */
   origin?: string | undefined;
   origins?: Partial<Origins> | undefined;
-  /** A WHATWG `fetch` to send requests with. @default node:http(s) with keep-alive agents */
+  /** A WHATWG `fetch` to send requests with. @default undici with keep-alive connections */
   fetch?: FetchLike | undefined;
   /** @default memoryTokenStore() */
   tokenStore?: TokenStore | undefined;
@@ -205,7 +205,8 @@ function basic(user: string, password: string): string {
 function withQuery(url: string, query: Readonly<Record<string, string | undefined>> | undefined): string {
   if (query === undefined) return url;
   const parts: string[] = [];
-  for (const [key, value] of Object.entries(query)) {
+  for (const key in query) {
+    const value = query[key];
     if (value !== undefined) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
   }
   return parts.length === 0 ? url : `${url}?${parts.join('&')}`;
@@ -241,7 +242,7 @@ export function createClient(options: ClientOptions): VoltkitClient {
   const refreshMarginMs = options.refreshMarginMs ?? 300_000;
   const defaultUnitSystem = options.unitSystem ?? 'metric';
   const http: HttpConfig = {
-    transport: options.fetch === undefined ? nodeTransport() : fetchTransport(options.fetch),
+    transport: options.fetch === undefined ? undiciTransport() : fetchTransport(options.fetch),
     timeoutMs: options.timeoutMs ?? 30_000,
     retry: resolveRetry(options.retry),
     userAgent: options.userAgent ?? 'voltkit/0.1 (node)',
@@ -262,6 +263,7 @@ export function createClient(options: ClientOptions): VoltkitClient {
     knownTokens.add(access.refreshToken);
   };
   const secrets = (...extra: string[]): string[] => [...appSecrets, ...knownTokens, ...extra];
+  const knownSecrets = (): string[] => secrets();
 
   async function persist(grantId: string, access: Access): Promise<void> {
     remember(access);
@@ -383,18 +385,31 @@ export function createClient(options: ClientOptions): VoltkitClient {
       retryable: call.retryable,
       allowEmpty: call.allowEmpty,
       signal: call.signal,
-      secrets: secrets(...(call.extraSecrets ?? [])),
+      secrets: () => secrets(...(call.extraSecrets ?? [])),
       label: call.label,
     });
   }
 
   function grantCaller(grantId: string): ApiCaller {
+    // Built directly rather than through appRequest(): this is the hot path of every vehicle call.
     const sendWith = <T>(call: ApiCall<T>, token: string): Promise<HttpResponse<T>> =>
-      appRequest({
-        ...call,
-        url: `${origins.api}${call.path}`,
-        authorization: `Bearer ${call.bearer ?? token}`,
-        extraSecrets: call.bearer === undefined ? [token] : [token, call.bearer],
+      send(http, {
+        method: call.method,
+        url: withQuery(`${origins.api}${call.path}`, call.query),
+        headers: {
+          'user-agent': http.userAgent,
+          authorization: `Bearer ${call.bearer ?? token}`,
+          'content-type': 'application/json',
+          ...call.headers,
+        },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        schema: call.schema,
+        retryable: call.retryable,
+        allowEmpty: call.allowEmpty,
+        signal: call.signal,
+        // The grant's own token is among the known ones (loaded or refreshed through this client).
+        secrets: call.bearer === undefined ? knownSecrets : () => secrets(token, call.bearer ?? ''),
+        label: call.label,
       });
     return {
       secrets: () => secrets(),

@@ -3,7 +3,8 @@ import { createClient, isVoltkitError, type VoltkitErrorType } from '@voltkit/co
 import { ERROR_DESCRIPTIONS, ERROR_TYPES } from '@voltkit/core/types';
 import { errorBody } from '../__tests__/fixtures.ts';
 import { setup, type Harness } from '../__tests__/setup.ts';
-import { backoffDelay, DEFAULT_RETRY, parseRetryAfter } from './http.ts';
+import { ResponseMetaSchema } from '../types/common.ts';
+import { backoffDelay, DEFAULT_RETRY, parseMeta, parseRetryAfter } from './http.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -355,5 +356,49 @@ describe('response validation', () => {
       code: 'HEADER',
       field: 'sc-data-age',
     });
+  });
+});
+
+describe('response metadata without zod for canonical headers', () => {
+  const schemaMeta = (headers: Record<string, string>) => ResponseMetaSchema.safeParse(headers);
+
+  it('reads canonical headers exactly as the schema does', () => {
+    const headers = {
+      'sc-request-id': '0b8b2c45-5e3c-4c49-9d23-4b8b2c455e3c',
+      'sc-data-age': '2024-02-29T23:59:59.999Z',
+      'sc-fetched-at': '2018-05-04T07:25:00.000Z',
+      'sc-unit-system': 'imperial',
+    };
+    const fromSchema = schemaMeta(headers);
+    expect(fromSchema.success).toBe(true);
+    expect(parseMeta(headers, 'GET /x', 200)).toEqual(fromSchema.data);
+    // undici's form: repeated headers as arrays, joined like fetch does.
+    expect(parseMeta({ 'sc-request-id': ['a', 'b'] }, 'GET /x', 200)).toEqual({ requestId: 'a, b' });
+  });
+
+  it('leaves other forms to the schema: accepted ones give the same dates, bad ones name the header', () => {
+    for (const dataAge of ['2018-05-04T07:20:50Z', '2018-05-04T09:20:50.844+02:00', '2018-05-04']) {
+      const expected = schemaMeta({ 'sc-data-age': dataAge });
+      expect(expected.success).toBe(true);
+      expect(parseMeta({ 'sc-data-age': dataAge }, 'GET /x', 200)).toEqual(expected.data);
+    }
+    for (const dataAge of [
+      '2018-02-30T00:00:00.000Z',
+      '2019-02-29T00:00:00.000Z',
+      '2018-13-01T00:00:00.000Z',
+      'yesterday',
+    ]) {
+      expect(schemaMeta({ 'sc-data-age': dataAge }).success).toBe(false);
+      const error = (() => {
+        try {
+          parseMeta({ 'sc-data-age': dataAge }, 'GET /x', 200);
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(isVoltkitError(error, 'INVALID_RESPONSE') && error.code).toBe('HEADER');
+    }
+    expect(() => parseMeta({ 'sc-unit-system': 'furlongs' }, 'GET /x', 200)).toThrow('malformed header');
   });
 });

@@ -1,5 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
   type AnyVoltkitError,
@@ -18,17 +17,67 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 /** Header names are looked up in lower case. */
 export type HeaderLookup = (name: string) => string | null;
 
+/** Response headers: a lookup, or an object keyed by lower-case name (undici's form). */
+export type HeaderSource = HeaderLookup | Readonly<Record<string, string | string[] | undefined>>;
+
+/** One header's value (repeated headers joined with `, `), or `null`. */
+export function readHeader(headers: HeaderSource, name: string): string | null {
+  const value = typeof headers === 'function' ? headers(name) : headers[name];
+  if (value === undefined || value === null) return null;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Aborts one attempt (its timeout, or the caller's signal). A plain object with one listener list: far
+ * cheaper per request than an AbortController and its AbortSignal, which undici would listen to twice
+ * (that alone cost about a third of a small request).
+ */
+export class AttemptAbort {
+  aborted = false;
+  /** Set when the attempt's own timeout fired (rather than the caller's signal). */
+  timedOut = false;
+  reason: unknown = undefined;
+  #targets: Abortable[] | undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const targets = this.#targets;
+    this.#targets = undefined;
+    if (targets !== undefined) for (const target of targets) target.abort(reason);
+  }
+
+  /** Aborts `target` with this attempt (at once when already aborted). Objects, not closures: no per-call allocation of functions. */
+  propagateTo(target: Abortable): void {
+    if (this.aborted) target.abort(this.reason);
+    else (this.#targets ??= []).push(target);
+  }
+
+  /** A real AbortSignal that follows this one, for transports that need one (`fetch`). */
+  toSignal(): AbortSignal {
+    const controller = new AbortController();
+    this.propagateTo(controller);
+    return controller.signal;
+  }
+}
+
+/** Anything with `abort(reason)`: an AbortController, a transport's handler. */
+export interface Abortable {
+  abort(reason: unknown): void;
+}
+
 /** One HTTP exchange as the client needs it: the whole body as text. */
 export interface TransportRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
   body: string | undefined;
-  signal: AbortSignal;
+  signal: AttemptAbort;
 }
 export interface TransportResponse {
   status: number;
-  header: HeaderLookup;
+  headers: HeaderSource;
   text: string;
 }
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
@@ -40,53 +89,126 @@ export function fetchTransport(fetchImpl: FetchLike): Transport {
       method: request.method,
       headers: request.headers,
       body: request.body ?? null,
-      signal: request.signal,
+      signal: request.signal.toSignal(),
     });
     const text = await response.text();
-    return { status: response.status, header: (name) => response.headers.get(name), text };
+    const headers = response.headers;
+    return { status: response.status, headers: (name) => headers.get(name), text };
   };
 }
 
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
+let sharedDispatcher: Agent | undefined;
 
 /**
- * The default transport: `node:http(s)` with keep-alive agents. Less per-request work than `fetch`
- * (no WHATWG streams), which is most of a small request's cost.
+ * The default transport: undici with keep-alive connections (at most 64 per origin), shared by every client
+ * of the process as the `node:http` agents were. It dispatches with a handler that collects the body
+ * chunks itself: no ClientRequest and agent as with `node:http`, no stream per response as with undici's
+ * `request()`, no WHATWG streams as with `fetch` — which is most of what a small API call costs.
  */
-export function nodeTransport(): Transport {
+export function undiciTransport(): Transport {
+  sharedDispatcher ??= new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const dispatcher = sharedDispatcher;
   return (request) =>
     new Promise<TransportResponse>((resolve, reject) => {
-      const url = new URL(request.url);
-      const secure = url.protocol === 'https:';
-      const headers =
-        request.body === undefined
-          ? request.headers
-          : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
-      const outgoing = (secure ? httpsRequest : httpRequest)(
-        url,
-        { method: request.method, headers, agent: secure ? httpsAgent : httpAgent, signal: request.signal },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('error', reject);
-          incoming.on('end', () => {
-            const raw = incoming.headers;
-            resolve({
-              status: incoming.statusCode ?? 0,
-              header: (name) => {
-                const value = raw[name];
-                return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-              },
-              text:
-                chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-            });
-          });
+      const { origin, path } = splitUrl(request.url);
+      const handler = new CollectingHandler(resolve, reject);
+      request.signal.propagateTo(handler);
+      dispatcher.dispatch(
+        {
+          origin,
+          path,
+          method: request.method,
+          headers: request.headers,
+          body: request.body ?? null,
         },
+        handler,
       );
-      outgoing.on('error', reject);
-      outgoing.end(request.body);
     });
+}
+
+type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** Receives one response from undici: status, headers, the body's chunks; settles its promise once. */
+class CollectingHandler implements Dispatcher.DispatchHandler, Abortable {
+  #status = 0;
+  #headers: ResponseHeaders = {};
+  #chunks: Buffer[] = [];
+  #controller: Dispatcher.DispatchController | undefined;
+  #abortReason: unknown = undefined;
+  #settled = false;
+  readonly #resolve: (response: TransportResponse) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(resolve: (response: TransportResponse) => void, reject: (error: unknown) => void) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Rejects at once; the request is aborted as soon as undici has started it (or now, if it has). */
+  abort(reason: unknown): void {
+    if (this.#settled) return;
+    this.#abortReason = reason ?? new Error('aborted');
+    this.#controller?.abort(this.#abortReason as Error);
+    this.#settle(undefined, this.#abortReason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortReason !== undefined) controller.abort(this.#abortReason as Error);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: ResponseHeaders,
+  ): void {
+    this.#status = statusCode;
+    this.#headers = headers;
+    this.#chunks = [];
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const chunks = this.#chunks;
+    const text =
+      chunks.length === 0
+        ? ''
+        : chunks.length === 1
+          ? chunks[0]!.toString('utf8')
+          : Buffer.concat(chunks).toString('utf8');
+    this.#settle({ status: this.#status, headers: this.#headers, text }, undefined);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#settle(undefined, error);
+  }
+
+  #settle(response: TransportResponse | undefined, error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (response === undefined) this.#reject(error);
+    else this.#resolve(response);
+  }
+}
+
+/** The default transport on Node (its name from when it was built on `node:http`): {@link undiciTransport}. */
+export const nodeTransport: () => Transport = undiciTransport;
+
+/** `scheme://host[:port]` and the rest (path and query), without building a WHATWG URL per request. */
+function splitUrl(url: string): { origin: string; path: string } {
+  const hostStart = url.indexOf('//') + 2;
+  if (hostStart < 2) throw new TypeError(`not an absolute URL: ${url}`);
+  const pathStart = url.indexOf('/', hostStart);
+  if (pathStart === -1) {
+    const queryStart = url.indexOf('?', hostStart);
+    return queryStart === -1
+      ? { origin: url, path: '/' }
+      : { origin: url.slice(0, queryStart), path: `/${url.slice(queryStart)}` };
+  }
+  return { origin: url.slice(0, pathStart), path: url.slice(pathStart) };
 }
 
 /** Retry policy for safe requests (`GET`s and batch reads). Commands are never retried. */
@@ -147,8 +269,8 @@ export interface HttpRequest<T> {
   /** A 2xx with an empty body is fine (parsed as `undefined`; the schema is skipped). */
   allowEmpty?: boolean | undefined;
   signal?: AbortSignal | undefined;
-  /** Values scrubbed from any text that ends up in an error. */
-  secrets: readonly string[];
+  /** Values scrubbed from any text that ends up in an error (a function: only gathered when one does). */
+  secrets: readonly string[] | (() => readonly string[]);
   /** Short description of the request for error messages, e.g. `GET /v2.0/vehicles/{id}/battery`. */
   label: string;
 }
@@ -171,16 +293,20 @@ export const DEFAULT_RETRY: ResolvedRetry = {
 };
 
 /** Sends one logical request: attempts, timeouts, retries, error mapping and body validation. */
-export async function send<T>(config: HttpConfig, request: HttpRequest<T>): Promise<HttpResponse<T>> {
+export function send<T>(config: HttpConfig, request: HttpRequest<T>): Promise<HttpResponse<T>> {
+  // The first attempt outside the retry loop: a request that succeeds (nearly all) pays for no loop frame.
+  return attemptOnce(config, request).catch((error: unknown) => retryAfter(config, request, error));
+}
+
+async function retryAfter<T>(
+  config: HttpConfig,
+  request: HttpRequest<T>,
+  firstError: unknown,
+): Promise<HttpResponse<T>> {
   const retry = config.retry;
   const maxAttempts = request.retryable && retry !== false ? retry.retries + 1 : 1;
+  let failure: AnyVoltkitError = toVoltkitError(firstError);
   for (let attempt = 1; ; attempt++) {
-    let failure: AnyVoltkitError;
-    try {
-      return await attemptOnce(config, request);
-    } catch (error) {
-      failure = toVoltkitError(error);
-    }
     if (retry === false || attempt >= maxAttempts || !isRetryable(failure)) throw failure;
     const delay = backoffDelay(retry, attempt, failure.retryAfter);
     if (delay === undefined) throw failure;
@@ -188,6 +314,11 @@ export async function send<T>(config: HttpConfig, request: HttpRequest<T>): Prom
       await retry.sleep(delay, request.signal);
     } catch (cause) {
       throw abortedError(request.label, cause);
+    }
+    try {
+      return await attemptOnce(config, request);
+    } catch (error) {
+      failure = toVoltkitError(error);
     }
   }
 }
@@ -214,23 +345,36 @@ export function backoffDelay(
   return Math.floor(jitter * ceiling);
 }
 
+function timeOutAttempt(attempt: AttemptAbort): void {
+  attempt.timedOut = true;
+  attempt.abort(new Error('timeout'));
+}
+
 async function attemptOnce<T>(config: HttpConfig, request: HttpRequest<T>): Promise<HttpResponse<T>> {
   // A clearable timer rather than AbortSignal.timeout(): no timer is left pending per finished request.
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error('timeout')), config.timeoutMs);
-  const signal =
-    request.signal === undefined ? controller.signal : AbortSignal.any([request.signal, controller.signal]);
+  const attempt = new AttemptAbort();
+  const timer = setTimeout(timeOutAttempt, config.timeoutMs, attempt);
+  const callerSignal = request.signal;
+  const onCallerAbort =
+    callerSignal === undefined ? undefined : (): void => attempt.abort(callerSignal.reason);
+  if (callerSignal !== undefined && onCallerAbort !== undefined) {
+    if (callerSignal.aborted) onCallerAbort();
+    else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+  }
   let response: TransportResponse;
   try {
     response = await config.transport({
       method: request.method,
       url: request.url,
-      headers: { 'user-agent': config.userAgent, ...request.headers },
+      headers:
+        request.headers['user-agent'] === undefined
+          ? { 'user-agent': config.userAgent, ...request.headers }
+          : request.headers,
       body: request.body,
-      signal,
+      signal: attempt,
     });
   } catch (cause) {
-    if (controller.signal.aborted) {
+    if (attempt.timedOut) {
       throw new VoltkitError({
         type: 'TIMEOUT',
         code: 'TIMEOUT',
@@ -238,7 +382,7 @@ async function attemptOnce<T>(config: HttpConfig, request: HttpRequest<T>): Prom
         cause,
       });
     }
-    if (request.signal?.aborted === true) throw abortedError(request.label, cause);
+    if (callerSignal?.aborted === true) throw abortedError(request.label, cause);
     throw new VoltkitError({
       type: 'NETWORK',
       code: 'CONNECTION',
@@ -247,11 +391,15 @@ async function attemptOnce<T>(config: HttpConfig, request: HttpRequest<T>): Prom
     });
   } finally {
     clearTimeout(timer);
+    if (onCallerAbort !== undefined) callerSignal?.removeEventListener('abort', onCallerAbort);
   }
   const { status, text } = response;
-  if (status < 200 || status > 299) throw errorFromResponse(status, response.header, text, request);
+  if (status < 200 || status > 299) {
+    const secrets = typeof request.secrets === 'function' ? request.secrets() : request.secrets;
+    throw errorFromResponse(status, response.headers, text, { label: request.label, secrets });
+  }
 
-  const meta = parseMeta(response.header, request.label, status);
+  const meta = parseMeta(response.headers, request.label, status);
   if (text.trim() === '') {
     if (request.allowEmpty === true || request.schema === null) return { status, body: undefined as T, meta };
     throw invalidResponse(
@@ -322,21 +470,67 @@ function abortedError(label: string, cause: unknown): VoltkitError<'TIMEOUT'> {
 const META_HEADERS = ['sc-request-id', 'sc-data-age', 'sc-fetched-at', 'sc-unit-system'] as const;
 
 /** Reads the `SC-*` headers into typed metadata; a malformed one is an `INVALID_RESPONSE`/`HEADER` error. */
-export function parseMeta(
-  headers: HeaderLookup | Readonly<Record<string, string>>,
-  label: string,
-  status: number | null,
-): ResponseMeta {
+export function parseMeta(headers: HeaderSource, label: string, status: number | null): ResponseMeta {
   const record: Record<string, string> = {};
+  let present = 0;
   for (const name of META_HEADERS) {
-    const value = typeof headers === 'function' ? headers(name) : headers[name];
-    if (value !== null && value !== undefined) record[name] = value;
+    const value = readHeader(headers, name);
+    if (value !== null) {
+      record[name] = value;
+      present++;
+    }
   }
-  if (Object.keys(record).length === 0) return {};
+  if (present === 0) return {};
+  const fast = canonicalMeta(record);
+  if (fast !== undefined) return fast;
   const parsed = ResponseMetaSchema.safeParse(record);
   if (parsed.success) return parsed.data;
   const requestId = record['sc-request-id'];
   return throwHeaderError(label, status, parsed.error.issues, requestId);
+}
+
+/**
+ * The headers as Smartcar (and the simulator) send them — timestamps in `Date#toISOString()` form — read
+ * without zod: a narrow subset of what {@link ResponseMetaSchema} accepts, giving the same result. Anything
+ * else (`undefined`) goes through the schema, which accepts or names the bad header.
+ */
+function canonicalMeta(record: Readonly<Record<string, string>>): ResponseMeta | undefined {
+  const meta: ResponseMeta = {};
+  const requestId = record['sc-request-id'];
+  if (requestId !== undefined) {
+    if (requestId.length === 0) return undefined;
+    meta.requestId = requestId;
+  }
+  const dataAge = record['sc-data-age'];
+  if (dataAge !== undefined) {
+    const date = canonicalDate(dataAge);
+    if (date === undefined) return undefined;
+    meta.dataAge = date;
+  }
+  const fetchedAt = record['sc-fetched-at'];
+  if (fetchedAt !== undefined) {
+    const date = canonicalDate(fetchedAt);
+    if (date === undefined) return undefined;
+    meta.fetchedAt = date;
+  }
+  const unitSystem = record['sc-unit-system'];
+  if (unitSystem !== undefined) {
+    if (unitSystem !== 'metric' && unitSystem !== 'imperial') return undefined;
+    meta.unitSystem = unitSystem;
+  }
+  return meta;
+}
+
+const CANONICAL_DATE =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ` with a real calendar day (a 30 February would roll over, and is refused). */
+function canonicalDate(value: string): Date | undefined {
+  if (!CANONICAL_DATE.test(value)) return undefined;
+  const date = new Date(value);
+  const day = date.getUTCDate();
+  if (Number.isNaN(day) || day !== Number(value.slice(8, 10))) return undefined;
+  return date;
 }
 
 function throwHeaderError(
@@ -379,12 +573,12 @@ interface ErrorSource {
 /** Maps an error response (status, headers, raw text) to a typed {@link VoltkitError}. */
 export function errorFromResponse(
   status: number,
-  header: HeaderLookup,
+  headers: HeaderSource,
   text: string,
   source: ErrorSource,
 ): AnyVoltkitError {
-  const retryAfter = parseRetryAfter(header('retry-after'));
-  const headerRequestId = header('sc-request-id') ?? undefined;
+  const retryAfter = parseRetryAfter(readHeader(headers, 'retry-after'));
+  const headerRequestId = readHeader(headers, 'sc-request-id') ?? undefined;
   let json: unknown;
   try {
     json = text.trim() === '' ? undefined : JSON.parse(text);

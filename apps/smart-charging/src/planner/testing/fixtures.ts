@@ -47,7 +47,7 @@ export function randomVehicles(
     if (options.extras) {
       if (random() < 0.3)
         vehicle.taper = { startSocPercent: 70 + Math.round(random() * 15), endPowerKw: 1.5 };
-      if (random() < 0.2) vehicle.minSocPercent = Math.min(vehicle.targetSocPercent, soc + 10);
+      if (random() < 0.2) vehicle.minSocPercent = Math.min(vehicle.targetSocPercent ?? 100, soc + 10);
       if (random() < 0.2) vehicle.opportunisticPriceCap = 0.05 + random() * 0.15;
       if (random() < 0.2) vehicle.chargeLimitPercent = 90;
     }

@@ -164,6 +164,7 @@ class LpModel {
   readonly #columns: string[] = [];
   readonly #bounds: string[] = [];
   readonly #rows: string[] = [];
+  readonly #tierSlots: number[] = [];
 
   constructor(problem: FleetProblem, options: ReferenceOptions) {
     this.#problem = problem;
@@ -192,6 +193,13 @@ class LpModel {
       const terms = slotTerms[t]!;
       if (terms.length === 0) continue;
       this.#rows.push(`h${t}: ${joinTerms(terms)} <= ${fmt(Math.max(0, problem.slotRoomKwh[t]!))}`);
+      // Lower tier (PV surplus): s_t ≤ min(tier, load) earns back (price − tier price) per kWh.
+      const tier = Math.min(problem.lowerTierKwh?.[t] ?? 0, Math.max(0, problem.slotRoomKwh[t]!));
+      if (tier > 0) {
+        this.#tierSlots.push(t);
+        this.#bounds.push(`0 <= s${t} <= ${fmt(tier)}`);
+        this.#rows.push(`l${t}: ${joinTerms([...terms, ` - s${t}`])} >= 0`);
+      }
       // Peak row: base_t + Σ x / Δt ≤ P  ⇔  Σ x − Δt·P ≤ −base_t·Δt.
       if (needsPeak)
         this.#rows.push(
@@ -214,6 +222,10 @@ class LpModel {
     });
     for (let i = 0; i < this.#problem.vehicleCount; i++)
       terms.push(term(-this.#problem.optionalValue[i]!, `o${i}`));
+    for (const t of this.#tierSlots) {
+      const price = this.#problem.price[t]!;
+      terms.push(term(-(price - Math.min(price, this.#problem.lowerTierPrice![t]!)), `s${t}`));
+    }
     return joinTerms(terms.filter((s) => s !== ''));
   }
 

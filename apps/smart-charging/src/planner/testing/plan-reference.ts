@@ -11,7 +11,8 @@ export function referencePlan(
 ): ReferenceResult {
   const { grid, gridSlots, fleet, prices } = context;
   const T = grid.slotCount;
-  const baseKw = Float64Array.from(gridSlots.baseKw);
+  // Import peak: base − PV, plus the energy fixed before optimising (min SoC at once).
+  const baseKw = Float64Array.from(gridSlots.netBaseKw);
   for (let i = 0; i < fleet.problem.vehicleCount; i++) {
     for (let t = 0; t < T; t++) baseKw[t] = baseKw[t]! + fleet.fixedKwh[i * T + t]! / grid.slotHours;
   }

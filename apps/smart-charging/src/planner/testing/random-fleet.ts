@@ -27,6 +27,8 @@ export interface RandomFleetOptions {
   readonly optionalShare?: number;
   /** Energy range in kWh (defaults to 5–40, some targets unreachable on short windows). */
   readonly energyKwh?: readonly [number, number];
+  /** Give slots a cheaper first part (PV surplus at a feed-in price below the slot price). */
+  readonly lowerTier?: boolean;
 }
 
 const POWERS_KW = [3.7, 7.4, 11] as const;
@@ -68,7 +70,18 @@ export function createRandomFleet(seed: number, options: RandomFleetOptions): Fl
   }
   const capacityKw = powerSum * (options.capacityShare ?? 0.4);
   const slotRoom = Float64Array.from({ length: T }, () => capacityKw * slotHours * (0.7 + 0.3 * random()));
+  const tier = options.lowerTier
+    ? {
+        // A midday bump of surplus (about a third of the room at noon), worth 0–0.1 per kWh below the price.
+        lowerTierKwh: Float64Array.from(slotRoom, (room, t) => {
+          const sun = Math.sin((Math.PI * (t / T - 0.25)) / 0.5);
+          return sun > 0 ? room * 0.6 * sun * random() : 0;
+        }),
+        lowerTierPrice: Float64Array.from(price, (p) => p - random() * 0.1),
+      }
+    : {};
   return {
+    ...tier,
     slotCount: T,
     vehicleCount: N,
     price,
@@ -90,10 +103,20 @@ export function fleetObjective(
 ): number {
   const { slotCount: T, vehicleCount: N, price } = problem;
   let cost = 0;
+  const load = new Float64Array(T);
   for (let i = 0; i < N; i++) {
-    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++)
+    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++) {
       cost += price[t]! * energyKwh[i * T + t]!;
+      load[t] = load[t]! + energyKwh[i * T + t]!;
+    }
     cost -= problem.optionalValue[i]! * optionalDeliveredKwh[i]!;
+  }
+  // A lower tier refunds the price difference on the load it covers.
+  if (problem.lowerTierKwh && problem.lowerTierPrice) {
+    for (let t = 0; t < T; t++) {
+      const covered = Math.min(load[t]!, problem.lowerTierKwh[t]!, Math.max(0, problem.slotRoomKwh[t]!));
+      cost -= Math.max(0, price[t]! - problem.lowerTierPrice[t]!) * Math.max(0, covered);
+    }
   }
   return cost;
 }

@@ -30,7 +30,8 @@ import {
   setConnectCookie,
   setSessionCookie,
 } from './cookies.ts';
-import { DashboardDataSchema } from './dashboard-data.ts';
+import { DashboardDataSchema, PriceCoverageViewSchema } from './dashboard-data.ts';
+import { priceCoverageView } from '../price-coverage.ts';
 
 const HOUR_MS = 3_600_000;
 const instant = z.iso.datetime({ offset: true });
@@ -471,11 +472,11 @@ export function createApiRoutes(
       method: 'GET',
       url: '/api/prices',
       tag: 'prices',
-      summary: 'Stored prices of the configured source overlapping [from, to) (default: now to +48 h)',
+      summary:
+        'Stored prices of the configured source overlapping [from, to) (default: now to +48 h), with the windows no price covers',
       access: 'signed-in',
       query: z.object({ from: instant.optional(), to: instant.optional() }).strict(),
-      response: z.object({
-        source: z.string(),
+      response: PriceCoverageViewSchema.extend({
         slots: z.array(z.object({ start: z.string(), end: z.string(), pricePerKwh: z.number() })),
       }),
       async handler({ query }) {
@@ -484,7 +485,7 @@ export function createApiRoutes(
         if (!(to > from)) throw new ApiError(400, 'VALIDATION', 'query.to: must be after from');
         const slots = await loadPrices(db, service.priceSource, from, to);
         return {
-          source: service.priceSource,
+          ...priceCoverageView(await service.priceCoverage(from, to)),
           slots: slots.map((slot) => ({
             start: slot.start.toISOString(),
             end: slot.end.toISOString(),

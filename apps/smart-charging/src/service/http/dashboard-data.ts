@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const FleetSlotSchema = z.object({
   start: z.string(),
   pricePerKwh: z.number().nullable(),
+  /** The series had no price for this slot; the plan assumed one (see `prices.problem`). */
+  priceAssumed: z.boolean(),
   limitKw: z.number().nullable(),
   baseLoadKw: z.number(),
   /** Planned charging power per vehicle id (kW, slot average). */
@@ -24,8 +26,20 @@ export const DashboardVehicleSchema = z.object({
   /** Planned SoC at the end of each fleet slot (fraction), aligned with `fleet.slots`. */
   socTrajectory: z.array(z.number()),
   shortfall: z.string().nullable(),
-  costPlanned: z.number(),
-  costOnArrival: z.number(),
+  /** Null when a slot the car charges in (planned or on arrival) has no real price: the cost is unknown. */
+  costPlanned: z.number().nullable(),
+  costOnArrival: z.number().nullable(),
+});
+
+export const PriceCoverageViewSchema = z.object({
+  source: z.string(),
+  from: z.string(),
+  to: z.string(),
+  /** Windows with no stored price. */
+  missing: z.array(z.object({ start: z.string(), end: z.string() })),
+  fetchError: z.string().nullable(),
+  /** A sentence naming the source and the missing window, for a banner; null when all is priced. */
+  problem: z.string().nullable(),
 });
 
 export const DashboardDataSchema = z.object({
@@ -34,10 +48,12 @@ export const DashboardDataSchema = z.object({
   /** IANA zone the site plans in; the page shows times in it. */
   timeZone: z.string(),
   planReason: z.string().nullable(),
+  prices: PriceCoverageViewSchema,
   fleet: z.object({
     slots: z.array(FleetSlotSchema),
-    costPlanned: z.number(),
-    costOnArrival: z.number(),
+    /** Null when any slot with charging has no real price. */
+    costPlanned: z.number().nullable(),
+    costOnArrival: z.number().nullable(),
     peakBeforeKw: z.number(),
     peakAfterKw: z.number(),
   }),
@@ -45,3 +61,5 @@ export const DashboardDataSchema = z.object({
 });
 
 export type DashboardData = z.infer<typeof DashboardDataSchema>;
+
+export type PriceCoverageView = z.infer<typeof PriceCoverageViewSchema>;

@@ -33,6 +33,7 @@ export function renderDashboardPage(title: string): string {
   .error { color:var(--limit); }
   .notice { margin:0; padding:8px 12px; background:#d4f1e4; border-radius:6px; }
   .notice.failed { background:#fbd9d9; }
+  .banner { margin:0 0 16px; padding:10px 14px; background:#fde7c7; border-left:4px solid var(--price); border-radius:4px; }
 </style>
 </head>
 <body>
@@ -44,6 +45,7 @@ export function renderDashboardPage(title: string): string {
   <span class="kpi">Peak <b id="kpi-peak">–</b></span>
 </header>
 <main>
+  <p id="price-banner" class="banner" role="alert" hidden></p>
   <p id="notice" class="notice" hidden></p>
   <section><h2>Enroll a vehicle</h2>
     <form id="enroll" class="enroll">
@@ -62,7 +64,7 @@ export function renderDashboardPage(title: string): string {
 // Times are shown in the site's time zone (from the data), whatever the browser's.
 const ZONE = { id: undefined };
 const COLORS = ['#2b95d6','#7157d9','#29a634','#d13913','#00b3a4','#db2c6f','#9bbf30','#96622d'];
-const fmtMoney = (value, currency) => new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(value);
+const fmtMoney = (value, currency) => value == null ? 'unknown' : new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(value);
 const pct = (v) => v == null ? '–' : Math.round(v * 100) + ' %';
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;' })[c]);
 
@@ -106,7 +108,10 @@ async function refresh() {
   const f = data.fleet, cur = data.currency;
   document.getElementById('kpi-cost').textContent = fmtMoney(f.costPlanned, cur);
   document.getElementById('kpi-arrival').textContent = fmtMoney(f.costOnArrival, cur);
-  document.getElementById('kpi-savings').textContent = fmtMoney(f.costOnArrival - f.costPlanned, cur);
+  document.getElementById('kpi-savings').textContent = f.costOnArrival == null || f.costPlanned == null ? 'unknown' : fmtMoney(f.costOnArrival - f.costPlanned, cur);
+  const banner = document.getElementById('price-banner');
+  banner.hidden = !data.prices.problem;
+  banner.textContent = data.prices.problem ? data.prices.problem + '. Costs that depend on missing prices show as unknown.' : '';
   document.getElementById('kpi-peak').textContent = f.peakAfterKw.toFixed(1) + ' kW (uncontrolled ' + f.peakBeforeKw.toFixed(1) + ' kW)';
   const tbody = document.querySelector('#vehicles tbody');
   tbody.innerHTML = data.vehicles.length === 0 ? '<tr><td colspan="9" class="empty">No vehicles yet: enroll one through Connect.</td></tr>' :

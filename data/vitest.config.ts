@@ -1,0 +1,3 @@
+import { defineProject, sharedTestConfig } from '../vitest.shared.ts';
+
+export default defineProject(sharedTestConfig);

@@ -1,0 +1,83 @@
+/**
+ * Smartcar Vehicle API v3: the signal catalogue typed by code, zod schemas of v3 bodies, the v3 client
+ * (application tokens with `sc-user-id`, or a v2 grant's token) and v3 webhook verification and parsing.
+ * @module
+ */
+export {
+  type BooleanValue,
+  type Closure,
+  type CompassDirection,
+  type CurrentUnit,
+  type DistanceUnit,
+  type DoorState,
+  type DurationUnit,
+  type EnergyUnit,
+  type Grid,
+  type GridPosition,
+  isSignalCode,
+  type Measure,
+  type BatteryNominalCapacity,
+  type PercentUnit,
+  type PreciseLocation,
+  type PressureUnit,
+  SIGNAL_CODES,
+  type SignalBodies,
+  type SignalCode,
+  type SignalDefinition,
+  type SignalGroup,
+  SIGNALS,
+  type TireState,
+  type VoltageUnit,
+  type VolumeUnit,
+  type WindowState,
+} from './signals.ts';
+export {
+  type ApplicationTokenResponse,
+  ApplicationTokenResponseSchema,
+  type CommandExecution,
+  CommandExecutionSchema,
+  type FlatSignal,
+  isTypedSignal,
+  type Signal,
+  type SignalResource,
+  SignalResourceSchema,
+  type SignalsPageBody,
+  SignalsPageBodySchema,
+  type SignalsPageMeta,
+  type SignalStatus,
+  SignalStatusSchema,
+  type SignalTimes,
+  typeSignal,
+  type UnrecognizedSignal,
+  type V3CommandType,
+  type V3ErrorBody,
+  V3ErrorBodySchema,
+  type V3ErrorEntry,
+  type V3Vehicle,
+  V3VehicleSchema,
+} from './schemas.ts';
+export {
+  createV3Client,
+  DEFAULT_V3_ORIGINS,
+  type SignalsPage,
+  type V3CallOptions,
+  type V3Client,
+  type V3ClientOptions,
+  type V3Origins,
+  type V3VehicleHandle,
+  type WithResponseMeta,
+} from './client.ts';
+export {
+  parseV3Webhook,
+  parseV3WebhookEvent,
+  type V3Trigger,
+  type V3VehicleError,
+  type V3VehicleErrorEvent,
+  type V3VehicleStateEvent,
+  type V3VerifyEvent,
+  type V3WebhookEvent,
+  type V3WebhookMeta,
+  type V3WebhookVehicle,
+} from './webhooks.ts';
+export { answerChallenge, hashChallenge, verifySignature } from '../webhooks/webhooks.ts';
+export { type AnyVoltkitError, isVoltkitError, VoltkitError, type VoltkitErrorType } from '../errors.ts';
