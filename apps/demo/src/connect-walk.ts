@@ -1,6 +1,7 @@
 /**
  * Walks the simulator's Connect pages over HTTP the way an owner's browser does: preamble, sign-in, consent,
- * then the redirect back to the app. Returns the callback URL the browser would open (with `code` and
+ * then the redirect back to the app. Like a browser it keeps Connect's session cookie and submits each
+ * form's hidden and ticked fields. Returns the callback URL the browser would open (with `code` and
  * `state`), without opening it.
  */
 export async function walkConnect(
@@ -8,90 +9,92 @@ export async function walkConnect(
   account: { email: string; password?: string },
 ): Promise<URL> {
   const origin = new URL(connectUrl).origin;
-  // Connect may bind its session to the browser by cookie: keep what it sets, as a browser does.
-  const jar = new Map<string, string>();
-  const page = (url: string) => getPage(url, jar);
-  const post = (url: URL, form: Record<string, string> | URLSearchParams) => postForm(url, form, jar, origin);
-  const preamble = await page(connectUrl);
+  const cookies: string[] = [];
+  const preamble = await page(connectUrl, cookies);
   // The `make` parameter skips the brand picker: the preamble's form leads straight to sign-in.
   let next = formAction(preamble, origin);
   if (next.pathname.endsWith('/brands')) throw new Error('Connect asked for a brand: pass makeBypass');
-  const signIn = await page(next.href);
-  const afterLogin = await post(
-    next,
-    new URLSearchParams([
-      ...hiddenFields(signIn),
-      ['username', account.email],
-      ['password', account.password ?? 'demo'],
-    ]),
-  );
-  next = new URL(redirectTarget(afterLogin), origin);
-  const consent = await page(next.href);
-  const vehicles = [...consent.matchAll(/name="vehicle" value="([^"]+)"(?: checked)?/g)].map(
-    (match) => match[1]!,
-  );
-  if (vehicles.length === 0) throw new Error(`Connect offered no vehicle to ${account.email}`);
-  const approve = new URL(formAction(consent, origin));
-  const body = new URLSearchParams([
-    ...hiddenFields(consent),
-    ['action', 'approve'],
-    ...vehicles.map((id): [string, string] => ['vehicle', id]),
+  const login = await page(next.href, cookies);
+  const afterLogin = await post(next, cookies, [
+    ...formFields(login),
+    ['username', account.email],
+    ['password', account.password ?? 'demo'],
   ]);
-  const redirect = await post(approve, body);
-  const callback = new URL(redirectTarget(redirect));
-  if (callback.searchParams.get('error')) {
-    throw new Error(
-      `Connect refused: ${callback.searchParams.get('error')} ${callback.searchParams.get('error_description') ?? ''}`,
-    );
+  next = new URL(redirectTarget(afterLogin), origin);
+  // An owner who already granted these permissions is sent straight back (approval_prompt=auto).
+  const callback = next.origin === origin && next.pathname.startsWith('/connect/') ? undefined : next;
+  return checked(callback ?? (await approve(next, origin, cookies, account.email)));
+}
+
+/** Connect sent the owner back to the app with an error (`vehicle_incompatible`, `access_denied`, …). */
+export class ConnectRefusedError extends Error {
+  override name = 'ConnectRefusedError';
+  readonly error: string;
+  /** The callback URL the browser is sent to, carrying the error. */
+  readonly callback: URL;
+  constructor(error: string, callback: URL) {
+    super(`Connect refused: ${error} ${callback.searchParams.get('error_description') ?? ''}`);
+    this.error = error;
+    this.callback = callback;
   }
+}
+
+async function approve(consentUrl: URL, origin: string, cookies: string[], email: string): Promise<URL> {
+  // Connect answers the consent page with a redirect when no vehicle can grant what is required.
+  const early = await fetch(consentUrl, { redirect: 'manual', headers: { cookie: cookies.join('; ') } });
+  await early.arrayBuffer();
+  if (early.status === 303) return new URL(redirectTarget(early), origin);
+  const consent = await page(consentUrl.href, cookies);
+  const fields = formFields(consent);
+  if (!fields.some(([name]) => name === 'vehicle')) throw new Error(`Connect offered no vehicle to ${email}`);
+  const redirect = await post(formAction(consent, origin), cookies, [...fields, ['action', 'approve']]);
+  return new URL(redirectTarget(redirect));
+}
+
+function checked(callback: URL): URL {
+  const error = callback.searchParams.get('error');
+  if (error) throw new ConnectRefusedError(error, callback);
   return callback;
 }
 
-function cookieHeader(jar: Map<string, string>): Record<string, string> {
-  return jar.size === 0 ? {} : { cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; ') };
-}
-
-function keepCookies(response: Response, jar: Map<string, string>): void {
-  for (const line of response.headers.getSetCookie()) {
-    const pair = line.split(';')[0]!;
-    const eq = pair.indexOf('=');
-    if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+/** What a browser submits from the page's form: hidden fields and ticked, enabled boxes. */
+function formFields(html: string): [string, string][] {
+  const form = /<form[^>]*>([\s\S]*?)<\/form>/.exec(html)?.[1] ?? '';
+  const fields: [string, string][] = [];
+  for (const [tag] of form.matchAll(/<input\b[^>]*>/g)) {
+    const name = /\bname="([^"]*)"/.exec(tag)?.[1];
+    const type = /\btype="([^"]*)"/.exec(tag)?.[1] ?? 'text';
+    if (name === undefined || / disabled\b/.test(tag)) continue;
+    if (type === 'hidden' || ((type === 'checkbox' || type === 'radio') && / checked\b/.test(tag)))
+      fields.push([name, (/\bvalue="([^"]*)"/.exec(tag)?.[1] ?? 'on').replaceAll('&amp;', '&')]);
   }
+  return fields;
 }
 
-async function getPage(url: string, jar: Map<string, string>): Promise<string> {
-  const response = await fetch(url, { redirect: 'manual', headers: cookieHeader(jar) });
-  keepCookies(response, jar);
+/** Connect binds its session to the browser with a cookie: keep what it sets, send it back. */
+function keepCookies(response: Response, cookies: string[]): void {
+  for (const header of response.headers.getSetCookie()) cookies.push(header.split(';')[0]!);
+}
+
+async function page(url: string, cookies: string[]): Promise<string> {
+  const response = await fetch(url, { redirect: 'manual', headers: { cookie: cookies.join('; ') } });
+  keepCookies(response, cookies);
   const text = await response.text();
   if (response.status !== 200)
     throw new Error(`Connect page ${new URL(url).pathname} answered ${response.status}`);
   return text;
 }
 
-async function postForm(
-  url: URL,
-  form: Record<string, string> | URLSearchParams,
-  jar: Map<string, string>,
-  origin: string,
-): Promise<Response> {
+async function post(url: URL, cookies: string[], form: [string, string][]): Promise<Response> {
   const response = await fetch(url, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin, ...cookieHeader(jar) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
     body: new URLSearchParams(form).toString(),
   });
-  keepCookies(response, jar);
+  keepCookies(response, cookies);
   await response.arrayBuffer();
   return response;
-}
-
-/** Hidden inputs of a page's form (a CSRF token, the session), sent back as a browser would. */
-function hiddenFields(html: string): [string, string][] {
-  return [...html.matchAll(/<input[^>]*type="hidden"[^>]*>/g)].flatMap((match) => {
-    const name = /name="([^"]*)"/.exec(match[0])?.[1];
-    const value = /value="([^"]*)"/.exec(match[0])?.[1] ?? '';
-    return name === undefined ? [] : [[name, value.replaceAll('&amp;', '&')] as [string, string]];
-  });
 }
 
 function formAction(html: string, origin: string): URL {

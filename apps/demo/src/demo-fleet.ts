@@ -14,7 +14,7 @@ export interface DemoCar {
 
 /**
  * One car per brand named in the seeds (DS, Citroën, BMW, INFINITI) plus a Tesla and a Kia. INFINITI builds
- * no electric car, so the Q50 is linked and shown but has nothing to charge.
+ * no electric car: Connect refuses the Q50 the service's `required:read_battery` (`vehicle_incompatible`).
  */
 export const DEMO_FLEET: readonly DemoCar[] = [
   {

@@ -1,11 +1,16 @@
 import type { Simulator } from '@voltkit/simulator';
-import { walkConnect } from './connect-walk.ts';
+import { ConnectRefusedError, walkConnect } from './connect-walk.ts';
 import { STATION_KW, type DemoCar } from './demo-fleet.ts';
 import type { ServiceApi } from './service-api.ts';
 
 export interface LinkedCar {
   readonly car: DemoCar;
   readonly vehicleId: string;
+  /**
+   * Connect's error when it refused the car: a car without a traction battery cannot grant the service's
+   * `required:read_battery`, so Connect answers `vehicle_incompatible`, as Smartcar's does.
+   */
+  readonly refusedByConnect?: string;
 }
 
 /**
@@ -27,7 +32,20 @@ export async function linkDemoFleet(options: {
     if (vehicleId === undefined) throw new Error(`the simulator gave ${car.email} no vehicle`);
 
     const { connectUrl, cookie } = await api.startEnrollment(car.owner, car.brand);
-    const callback = await walkConnect(connectUrl, { email: car.email });
+    let callback: URL;
+    try {
+      callback = await walkConnect(connectUrl, { email: car.email });
+    } catch (error) {
+      const expected =
+        error instanceof ConnectRefusedError &&
+        error.error === 'vehicle_incompatible' &&
+        car.arrivalSoc === undefined;
+      if (!expected) throw error;
+      // The browser lands on the service's callback with the error; the service keeps nothing of it.
+      await (await fetch(error.callback, { redirect: 'manual', headers: { cookie } })).arrayBuffer();
+      linked.push({ car, vehicleId, refusedByConnect: error.error });
+      continue;
+    }
     // The service's callback links the cars and sends the browser on to the dashboard; the cookie proves
     // it is the browser that started this Connect flow.
     const done = await fetch(callback, { redirect: 'manual', headers: { cookie } });

@@ -448,7 +448,7 @@ export function formatReport(report: OvernightReport): string {
     ...report.vehicles.map((v) =>
       v.chargeable
         ? `  ${v.name.padEnd(30)} ${pct(v.arrivalSoc!).padStart(8)} ${pct(v.departureSoc!).padStart(10)} ${pct(v.targetSoc!).padStart(7)}  ${v.gridKwh.toFixed(1).padStart(6)} ${eur(v.cost).padStart(10)} ${eur(v.uncontrolledCost).padStart(11)}  ${v.met ? 'target met' : 'TARGET MISSED'}`
-        : `  ${v.name.padEnd(30)} ${'no traction battery: linked, nothing to charge'}`,
+        : `  ${v.name.padEnd(30)} ${'no traction battery: Connect refuses it (vehicle_incompatible), nothing to charge'}`,
     ),
     '',
     `  cost: ${eur(report.cost.smart)} smart vs ${eur(report.cost.onArrival)} charging on arrival (${savings.toFixed(1)} % saved)`,

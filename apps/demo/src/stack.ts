@@ -134,7 +134,8 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     await api.setGrid(serviceConfig.gridLimitKw, config.baseLoadKwhPerYear);
     let linkedNow = 0;
     if (sim && (await api.vehicles()).length === 0) {
-      linkedNow = (await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET })).length;
+      const cars = await linkDemoFleet({ sim, api, fleet: config.fleet ?? DEMO_FLEET });
+      linkedNow = cars.filter((car) => car.refusedByConnect === undefined).length;
     }
 
     let broker: EmbeddedBroker | undefined;

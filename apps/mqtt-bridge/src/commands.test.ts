@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { parseCommand } from './commands.ts';
 
 const p = (name: Parameters<typeof parseCommand>[0], payload: string) =>
@@ -32,11 +33,23 @@ describe('parseCommand', () => {
 
   it.each([
     ['charging', 'MAYBE', /expected ON or OFF/],
-    ['charge_limit', 'eighty', /must be a number/],
-    ['charge_limit', '101', /at most 100/],
-    ['charge_limit', '49', /at least 50/],
-    ['charge_limit', '80.5', /whole percentage/],
-    ['charge_limit', ' ', /expected a percentage/],
+    ['charge_limit', 'eighty', /decimal digits/],
+    ['charge_limit', '101', /out of range/],
+    ['charge_limit', '49', /from 50 to 100/],
+    ['charge_limit', '80.5', /whole number/],
+    ['charge_limit', ' ', /decimal digits/],
+    // Strict decimal: what Number() would coerce is refused (issue 12).
+    ['charge_limit', '0x50', /decimal digits, e.g. 80, got "0x50"/],
+    ['charge_limit', '1e2', /decimal digits/],
+    ['charge_limit', ' 80', /decimal digits/],
+    ['charge_limit', '80 ', /decimal digits/],
+    ['charge_limit', '80abc', /decimal digits/],
+    ['charge_limit', '+80', /decimal digits/],
+    ['charge_limit', '0b1010000', /decimal digits/],
+    ['charge_limit', '８０', /decimal digits/],
+    ['charge_limit', '{"value":"0x50"}', /decimal digits/],
+    ['charge_limit', '{"value":80.5}', /whole number/],
+    ['charge_limit', '{"value":true}', /decimal digits/],
     ['lock', 'OPEN', /expected LOCK or UNLOCK/],
     ['refresh', 'NOW', /expected PRESS/],
     ['charging', '{"value":', /not valid JSON/],
@@ -57,5 +70,56 @@ describe('parseCommand', () => {
 
   it('refuses oversized payloads', () => {
     expect(p('lock', 'L'.repeat(2000)).ok).toBe(false);
+  });
+});
+
+describe('parseCommand, property-based', () => {
+  const names = ['charging', 'charge_limit', 'lock', 'refresh'] as const;
+
+  it('never throws, and either accepts a documented value or names the command and what is allowed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...names),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 1100 }).map((b) => Buffer.from(b)),
+          fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => Buffer.from(t)),
+          fc.json({ maxDepth: 2 }).map((t) => Buffer.from(t)),
+          fc
+            .record({
+              value: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean()),
+              transaction: fc.string({ maxLength: 130 }),
+            })
+            .map((o) => Buffer.from(JSON.stringify(o))),
+        ),
+        (name, payload) => {
+          const result = parseCommand(name, payload);
+          if (!result.ok) {
+            expect(result.error.startsWith(`${name}: `)).toBe(true);
+            return;
+          }
+          const command = result.command;
+          if (name === 'refresh') expect(command.kind).toBe('refresh');
+          if (name === 'charge_limit') {
+            expect(Number.isInteger(command.value)).toBe(true);
+            expect(command.value).toBeGreaterThanOrEqual(50);
+            expect(command.value).toBeLessThanOrEqual(100);
+          }
+          if (name === 'charging') expect(['ON', 'OFF']).toContain(command.value);
+          if (name === 'lock') expect(['LOCK', 'UNLOCK']).toContain(command.value);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts a plain charge limit exactly when it is 50..100 in decimal digits', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 6 }), (text) => {
+        const result = p('charge_limit', text);
+        const strict = /^[0-9]{1,3}$/.test(text) && Number(text) >= 50 && Number(text) <= 100;
+        expect(result.ok).toBe(strict);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

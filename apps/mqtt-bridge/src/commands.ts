@@ -36,11 +36,33 @@ const OnOffSchema = z.union([
     .pipe(z.enum(['ON', 'OFF', 'TRUE', 'FALSE', 'START', 'STOP'])),
 ]);
 
-const ChargeLimitSchema = z.coerce
-  .number({ error: 'must be a number' })
-  .int('must be a whole percentage')
-  .min(CHARGE_LIMIT_MIN, `must be at least ${CHARGE_LIMIT_MIN}`)
-  .max(CHARGE_LIMIT_MAX, `must be at most ${CHARGE_LIMIT_MAX}`);
+/** Plain decimal digits only: `0x50`, `1e2`, ` 80`, `+80`, `80abc` are refused, not coerced. */
+const DECIMAL_INTEGER = /^[0-9]{1,3}$/;
+const CHARGE_LIMIT_ALLOWED = `a whole number from ${CHARGE_LIMIT_MIN} to ${CHARGE_LIMIT_MAX} in decimal digits, e.g. 80`;
+
+/** Shows a refused payload in an error without letting a huge or binary one through. */
+function quoted(value: string): string {
+  const shown = value.length > 24 ? `${value.slice(0, 24)}…` : value;
+  return JSON.stringify(shown);
+}
+
+function parseChargeLimit(raw: unknown): { ok: true; percent: number } | { ok: false; error: string } {
+  let percent: number;
+  if (typeof raw === 'number') {
+    // A JSON number is unambiguous, but it must still be a whole percentage.
+    if (!Number.isInteger(raw)) return { ok: false, error: `expected ${CHARGE_LIMIT_ALLOWED}, got ${raw}` };
+    percent = raw;
+  } else if (typeof raw === 'string') {
+    if (!DECIMAL_INTEGER.test(raw))
+      return { ok: false, error: `expected ${CHARGE_LIMIT_ALLOWED}, got ${quoted(raw)}` };
+    percent = Number.parseInt(raw, 10);
+  } else {
+    return { ok: false, error: `expected ${CHARGE_LIMIT_ALLOWED}, got ${String(raw)}` };
+  }
+  if (percent < CHARGE_LIMIT_MIN || percent > CHARGE_LIMIT_MAX)
+    return { ok: false, error: `${percent} is out of range; expected ${CHARGE_LIMIT_ALLOWED}` };
+  return { ok: true, percent };
+}
 
 const LockSchema = z
   .string()
@@ -53,38 +75,40 @@ const PressSchema = z
   .toUpperCase()
   .pipe(z.enum(['PRESS', 'REFRESH', '']));
 
-function firstMessage(error: z.ZodError): string {
-  return error.issues[0]?.message ?? 'invalid value';
-}
-
 /**
  * Parses a command payload. Plain payloads are what Home Assistant sends (`ON`, `80`, `LOCK`, `PRESS`);
  * JSON envelopes carry an optional transaction id that is echoed in the result.
  */
 export function parseCommand(name: CommandName, payload: Buffer): ParseResult {
-  if (payload.length > 1024) return { ok: false, error: 'payload too large (max 1024 bytes)' };
-  const text = payload.toString('utf8').trim();
-  let raw: unknown = text;
+  if (payload.length > 1024) return { ok: false, error: `${name}: payload too large (max 1024 bytes)` };
+  const untrimmed = payload.toString('utf8');
+  const text = untrimmed.trim();
+  // Keywords may carry stray whitespace; numbers are taken exactly as sent.
+  let raw: unknown = name === 'charge_limit' ? untrimmed : text;
   let transaction: string | undefined;
   if (text.startsWith('{')) {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return { ok: false, error: 'payload is not valid JSON' };
+      return { ok: false, error: `${name}: payload is not valid JSON` };
     }
     const envelope = JsonEnvelopeSchema.safeParse(json);
     if (!envelope.success) {
       const issue = envelope.error.issues[0];
       return {
         ok: false,
-        error: `invalid JSON command: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`,
+        error: `${name}: invalid JSON command: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'} (allowed keys: value, state, transaction)`,
       };
     }
     transaction = envelope.data.transaction;
     raw = envelope.data.value ?? envelope.data.state ?? (name === 'refresh' ? 'PRESS' : undefined);
     if (raw === undefined)
-      return { ok: false, error: 'JSON command needs a "value"', ...(transaction ? { transaction } : {}) };
+      return {
+        ok: false,
+        error: `${name}: JSON command needs a "value"`,
+        ...(transaction ? { transaction } : {}),
+      };
   }
   const withTx = <T extends object>(value: T): T & { transaction?: string } =>
     transaction ? { ...value, transaction } : value;
@@ -110,15 +134,14 @@ export function parseCommand(name: CommandName, payload: Buffer): ParseResult {
       };
     }
     case 'charge_limit': {
-      if (typeof raw === 'string' && raw.trim() === '') return fail('expected a percentage');
-      const parsed = ChargeLimitSchema.safeParse(typeof raw === 'string' ? raw.trim() : raw);
-      if (!parsed.success) return fail(firstMessage(parsed.error));
+      const parsed = parseChargeLimit(raw);
+      if (!parsed.ok) return fail(parsed.error);
       return {
         ok: true,
         command: withTx({
           kind: 'vehicle',
-          command: { kind: 'setChargeLimit', percent: parsed.data },
-          value: parsed.data,
+          command: { kind: 'setChargeLimit', percent: parsed.percent },
+          value: parsed.percent,
         }),
       };
     }
@@ -144,7 +167,8 @@ export function parseCommand(name: CommandName, payload: Buffer): ParseResult {
 
 /** Result payload on `<base>/<vid>/<command>/result`. */
 export interface CommandResult {
-  readonly status: 'pending' | 'ok' | 'error';
+  /** superseded: a newer command of the same kind replaced it in the car's queue before it ran. */
+  readonly status: 'pending' | 'ok' | 'error' | 'superseded';
   readonly command: CommandName;
   readonly value?: string | number;
   readonly error?: string;

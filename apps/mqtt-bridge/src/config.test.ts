@@ -12,7 +12,8 @@ describe('loadConfig', () => {
     expect(config.baseTopic).toBe('voltkit');
     expect(config.homeAssistant.discoveryMode).toBe('device');
     expect(haStatusTopic(config)).toBe('homeassistant/status');
-    expect(config.polling.asleepSeconds).toBe(0);
+    expect(config.polling.asleepSeconds).toBe(3 * 3600);
+    expect(config.polling.plugCheckSeconds).toBe(300);
   });
 
   it('reads every kind of environment variable', () => {

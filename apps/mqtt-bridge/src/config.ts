@@ -74,8 +74,13 @@ const PollingSchema = z.object({
   pluggedSeconds: seconds(900),
   /** Smartcar recommends polling parked cars no more often than every 30 minutes. */
   parkedSeconds: seconds(1800),
-  /** 0 = never poll a car that reported asleep; only refresh, a command or a push wakes it. */
-  asleepSeconds: seconds(0),
+  /**
+   * A car that reported asleep is re-checked this often (a read that does not wake it: state of charge
+   * and plug), and at once on any webhook. 0 = only on refresh, a command or a push.
+   */
+  asleepSeconds: seconds(3 * 3600),
+  /** A parked car is asked "plugged in?" (one request) this often between its regular reads. 0 = off. */
+  plugCheckSeconds: seconds(300),
   /** After a command or a refresh, poll this often for `fastWindowSeconds` so the state follows quickly. */
   fastSeconds: seconds(10),
   fastWindowSeconds: seconds(120),
@@ -125,6 +130,12 @@ export const BridgeConfigSchema = z
     homeAssistant: HomeAssistantSchema.default(HomeAssistantSchema.parse({})),
     polling: PollingSchema.default(PollingSchema.parse({})),
     vehicles: z.array(VehicleOverrideSchema).default([]),
+    /**
+     * Commands that may wait per car behind the one that runs. A repeat of a waiting command replaces it
+     * (latest wins); beyond this many different ones, commands are refused, so a flood cannot drain the
+     * car's daily request budget.
+     */
+    commandQueueLimit: z.number().int().min(1).max(16).default(3),
     /** JSON file with the next planned charge window per car (from the smart-charging service). */
     chargePlanFile: z.string().min(1).optional(),
     /** Currency of planned charge costs (Home Assistant needs it in discovery). */
@@ -174,8 +185,10 @@ export const ENV_VARIABLES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'VOLTKIT_POLL_PLUGGED_SECONDS', path: ['polling', 'pluggedSeconds'], kind: 'number' },
   { name: 'VOLTKIT_POLL_PARKED_SECONDS', path: ['polling', 'parkedSeconds'], kind: 'number' },
   { name: 'VOLTKIT_POLL_ASLEEP_SECONDS', path: ['polling', 'asleepSeconds'], kind: 'number' },
+  { name: 'VOLTKIT_POLL_PLUG_CHECK_SECONDS', path: ['polling', 'plugCheckSeconds'], kind: 'number' },
   { name: 'VOLTKIT_DAILY_REQUEST_BUDGET', path: ['polling', 'dailyRequestBudget'], kind: 'int' },
   { name: 'VOLTKIT_VEHICLES', path: ['vehicles'], kind: 'vehicles' },
+  { name: 'VOLTKIT_COMMAND_QUEUE_LIMIT', path: ['commandQueueLimit'], kind: 'int' },
   { name: 'SMARTCAR_API_ORIGIN', path: ['source', 'apiOrigin'], kind: 'string' },
   { name: 'SMARTCAR_AUTH_ORIGIN', path: ['source', 'authOrigin'], kind: 'string' },
   { name: 'SMARTCAR_CONNECT_ORIGIN', path: ['source', 'connectOrigin'], kind: 'string' },

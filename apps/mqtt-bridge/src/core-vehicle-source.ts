@@ -2,8 +2,12 @@ import { answerChallenge, ENDPOINT_SCHEMAS, isVoltkitError, parseWebhook } from 
 import type { AnyVoltkitError, BatchItem, VehicleHandle, VoltkitClient } from '@voltkit/core/client';
 import { ALL_SCOPES } from '@voltkit/core/permissions';
 import type { Scope } from '@voltkit/core/permissions';
+import type { LockStatus } from '@voltkit/core/types';
 import { VehicleSourceError } from './vehicle-source.ts';
 import type {
+  Corner,
+  Openings,
+  OpenState,
   ReadResult,
   VehicleCommand,
   VehicleField,
@@ -53,7 +57,7 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
     return new VehicleSourceError(
       'unavailable',
       error instanceof Error ? error.message : 'vehicle API call failed',
-      { cause: error },
+      { cause: error, apiDown: true },
     );
   }
   const e: AnyVoltkitError = error;
@@ -78,7 +82,13 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
             cause: e,
             retryAfterSeconds: e.retryAfter ?? 1800,
           })
-        : new VehicleSourceError('unavailable', message, { cause: e });
+        : new VehicleSourceError('unavailable', message, { cause: e, apiDown: true });
+    case 'SERVER':
+    case 'NETWORK':
+    case 'TIMEOUT':
+    case 'INVALID_RESPONSE':
+      // The API did not answer properly: that affects every car at once.
+      return new VehicleSourceError('unavailable', message, { cause: e, apiDown: true });
     case 'BILLING':
       // Monthly or plan limit: nothing to do until a human steps in; try again in a day.
       return new VehicleSourceError('rate_limited', message, {
@@ -91,10 +101,6 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
     case 'AUTHENTICATION':
     case 'OAUTH':
     case 'CONNECTED_SERVICES_ACCOUNT':
-    case 'SERVER':
-    case 'NETWORK':
-    case 'TIMEOUT':
-    case 'INVALID_RESPONSE':
     case 'RESOURCE_NOT_FOUND':
     case 'VALIDATION':
     case 'INVALID_INPUT':
@@ -102,6 +108,31 @@ export function toVehicleSourceError(error: unknown): VehicleSourceError {
       // The car cannot be read right now (auth lost, API down, broken answer): show it as unavailable.
       return new VehicleSourceError('unavailable', message, { cause: e });
   }
+}
+
+const openState = (status: string): OpenState =>
+  status === 'OPEN' ? 'open' : status === 'CLOSED' || status === 'LOCKED' ? 'closed' : 'unknown';
+
+/** `/security` lists each part; an empty list means the car does not report that part. */
+function toOpenings(v: LockStatus): Openings {
+  const out: Openings = {};
+  const corners = (list: LockStatus['doors']): Partial<Record<Corner, OpenState>> | undefined => {
+    if (list.length === 0) return undefined;
+    const map: Partial<Record<Corner, OpenState>> = {};
+    for (const item of list) map[item.type] = openState(item.status);
+    return map;
+  };
+  const doors = corners(v.doors);
+  const windows = corners(v.windows);
+  if (doors) out.doors = doors;
+  if (windows) out.windows = windows;
+  if (v.sunroof[0]) out.sunroof = openState(v.sunroof[0].status);
+  const trunk = v.storage.find((s) => s.type === 'rear');
+  const frunk = v.storage.find((s) => s.type === 'front');
+  if (trunk) out.trunk = openState(trunk.status);
+  if (frunk) out.frunk = openState(frunk.status);
+  if (v.chargingPort[0]) out.chargePort = openState(v.chargingPort[0].status);
+  return out;
 }
 
 /** Folds one endpoint's body (metric units) into a reading. */
@@ -134,9 +165,12 @@ function applyField(reading: VehicleReading, field: VehicleField, value: unknown
       reading.location = { latitude: v.latitude, longitude: v.longitude };
       break;
     }
-    case 'security':
-      reading.locked = (value as { isLocked: boolean }).isLocked;
+    case 'security': {
+      const v = value as LockStatus;
+      reading.locked = v.isLocked;
+      reading.openings = toOpenings(v);
       break;
+    }
     case 'tires': {
       const v = value as { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
       reading.tirePressureKpa = {
@@ -148,9 +182,14 @@ function applyField(reading: VehicleReading, field: VehicleField, value: unknown
       break;
     }
     case 'fuel': {
-      const v = value as { percentRemaining: number | null; range: number | null };
+      const v = value as {
+        amountRemaining: number | null;
+        percentRemaining: number | null;
+        range: number | null;
+      };
       reading.fuelPercent = v.percentRemaining === null ? null : v.percentRemaining * 100;
       reading.fuelRangeKm = v.range;
+      reading.fuelLiters = v.amountRemaining;
       break;
     }
     case 'engineOil':
@@ -286,10 +325,12 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Core
         return result.value as T;
       };
       let newestAge: Date | undefined;
+      const recordedAt = new Map<VehicleField, Date>();
       for (const field of fields) {
         const value = item<Record<string, unknown> & { meta?: { dataAge?: Date } }>(field);
         if (!value) continue;
         const age = value.meta?.dataAge;
+        if (age) recordedAt.set(field, age);
         if (age && (!newestAge || age > newestAge)) newestAge = age;
         applyField(reading, field, value);
       }
@@ -300,7 +341,18 @@ export function createCoreVehicleSource(options: CoreVehicleSourceOptions): Core
         const first = failures[0]!;
         if (failures.every((f) => f.kind === first.kind) && first.kind !== 'unsupported') throw first;
       }
-      return { reading, errors, requestCount: paths.length };
+      return { reading, errors, requestCount: paths.length, recordedAt };
+    },
+
+    async checkApi() {
+      // Lists the cars of one grant: an API call that no car sees (no wake-up) and no vehicle budget pays.
+      const [first] = await options.grantIds();
+      if (first === undefined) return;
+      try {
+        await options.client.grant(first).allVehicleIds();
+      } catch (error) {
+        throw toVehicleSourceError(error);
+      }
     },
 
     onPush(listener) {

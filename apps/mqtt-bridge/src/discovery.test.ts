@@ -36,22 +36,26 @@ describe('Home Assistant device discovery', () => {
     expect(payload['origin']).toMatchObject({ name: 'Voltkit MQTT bridge' });
     expect(payload['device']).toMatchObject({
       identifiers: ['voltkit_5YJ3E1EA7KF000001'],
-      manufacturer: 'TESLA',
+      manufacturer: 'Tesla',
       model: 'Model 3',
       serial_number: '5YJ3E1EA7KF000001',
       via_device: 'voltkit_bridge',
     });
+    expect(payload['device']).not.toHaveProperty('model_id'); // the year is not a model id
     expect(payload['availability']).toEqual([
       { topic: 'voltkit/bridge/state' },
+      { topic: 'voltkit/bridge/api' },
       { topic: 'voltkit/5YJ3E1EA7KF000001/availability' },
     ]);
     expect(payload['availability_mode']).toBe('all');
   });
 
-  it('uses default_entity_id with the domain and never object_id', () => {
+  it('uses a VIN-based default_entity_id with the domain, and object_id as the fallback for HA before 2025.10', () => {
     for (const [key, component] of Object.entries(payload['components'] as Record<string, Json>)) {
-      expect(component['default_entity_id']).toBe(`${component['platform']}.family_ev_${key}`);
-      expect(component).not.toHaveProperty('object_id');
+      expect(component['default_entity_id']).toBe(
+        `${component['platform']}.voltkit_5yj3e1ea7kf000001_${key}`,
+      );
+      expect(component['object_id']).toBe(`voltkit_5yj3e1ea7kf000001_${key}`);
       expect(component['unique_id']).toBe(`voltkit_5YJ3E1EA7KF000001_${key}`);
     }
   });
@@ -184,5 +188,127 @@ describe('the HA schema catches what HA would reject', () => {
   ])('rejects %s', (_label, change) => {
     const result = validateDeviceDiscovery(mutate(change));
     expect(result.success).toBe(false);
+  });
+});
+
+describe('Home Assistant’s rules for the telemetry, security and naming entities (issue 14)', () => {
+  const message = buildDeviceDiscovery(vehicle, {
+    topics,
+    currency: 'EUR',
+    configurationUrl: 'http://127.0.0.1:8099',
+  });
+  const payload = JSON.parse(message.payload) as Json;
+  const c = payload['components'] as Record<string, Json>;
+
+  it('describes each new entity as HA expects, and passes the schema', () => {
+    expect(validateDeviceDiscovery(payload)).toEqual({ success: true });
+    expect(c['charging_power']).toMatchObject({
+      device_class: 'power',
+      unit_of_measurement: 'kW',
+      state_class: 'measurement',
+    });
+    expect(c['energy_added']).toMatchObject({
+      device_class: 'energy',
+      unit_of_measurement: 'kWh',
+      state_class: 'total_increasing',
+    });
+    expect(c['time_to_full']).toMatchObject({ device_class: 'duration', unit_of_measurement: 'min' });
+    expect(c['charge_complete']).toMatchObject({ device_class: 'timestamp' });
+    expect(c['charge_complete']).not.toHaveProperty('state_class');
+    expect(c['fuel_amount']).toMatchObject({ device_class: 'volume_storage', unit_of_measurement: 'L' });
+    for (const [key, deviceClass] of [
+      ['doors', 'door'],
+      ['windows', 'window'],
+      ['sunroof', 'window'],
+      ['trunk', 'opening'],
+      ['frunk', 'opening'],
+      ['charge_port', 'opening'],
+    ] as const)
+      expect(c[key]).toMatchObject({ platform: 'binary_sensor', device_class: deviceClass });
+    expect(c['charge_event']).toMatchObject({
+      platform: 'event',
+      state_topic: 'voltkit/5YJ3E1EA7KF000001/charge_event',
+      event_types: ['plugged_in', 'unplugged', 'charge_started', 'charge_stopped', 'charge_completed'],
+    });
+    // Derived values say how in their attributes; read values show their age.
+    expect(c['charging_power']!['json_attributes_topic']).toBe(
+      'voltkit/5YJ3E1EA7KF000001/attributes/charging_telemetry',
+    );
+    expect(c['soc']!['json_attributes_topic']).toBe('voltkit/5YJ3E1EA7KF000001/attributes/battery');
+    expect(payload['device']).toMatchObject({ configuration_url: 'http://127.0.0.1:8099' });
+  });
+
+  it('keeps noisy diagnostics off by default and Refresh on', () => {
+    expect(c['requests_remaining']).toMatchObject({ enabled_by_default: false });
+    expect(c['last_updated']).toMatchObject({ enabled_by_default: false });
+    expect(c['refresh']).not.toHaveProperty('enabled_by_default');
+  });
+
+  it('offers the vehicle API state on the bridge device', () => {
+    const [bridge] = buildBridgeDiscovery({ topics }, 'device');
+    const body = JSON.parse(bridge!.payload) as Json;
+    expect(validateDeviceDiscovery(body)).toEqual({ success: true });
+    expect(body['components']['vehicle_api']).toMatchObject({
+      device_class: 'connectivity',
+      state_topic: 'voltkit/bridge/api',
+    });
+  });
+
+  it('rejects what HA would reject, and reads abbreviations as HA does', () => {
+    const sensor = (extra: Json): Json => ({
+      platform: 'sensor',
+      unique_id: 'u',
+      state_topic: 's/t',
+      ...extra,
+    });
+    const device = (component: Json): Json => ({
+      device: { identifiers: ['d'] },
+      origin: { name: 'o' },
+      components: { x: component },
+    });
+    expect(
+      validateDeviceDiscovery(device(sensor({ device_class: 'power', unit_of_measurement: 'kWh' }))).success,
+    ).toBe(false);
+    expect(
+      validateDeviceDiscovery(
+        device(sensor({ device_class: 'energy', unit_of_measurement: 'kWh', state_class: 'measurement' })),
+      ).success,
+    ).toBe(false);
+    expect(
+      validateDeviceDiscovery(device(sensor({ device_class: 'timestamp', state_class: 'measurement' })))
+        .success,
+    ).toBe(false);
+    expect(
+      validateDeviceDiscovery(
+        device(
+          sensor({
+            device_class: 'volume_storage',
+            unit_of_measurement: 'L',
+            state_class: 'total_increasing',
+          }),
+        ),
+      ).success,
+    ).toBe(false);
+    expect(validateDeviceDiscovery(device(sensor({ object_id: 'alone' }))).success).toBe(false);
+    expect(
+      validateDeviceDiscovery(device(sensor({ default_entity_id: 'sensor.a', object_id: 'b' }))).success,
+    ).toBe(false);
+    expect(
+      validateDeviceDiscovery({
+        dev: { ids: ['d'], mf: 'Tesla' },
+        o: { name: 'o', sw: '1' },
+        cmps: {
+          x: {
+            p: 'sensor',
+            uniq_id: 'u',
+            stat_t: 's/t',
+            dev_cla: 'power',
+            unit_of_meas: 'kW',
+            stat_cla: 'measurement',
+          },
+        },
+      }),
+    ).toEqual({ success: true });
+    expect(validateDeviceDiscovery(device(sensor({ stat_t: 'other' }))).success).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { componentTopics } from './entities.ts';
 import type { EntityDefinition, Platform } from './entities.ts';
 import { toEntitySlug } from './topics.ts';
 import type { Topics } from './topics.ts';
+import { manufacturerName } from './vehicle-naming.ts';
 import type { VehicleInfo } from './vehicle-source.ts';
 
 export const BRIDGE_VERSION = '0.1.0';
@@ -22,6 +23,8 @@ export interface DiscoveryVehicle {
 export interface DiscoveryContext {
   readonly topics: Topics;
   readonly currency?: string;
+  /** Where the owner manages the car's link (the bridge's Connect page); HA shows it as "Visit". */
+  readonly configurationUrl?: string | undefined;
 }
 
 export interface DiscoveryMessage {
@@ -35,24 +38,42 @@ export function deviceObjectId(topics: Topics, slug: string): string {
   return `${topics.base.replace(/[^a-zA-Z0-9_-]/g, '_')}_${slug}`;
 }
 
-function deviceBlock(vehicle: DiscoveryVehicle, topics: Topics): Record<string, unknown> {
+function deviceBlock(vehicle: DiscoveryVehicle, context: DiscoveryContext): Record<string, unknown> {
   const { info } = vehicle;
   const device: Record<string, unknown> = {
-    identifiers: [deviceObjectId(topics, vehicle.slug)],
+    identifiers: [deviceObjectId(context.topics, vehicle.slug)],
     name: vehicle.name,
-    via_device: `${deviceObjectId(topics, 'bridge')}`,
+    via_device: `${deviceObjectId(context.topics, 'bridge')}`,
   };
-  if (info.make) device['manufacturer'] = info.make;
+  if (info.make) device['manufacturer'] = manufacturerName(info.make);
+  // `model_id` is a manufacturer's model code, which the API does not give; the year is not one.
   if (info.model) device['model'] = info.model;
-  if (info.year !== undefined) device['model_id'] = String(info.year);
   if (info.vin) device['serial_number'] = info.vin;
+  if (context.configurationUrl) device['configuration_url'] = context.configurationUrl;
   return device;
 }
 
-/** Bridge AND car must be online; one offline bridge greys out every car at once. */
+/**
+ * Entity id HA should give a new entity: from the device's unique object id (VIN-based by default), so
+ * two cars with the same name never collide. `object_id` carries the same for HA 2024.12–2025.9, which
+ * predates `default_entity_id`; newer HA prefers `default_entity_id` and drops unknown keys.
+ */
+function entityIds(platform: Platform, objectId: string, key: string): Record<string, string> {
+  const id = `${toEntitySlug(objectId)}_${key}`;
+  return { default_entity_id: `${platform}.${id}`, object_id: id };
+}
+
+/**
+ * Bridge, vehicle API AND car must be online: one offline bridge, or the API down, greys out every car at
+ * once.
+ */
 function availabilityBlock(topics: Topics, slug: string): Record<string, unknown> {
   return {
-    availability: [{ topic: topics.bridgeState }, { topic: topics.vehicle(slug).availability }],
+    availability: [
+      { topic: topics.bridgeState },
+      { topic: topics.apiState },
+      { topic: topics.vehicle(slug).availability },
+    ],
     availability_mode: 'all',
   };
 }
@@ -66,8 +87,7 @@ function componentConfig(
   const config: Record<string, unknown> = {
     platform: entity.platform,
     unique_id: `${objectId}_${entity.key}`,
-    // Full entity id including the domain, as HA's deprecation warning for `object_id` asks.
-    default_entity_id: `${entity.platform}.${toEntitySlug(vehicle.name)}_${entity.key}`,
+    ...entityIds(entity.platform, objectId, entity.key),
     name: entity.name,
     ...entity.options,
     ...componentTopics(entity, context.topics.vehicle(vehicle.slug)),
@@ -87,7 +107,7 @@ export function buildDeviceDiscovery(
   // HA removes a component when its entry shrinks to just the platform.
   for (const removed of removedComponents) components[removed.key] = { platform: removed.platform };
   const payload = {
-    device: deviceBlock(vehicle, context.topics),
+    device: deviceBlock(vehicle, context),
     origin: ORIGIN,
     ...availabilityBlock(context.topics, vehicle.slug),
     qos: 1,
@@ -109,7 +129,7 @@ export function buildComponentDiscovery(
     const { platform: _platform, ...config } = componentConfig(entity, vehicle, context);
     const payload = {
       ...config,
-      device: deviceBlock(vehicle, context.topics),
+      device: deviceBlock(vehicle, context),
       origin: ORIGIN,
       ...availabilityBlock(context.topics, vehicle.slug),
       qos: 1,
@@ -132,10 +152,11 @@ export function buildBridgeDiscovery(
     name: 'Voltkit MQTT bridge',
     manufacturer: 'Voltkit',
     sw_version: BRIDGE_VERSION,
+    ...(context.configurationUrl ? { configuration_url: context.configurationUrl } : {}),
   };
   const connection = {
     unique_id: `${objectId}_connection_state`,
-    default_entity_id: `binary_sensor.${toEntitySlug(context.topics.base)}_bridge_connection_state`,
+    ...entityIds('binary_sensor', objectId, 'connection_state'),
     name: 'Connection state',
     device_class: 'connectivity',
     entity_category: 'diagnostic',
@@ -143,20 +164,39 @@ export function buildBridgeDiscovery(
     payload_on: 'online',
     payload_off: 'offline',
   };
+  // Whether the vehicle API answers: while it does not, every car is unavailable (their availability lists it).
+  const api = {
+    unique_id: `${objectId}_vehicle_api`,
+    ...entityIds('binary_sensor', objectId, 'vehicle_api'),
+    name: 'Vehicle API',
+    device_class: 'connectivity',
+    entity_category: 'diagnostic',
+    state_topic: context.topics.apiState,
+    json_attributes_topic: context.topics.apiAttributes,
+    payload_on: 'online',
+    payload_off: 'offline',
+    availability: [{ topic: context.topics.bridgeState }],
+  };
   if (mode === 'device') {
     const payload = {
       device,
       origin: ORIGIN,
       qos: 1,
-      components: { connection_state: { platform: 'binary_sensor', ...connection } },
+      components: {
+        connection_state: { platform: 'binary_sensor', ...connection },
+        vehicle_api: { platform: 'binary_sensor', ...api },
+      },
     };
     return [{ topic: context.topics.discoveryDevice(objectId), payload: JSON.stringify(payload) }];
   }
-  const payload = { ...connection, device, origin: ORIGIN, qos: 1 };
   return [
     {
       topic: context.topics.discoveryComponent('binary_sensor', objectId, 'connection_state'),
-      payload: JSON.stringify(payload),
+      payload: JSON.stringify({ ...connection, device, origin: ORIGIN, qos: 1 }),
+    },
+    {
+      topic: context.topics.discoveryComponent('binary_sensor', objectId, 'vehicle_api'),
+      payload: JSON.stringify({ ...api, device, origin: ORIGIN, qos: 1 }),
     },
   ];
 }

@@ -1,4 +1,6 @@
-import type { ChargePlanWindow, VehicleField, VehicleReading } from './vehicle-source.ts';
+import { CHARGE_EVENT_TYPES } from './charging-telemetry.ts';
+import type { ChargingTelemetry } from './charging-telemetry.ts';
+import type { ChargePlanWindow, OpenState, VehicleField, VehicleReading } from './vehicle-source.ts';
 import type { CommandName, VehicleTopics } from './topics.ts';
 
 /** What the car is doing, as far as the bridge can tell; drives the polling interval. */
@@ -7,7 +9,12 @@ export type Activity = (typeof ACTIVITIES)[number];
 
 export const CHARGE_STATE_OPTIONS = ['charging', 'fully_charged', 'not_charging', 'disconnected'] as const;
 
-export const EVENT_TYPES = ['command_pending', 'command_succeeded', 'command_failed'] as const;
+export const EVENT_TYPES = [
+  'command_pending',
+  'command_succeeded',
+  'command_failed',
+  'command_superseded',
+] as const;
 
 /** Everything the bridge knows about one car; entities render their plain values from it. */
 export interface VehicleView {
@@ -16,7 +23,13 @@ export interface VehicleView {
   readonly lastUpdated: Date | undefined;
   readonly requestsRemaining: number;
   readonly plan: ChargePlanWindow | null | undefined;
+  readonly telemetry: ChargingTelemetry;
+  /** When the location was last read (ISO), shown on the tracker. */
+  readonly locationReadAt?: string | undefined;
 }
+
+/** Attribute groups besides the vehicle fields: values the bridge derives. */
+export const TELEMETRY_GROUP = 'charging_telemetry';
 
 export type Platform =
   'sensor' | 'binary_sensor' | 'switch' | 'number' | 'lock' | 'button' | 'device_tracker' | 'event';
@@ -38,6 +51,16 @@ export interface EntityDefinition {
   readonly hasState: boolean;
   /** Plain value for the state topic, or undefined while unknown (then nothing is published). */
   readonly render?: (view: VehicleView) => string | undefined;
+  /**
+   * Attributes topic group (`<base>/<vid>/attributes/<group>`): its read time, the car's data age and for
+   * derived values how they were derived. Defaults to the vehicle field the entity needs.
+   */
+  readonly attributes?: VehicleField | typeof TELEMETRY_GROUP;
+  /**
+   * Whether the car reports what this entity shows at all (a car without a sunroof sends an empty list).
+   * Entities whose answer is false after a read of their field are dropped.
+   */
+  readonly reported?: (reading: VehicleReading) => boolean;
 }
 
 const num = (value: number | null | undefined, digits = 1): string | undefined => {
@@ -47,6 +70,32 @@ const num = (value: number | null | undefined, digits = 1): string | undefined =
 };
 const onOff = (value: boolean | undefined): string | undefined =>
   value === undefined ? undefined : value ? 'ON' : 'OFF';
+
+/** ON when any part is open, OFF when all are closed, unknown otherwise. */
+const anyOpen = (states: ReadonlyArray<OpenState | undefined> | undefined): string | undefined => {
+  if (!states || states.length === 0) return undefined;
+  if (states.includes('open')) return 'ON';
+  return states.every((state) => state === 'closed') ? 'OFF' : undefined;
+};
+
+const OPENINGS = [
+  ['doors', 'Doors', 'door', (r: VehicleReading) => r.openings?.doors && Object.values(r.openings.doors)],
+  [
+    'windows',
+    'Windows',
+    'window',
+    (r: VehicleReading) => r.openings?.windows && Object.values(r.openings.windows),
+  ],
+  ['sunroof', 'Sunroof', 'window', (r: VehicleReading) => r.openings?.sunroof && [r.openings.sunroof]],
+  ['trunk', 'Trunk', 'opening', (r: VehicleReading) => r.openings?.trunk && [r.openings.trunk]],
+  ['frunk', 'Frunk', 'opening', (r: VehicleReading) => r.openings?.frunk && [r.openings.frunk]],
+  [
+    'charge_port',
+    'Charge port',
+    'opening',
+    (r: VehicleReading) => r.openings?.chargePort && [r.openings.chargePort],
+  ],
+] as const;
 
 const TIRES = [
   ['front_left', 'frontLeft', 'Tire pressure front left'],
@@ -176,15 +225,21 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     options: { source_type: 'gps', icon: 'mdi:car' },
     render: (v) => {
       const location = v.reading.location;
-      return location
-        ? JSON.stringify({ latitude: location.latitude, longitude: location.longitude })
-        : undefined;
+      if (!location) return undefined;
+      // gps_accuracy and heading only where the API reports them (Smartcar v2 /location does not).
+      return JSON.stringify({
+        latitude: location.latitude,
+        longitude: location.longitude,
+        ...(location.accuracyM !== undefined ? { gps_accuracy: location.accuracyM } : {}),
+        ...(location.headingDeg !== undefined ? { heading: location.headingDeg } : {}),
+        ...(v.locationReadAt ? { read_at: v.locationReadAt } : {}),
+      });
     },
   },
   {
     key: 'lock',
     platform: 'lock',
-    name: 'Doors',
+    name: 'Door lock',
     requires: 'security',
     hasState: true,
     command: 'lock',
@@ -200,6 +255,16 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     },
     render: (v) => (v.reading.locked === undefined ? undefined : v.reading.locked ? 'LOCKED' : 'UNLOCKED'),
   },
+  ...OPENINGS.map(([key, name, deviceClass, states]): EntityDefinition => ({
+    key,
+    platform: 'binary_sensor',
+    name,
+    requires: 'security',
+    hasState: true,
+    options: { device_class: deviceClass, payload_on: 'ON', payload_off: 'OFF' },
+    render: (v) => anyOpen(states(v.reading) || undefined),
+    reported: (r) => r.openings === undefined || (states(r) || []).length > 0,
+  })),
   ...TIRES.map(([key, field, name]): EntityDefinition => ({
     key: `tire_pressure_${key}`,
     platform: 'sensor',
@@ -245,6 +310,88 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     render: (v) => num(v.reading.fuelRangeKm),
   },
   {
+    key: 'fuel_amount',
+    platform: 'sensor',
+    name: 'Fuel',
+    requires: 'fuel',
+    hasState: true,
+    options: {
+      device_class: 'volume_storage',
+      state_class: 'measurement',
+      unit_of_measurement: 'L',
+      suggested_display_precision: 0,
+      icon: 'mdi:gas-station',
+    },
+    render: (v) => num(v.reading.fuelLiters),
+  },
+  {
+    key: 'charging_power',
+    platform: 'sensor',
+    name: 'Charging power',
+    requires: 'batteryCapacity',
+    attributes: TELEMETRY_GROUP,
+    hasState: true,
+    options: {
+      device_class: 'power',
+      state_class: 'measurement',
+      unit_of_measurement: 'kW',
+      suggested_display_precision: 1,
+    },
+    render: (v) => num(v.telemetry.powerKw, 2),
+  },
+  {
+    key: 'energy_added',
+    platform: 'sensor',
+    name: 'Energy added this session',
+    requires: 'batteryCapacity',
+    attributes: TELEMETRY_GROUP,
+    hasState: true,
+    // total_increasing: a new session starts again from 0, which HA's Energy dashboard reads as a reset.
+    options: {
+      device_class: 'energy',
+      state_class: 'total_increasing',
+      unit_of_measurement: 'kWh',
+      suggested_display_precision: 2,
+    },
+    render: (v) => num(v.telemetry.energyAddedKwh, 3),
+  },
+  {
+    key: 'time_to_full',
+    platform: 'sensor',
+    name: 'Time to charge limit',
+    requires: 'batteryCapacity',
+    attributes: TELEMETRY_GROUP,
+    hasState: true,
+    options: {
+      device_class: 'duration',
+      state_class: 'measurement',
+      unit_of_measurement: 'min',
+      suggested_display_precision: 0,
+    },
+    // "None" = unknown in HA: not charging, or no rate yet.
+    render: (v) =>
+      v.reading.chargeState === undefined ? undefined : (num(v.telemetry.minutesToFull, 0) ?? 'None'),
+  },
+  {
+    key: 'charge_complete',
+    platform: 'sensor',
+    name: 'Charge complete',
+    requires: 'batteryCapacity',
+    attributes: TELEMETRY_GROUP,
+    hasState: true,
+    options: { device_class: 'timestamp' },
+    render: (v) =>
+      v.reading.chargeState === undefined ? undefined : (v.telemetry.completeAt?.toISOString() ?? 'None'),
+  },
+  {
+    key: 'charge_event',
+    platform: 'event',
+    name: 'Charging event',
+    requires: 'charge',
+    hasState: false,
+    options: { event_types: [...CHARGE_EVENT_TYPES], icon: 'mdi:ev-plug-type2' },
+  },
+  {
     key: 'oil_life',
     platform: 'sensor',
     name: 'Oil life',
@@ -274,7 +421,8 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     name: 'Last updated',
     requires: 'always',
     hasState: true,
-    options: { device_class: 'timestamp', entity_category: 'diagnostic' },
+    // Changes on every read: off by default so it does not flood the recorder; each entity's attributes carry its own age.
+    options: { device_class: 'timestamp', entity_category: 'diagnostic', enabled_by_default: false },
     render: (v) => v.lastUpdated?.toISOString(),
   },
   {
@@ -283,7 +431,13 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     name: 'API requests left today',
     requires: 'always',
     hasState: true,
-    options: { state_class: 'measurement', icon: 'mdi:counter', entity_category: 'diagnostic' },
+    // Changes on every read: off by default.
+    options: {
+      state_class: 'measurement',
+      icon: 'mdi:counter',
+      entity_category: 'diagnostic',
+      enabled_by_default: false,
+    },
     render: (v) => String(v.requestsRemaining),
   },
   {
@@ -293,13 +447,8 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     requires: 'always',
     hasState: false,
     command: 'refresh',
-    // Disabled by default: a refresh may wake the car, which costs 12 V battery.
-    options: {
-      payload_press: 'PRESS',
-      enabled_by_default: false,
-      icon: 'mdi:refresh',
-      entity_category: 'diagnostic',
-    },
+    // Reads every field now, even of a sleeping car (which may wake it): the user's explicit choice.
+    options: { payload_press: 'PRESS', icon: 'mdi:refresh' },
   },
   {
     key: 'command_result',
@@ -344,9 +493,17 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
   },
 ];
 
-/** Entities a car gets, given the fields it supports and whether a charge plan source runs alongside. */
-export function entitiesFor(fields: ReadonlySet<VehicleField>, withChargePlan: boolean): EntityDefinition[] {
+/**
+ * Entities a car gets, given the fields it supports, whether a charge plan source runs alongside and the
+ * entities it turned out not to report (`dropped`).
+ */
+export function entitiesFor(
+  fields: ReadonlySet<VehicleField>,
+  withChargePlan: boolean,
+  dropped: ReadonlySet<string> = new Set(),
+): EntityDefinition[] {
   return ENTITY_CATALOG.filter((entity) => {
+    if (dropped.has(entity.key)) return false;
     if (entity.requires === 'always') return true;
     if (entity.requires === 'chargePlan') return withChargePlan;
     return fields.has(entity.requires);
@@ -357,8 +514,11 @@ export function entitiesFor(fields: ReadonlySet<VehicleField>, withChargePlan: b
 export function componentTopics(entity: EntityDefinition, topics: VehicleTopics): Record<string, string> {
   const out: Record<string, string> = {};
   if (entity.platform === 'device_tracker') out['json_attributes_topic'] = topics.value(entity.key);
+  else if (entity.key === 'charge_event') out['state_topic'] = topics.chargeEvent;
   else if (entity.platform === 'event') out['state_topic'] = topics.event;
   else if (entity.hasState) out['state_topic'] = topics.value(entity.key);
+  const group = attributeGroup(entity);
+  if (group && entity.platform !== 'device_tracker') out['json_attributes_topic'] = topics.attributes(group);
   if (entity.command) out['command_topic'] = topics.command(entity.command);
   return out;
 }
@@ -371,4 +531,11 @@ export function renderValues(entities: readonly EntityDefinition[], view: Vehicl
     if (value !== undefined) values.set(entity.key, value);
   }
   return values;
+}
+
+/** The attributes group an entity shows, if any. */
+export function attributeGroup(entity: EntityDefinition): string | undefined {
+  if (entity.attributes) return entity.attributes;
+  if (entity.platform === 'event') return undefined;
+  return entity.requires === 'always' || entity.requires === 'chargePlan' ? undefined : entity.requires;
 }

@@ -2,10 +2,106 @@ import { z } from 'zod';
 
 /**
  * Home Assistant's documented MQTT discovery schema (home-assistant.io `*.mqtt.markdown` and the MQTT
- * integration's device-class tables), per component, for the keys this bridge uses. Strict: an unknown or
- * misspelt key fails, `object_id` (removed in HA 2026.4) fails, and device_class/unit/state_class
- * combinations HA would reject or warn about fail.
+ * integration's device-class tables), per component, for the keys this bridge uses. Abbreviated keys are
+ * expanded first, as HA does (`stat_t` → `state_topic`); a key given both ways fails. Strict: an unknown or
+ * misspelt key fails, an `object_id` without a matching `default_entity_id` fails, and
+ * device_class/unit/state_class combinations HA would reject or warn about fail.
  */
+
+/** HA's abbreviations (homeassistant/components/mqtt/abbreviations.py) for the keys these schemas know. */
+const ABBREVIATIONS: Readonly<Record<string, string>> = {
+  avty: 'availability',
+  avty_mode: 'availability_mode',
+  avty_t: 'availability_topic',
+  cmd_t: 'command_topic',
+  cmd_tpl: 'command_template',
+  cmps: 'components',
+  def_ent_id: 'default_entity_id',
+  dev: 'device',
+  dev_cla: 'device_class',
+  e: 'encoding',
+  en: 'enabled_by_default',
+  ent_cat: 'entity_category',
+  evt_typ: 'event_types',
+  exp_aft: 'expire_after',
+  frc_upd: 'force_update',
+  ic: 'icon',
+  json_attr_t: 'json_attributes_topic',
+  json_attr_tpl: 'json_attributes_template',
+  o: 'origin',
+  obj_id: 'object_id',
+  ops: 'options',
+  opt: 'optimistic',
+  p: 'platform',
+  pl_avail: 'payload_available',
+  pl_not_avail: 'payload_not_available',
+  pl_lock: 'payload_lock',
+  pl_unlk: 'payload_unlock',
+  pl_off: 'payload_off',
+  pl_on: 'payload_on',
+  pl_prs: 'payload_press',
+  pl_rst: 'payload_reset',
+  ret: 'retain',
+  src_type: 'source_type',
+  stat_cla: 'state_class',
+  stat_jam: 'state_jammed',
+  stat_locked: 'state_locked',
+  stat_locking: 'state_locking',
+  stat_off: 'state_off',
+  stat_on: 'state_on',
+  stat_t: 'state_topic',
+  stat_unlocked: 'state_unlocked',
+  stat_unlocking: 'state_unlocking',
+  sug_dsp_prc: 'suggested_display_precision',
+  uniq_id: 'unique_id',
+  unit_of_meas: 'unit_of_measurement',
+  val_tpl: 'value_template',
+};
+const DEVICE_ABBREVIATIONS: Readonly<Record<string, string>> = {
+  cns: 'connections',
+  cu: 'configuration_url',
+  hw: 'hw_version',
+  ids: 'identifiers',
+  mdl: 'model',
+  mdl_id: 'model_id',
+  mf: 'manufacturer',
+  sa: 'suggested_area',
+  sn: 'serial_number',
+  sw: 'sw_version',
+};
+const ORIGIN_ABBREVIATIONS: Readonly<Record<string, string>> = { sw: 'sw_version', url: 'support_url' };
+
+/** Expands abbreviated keys (also inside device, origin and each component); a key present twice is an error. */
+export function expandAbbreviations(payload: unknown, errors: string[] = [], path = '(root)'): unknown {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
+  const expand = (object: Record<string, unknown>, table: Readonly<Record<string, string>>, at: string) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(object)) {
+      const full = table[key] ?? key;
+      if (full in out) errors.push(`${at}.${full}: given both abbreviated and in full`);
+      out[full] = value;
+    }
+    return out;
+  };
+  const out = expand(payload as Record<string, unknown>, ABBREVIATIONS, path);
+  const nested = (key: string, table: Readonly<Record<string, string>>) => {
+    const value = out[key];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      out[key] = expand(value as Record<string, unknown>, table, `${path}.${key}`);
+  };
+  nested('device', DEVICE_ABBREVIATIONS);
+  nested('origin', ORIGIN_ABBREVIATIONS);
+  const components = out['components'];
+  if (typeof components === 'object' && components !== null && !Array.isArray(components)) {
+    out['components'] = Object.fromEntries(
+      Object.entries(components as Record<string, unknown>).map(([id, c]) => [
+        id,
+        expandAbbreviations(c, errors, id),
+      ]),
+    );
+  }
+  return out;
+}
 
 const topic = z
   .string()
@@ -37,7 +133,10 @@ export const DeviceSchema = z
     hw_version: z.string().optional(),
     sw_version: z.string().optional(),
     suggested_area: z.string().optional(),
-    configuration_url: z.string().optional(),
+    configuration_url: z
+      .string()
+      .regex(/^(https?:\/\/[^\s]+|homeassistant:\/\/[^\s]+)$/, 'an http(s):// or homeassistant:// URL')
+      .optional(),
     via_device: z.string().optional(),
   })
   .strict()
@@ -74,8 +173,24 @@ const commonEntityShape = {
   encoding: z.string().optional(),
   device: DeviceSchema.optional(),
   origin: OriginSchema.optional(),
-  // Removed in HA 2026.4: must not be sent any more.
-  object_id: z.never().optional(),
+  // Only HA 2024.12–2025.9 read it; newer HA drops it. Allowed only beside a matching `default_entity_id`.
+  object_id: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .optional(),
+};
+
+/** `object_id` must never stand alone (deprecated since HA 2025.10) and must name the same entity. */
+function objectIdMatches(c: {
+  object_id?: string | undefined;
+  default_entity_id?: string | undefined;
+}): boolean {
+  if (c.object_id === undefined) return true;
+  return c.default_entity_id !== undefined && c.default_entity_id.split('.')[1] === c.object_id;
+}
+const OBJECT_ID_RULE = {
+  message: 'object_id is only a fallback beside a default_entity_id naming the same entity',
+  path: ['object_id'],
 };
 
 /** Sensor device classes and the units / state classes HA accepts for those this bridge could use. */
@@ -175,6 +290,9 @@ const SENSOR_STATE_CLASSES: Partial<Record<(typeof SENSOR_DEVICE_CLASSES)[number
   pressure: ['measurement'],
   energy_storage: ['measurement'],
   energy: ['total', 'total_increasing'],
+  power: ['measurement'],
+  duration: ['measurement', 'total', 'total_increasing'],
+  volume_storage: ['measurement'],
   monetary: ['total'],
   timestamp: [],
   enum: [],
@@ -198,6 +316,7 @@ export const SensorSchema = z
     last_reset_value_template: z.string().optional(),
   })
   .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE)
   .superRefine((s, ctx) => {
     const issue = (message: string, path: string): void => {
       ctx.addIssue({ code: 'custom', message, path: [path] });
@@ -277,7 +396,8 @@ export const BinarySensorSchema = z
     off_delay: z.number().int().nonnegative().optional(),
     force_update: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE);
 
 export const SwitchSchema = z
   .object({
@@ -296,7 +416,8 @@ export const SwitchSchema = z
     value_template: z.string().optional(),
     command_template: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE);
 
 const NUMBER_DEVICE_CLASSES = [
   'battery',
@@ -330,6 +451,7 @@ export const NumberSchema = z
     command_template: z.string().optional(),
   })
   .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE)
   .superRefine((n, ctx) => {
     if ((n.min ?? 1) >= (n.max ?? 100))
       ctx.addIssue({ code: 'custom', message: 'min must be below max', path: ['min'] });
@@ -362,7 +484,8 @@ export const LockSchema = z
     value_template: z.string().optional(),
     command_template: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE);
 
 export const ButtonSchema = z
   .object({
@@ -375,7 +498,8 @@ export const ButtonSchema = z
     retain: z.literal(false).optional(),
     command_template: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE);
 
 export const DeviceTrackerSchema = z
   .object({
@@ -390,6 +514,7 @@ export const DeviceTrackerSchema = z
     value_template: z.string().optional(),
   })
   .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE)
   .refine(
     (t) => t.state_topic !== undefined || t.json_attributes_topic !== undefined,
     'needs state_topic or json_attributes_topic',
@@ -405,7 +530,8 @@ export const EventSchema = z
     device_class: z.enum(['button', 'doorbell', 'motion']).nullable().optional(),
     value_template: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE);
 
 export const COMPONENT_SCHEMAS = {
   sensor: SensorSchema,
@@ -444,10 +570,11 @@ function collect(prefix: string, error: z.ZodError): string[] {
 }
 
 /** Validates a device-based discovery payload: root, then every component against its platform schema. */
-export function validateDeviceDiscovery(payload: unknown): ValidationResult {
-  const root = DeviceDiscoveryRootSchema.safeParse(payload);
-  if (!root.success) return { success: false, errors: collect('(root)', root.error) };
+export function validateDeviceDiscovery(raw: unknown): ValidationResult {
   const errors: string[] = [];
+  const payload = expandAbbreviations(raw, errors);
+  const root = DeviceDiscoveryRootSchema.safeParse(payload);
+  if (!root.success) return { success: false, errors: [...errors, ...collect('(root)', root.error)] };
   for (const [id, component] of Object.entries(root.data.components)) {
     const platform = component['platform'];
     // A component shrunk to just its platform is HA's way of removing it.
@@ -465,8 +592,11 @@ export function validateDeviceDiscovery(payload: unknown): ValidationResult {
 }
 
 /** Validates a single-component payload published on `<prefix>/<platform>/.../config`. */
-export function validateComponentDiscovery(platform: string, payload: unknown): ValidationResult {
+export function validateComponentDiscovery(platform: string, raw: unknown): ValidationResult {
   if (!(platform in COMPONENT_SCHEMAS)) return { success: false, errors: [`unknown platform ${platform}`] };
+  const errors: string[] = [];
+  const payload = expandAbbreviations(raw, errors, platform);
   const result = COMPONENT_SCHEMAS[platform as ComponentPlatform].safeParse(payload);
-  return result.success ? { success: true } : { success: false, errors: collect(platform, result.error) };
+  if (!result.success) errors.push(...collect(platform, result.error));
+  return errors.length === 0 ? { success: true } : { success: false, errors };
 }

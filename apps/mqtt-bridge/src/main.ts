@@ -66,14 +66,9 @@ const source = createCoreVehicleSource({
     : {}),
 });
 
-const bridge: Bridge = await startBridge({
-  config,
-  source,
-  brokerUrl,
-  protocolVersion,
-  logger,
-  ...(config.chargePlanFile ? { chargePlan: fileChargePlanSource(config.chargePlanFile) } : {}),
-});
+// The Connect page first, so Home Assistant can link to it ("Visit" on each car) from the first discovery.
+// Filled in once the bridge runs; a car connected before then is listed by the bridge's first sync anyway.
+const started: { bridge?: Bridge } = {};
 let connectPage: ConnectPage | undefined;
 if (sourceConfig.connectPort > 0) {
   connectPage = await startConnectPage({
@@ -81,11 +76,21 @@ if (sourceConfig.connectPort > 0) {
     registry,
     port: sourceConfig.connectPort,
     mode: sourceConfig.connectMode,
-    onConnected: () => bridge.syncVehicles(),
+    onConnected: () => started.bridge?.syncVehicles() ?? Promise.resolve(),
     onWebhook: (rawBody, signature) => source.handleWebhook(rawBody, signature),
     logger,
   });
 }
+const running: Bridge = await startBridge({
+  config,
+  source,
+  brokerUrl,
+  protocolVersion,
+  logger,
+  ...(connectPage ? { configurationUrl: connectPage.url } : {}),
+  ...(config.chargePlanFile ? { chargePlan: fileChargePlanSource(config.chargePlanFile) } : {}),
+});
+started.bridge = running;
 
 const base = config.baseTopic;
 const lines = [
@@ -93,8 +98,8 @@ const lines = [
   `  broker:            ${embedded ? `${embedded.url} (embedded aedes, MQTT 3.1.1)` : `${brokerUrl.replace(/\/\/[^@/]*@/, '//***@')} (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'})`}`,
   `  bridge state:      ${base}/bridge/state   info: ${base}/bridge/info`,
   `  vehicle values:    ${base}/<vin>/<field>   JSON: ${base}/<vin>/state   commands: ${base}/<vin>/<charging|charge_limit|lock|refresh>/set`,
-  `  HA discovery:      ${config.homeAssistant.discoveryMode === 'off' ? 'off' : `${config.homeAssistant.discoveryPrefix}/device/${deviceObjectId(bridge.topics, '<vin>')}/config (${config.homeAssistant.discoveryMode} mode)`}, birth on ${haStatusTopic(config)}`,
-  `  vehicles:          ${bridge.vehicleSlugs().join(', ') || 'none yet'}`,
+  `  HA discovery:      ${config.homeAssistant.discoveryMode === 'off' ? 'off' : `${config.homeAssistant.discoveryPrefix}/device/${deviceObjectId(running.topics, '<vin>')}/config (${config.homeAssistant.discoveryMode} mode)`}, birth on ${haStatusTopic(config)}`,
+  `  vehicles:          ${running.vehicleSlugs().join(', ') || 'none yet'}`,
   connectPage
     ? `  connect a vehicle: ${connectPage.url}`
     : `  connect page:      disabled (VOLTKIT_CONNECT_PORT=0)`,
@@ -110,7 +115,7 @@ const shutdown = async (signal: string): Promise<void> => {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   await connectPage?.close();
-  await bridge.stop();
+  await running.stop();
   await embedded?.close();
   process.exit(0);
 };

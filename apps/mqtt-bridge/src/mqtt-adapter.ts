@@ -8,7 +8,10 @@ import type { Logger } from './logger.ts';
 export interface MqttMessage {
   readonly topic: string;
   readonly payload: Buffer;
-  /** True only for retained messages the broker replays at subscribe time (stale by definition). */
+  /**
+   * Retained messages the broker replays at subscribe time; on MQTT 5 subscriptions with retain-as-published
+   * also live messages their sender published retained.
+   */
   readonly retain: boolean;
   readonly qos: 0 | 1 | 2;
   /** MQTT 5 request/response: where the sender wants the answer, with its correlation data. */
@@ -29,6 +32,8 @@ export interface SubscribeOptions {
   readonly qos: 0 | 1;
   /** Do not deliver retained messages at subscribe time (MQTT 5 retain handling 2; 3.1.1 relies on the flag). */
   readonly skipRetained?: boolean;
+  /** MQTT 5 only: keep the retain flag of live messages as the sender set it (3.1.1 clears it). */
+  readonly retainAsPublished?: boolean;
 }
 
 export interface ConnectInfo {
@@ -238,11 +243,13 @@ export async function createMqttConnection(options: MqttConnectionOptions): Prom
     publish,
     async subscribe(filters, subscribeOptions) {
       if (filters.length === 0) return;
-      const map: Record<string, { qos: 0 | 1; rh?: number }> = {};
+      const map: Record<string, { qos: 0 | 1; rh?: number; rap?: boolean }> = {};
+      const v5 = options.protocolVersion === 5;
       for (const filter of filters) {
         map[filter] = {
           qos: subscribeOptions.qos,
-          ...(subscribeOptions.skipRetained && options.protocolVersion === 5 ? { rh: 2 } : {}),
+          ...(subscribeOptions.skipRetained && v5 ? { rh: 2 } : {}),
+          ...(subscribeOptions.retainAsPublished && v5 ? { rap: true } : {}),
         };
       }
       await client.subscribeAsync(map);

@@ -25,8 +25,9 @@ describe('poll policy', () => {
     expect(baseIntervalMs('plugged', polling)).toBe(polling.pluggedSeconds * 1000);
   });
 
-  it('never polls a sleeping car unless configured to', () => {
-    expect(nextPollDelayMs({ ...inputs, activity: 'asleep' }, polling)).toBeNull();
+  it('re-checks a sleeping car every few hours by default, never when set to 0', () => {
+    expect(nextPollDelayMs({ ...inputs, activity: 'asleep' }, polling)).toBe(3 * 3_600_000);
+    expect(nextPollDelayMs({ ...inputs, activity: 'asleep' }, { ...polling, asleepSeconds: 0 })).toBeNull();
     expect(nextPollDelayMs({ ...inputs, activity: 'asleep' }, { ...polling, asleepSeconds: 7200 })).toBe(
       7_200_000,
     );

@@ -10,6 +10,8 @@ export class RetainedPublisher {
   readonly #connection: MqttConnection;
   readonly #logger: Logger;
   readonly #cache = new Map<string, string>();
+  /** Topics published at QoS 0 (informational, republished from the cache on every reconnect anyway). */
+  readonly #qos0 = new Set<string>();
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
 
@@ -18,16 +20,21 @@ export class RetainedPublisher {
     this.#logger = logger;
   }
 
-  /** Publishes `payload` retained unless it is already the topic's current value. Never throws. */
-  set(topic: string, payload: string): void {
+  /**
+   * Publishes `payload` retained unless it is already the topic's current value. Never throws. QoS 0 for
+   * informational topics keeps a fleet's burst of them out of the in-flight store.
+   */
+  set(topic: string, payload: string, options: { qos?: 0 | 1 } = {}): void {
     if (this.#cache.get(topic) === payload) return;
     this.#cache.set(topic, payload);
-    this.#send(topic, payload, { qos: 1, retain: true });
+    if (options.qos === 0) this.#qos0.add(topic);
+    this.#send(topic, payload, { qos: options.qos ?? 1, retain: true });
   }
 
   /** Removes a retained topic from the broker (empty retained payload) and forgets it. */
   clear(topic: string): void {
     this.#cache.delete(topic);
+    this.#qos0.delete(topic);
     this.#send(topic, '', { qos: 1, retain: true });
   }
 
@@ -49,7 +56,8 @@ export class RetainedPublisher {
     const topics = order ? order([...this.#cache.keys()]) : [...this.#cache.keys()];
     for (const topic of topics) {
       const payload = this.#cache.get(topic);
-      if (payload !== undefined) this.#send(topic, payload, { qos: 1, retain: true });
+      if (payload !== undefined)
+        this.#send(topic, payload, { qos: this.#qos0.has(topic) ? 0 : 1, retain: true });
     }
     return topics.length;
   }

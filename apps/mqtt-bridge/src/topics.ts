@@ -3,12 +3,15 @@
  *
  *   <base>/bridge/state                 online | offline (retained, also the last will)
  *   <base>/bridge/info                  JSON: version, vehicles, redacted config (retained)
+ *   <base>/bridge/api                   online | offline: the vehicle API answers (retained)
  *   <base>/<vid>/availability           online | offline: API authorised and reachable (retained)
  *   <base>/<vid>/<key>                  one plain value per field (retained, on change)
  *   <base>/<vid>/state                  every field as one JSON object (retained)
  *   <base>/<vid>/<command>/set          commands in (never retained; retained ones are ignored)
  *   <base>/<vid>/<command>/result       {status: pending|ok|error, ...} (not retained)
- *   <base>/<vid>/event                  Home Assistant event entity payload (not retained)
+ *   <base>/<vid>/event                  Home Assistant event entity payload: command results (not retained)
+ *   <base>/<vid>/charge_event           Home Assistant event entity payload: plug and charge transitions
+ *   <base>/<vid>/attributes/<group>     JSON: read_at, recorded_at, source (+ how derived values were derived)
  *   <prefix>/device/<base>_<vid>/config                  device discovery (retained)
  *   <prefix>/<platform>/<base>_<vid>/<key>/config        per-component discovery (retained)
  */
@@ -20,7 +23,11 @@ export interface VehicleTopics {
   readonly availability: string;
   readonly state: string;
   readonly event: string;
+  /** HA event entity for plug and charge transitions. */
+  readonly chargeEvent: string;
   value(key: string): string;
+  /** JSON attributes of a group of entities: when the value was read, when the car recorded it, how it was derived. */
+  attributes(group: string): string;
   command(name: CommandName): string;
   result(name: CommandName): string;
 }
@@ -29,6 +36,10 @@ export interface Topics {
   readonly base: string;
   readonly bridgeState: string;
   readonly bridgeInfo: string;
+  /** `online` / `offline`: whether the vehicle API answers (every car's availability includes it). */
+  readonly apiState: string;
+  /** JSON: since when, and the last error while the API is down. */
+  readonly apiAttributes: string;
   /** Subscription filter for every command of every car. */
   readonly commandFilter: string;
   vehicle(slug: string): VehicleTopics;
@@ -45,6 +56,8 @@ export function createTopics(base: string, discoveryPrefix: string): Topics {
     base,
     bridgeState: `${base}/bridge/state`,
     bridgeInfo: `${base}/bridge/info`,
+    apiState: `${base}/bridge/api`,
+    apiAttributes: `${base}/bridge/api/attributes`,
     commandFilter: `${base}/+/+/set`,
     vehicle(slug) {
       const root = `${base}/${slug}`;
@@ -53,7 +66,9 @@ export function createTopics(base: string, discoveryPrefix: string): Topics {
         availability: `${root}/availability`,
         state: `${root}/state`,
         event: `${root}/event`,
+        chargeEvent: `${root}/charge_event`,
         value: (key) => `${root}/${key}`,
+        attributes: (group) => `${root}/attributes/${group}`,
         command: (name) => `${root}/${name}/set`,
         result: (name) => `${root}/${name}/result`,
       };

@@ -29,14 +29,30 @@ export interface VehicleReading {
   chargeLimitPercent?: number;
   batteryCapacityKwh?: number;
   odometerKm?: number;
-  location?: { latitude: number; longitude: number };
+  location?: { latitude: number; longitude: number; accuracyM?: number; headingDeg?: number };
   locked?: boolean;
+  /** Doors, windows, sunroof, trunk (rear), frunk (front) and charge port as the API reports them. */
+  openings?: Openings;
   tirePressureKpa?: { frontLeft: number; frontRight: number; backLeft: number; backRight: number };
   fuelPercent?: number | null;
   fuelRangeKm?: number | null;
+  fuelLiters?: number | null;
   oilLifePercent?: number;
   /** When the car recorded the data (SC-Data-Age), if the source knows it. */
   dataAge?: Date;
+}
+
+export type OpenState = 'open' | 'closed' | 'unknown';
+export type Corner = 'frontLeft' | 'frontRight' | 'backLeft' | 'backRight';
+
+/** Each part the car reports; a part the car does not report is absent (an empty list from the API). */
+export interface Openings {
+  doors?: Partial<Record<Corner, OpenState>>;
+  windows?: Partial<Record<Corner, OpenState>>;
+  sunroof?: OpenState;
+  trunk?: OpenState;
+  frunk?: OpenState;
+  chargePort?: OpenState;
 }
 
 export interface VehicleInfo {
@@ -70,14 +86,17 @@ export class VehicleSourceError extends Error {
   override name = 'VehicleSourceError';
   readonly kind: VehicleErrorKind;
   readonly retryAfterSeconds: number | undefined;
+  /** The vehicle API itself did not answer (network, timeout, 5xx): every car is affected, not just this one. */
+  readonly apiDown: boolean;
   constructor(
     kind: VehicleErrorKind,
     message: string,
-    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+    options: { cause?: unknown; retryAfterSeconds?: number; apiDown?: boolean } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.apiDown = options.apiDown ?? false;
   }
 }
 
@@ -91,6 +110,8 @@ export interface ReadResult {
   readonly errors: ReadonlyMap<VehicleField, VehicleSourceError>;
   /** Requests this read cost against the daily budget. */
   readonly requestCount: number;
+  /** When the car recorded each field that came back (SC-Data-Age), where the API says. */
+  readonly recordedAt?: ReadonlyMap<VehicleField, Date>;
 }
 
 /** A change pushed by the source (webhook) rather than polled. */
@@ -107,6 +128,11 @@ export interface VehicleSource {
    */
   read(vehicleId: string, fields: readonly VehicleField[]): Promise<ReadResult>;
   command(vehicleId: string, command: VehicleCommand): Promise<void>;
+  /**
+   * Checks that the vehicle API answers without touching any car (no wake-up, no vehicle request), so
+   * the bridge can tell when an outage is over.
+   */
+  checkApi?(): Promise<void>;
   /** Optional push source (webhooks). Returns an unsubscribe function. */
   onPush?(listener: (push: VehiclePush) => void): () => void;
   close?(): Promise<void>;

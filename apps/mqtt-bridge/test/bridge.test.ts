@@ -52,7 +52,8 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
     );
     expect(keys).not.toContain('fuel');
     expect(keys).not.toContain('oil_life');
-    expect(payload['device']).toMatchObject({ manufacturer: 'TESLA', serial_number: stack.slug });
+    expect(payload['device']).toMatchObject({ manufacturer: 'Tesla', serial_number: stack.slug });
+    expect(payload['device']).not.toHaveProperty('model_id');
 
     await probe.waitFor((m) => m.topic === `${stack.base}/bridge/state` && m.payload === 'online');
     await probe.waitFor((m) => m.topic === t('availability') && m.payload === 'online');
@@ -166,7 +167,7 @@ describe.each(BROKER_KINDS)('bridge on %s with the simulator', (kind) => {
       ),
     );
     expect(errors.map((m) => json(m)['error'])).toEqual([
-      expect.stringMatching(/at least 50/),
+      expect.stringMatching(/20 is out of range; expected a whole number from 50 to 100/),
       expect.stringMatching(/LOCK or UNLOCK/),
       expect.stringMatching(/not valid JSON/),
     ]);

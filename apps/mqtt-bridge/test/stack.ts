@@ -19,6 +19,7 @@ import { silentLogger } from '../src/logger.ts';
 import { fileChargePlanSource } from '../src/charge-plan-file.ts';
 import { startConnectPage } from '../src/connect-page.ts';
 import type { ConnectPage } from '../src/connect-page.ts';
+import type { VehicleSource } from '../src/vehicle-source.ts';
 import { clearRetained, Probe, uniqueBase } from './helpers.ts';
 import type { TestBroker } from './helpers.ts';
 
@@ -57,7 +58,17 @@ export async function startStack(
   broker: TestBroker,
   label: string,
   overrides: BridgeConfigInput = {},
-  extras: { webhook?: boolean; chargePlanFile?: string; onSimulatorRequest?: (route: string) => void } = {},
+  extras: {
+    webhook?: boolean;
+    chargePlanFile?: string;
+    onSimulatorRequest?: (route: string) => void;
+    /** The owner's car (default: the simulator's first Tesla). */
+    account?: { brand: string; model?: string };
+    /** Scopes the owner grants (default SCOPES). */
+    scopes?: readonly string[];
+    /** Wraps the real source, e.g. to count or hold the API calls the bridge makes. */
+    wrapSource?: (source: VehicleSource) => VehicleSource;
+  } = {},
 ): Promise<Stack> {
   const onRequest = extras.onSimulatorRequest;
   const sim = await createSimulator({
@@ -77,12 +88,13 @@ export async function startStack(
         }
       : {}),
   });
+  if (extras.account) sim.createTestAccount({ email: `${label}@example.com`, ...extras.account });
   const { code, vehicleIds } = sim.authorize({
     clientId: sim.demoApp.clientId,
     redirectUri: REDIRECT_URI,
-    scope: [...SCOPES],
+    scope: [...(extras.scopes ?? SCOPES)],
     email: `${label}@example.com`,
-    make: 'TESLA',
+    make: extras.account?.brand ?? 'TESLA',
   });
   const vehicleId = vehicleIds[0]!;
   const client = createClient({
@@ -99,11 +111,12 @@ export async function startStack(
     amt: sim.demoApp.managementToken,
     webhookId: undefined,
   };
-  const source = createCoreVehicleSource({
+  const coreSource = createCoreVehicleSource({
     client,
     grantIds: () => Promise.resolve(['owner']),
     ...(extras.webhook ? { webhook: hook } : {}),
   });
+  const source = extras.wrapSource ? extras.wrapSource(coreSource) : coreSource;
   let receiver: ConnectPage | undefined;
   if (extras.webhook) {
     receiver = await startConnectPage({
@@ -112,7 +125,7 @@ export async function startStack(
       port: 0,
       mode: 'simulated',
       onConnected: () => Promise.resolve(),
-      onWebhook: (rawBody, signature) => source.handleWebhook(rawBody, signature),
+      onWebhook: (rawBody, signature) => coreSource.handleWebhook(rawBody, signature),
       logger: silentLogger(),
     });
     const webhook = await sim.createWebhook({

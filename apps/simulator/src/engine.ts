@@ -10,8 +10,11 @@ import {
   type Region,
 } from './catalog/brands.ts';
 import type { SimulatorClock } from './clock.ts';
-import { errorFromEmail, parseScopeParam } from './connect-rules.ts';
-import { bearer, decodeBasic, safeEqual } from './credentials.ts';
+import { errorFromEmail } from './connect-rules.ts';
+import { decodeBasic, bearer, safeEqual } from './credentials.ts';
+import { ConsentService } from './oauth/consent.ts';
+import { redirectUriProblem } from './oauth/redirect-uri.ts';
+import { TokenService, type VehicleAccess } from './oauth/tokens.ts';
 import { TokenBuckets, type RateLimits } from './rate-limit.ts';
 import type {
   AccountRecord,
@@ -19,7 +22,6 @@ import type {
   ConnectMode,
   ForcedError,
   GrantRecord,
-  TokenRecord,
   VehicleRecord,
   WebhookRecord,
 } from './state/records.ts';
@@ -29,22 +31,6 @@ import { createVehicleRecord } from './vehicle/factory.ts';
 import { advanceVehicle, settleChargeState } from './vehicle/physics.ts';
 import { readEndpoint, type DataEndpointName, type UnitSystem } from './vehicle/readings.ts';
 import { V2Webhooks } from './webhooks/v2-webhooks.ts';
-
-export const AUTH_CODE_TTL_MS = 10 * 60_000;
-export const ACCESS_TOKEN_TTL_MS = 2 * 3_600_000;
-export const REFRESH_TOKEN_TTL_MS = 60 * 86_400_000;
-
-/** An OAuth-style error of the token endpoint: `{error, error_description}`. */
-export class OAuthError extends Error {
-  override name = 'OAuthError';
-  readonly error: string;
-  readonly statusCode: number;
-  constructor(statusCode: number, error: string, description: string) {
-    super(description);
-    this.error = error;
-    this.statusCode = statusCode;
-  }
-}
 
 export interface RegisteredApp {
   readonly clientId: string;
@@ -68,18 +54,7 @@ export interface TestAccount {
   readonly vehicles: readonly VehicleSummary[];
 }
 
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  refresh_token: string;
-}
-
-export interface VehicleAccess {
-  readonly app: AppRecord;
-  readonly grant: GrantRecord;
-  readonly scopes: ReadonlySet<string>;
-}
+export type { VehicleAccess } from './oauth/tokens.ts';
 
 export interface ReadResult {
   readonly body: unknown;
@@ -138,10 +113,11 @@ export class SimulatorEngine {
   readonly webhooks: V2Webhooks;
   readonly #warn: (message: string) => void;
   readonly #pendingDeliveries = new Set<Promise<void>>();
+  /** Client authentication, codes, access and refresh tokens. */
+  readonly tokens: TokenService;
+  /** Grants and the approvals that make them. */
+  readonly consent: ConsentService;
   readonly #vehicleListeners: ((vehicles: readonly VehicleRecord[]) => void)[] = [];
-  #lastPruneAt = 0;
-  // Scope sets per grant, rebuilt only when the grant's scope list is replaced (hot path: every request).
-  readonly #scopeSets = new WeakMap<GrantRecord, { source: string[]; set: ReadonlySet<string> }>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -149,6 +125,8 @@ export class SimulatorEngine {
     this.appLimits = new TokenBuckets(options.rateLimits?.app ?? null);
     this.vehicleLimits = new TokenBuckets(options.rateLimits?.vehicle ?? null);
     this.#warn = options.warn ?? (() => {});
+    this.tokens = new TokenService(this.store, this.clock);
+    this.consent = new ConsentService(this, this.tokens);
     this.webhooks = new V2Webhooks({
       store: this.store,
       now: () => this.now(),
@@ -172,6 +150,10 @@ export class SimulatorEngine {
     clientSecret?: string;
     managementToken?: string;
   }): RegisteredApp {
+    for (const uri of input.redirectUris) {
+      const problem = redirectUriProblem(uri);
+      if (problem !== undefined) throw new Error(`redirect URI ${uri} ${problem}`);
+    }
     const app: AppRecord = {
       clientId: input.clientId ?? randomUUID(),
       clientSecret: input.clientSecret ?? randomUUID(),
@@ -189,11 +171,7 @@ export class SimulatorEngine {
 
   /** Checks `Authorization: Basic base64(client_id:client_secret)`. */
   authenticateClient(header: string | undefined): AppRecord | undefined {
-    const credentials = decodeBasic(header);
-    if (credentials === undefined) return undefined;
-    const app = this.store.apps.get(credentials.user);
-    if (app === undefined || !safeEqual(app.clientSecret, credentials.password)) return undefined;
-    return app;
+    return this.tokens.authenticateClient(header);
   }
 
   /** Checks the management API's `Basic base64("default:" + AMT)`. */
@@ -206,13 +184,6 @@ export class SimulatorEngine {
   appByManagementBearer(header: string | undefined): AppRecord | undefined {
     const token = bearer(header);
     return token === undefined ? undefined : this.store.appsByManagementToken.get(token);
-  }
-
-  /** Registered URIs match exactly; one ending in `*` matches by prefix (`http://localhost:*`). */
-  redirectUriAllowed(app: AppRecord, uri: string): boolean {
-    return app.redirectUris.some((allowed) =>
-      allowed.endsWith('*') ? uri.startsWith(allowed.slice(0, -1)) : allowed === uri,
-    );
   }
 
   // ---------------------------------------------------------------- accounts & vehicles
@@ -312,173 +283,9 @@ export class SimulatorEngine {
     return spec;
   }
 
-  // ---------------------------------------------------------------- grants, codes, tokens
-
-  /** Records the owner's approval and returns a single-use authorization code. */
-  approve(input: {
-    clientId: string;
-    userId: string;
-    vehicleIds: readonly string[];
-    scopes: readonly string[];
-    redirectUri: string;
-    mode: ConnectMode;
-  }): string {
-    const now = this.now();
-    let grant = [...this.store.grants.values()].find(
-      (g) => g.clientId === input.clientId && g.userId === input.userId,
-    );
-    if (grant === undefined) {
-      grant = {
-        id: randomUUID(),
-        clientId: input.clientId,
-        userId: input.userId,
-        mode: input.mode,
-        scopes: [],
-        vehicles: [],
-      };
-      this.store.grants.set(grant.id, grant);
-    }
-    grant.scopes = [...input.scopes];
-    grant.mode = input.mode;
-    for (const vehicleId of input.vehicleIds) {
-      if (!grant.vehicles.some((v) => v.vehicleId === vehicleId))
-        grant.vehicles.push({ vehicleId, connectedAt: now });
-    }
-    const code = randomUUID();
-    this.store.codes.set(code, {
-      code,
-      clientId: input.clientId,
-      redirectUri: input.redirectUri,
-      grantId: grant.id,
-      expiresAt: now + AUTH_CODE_TTL_MS,
-    });
-    this.store.changed();
-    return code;
-  }
-
-  /**
-   * Programmatic Connect: signs in (creating the test account as needed), selects the account's
-   * vehicles of `make` and approves `scope`. The fast path for integration tests.
-   */
-  authorize(input: {
-    clientId: string;
-    redirectUri?: string;
-    scope: string | readonly string[];
-    email: string;
-    make?: string;
-    mode?: ConnectMode;
-    password?: string;
-  }): { code: string; userId: string; vehicleIds: string[] } {
-    const app = this.store.apps.get(input.clientId);
-    if (app === undefined) throw new Error('unknown client id');
-    const redirectUri = input.redirectUri ?? '';
-    if (redirectUri !== '' && !this.redirectUriAllowed(app, redirectUri)) {
-      throw new Error('redirect URI is not registered for this app');
-    }
-    const parsed = parseScopeParam(typeof input.scope === 'string' ? input.scope : input.scope.join(' '));
-    if ('unknown' in parsed) throw new Error(`unknown scopes: ${parsed.unknown.join(', ')}`);
-    const brand = findBrand(input.make ?? 'TESLA');
-    if (brand === undefined) throw new Error(`unknown brand: ${input.make ?? ''}`);
-    const signedIn = this.signIn({
-      email: input.email,
-      password: input.password ?? '',
-      mode: input.mode ?? 'simulated',
-      brand,
-    });
-    if (!signedIn.ok) throw new Error(signedIn.message);
-    const vehicleIds = this.store
-      .vehiclesOfAccount(signedIn.account.id)
-      .filter((v) => v.make === brand.make)
-      .map((v) => v.id);
-    if (vehicleIds.length === 0) throw new Error('the account has no vehicle of this brand');
-    const code = this.approve({
-      clientId: app.clientId,
-      userId: signedIn.account.id,
-      vehicleIds,
-      scopes: parsed.scopes,
-      redirectUri,
-      mode: input.mode ?? 'simulated',
-    });
-    return { code, userId: signedIn.account.id, vehicleIds };
-  }
-
-  exchangeCode(app: AppRecord, code: string | undefined, redirectUri: string | undefined): TokenResponse {
-    if (code === undefined || code === '')
-      throw new OAuthError(400, 'invalid_request', 'Missing required parameter: code.');
-    const record = this.store.codes.get(code);
-    // Single use: the code is gone whatever happens next.
-    this.store.codes.delete(code);
-    if (record === undefined || record.clientId !== app.clientId || record.expiresAt <= this.now()) {
-      throw new OAuthError(400, 'invalid_grant', 'Invalid or expired authorization code.');
-    }
-    const given = redirectUri === undefined || redirectUri === 'undefined' ? '' : redirectUri;
-    if (given !== record.redirectUri) {
-      throw new OAuthError(400, 'invalid_grant', 'The redirect_uri does not match the one used in Connect.');
-    }
-    if (!this.store.grants.has(record.grantId))
-      throw new OAuthError(400, 'invalid_grant', 'The grant was revoked.');
-    this.store.changed();
-    return this.#issueTokens(record.grantId);
-  }
-
-  refresh(app: AppRecord, refreshToken: string | undefined): TokenResponse {
-    if (refreshToken === undefined || refreshToken === '') {
-      throw new OAuthError(400, 'invalid_request', 'Missing required parameter: refresh_token.');
-    }
-    const record = this.store.refreshTokens.get(refreshToken);
-    const grant = record === undefined ? undefined : this.store.grants.get(record.grantId);
-    if (
-      record === undefined ||
-      grant === undefined ||
-      grant.clientId !== app.clientId ||
-      record.expiresAt <= this.now()
-    ) {
-      throw new OAuthError(400, 'invalid_grant', 'Invalid or expired refresh token.');
-    }
-    // Rotation: the used refresh token stops working; existing access tokens live until they expire.
-    this.store.refreshTokens.delete(refreshToken);
-    this.store.changed();
-    return this.#issueTokens(record.grantId);
-  }
-
-  #issueTokens(grantId: string): TokenResponse {
-    const now = this.now();
-    const access: TokenRecord = { token: randomUUID(), grantId, expiresAt: now + ACCESS_TOKEN_TTL_MS };
-    const refresh: TokenRecord = { token: randomUUID(), grantId, expiresAt: now + REFRESH_TOKEN_TTL_MS };
-    this.store.accessTokens.set(access.token, access);
-    this.store.refreshTokens.set(refresh.token, refresh);
-    this.#maybePrune(now);
-    return {
-      access_token: access.token,
-      token_type: 'Bearer',
-      expires_in: ACCESS_TOKEN_TTL_MS / 1000,
-      refresh_token: refresh.token,
-    };
-  }
-
-  #maybePrune(now: number): void {
-    if (now - this.#lastPruneAt < 60_000) return;
-    this.#lastPruneAt = now;
-    this.store.pruneExpired(now);
-  }
-
   /** The grant behind `Authorization: Bearer <access token>`, or a 401. */
   accessFor(header: string | undefined): VehicleAccess {
-    const token = bearer(header);
-    const record = token === undefined ? undefined : this.store.accessTokens.get(token);
-    if (record === undefined || record.expiresAt <= this.now()) throw new ApiError('AUTHENTICATION', null);
-    const grant = this.store.grants.get(record.grantId);
-    const app = grant === undefined ? undefined : this.store.apps.get(grant.clientId);
-    if (grant === undefined || app === undefined) throw new ApiError('AUTHENTICATION', null);
-    return { app, grant, scopes: this.#scopeSet(grant) };
-  }
-
-  #scopeSet(grant: GrantRecord): ReadonlySet<string> {
-    const cached = this.#scopeSets.get(grant);
-    if (cached !== undefined && cached.source === grant.scopes) return cached.set;
-    const set = new Set(grant.scopes);
-    this.#scopeSets.set(grant, { source: grant.scopes, set });
-    return set;
+    return this.tokens.accessFor(header);
   }
 
   vehicleFor(access: VehicleAccess, vehicleId: string): VehicleRecord {

@@ -16,13 +16,14 @@ export const DEMO_APP = {
   clientId: 'voltkit-demo-client',
   clientSecret: 'voltkit-demo-secret',
   managementToken: 'voltkit-demo-amt',
+  // Exact URIs; on the loopback hosts any port matches (RFC 8252 §7.3), so local apps and test servers on
+  // ephemeral ports use these paths.
   redirectUris: [
     'https://example.com/auth',
-    'http://localhost:8000/callback',
-    'http://localhost:3000/callback',
-    // Any port and path on the loopback hosts, for local apps and test servers.
-    'http://localhost:*',
-    'http://127.0.0.1:*',
+    'http://localhost/callback',
+    'http://127.0.0.1/callback',
+    'http://localhost/connect/callback',
+    'http://127.0.0.1/connect/callback',
   ],
 } as const satisfies RegisteredApp;
 
@@ -173,7 +174,12 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   if (writer !== undefined) store.onChange(() => writer.schedule());
 
   const demo = store.apps.get(DEMO_APP.clientId);
-  if (demo === undefined || demo.clientSecret !== DEMO_APP.clientSecret) engine.registerApp(DEMO_APP);
+  // A snapshot from an older simulator may hold the demo app with other (e.g. wildcard) redirect URIs.
+  const demoCurrent =
+    demo !== undefined &&
+    demo.clientSecret === DEMO_APP.clientSecret &&
+    JSON.stringify(demo.redirectUris) === JSON.stringify(DEMO_APP.redirectUris);
+  if (!demoCurrent) engine.registerApp(DEMO_APP);
 
   const managementToken = options.managementToken ?? randomUUID();
   const advance = async (ms: number) => {
@@ -233,7 +239,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     registerApp: (input) => engine.registerApp(input),
     createTestAccount: (input) => engine.createTestAccount(input),
     authorize: (input) => {
-      const result = engine.authorize(input);
+      const result = engine.consent.authorize(input);
       return input.state === undefined ? result : { ...result, state: input.state };
     },
     vehicle: (vehicleId) => {

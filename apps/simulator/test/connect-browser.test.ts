@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import smartcar from 'smartcar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +181,8 @@ describe('Connect in headless Chromium, then the official SDK', () => {
               scope: SCOPES,
               email: c.email,
               make: 'KIA',
+              // As the browser's flow: Smartcar's test mode lets a Kia EV grant `required:read_fuel`.
+              mode: 'test',
             }).code;
       const access = await client.exchangeCode(code);
       const { vehicles } = await smartcar.getVehicles(access.accessToken);
@@ -214,5 +218,65 @@ describe('Connect in headless Chromium, then the official SDK', () => {
     });
     expect(second.userId).toBe(first.userId);
     expect(second.vehicleIds).toEqual(first.vehicleIds);
+  });
+
+  it('a page on another origin cannot frame Connect (clickjacking)', async () => {
+    const connectUrl = `${sim.url}/oauth/authorize?response_type=code&client_id=${sim.demoApp.clientId}&redirect_uri=${encodeURIComponent(REDIRECT)}&mode=test&make=TESLA`;
+    const attacker = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(
+        `<!doctype html><iframe id="victim" src="${connectUrl.replaceAll('&', '&amp;')}"></iframe>`,
+      );
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const page = await browser.newPage();
+    try {
+      const framed = page.waitForResponse((response) =>
+        response.url().startsWith(`${sim.url}/oauth/authorize`),
+      );
+      await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+      expect((await framed).status()).toBe(200);
+      await page.waitForLoadState('load');
+      const child = page.frames().find((frame) => frame !== page.mainFrame());
+      // The browser refused to render it: no Connect button exists in the frame.
+      const buttons =
+        child === undefined
+          ? 0
+          : await child
+              .locator('#continue-button')
+              .count()
+              .catch(() => 0);
+      expect(buttons).toBe(0);
+    } finally {
+      await page.close();
+      await new Promise((resolve) => attacker.close(resolve));
+    }
+  });
+
+  it('a second browser with the session URL cannot approve; the cookie is invisible to scripts', async () => {
+    const victim = await browser.newContext();
+    const attacker = await browser.newContext();
+    try {
+      const page = await victim.newPage();
+      await page.goto(
+        `${sim.url}/oauth/authorize?response_type=code&client_id=${sim.demoApp.clientId}&redirect_uri=${encodeURIComponent(REDIRECT)}&mode=test&make=TESLA&scope=read_vin`,
+      );
+      await page.click('button#continue-button');
+      await page.fill('input#username', 'two-browsers@example.com');
+      await page.fill('input#password', 'password');
+      await page.click('#sign-in-button');
+      await page.waitForSelector('.page-content');
+      expect(await page.evaluate(() => document.cookie)).toBe('');
+      const stolen = await attacker.newPage();
+      const response = await stolen.goto(page.url());
+      expect(response?.status()).toBe(403);
+      expect(await stolen.locator('#approval-button').count()).toBe(0);
+      const redirected = page.waitForRequest((request) => new URL(request.url()).hostname === 'example.com');
+      await page.click('button#approval-button');
+      expect(new URL((await redirected).url()).searchParams.get('code')).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await victim.close();
+      await attacker.close();
+    }
   });
 });

@@ -15,58 +15,121 @@ function attribute(html: string, pattern: RegExp): string {
   return match[1];
 }
 
-async function getText(url: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(url, { redirect: 'manual' });
-  return { status: response.status, text: await response.text() };
+/** What a browser would submit from a page's first form: hidden fields and ticked, enabled boxes. */
+export function formFields(html: string): [string, string][] {
+  const form = /<form[^>]*>([\s\S]*?)<\/form>/.exec(html)?.[1] ?? '';
+  const fields: [string, string][] = [];
+  for (const [tag] of form.matchAll(/<input\b[^>]*>/g)) {
+    const name = /\bname="([^"]*)"/.exec(tag)?.[1];
+    const value = /\bvalue="([^"]*)"/.exec(tag)?.[1] ?? 'on';
+    const type = /\btype="([^"]*)"/.exec(tag)?.[1] ?? 'text';
+    if (name === undefined || / disabled\b/.test(tag)) continue;
+    if (type === 'hidden' || ((type === 'checkbox' || type === 'radio') && / checked\b/.test(tag)))
+      fields.push([name, value.replaceAll('&amp;', '&')]);
+  }
+  return fields;
 }
 
-async function postForm(url: string, form: [string, string][]): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form).toString(),
-  });
+/** A tiny cookie jar for HTTP walkers: Connect binds its session to the browser by cookie. */
+export class CookieJar {
+  readonly #cookies = new Map<string, { value: string; path: string }>();
+
+  store(response: Response): void {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = header.split(';');
+      const eq = pair.indexOf('=');
+      const path = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='));
+      const cookiePath = path === undefined ? '/' : path.slice(5);
+      this.#cookies.set(`${pair.slice(0, eq).trim()} ${cookiePath}`, {
+        value: pair.slice(eq + 1).trim(),
+        path: cookiePath,
+      });
+    }
+  }
+
+  header(url: string): string {
+    const { pathname } = new URL(url);
+    return [...this.#cookies.entries()]
+      .filter(
+        ([, c]) => pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`),
+      )
+      .map(([key, c]) => `${key.split(' ')[0]}=${c.value}`)
+      .join('; ');
+  }
+
+  async get(url: string): Promise<{ status: number; text: string; location: string | null }> {
+    const response = await fetch(url, { redirect: 'manual', headers: { cookie: this.header(url) } });
+    this.store(response);
+    return {
+      status: response.status,
+      text: await response.text(),
+      location: response.headers.get('location'),
+    };
+  }
+
+  async post(url: string, form: [string, string][]): Promise<Response> {
+    const response = await fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.header(url) },
+      body: new URLSearchParams(form).toString(),
+    });
+    this.store(response);
+    return response;
+  }
 }
 
 /**
- * Walks the Connect pages over plain HTTP, the way a browser would submit their forms:
- * preamble → brand → sign-in → approve (or deny). Returns the final redirect URL.
+ * Walks the Connect pages over plain HTTP, the way a browser would submit their forms (keeping cookies and
+ * the forms' hidden and ticked fields): preamble → brand → sign-in → approve (or deny). Returns the final
+ * redirect URL. `untick` leaves those optional permissions unticked.
  */
 export async function connectOverHttp(
   authUrl: string,
-  input: { brand: string; email: string; password?: string; deny?: boolean },
+  input: {
+    brand: string;
+    email: string;
+    password?: string;
+    deny?: boolean;
+    untick?: readonly string[];
+    jar?: CookieJar;
+  },
 ): Promise<URL> {
+  const jar = input.jar ?? new CookieJar();
   const origin = new URL(authUrl).origin;
-  const preamble = await getText(authUrl);
+  const preamble = await jar.get(authUrl);
   if (preamble.status !== 200) throw new Error(`authorize answered ${preamble.status}: ${preamble.text}`);
   const next = attribute(preamble.text, /<form method="get" action="([^"]+)"><button id="continue-button"/);
   let loginUrl = new URL(next, origin).toString();
   // `make` / `single_select_vin` skip the brand picker.
   if (next.endsWith('/brands')) {
-    const brands = await getText(loginUrl);
+    const brands = await jar.get(loginUrl);
     const brandAction = attribute(brands.text, /<form method="post" action="([^"]+)">/);
-    const afterBrand = await postForm(new URL(brandAction, origin).toString(), [['brand', input.brand]]);
+    const afterBrand = await jar.post(new URL(brandAction, origin).toString(), [
+      ...formFields(brands.text),
+      ['brand', input.brand],
+    ]);
     loginUrl = new URL(afterBrand.headers.get('location') ?? '', origin).toString();
   }
-  const login = await getText(loginUrl);
+  const login = await jar.get(loginUrl);
   const loginAction = attribute(login.text, /<form method="post" action="([^"]+)">/);
-  const afterLogin = await postForm(new URL(loginAction, origin).toString(), [
+  const afterLogin = await jar.post(new URL(loginAction, origin).toString(), [
+    ...formFields(login.text),
     ['username', input.email],
     ['password', input.password ?? 'any-password'],
   ]);
   if (afterLogin.status === 401) throw new Error('sign-in refused');
   const afterLoginLocation = afterLogin.headers.get('location') ?? '';
   if (!afterLoginLocation.startsWith('/connect/')) return new URL(afterLoginLocation);
-  const approve = await getText(new URL(afterLoginLocation, origin).toString());
-  if (approve.status === 303) throw new Error('approve page redirected');
+  const approve = await jar.get(new URL(afterLoginLocation, origin).toString());
+  if (approve.status === 303) return new URL(approve.location ?? '', origin);
   const approveAction = attribute(approve.text, /<form method="post" action="([^"]+)">/);
-  const vehicles = [...approve.text.matchAll(/name="vehicle" value="([^"]+)" ?checked/g)].map(
-    (m) => m[1] ?? '',
-  );
-  const form: [string, string][] = [['action', input.deny === true ? 'deny' : 'approve']];
-  for (const id of vehicles) form.push(['vehicle', id]);
-  const final = await postForm(new URL(approveAction, origin).toString(), form);
+  const untick = new Set(input.untick ?? []);
+  const form: [string, string][] = [
+    ...formFields(approve.text).filter(([name, value]) => !(name === 'scope' && untick.has(value))),
+    ['action', input.deny === true ? 'deny' : 'approve'],
+  ];
+  const final = await jar.post(new URL(approveAction, origin).toString(), form);
   return new URL(final.headers.get('location') ?? '');
 }
 

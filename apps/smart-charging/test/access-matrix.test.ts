@@ -145,7 +145,8 @@ describe('who may call what: every route × anonymous, owner A, owner B, read, a
     vehicleB = await enrollOverHttp(running, sim, {
       name: 'Bo',
       email: 'b@example.com',
-      brand: 'BMW',
+      brand: 'CITROEN',
+      model: 'ë-C4',
       browser: browserB,
     });
     const grant = (
@@ -207,7 +208,8 @@ describe('who may call what: every route × anonymous, owner A, owner B, read, a
     await enrollOverHttp(running, sim, {
       name: 'Bo',
       email: 'b@example.com',
-      brand: 'BMW',
+      brand: 'CITROEN',
+      model: 'ë-C4',
       browser: browserB,
     });
     const b = { base: running.base, browser: browserB };

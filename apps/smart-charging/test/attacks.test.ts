@@ -163,7 +163,13 @@ describe('attacks from issue 12, against the real service and simulator over soc
   it('session fixation: signing in through Connect replaces whatever session cookie the browser came with', async () => {
     const browser = new TestBrowser();
     browser.setCookie('127.0.0.1', 'vk_session', 'vks_attacker-chosen-value-000000000000000000');
-    await enrollOverHttp(running, sim, { name: 'Fix', email: 'fix@example.com', brand: 'BMW', browser });
+    await enrollOverHttp(running, sim, {
+      name: 'Fix',
+      email: 'fix@example.com',
+      brand: 'CITROEN',
+      model: 'ë-C4',
+      browser,
+    });
     const cookie = browser.cookie('127.0.0.1', 'vk_session');
     expect(cookie).toMatch(/^vks_/);
     expect(cookie).not.toBe('vks_attacker-chosen-value-000000000000000000');

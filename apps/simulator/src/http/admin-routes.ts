@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApiError } from '../api-error.ts';
 import { BRANDS } from '../catalog/brands.ts';
 import { summarizeVehicle, type SimulatorEngine } from '../engine.ts';
+import { redirectUriProblem } from '../oauth/redirect-uri.ts';
 import { RateLimitsSchema } from '../rate-limit.ts';
 import { ConnectModeSchema, ForcedErrorSchema } from '../state/records.ts';
 import { headerValue, parseOrThrow, sendJson } from './reply.ts';
@@ -40,7 +41,18 @@ export const VehiclePatchSchema = z
 
 export const RegisterAppSchema = z.object({
   name: z.string().min(1).max(200),
-  redirectUris: z.array(z.string().min(1).max(2000)).max(50),
+  redirectUris: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(2000)
+        .superRefine((uri, context) => {
+          const problem = redirectUriProblem(uri);
+          if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+        }),
+    )
+    .max(50),
 });
 
 export const CreateAccountSchema = z.object({
@@ -184,7 +196,7 @@ export function registerAdminRoutes(
         return ok(
           request,
           reply,
-          asValidation(() => engine.authorize(defined(input))),
+          asValidation(() => engine.consent.authorize(defined(input))),
         );
       });
 

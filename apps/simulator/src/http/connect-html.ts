@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { SCOPE_CATALOG, type Scope } from '@voltkit/core/permissions';
+import type { FastifyReply } from 'fastify';
 import type { BrandSpec } from '../catalog/brands.ts';
 import type { VehicleSummary } from '../engine.ts';
 
@@ -28,14 +30,23 @@ input[type=text],input[type=password],input[type=search]{width:100%;padding:10px
 .brand-grid{display:grid;grid-template-columns:1fr 1fr;gap:8px;margin-top:8px}
 .brand-list-item{text-align:left}.error{color:#b3261e;background:#fdecea;padding:8px 10px;border-radius:6px}
 ul.scopes{padding-left:18px}ul.scopes li{margin:6px 0}.vehicle{display:block;margin:6px 0}
+.app{color:#3040a0;font-weight:600;margin:0 0 16px}.vehicle.unavailable{color:#8a93a3}
 .badge{font-size:.75rem;background:#eef2ff;color:#3040a0;border-radius:4px;padding:1px 6px;margin-left:6px}
 `;
 
-function page(title: string, body: string, script = ''): string {
+function page(title: string, appName: string | undefined, body: string, script = ''): string {
+  const app =
+    appName === undefined
+      ? ''
+      : `<p class="app" id="requesting-app">Requested by ${escapeHtml(appName)}</p>\n`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)} · Voltkit Connect</title><style>${STYLE}</style></head>
-<body><main>${body}</main>${script === '' ? '' : `<script>${script}</script>`}</body></html>`;
+<body><main>${app}${body}</main>${script === '' ? '' : `<script>${script}</script>`}</body></html>`;
+}
+
+function csrfField(token: string): string {
+  return `<input type="hidden" name="csrf_token" value="${escapeHtml(token)}">`;
 }
 
 export function preamblePage(input: {
@@ -46,6 +57,7 @@ export function preamblePage(input: {
 }): string {
   return page(
     'Connect your vehicle',
+    input.appName,
     `<h1>${escapeHtml(input.appName)} would like to connect to your vehicle</h1>
 <p>You will sign in with your vehicle brand's connected-services account and choose what ${escapeHtml(input.appName)} may access.</p>
 ${input.mode === 'live' ? '' : `<p class="muted">Simulator · ${escapeHtml(input.mode)} mode: any email and password work.</p>`}
@@ -60,7 +72,12 @@ function n(v){return (v||'').normalize('NFD').replace(/[\\u0300-\\u036f]/g,'').t
 s.addEventListener('input',function(){var q=n(s.value);var items=document.querySelectorAll('.brand-list-item');
 for(var i=0;i<items.length;i++){var b=items[i];var hit=q===''||n(b.id).indexOf(q)>=0||n(b.textContent).indexOf(q)>=0;b.style.display=hit?'':'none';}});})();`;
 
-export function brandsPage(input: { sessionId: string; brands: readonly BrandSpec[] }): string {
+export function brandsPage(input: {
+  sessionId: string;
+  appName: string;
+  csrfToken: string;
+  brands: readonly BrandSpec[];
+}): string {
   const buttons = input.brands
     .map(
       (b) =>
@@ -69,25 +86,29 @@ export function brandsPage(input: { sessionId: string; brands: readonly BrandSpe
     .join('\n');
   return page(
     'Select your brand',
+    input.appName,
     `<h1>Select your vehicle's brand</h1>
 <label for="brand-search" class="muted">Search brands</label>
 <input id="brand-search" type="search" autocomplete="off" placeholder="Search brands">
-<form method="post" action="/connect/${escapeHtml(input.sessionId)}/brand"><div class="brand-grid">${buttons}</div></form>`,
+<form method="post" action="/connect/${escapeHtml(input.sessionId)}/brand">${csrfField(input.csrfToken)}<div class="brand-grid">${buttons}</div></form>`,
     BRAND_FILTER_SCRIPT,
   );
 }
 
 export function signInPage(input: {
   sessionId: string;
+  appName: string;
+  csrfToken: string;
   brand: BrandSpec;
   error?: string;
   email?: string;
 }): string {
   return page(
     `Sign in to ${input.brand.displayName}`,
+    input.appName,
     `<h1>Sign in to your ${escapeHtml(input.brand.displayName)} account</h1>
 ${input.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(input.error)}</p>`}
-<form method="post" action="/connect/${escapeHtml(input.sessionId)}/login">
+<form method="post" action="/connect/${escapeHtml(input.sessionId)}/login">${csrfField(input.csrfToken)}
 <label for="username">Email</label>
 <input id="username" name="username" type="text" autocomplete="username" value="${escapeHtml(input.email ?? '')}">
 <label for="password">Password</label>
@@ -100,28 +121,43 @@ ${input.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(i
 export function approvalPage(input: {
   sessionId: string;
   appName: string;
+  csrfToken: string;
   vehicles: readonly VehicleSummary[];
+  /** Vehicles of the brand that cannot serve a required permission: shown, not selectable. */
+  unavailable: readonly VehicleSummary[];
   scopes: readonly Scope[];
   required: readonly Scope[];
   singleSelect: boolean;
   error?: string;
 }): string {
   const inputType = input.singleSelect ? 'radio' : 'checkbox';
-  const vehicles = input.vehicles
-    .map(
+  const describe = (v: VehicleSummary) =>
+    `${v.year} ${escapeHtml(v.make)} ${escapeHtml(v.model)} <span class="muted">VIN ${escapeHtml(v.vin)}</span>`;
+  const vehicles = [
+    ...input.vehicles.map(
       (v, i) =>
-        `<label class="vehicle"><input type="${inputType}" name="vehicle" value="${escapeHtml(v.id)}"${!input.singleSelect || i === 0 ? ' checked' : ''}> ${v.year} ${escapeHtml(v.make)} ${escapeHtml(v.model)} <span class="muted">VIN ${escapeHtml(v.vin)}</span></label>`,
-    )
-    .join('\n');
+        `<label class="vehicle"><input type="${inputType}" name="vehicle" value="${escapeHtml(v.id)}"${!input.singleSelect || i === 0 ? ' checked' : ''}> ${describe(v)}</label>`,
+    ),
+    ...input.unavailable.map(
+      (v) =>
+        `<label class="vehicle unavailable"><input type="${inputType}" disabled> ${describe(v)} <span class="badge">not compatible</span></label>`,
+    ),
+  ].join('\n');
+  // Optional permissions are ticked boxes the owner may untick; required ones are fixed (a disabled box is
+  // never submitted: the server adds required scopes itself).
   const scopes = input.scopes
-    .map(
-      (s) =>
-        `<li data-scope="${escapeHtml(s)}">${escapeHtml(SCOPE_CATALOG[s])}${input.required.includes(s) ? '<span class="badge">required</span>' : ''}</li>`,
-    )
+    .map((s) => {
+      const required = input.required.includes(s);
+      const box = required
+        ? `<input type="checkbox" checked disabled>`
+        : `<input type="checkbox" name="scope" value="${escapeHtml(s)}" checked>`;
+      return `<li data-scope="${escapeHtml(s)}"><label>${box} ${escapeHtml(SCOPE_CATALOG[s])}</label>${required ? '<span class="badge">required</span>' : ''}</li>`;
+    })
     .join('\n');
   return page(
     'Allow access',
-    `<form method="post" action="/connect/${escapeHtml(input.sessionId)}/approve">
+    input.appName,
+    `<form method="post" action="/connect/${escapeHtml(input.sessionId)}/approve">${csrfField(input.csrfToken)}
 <div class="page-content">
 <h1>Allow ${escapeHtml(input.appName)} to access your vehicle</h1>
 ${input.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(input.error)}</p>`}
@@ -136,6 +172,33 @@ ${vehicles}
   );
 }
 
-export function errorPage(title: string, message: string): string {
-  return page(title, `<h1>${escapeHtml(title)}</h1><p class="error">${escapeHtml(message)}</p>`);
+export function errorPage(title: string, message: string, appName?: string): string {
+  return page(title, appName, `<h1>${escapeHtml(title)}</h1><p class="error">${escapeHtml(message)}</p>`);
+}
+
+function cspHash(source: string): string {
+  return `'sha256-${createHash('sha256').update(source).digest('base64')}'`;
+}
+
+/**
+ * Content-Security-Policy of every Connect page: nothing loads but the page's own style and brand filter
+ * (allowed by hash), no page may frame it (clickjacking, RFC 9700 §4.7) and no `<base>` can redirect forms.
+ */
+export const CONNECT_CSP = [
+  "default-src 'none'",
+  `style-src ${cspHash(STYLE)}`,
+  `script-src ${cspHash(BRAND_FILTER_SCRIPT)}`,
+  "img-src 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers of every Connect response: never cached, never framed, never sniffed, no referrer. */
+export function connectHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', CONNECT_CSP)
+    .header('x-frame-options', 'DENY')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer');
 }

@@ -6,11 +6,13 @@ import Fastify, {
   type FastifyInstance,
 } from 'fastify';
 import { ApiError } from '../api-error.ts';
-import { OAuthError, type SimulatorEngine } from '../engine.ts';
+import type { SimulatorEngine } from '../engine.ts';
+import { OAuthError } from '../oauth/tokens.ts';
 import { registerAdminRoutes, type AdminHooks } from './admin-routes.ts';
-import { registerOAuthRoutes } from './oauth-routes.ts';
+import { fromFrameworkError, sendError, writeClientError } from './error-replies.ts';
+import { registerConnectRoutes } from './connect-routes.ts';
+import { registerTokenRoutes } from './token-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
-import { sendApiError, sendJson } from './reply.ts';
 import { registerVehicleRoutes } from './vehicle-routes.ts';
 import { registerV3Routes, type V3Platform } from '../v3/index.ts';
 
@@ -47,12 +49,17 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    clientErrorHandler: writeClientError,
     routerOptions: {
       ignoreTrailingSlash: true,
       ignoreDuplicateSlashes: true,
       maxParamLength: 500,
       // Form-style decoding ('+' is a space) of every query, as the SDKs encode scope lists that way.
       querystringParser: (query: string) => parseForm(query),
+    },
+    // Bad percent-encoding and over-long path parameters, raised by the router before any route runs.
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, fromFrameworkError(error, BODY_LIMIT_BYTES));
     },
   });
 
@@ -97,33 +104,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   }
 
   app.setErrorHandler((error: FastifyError | ApiError | OAuthError, request, reply) => {
-    if (error instanceof ApiError) return sendApiError(request, reply, error);
-    if (error instanceof OAuthError) {
-      return sendJson(request, reply, error.statusCode, {
-        error: error.error,
-        error_description: error.message,
-      });
-    }
-    const status = error.statusCode ?? 500;
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendApiError(
-        request,
-        reply,
-        new ApiError('VALIDATION', null, {
-          statusCode: 413,
-          description: `The request body exceeds ${BODY_LIMIT_BYTES} bytes.`,
-        }),
-      );
-    }
-    if (status >= 400 && status < 500) {
-      return sendApiError(
-        request,
-        reply,
-        new ApiError('VALIDATION', null, { statusCode: status, description: error.message }),
-      );
-    }
-    request.log.error({ err: { message: error.message, code: error.code } }, 'unexpected error');
-    return sendApiError(request, reply, new ApiError('SERVER', 'INTERNAL'));
+    if (error instanceof ApiError || error instanceof OAuthError) return sendError(request, reply, error);
+    const apiError = fromFrameworkError(error, BODY_LIMIT_BYTES);
+    if (apiError.statusCode >= 500)
+      request.log.error({ err: { message: error.message, code: error.code } }, 'unexpected error');
+    return sendError(request, reply, apiError);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -134,7 +119,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
             description: `API version ${version} is not served by the simulator.`,
           })
         : new ApiError('RESOURCE_NOT_FOUND', 'PATH');
-    return sendApiError(request, reply, error);
+    return sendError(request, reply, error);
   });
 
   // Browsers ask for it on every Connect page; "no content" instead of a JSON 404 in their console.
@@ -142,7 +127,8 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     reply.code(204).header('cache-control', 'public, max-age=86400').send(),
   );
 
-  registerOAuthRoutes(app, engine);
+  registerConnectRoutes(app, engine);
+  registerTokenRoutes(app, engine);
   registerPlatformRoutes(app, engine);
   registerVehicleRoutes(app, engine);
   registerAdminRoutes(app, engine, options.managementToken, options.adminHooks);

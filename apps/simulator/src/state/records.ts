@@ -113,12 +113,18 @@ export const AuthCodeRecordSchema = z.object({
   redirectUri: z.string(),
   grantId: z.uuid(),
   expiresAt: z.number(),
+  /** When the code was exchanged; a spent code is kept until it expires so that its reuse is noticed. */
+  usedAt: z.number().nullable().default(null),
+  /** The token family the exchange started (revoked if the code comes back). */
+  familyId: z.string().optional(),
 });
 export type AuthCodeRecord = z.infer<typeof AuthCodeRecordSchema>;
 
 export const TokenRecordSchema = z.object({
   token: z.string(),
   grantId: z.uuid(),
+  /** One code exchange and its refreshes; absent in snapshots written before families existed. */
+  familyId: z.string().optional(),
   expiresAt: z.number(),
 });
 export type TokenRecord = z.infer<typeof TokenRecordSchema>;
@@ -138,6 +144,32 @@ export const WebhookRecordSchema = z.object({
 });
 export type WebhookRecord = z.infer<typeof WebhookRecordSchema>;
 
+/** A half-finished visit to Connect, bound to the browser that opened it. */
+export const ConnectSessionRecordSchema = z.object({
+  id: z.uuid(),
+  clientId: z.string(),
+  /** `redirect_uri` exactly as given ('' when omitted); the token exchange must repeat it. */
+  redirectUri: z.string(),
+  /** Where the browser goes at the end (validated against the app's registered URIs). */
+  redirectTarget: z.string(),
+  scopes: z.array(z.string()),
+  required: z.array(z.string()),
+  state: z.string().nullable(),
+  mode: ConnectModeSchema,
+  approvalPrompt: z.enum(['auto', 'force']),
+  singleSelect: z.boolean(),
+  singleSelectVin: z.string().nullable(),
+  /** Make of the chosen brand. */
+  brand: z.string().nullable(),
+  accountId: z.uuid().nullable(),
+  /** Wall-clock ms: a browser visit lives in real time, whatever the simulated clock does. */
+  createdAt: z.number(),
+  /** SHA-256 (hex) of the secret in the browser's HttpOnly cookie. */
+  bindingHash: z.string(),
+  csrfToken: z.string(),
+});
+export type ConnectSessionRecord = z.infer<typeof ConnectSessionRecordSchema>;
+
 export const SnapshotSchema = z.object({
   version: z.literal(1),
   savedAt: z.number(),
@@ -149,6 +181,9 @@ export const SnapshotSchema = z.object({
   codes: z.array(AuthCodeRecordSchema),
   accessTokens: z.array(TokenRecordSchema),
   refreshTokens: z.array(TokenRecordSchema),
+  /** Rotated refresh tokens, kept until they would have expired so that a reuse is detected. */
+  spentRefreshTokens: z.array(TokenRecordSchema).default([]),
+  connectSessions: z.array(ConnectSessionRecordSchema).default([]),
   webhooks: z.array(WebhookRecordSchema),
 });
 export type Snapshot = z.infer<typeof SnapshotSchema>;

@@ -2,6 +2,7 @@ import type {
   AccountRecord,
   AppRecord,
   AuthCodeRecord,
+  ConnectSessionRecord,
   GrantRecord,
   Snapshot,
   TokenRecord,
@@ -23,6 +24,8 @@ export class SimulatorStore {
   readonly codes = new Map<string, AuthCodeRecord>();
   readonly accessTokens = new Map<string, TokenRecord>();
   readonly refreshTokens = new Map<string, TokenRecord>();
+  readonly spentRefreshTokens = new Map<string, TokenRecord>();
+  readonly connectSessions = new Map<string, ConnectSessionRecord>();
   readonly webhooks = new Map<string, WebhookRecord>();
   #onChange: () => void = () => {};
 
@@ -62,6 +65,8 @@ export class SimulatorStore {
       if (record.grantId === grantId) this.accessTokens.delete(token);
     for (const [token, record] of this.refreshTokens)
       if (record.grantId === grantId) this.refreshTokens.delete(token);
+    for (const [token, record] of this.spentRefreshTokens)
+      if (record.grantId === grantId) this.spentRefreshTokens.delete(token);
     for (const [code, record] of this.codes) if (record.grantId === grantId) this.codes.delete(code);
   }
 
@@ -70,6 +75,8 @@ export class SimulatorStore {
     for (const [key, r] of this.codes) if (r.expiresAt <= now) this.codes.delete(key);
     for (const [key, r] of this.accessTokens) if (r.expiresAt <= now) this.accessTokens.delete(key);
     for (const [key, r] of this.refreshTokens) if (r.expiresAt <= now) this.refreshTokens.delete(key);
+    for (const [key, r] of this.spentRefreshTokens)
+      if (r.expiresAt <= now) this.spentRefreshTokens.delete(key);
   }
 
   toSnapshot(clockMs: number): Snapshot {
@@ -84,6 +91,8 @@ export class SimulatorStore {
       codes: [...this.codes.values()],
       accessTokens: [...this.accessTokens.values()],
       refreshTokens: [...this.refreshTokens.values()],
+      spentRefreshTokens: [...this.spentRefreshTokens.values()],
+      connectSessions: [...this.connectSessions.values()],
       webhooks: [...this.webhooks.values()],
     };
   }
@@ -97,6 +106,8 @@ export class SimulatorStore {
     for (const c of snapshot.codes) store.codes.set(c.code, c);
     for (const t of snapshot.accessTokens) store.accessTokens.set(t.token, t);
     for (const t of snapshot.refreshTokens) store.refreshTokens.set(t.token, t);
+    for (const t of snapshot.spentRefreshTokens) store.spentRefreshTokens.set(t.token, t);
+    for (const s of snapshot.connectSessions) store.connectSessions.set(s.id, s);
     for (const w of snapshot.webhooks) store.webhooks.set(w.id, w);
     return store;
   }

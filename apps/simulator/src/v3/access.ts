@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../api-error.ts';
 import { bearer, decodeBasic, safeEqual } from '../credentials.ts';
-import { OAuthError, type SimulatorEngine, type TokenResponse, type VehicleAccess } from '../engine.ts';
+import type { SimulatorEngine, VehicleAccess } from '../engine.ts';
+import { OAuthError, type TokenResponse } from '../oauth/tokens.ts';
 import type { AppRecord } from '../state/records.ts';
 
 /** Smartcar's application tokens live one hour and come without a refresh token. */

@@ -6,7 +6,7 @@ import { commandedOnTime, replaceFutureCommands } from '../store/command-log.ts'
 import { listGrants } from '../store/grants.ts';
 import { listGridEvents, loadGridSettings } from '../store/grid.ts';
 import { savePlan } from '../store/plans.ts';
-import { loadPreferences } from '../store/preferences.ts';
+import { loadPreferences, type ChargingPreferences } from '../store/preferences.ts';
 import { loadPrices } from '../store/prices.ts';
 import type { SqlClient, SqlQueryable } from '../store/sql-client.ts';
 import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
@@ -109,14 +109,23 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       }
     }
     const departure = nextDeparture(preferences, now.getTime(), timeZone) ?? now.getTime() + 24 * 3_600_000;
-    const targetPercent = preferences.targetSoc * 100;
+    const trip = tripInput(preferences, state);
+    if (trip === 'no-range') {
+      skipped.push({
+        vehicleId: vehicle.id,
+        reason: 'a trip needs the car’s range and SoC readings, and the car gave none: set targetSoc instead',
+      });
+      continue;
+    }
+    const targetPercent =
+      trip === undefined ? preferences.targetSoc * 100 : tripTargetPercent(trip, state.chargeLimit);
     const chargeNow = options.chargeNow?.has(vehicle.id) ?? false;
     planned.push({
       chargerPowerKw: preferences.chargerPowerKw,
       // Set the car's own limit to the target as a backstop, where the car supports it and differs.
       ...(state.chargeLimit !== null &&
-      Math.abs(state.chargeLimit - Math.max(preferences.targetSoc, 0.5)) > 0.005
-        ? { chargeLimit: Math.max(preferences.targetSoc, 0.5) }
+      Math.abs(state.chargeLimit - Math.max(targetPercent / 100, 0.5)) > 0.005
+        ? { chargeLimit: Math.max(targetPercent / 100, 0.5) }
         : {}),
       input: {
         id: vehicle.id,
@@ -124,7 +133,7 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
         arrival: now.getTime(),
         socPercent: state.soc * 100,
         capacityKwh: vehicle.batteryCapacityKwh ?? FALLBACK_CAPACITY_KWH,
-        targetSocPercent: targetPercent,
+        ...(trip === undefined ? { targetSocPercent: targetPercent } : trip),
         departure: Math.min(departure, horizonStart + MAX_HORIZON_MS),
         chargeLimitPercent: Math.max(targetPercent, (state.chargeLimit ?? 1) * 100),
         maxPowerKw: preferences.chargerPowerKw,
@@ -268,6 +277,29 @@ function hardLimitLanes(
     if (strongest <= 0) return 0;
     return Math.max(0, Math.floor((slot.limitKw - slot.baseKw) / strongest + 1e-9));
   });
+}
+
+/** The planner's trip input from the owner's trip and the car's range per percent; undefined = no trip. */
+function tripInput(
+  preferences: ChargingPreferences,
+  state: ChargingState,
+):
+  | { trip: { distanceKm: number; reservePercent: number }; rangeKmPerPercent: number }
+  | 'no-range'
+  | undefined {
+  if (preferences.trip === null) return undefined;
+  const range = state.rangeKm;
+  if (range === undefined || range === null || !(range > 0) || !(state.soc > 0.01)) return 'no-range';
+  return { trip: preferences.trip, rangeKmPerPercent: range / (state.soc * 100) };
+}
+
+/** The SoC (%) a trip needs, capped at the car's own limit, for the backstop limit and charge-now. */
+function tripTargetPercent(
+  input: { trip: { distanceKm: number; reservePercent: number }; rangeKmPerPercent: number },
+  chargeLimit: number | null,
+): number {
+  const needed = input.trip.distanceKm / input.rangeKmPerPercent + input.trip.reservePercent;
+  return Math.min(needed, (chargeLimit ?? 1) * 100, 100);
 }
 
 function slotLimits(

@@ -19,6 +19,8 @@ export interface ChargingState {
   readonly charging: 'CHARGING' | 'FULLY_CHARGED' | 'NOT_CHARGING';
   /** Fraction 0..1, or null when the car cannot tell (for example while unplugged). */
   readonly chargeLimit: number | null;
+  /** Range on the current charge (km), as the car estimates it; absent in states stored before it was read. */
+  readonly rangeKm?: number | null;
   readonly readAt: Date;
 }
 
@@ -49,6 +51,7 @@ export function createVehicleGateway(
         pluggedIn: charge.isPluggedIn,
         charging: charge.state,
         chargeLimit: limit.ok ? limit.value.limit : null,
+        rangeKm: Number.isFinite(battery.range) ? battery.range : null,
         readAt: now(),
       };
     },

@@ -41,6 +41,19 @@ export const ChargingPreferencesSchema = z
         radiusMeters: z.number().positive().max(10_000),
       })
       .nullable(),
+    /**
+     * The drive after each departure, instead of a fixed target: the car charges to what the trip needs by
+     * its own range readings (range ÷ SoC) plus the reserve, capped at its charge limit. Null = `targetSoc`.
+     */
+    trip: z
+      .object({
+        distanceKm: z.number().positive().max(2_000),
+        /** SoC to keep on arrival (%), for detours and a cold morning. */
+        reservePercent: z.number().min(0).max(100).default(10),
+      })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict()
   .refine((preferences) => preferences.minimumSoc <= preferences.targetSoc, {
@@ -70,12 +83,13 @@ export const DEFAULT_PREFERENCES: ChargingPreferences = {
   smartChargeOnlyAtHome: false,
   chargerPowerKw: 11,
   home: null,
+  trip: null,
 };
 
 export async function savePreferences(
   tx: SqlQueryable,
   vehicleId: string,
-  preferences: ChargingPreferences,
+  preferences: z.input<typeof ChargingPreferencesSchema>,
 ): Promise<void> {
   // Parse again at the storage edge: whatever the caller, nothing invalid is ever written.
   const valid = ChargingPreferencesSchema.parse(preferences);
