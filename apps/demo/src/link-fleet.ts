@@ -31,7 +31,7 @@ export async function linkDemoFleet(options: {
     const vehicleId = account.vehicles[0]?.id;
     if (vehicleId === undefined) throw new Error(`the simulator gave ${car.email} no vehicle`);
 
-    const { connectUrl } = await api.startEnrollment(car.owner, car.brand);
+    const { connectUrl, cookie } = await api.startEnrollment(car.owner, car.brand);
     let callback: URL;
     try {
       callback = await walkConnect(connectUrl, { email: car.email });
@@ -42,12 +42,13 @@ export async function linkDemoFleet(options: {
         car.arrivalSoc === undefined;
       if (!expected) throw error;
       // The browser lands on the service's callback with the error; the service keeps nothing of it.
-      await (await fetch(error.callback, { redirect: 'manual' })).arrayBuffer();
+      await (await fetch(error.callback, { redirect: 'manual', headers: { cookie } })).arrayBuffer();
       linked.push({ car, vehicleId, refusedByConnect: error.error });
       continue;
     }
-    // The service's callback links the cars and sends the browser on to the dashboard.
-    const done = await fetch(callback, { redirect: 'manual' });
+    // The service's callback links the cars and sends the browser on to the dashboard; the cookie proves
+    // it is the browser that started this Connect flow.
+    const done = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     await done.arrayBuffer();
     const next = done.headers.get('location') ?? '';
     if (done.status !== 303 || !next.includes('enrolled=')) {

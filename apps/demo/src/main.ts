@@ -79,8 +79,9 @@ async function printSummary(stack: Stack): Promise<void> {
     [
       'Voltkit demo running',
       `  dashboard:      ${stack.dashboardUrl}`,
-      `  connect a car:  ${stack.connectUrl}`,
-      `                  (a fresh Connect link; or "Connect a car" on the dashboard, or POST ${stack.dashboardUrl}api/enrollments)`,
+      `  operator:       ${stack.operatorLoginUrl}`,
+      `                  (one-time login link for the dashboard as admin; owners connect more cars with "Connect a car")`,
+      ...stack.ownerLoginUrls.map((owner) => `  owner link:     ${owner.url}   (${owner.vehicleName})`),
       stack.simulatorUrl
         ? `  simulator:      ${stack.simulatorUrl}   (Connect: any email and password sign in)`
         : '  vehicle API:    Smartcar (SMARTCAR_CLIENT_ID set)',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   createCoreVehicleSource,
   parseConfig as parseBridgeConfig,
@@ -5,7 +6,7 @@ import {
   startEmbeddedBroker,
 } from '@voltkit/mqtt-bridge';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
-import { DEFAULT_PRICE_FILE, migrate, openSqlClient } from '@voltkit/smart-charging';
+import { createTokenCipher, DEFAULT_PRICE_FILE, migrate, openSqlClient } from '@voltkit/smart-charging';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import { serviceChargePlanSource } from './charge-plan-source.ts';
@@ -144,6 +145,8 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       sim: smart,
       logger,
       now: () => smart.clock.now(),
+      // An in-memory scenario: a throwaway key for the tokens it stores.
+      cipher: createTokenCipher([{ id: 'scenario', key: randomBytes(32) }]),
     });
     closers.push(() => wired.close());
     const { api, service: running, client } = wired;

@@ -1,7 +1,7 @@
 import { CommandViewSchema, VehicleViewSchema, type SmartChargingHttp } from '@voltkit/smart-charging';
 import { z } from 'zod';
 
-const EnrollmentSchema = z.object({ grantId: z.string(), connectUrl: z.string().url() });
+const EnrollmentSchema = z.object({ connectUrl: z.string().url(), expiresAt: z.string() });
 const GrantsSchema = z.array(z.object({ id: z.string(), status: z.string() }));
 const PricesSchema = z.object({
   source: z.string(),
@@ -28,20 +28,25 @@ export class ServiceApiError extends Error {
  * The smart-charging service through its own HTTP API (fastify's in-process `inject`: the same routes,
  * validation and answers as over the network). Every answer is parsed with zod.
  */
-export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>) {
+export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>, adminToken: string) {
+  async function send(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) {
+    return http.app.inject({
+      method,
+      url,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+  }
   async function call<T>(
     method: 'GET' | 'POST' | 'PUT',
     url: string,
     schema: z.ZodType<T>,
     body?: unknown,
   ): Promise<T> {
-    const response = await http.app.inject({
-      method,
-      url,
-      ...(body === undefined
-        ? {}
-        : { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-    });
+    const response = await send(method, url, body);
     if (response.statusCode >= 300) {
       throw new ServiceApiError(
         `${method} ${url.split('?')[0]} answered ${response.statusCode}: ${response.body.slice(0, 300)}`,
@@ -50,11 +55,23 @@ export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>) {
     return schema.parse(response.json());
   }
   return {
-    startEnrollment: (ownerName: string, make: string | undefined) =>
-      call('POST', '/api/enrollments', EnrollmentSchema, {
+    /**
+     * A Connect link and the cookie that binds it to the "browser" that asked (the demo's Connect walk
+     * carries it to the callback, as a browser would).
+     */
+    async startEnrollment(ownerName: string, make: string | undefined) {
+      const response = await send('POST', '/api/enrollments', {
         ownerName,
         ...(make === undefined ? {} : { make }),
-      }),
+      });
+      if (response.statusCode !== 201)
+        throw new ServiceApiError(
+          `POST /api/enrollments answered ${response.statusCode}: ${response.body.slice(0, 300)}`,
+        );
+      const binding = response.cookies.find((cookie) => cookie.name === 'vk_connect');
+      if (!binding) throw new ServiceApiError('POST /api/enrollments set no Connect cookie');
+      return { ...EnrollmentSchema.parse(response.json()), cookie: `${binding.name}=${binding.value}` };
+    },
     activeGrantIds: async () =>
       (await call('GET', '/api/grants', GrantsSchema))
         .filter((grant) => grant.status === 'active')

@@ -9,7 +9,15 @@ import {
   type EmbeddedBroker,
 } from '@voltkit/mqtt-bridge';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
-import { migrate, openSqlClient, type ServiceConfig, type SqlClient } from '@voltkit/smart-charging';
+import {
+  createLoginCode,
+  findGrant,
+  loadTokenCipher,
+  migrate,
+  openSqlClient,
+  type ServiceConfig,
+  type SqlClient,
+} from '@voltkit/smart-charging';
 import type { Logger } from 'pino';
 import { serviceChargePlanSource } from './charge-plan-source.ts';
 import { DEMO_FLEET, type DemoCar } from './demo-fleet.ts';
@@ -32,8 +40,10 @@ export interface StackConfig {
 export interface Stack {
   /** The smart-charging dashboard. */
   readonly dashboardUrl: string;
-  /** A fresh Connect link: open it to link one more car by hand. */
-  readonly connectUrl: string;
+  /** A one-time link that signs a browser in as this run's admin operator. */
+  readonly operatorLoginUrl: string;
+  /** One-time links that sign a browser in as the owner of each demo car (they see only their own cars). */
+  readonly ownerLoginUrls: readonly { readonly vehicleName: string; readonly url: string }[];
   /** Absent when the stack talks to Smartcar (credentials configured). */
   readonly simulatorUrl: string | undefined;
   readonly mqtt: {
@@ -103,12 +113,17 @@ export async function startStack(config: StackConfig): Promise<Stack> {
 
     const now = sim ? () => sim.clock.now() : () => new Date();
     const dashboardPort = await pick(serviceConfig.port, 'dashboard');
+    const { cipher } = await loadTokenCipher({
+      keys: serviceConfig.tokenEncryptionKeys,
+      dataDir: join(config.dataDir, 'smart-charging'),
+    });
     const wired = await wireSmartCharging({
       db,
       config: { ...serviceConfig, port: dashboardPort },
       sim,
       logger,
       now,
+      cipher,
     });
     closers.push(() => wired.close());
     const { api, service } = wired;
@@ -167,10 +182,23 @@ export async function startStack(config: StackConfig): Promise<Stack> {
     }, 5_000);
     closers.push(() => Promise.resolve(clearInterval(watch)));
 
-    const { connectUrl } = await api.startEnrollment('Demo owner', undefined);
+    // Login links for people opening the demo: one-time, valid for 12 hours of wall-clock time.
+    const linkOptions = { now: new Date(), ttlMs: 12 * 3_600_000 };
+    const operatorCode = await createLoginCode(db, { apiTokenId: wired.adminTokenId }, linkOptions);
+    const ownerLoginUrls: { vehicleName: string; url: string }[] = [];
+    for (const vehicle of await api.vehicles()) {
+      const ownerId = (await findGrant(db, vehicle.grantId))?.ownerId;
+      if (!ownerId) continue;
+      const code = await createLoginCode(db, { ownerId }, linkOptions);
+      ownerLoginUrls.push({
+        vehicleName: `${vehicle.make} ${vehicle.model}`,
+        url: `${wired.url}login#code=${code}`,
+      });
+    }
     return {
       dashboardUrl: wired.url,
-      connectUrl,
+      operatorLoginUrl: `${wired.url}login#code=${operatorCode}`,
+      ownerLoginUrls,
       simulatorUrl: sim?.url,
       mqtt: {
         url: broker ? broker.url : brokerUrl.replace(/\/\/[^@/]*@/, '//***@'),

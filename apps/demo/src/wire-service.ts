@@ -2,6 +2,7 @@ import { createClient, type VoltkitClient } from '@voltkit/core/client';
 import type { Simulator } from '@voltkit/simulator';
 import {
   createHttpServer,
+  createOperatorToken,
   createSmartChargingService,
   loadBdewProfile,
   sqlTokenStore,
@@ -9,6 +10,7 @@ import {
   type SmartChargingHttp,
   type SmartChargingService,
   type SqlClient,
+  type TokenCipher,
 } from '@voltkit/smart-charging';
 import type { Logger } from 'pino';
 import { freePort } from './ports.ts';
@@ -22,6 +24,8 @@ export interface WiredService {
   readonly api: ServiceApi;
   /** `http://127.0.0.1:<port>/`: the dashboard. */
   readonly url: string;
+  /** The demo's admin token (for login links of this run's operator). */
+  readonly adminTokenId: string;
   /** Stops the HTTP server (the caller stops the service's scheduler). */
   close(): Promise<void>;
 }
@@ -47,8 +51,10 @@ export async function wireSmartCharging(options: {
   readonly sim: Simulator | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Encrypts the Smartcar tokens at rest (the stack's key file, or a throwaway key for a scenario). */
+  readonly cipher: TokenCipher;
 }): Promise<WiredService> {
-  const { config, db, sim, logger, now } = options;
+  const { config, db, sim, logger, now, cipher } = options;
   const port = config.port === 0 ? await freePort(config.host) : config.port;
   const url = `http://${config.host}:${port}/`;
   const api = config.vehicleApi;
@@ -59,7 +65,7 @@ export async function wireSmartCharging(options: {
       clientSecret: api.clientSecret,
       redirectUri: api.redirectUri,
       ...(api.origin === undefined ? {} : { origin: api.origin }),
-      tokenStore: sqlTokenStore(db),
+      tokenStore: sqlTokenStore(db, cipher),
     });
   } else {
     if (!sim) throw new Error('no Smartcar credentials and no simulator');
@@ -68,7 +74,7 @@ export async function wireSmartCharging(options: {
       clientSecret: sim.demoApp.clientSecret,
       redirectUri: `${url}connect/callback`,
       origin: sim.url,
-      tokenStore: sqlTokenStore(db),
+      tokenStore: sqlTokenStore(db, cipher),
     });
   }
   const service = createSmartChargingService({
@@ -80,7 +86,17 @@ export async function wireSmartCharging(options: {
     logger: logger.child({ app: 'smart-charging' }),
     now,
   });
-  const http = createHttpServer(service, { logger: logger.child({ app: 'http' }), now });
+  const http = await createHttpServer(service, { logger: logger.child({ app: 'http' }), now });
   await http.app.listen({ host: config.host, port });
-  return { client, service, http, api: createServiceApi(http), url, close: () => http.app.close() };
+  // The demo drives the service as an admin operator would, with a token of its own made for this run.
+  const { token, record } = await createOperatorToken(db, { name: 'demo (this run)', role: 'admin' });
+  return {
+    client,
+    service,
+    http,
+    api: createServiceApi(http, token),
+    url,
+    adminTokenId: record.id,
+    close: () => http.app.close(),
+  };
 }

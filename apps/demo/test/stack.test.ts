@@ -15,8 +15,21 @@ function printed(output: string, label: string): string {
   return match[1]!;
 }
 
-async function dashboardVehicles(url: string): Promise<{ id: string; name: string }[]> {
-  const response = await fetch(new URL('api/dashboard', url));
+/** Signs in with a printed one-time login link, as its page does: the session cookie. */
+async function signIn(loginUrl: string): Promise<string> {
+  const url = new URL(loginUrl);
+  const code = new URLSearchParams(url.hash.slice(1)).get('code');
+  const response = await fetch(new URL('api/session', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: url.origin },
+    body: JSON.stringify({ credential: code }),
+  });
+  expect(response.status).toBe(200);
+  return response.headers.getSetCookie()[0]!.split(';')[0]!;
+}
+
+async function dashboardVehicles(url: string, cookie: string): Promise<{ id: string; name: string }[]> {
+  const response = await fetch(new URL('api/dashboard', url), { headers: { cookie } });
   expect(response.status).toBe(200);
   const body = (await response.json()) as { vehicles: { id: string; name: string }[] };
   return body.vehicles.sort((a, b) => a.name.localeCompare(b.name));
@@ -48,16 +61,14 @@ describe('pnpm demo (the whole stack in one process)', () => {
     const page = await fetch(dashboardUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Voltkit smart charging</title>');
-    const vehicles = await dashboardVehicles(dashboardUrl);
+    // Nobody signed in sees nothing; the printed operator link signs in as admin and sees the fleet.
+    expect((await fetch(new URL('api/dashboard', dashboardUrl))).status).toBe(401);
+    const operator = await signIn(printed(output, 'operator'));
+    const vehicles = await dashboardVehicles(dashboardUrl, operator);
     expect(vehicles.map((vehicle) => vehicle.name)).toEqual(BRANDS);
-
-    // The Connect link opens the simulator's Connect pages, with the service's callback as redirect.
-    const connectUrl = printed(output, 'connect a car');
-    expect(connectUrl).toContain(`${printed(output, 'simulator')}/oauth/authorize?`);
-    expect(new URL(connectUrl).searchParams.get('redirect_uri')).toBe(`${dashboardUrl}connect/callback`);
-    const connect = await fetch(connectUrl);
-    expect(connect.status).toBe(200);
-    expect(await connect.text()).toContain('id="continue-button"');
+    // An owner link signs in as that car's owner, who sees their car only.
+    const ownerCars = await dashboardVehicles(dashboardUrl, await signIn(printed(output, 'owner link')));
+    expect(ownerCars).toHaveLength(1);
 
     // Home Assistant discovery and the bridge's state arrive at a real MQTT subscriber.
     const subscriber = await mqtt.connectAsync(brokerUrl, { protocolVersion: 4, reconnectPeriod: 0 });
@@ -98,7 +109,12 @@ describe('pnpm demo (the whole stack in one process)', () => {
       await demo.waitForOutput('Ctrl-C stops everything.', 90_000);
       expect(demo.stdout()).toContain('vehicles:       5 (stored state)');
       expect(
-        (await dashboardVehicles(printed(demo.stdout(), 'dashboard'))).map((vehicle) => vehicle.name),
+        (
+          await dashboardVehicles(
+            printed(demo.stdout(), 'dashboard'),
+            await signIn(printed(demo.stdout(), 'operator')),
+          )
+        ).map((vehicle) => vehicle.name),
       ).toEqual(BRANDS);
     } finally {
       demo.child.kill('SIGTERM');

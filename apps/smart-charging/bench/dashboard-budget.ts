@@ -15,6 +15,7 @@ import { chromium } from 'playwright-core';
 import { VehicleViewSchema, type VehicleView } from '../src/service/http/api-routes.ts';
 import { DashboardDataSchema, type DashboardData } from '../src/service/http/dashboard-data.ts';
 import { findWebAssets, registerWebAssets } from '../src/service/http/web-pages.ts';
+import { ANONYMOUS } from '../src/service/auth/identity.ts';
 import { registerApiRoutes, defineRoute } from '../src/service/http/api-route.ts';
 
 const JS_BUDGET_KB = 150;
@@ -92,11 +93,21 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
   const app = Fastify();
   const routes = [
     ...registerWebAssets(app, 'Voltkit smart charging'),
+    // The pages ask who is looking first; the bench looks as an operator.
+    defineRoute({
+      method: 'GET',
+      url: '/api/me',
+      tag: 'bench',
+      summary: '',
+      access: 'public',
+      handler: () => Promise.resolve({ kind: 'operator', role: 'admin', name: 'bench' }),
+    }),
     defineRoute({
       method: 'GET',
       url: '/api/dashboard',
       tag: 'bench',
       summary: '',
+      access: 'public',
       handler: () => Promise.resolve(dashboard),
     }),
     defineRoute({
@@ -104,6 +115,7 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       url: '/api/vehicles',
       tag: 'bench',
       summary: '',
+      access: 'public',
       handler: () => Promise.resolve(vehicles),
     }),
     defineRoute({
@@ -111,6 +123,7 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       url: '/api/commands',
       tag: 'bench',
       summary: '',
+      access: 'public',
       handler: () => Promise.resolve([]),
     }),
     defineRoute({
@@ -118,10 +131,14 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       url: '/api/grid/events',
       tag: 'bench',
       summary: '',
+      access: 'public',
       handler: () => Promise.resolve([]),
     }),
   ];
-  registerApiRoutes(app, routes);
+  registerApiRoutes(app, routes, {
+    identify: () => Promise.resolve(ANONYMOUS),
+    rateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url: `${url}/`, close: () => app.close() };
 }

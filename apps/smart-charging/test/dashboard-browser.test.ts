@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoginCode, createOperatorToken } from '../src/service/auth/identity.ts';
 import type { DashboardData } from '../src/service/http/dashboard-data.ts';
+import { findOwner, listGrants } from '../src/store/grants.ts';
 import { saveGridSettings } from '../src/store/grid.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
@@ -55,6 +57,10 @@ describe('the operator console and the owner’s page in headless Chromium', () 
   let db: SqlClient;
   let running: RunningService;
   let browser: Browser;
+  /** A browser signed in as an operator (admin) through a one-time login link. */
+  let operator: BrowserContext;
+  /** The browser Ada enrolled her car from: Connect's callback signed it in as her. */
+  let owner: BrowserContext;
   let ids: string[] = [];
   const problems: string[] = [];
 
@@ -81,14 +87,29 @@ describe('the operator console and the owner’s page in headless Chromium', () 
     });
   }, 120_000);
   afterAll(async () => {
+    await operator?.close();
+    await owner?.close();
     await browser?.close();
     await running?.close();
     await sim?.close();
     await db?.close();
   });
 
-  async function openPage(path: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+  /** A fresh browser signed in as an admin operator, the way an operator signs in: a login link. */
+  async function signedInOperator(): Promise<BrowserContext> {
+    // The pages' strict CSP would refuse the accessibility checker's injected script.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1600 }, bypassCSP: true });
+    const token = await createOperatorToken(db, { name: 'browser operator', role: 'admin' });
+    const code = await createLoginCode(db, { apiTokenId: token.record.id }, { now: new Date() });
+    const page = await context.newPage();
+    await page.goto(`${running.base}login#code=${code}`);
+    await page.waitForURL(running.base, { timeout: 15_000 });
+    await page.close();
+    return context;
+  }
+
+  async function openPage(path: string, context: BrowserContext = operator): Promise<Page> {
+    const page = await context.newPage();
     page.on('pageerror', (error) => problems.push(`${path}: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`${path}: ${message.text()}`);
@@ -99,9 +120,18 @@ describe('the operator console and the owner’s page in headless Chromium', () 
   }
 
   it('enrolls a car from the console through Connect, lists the fleet and draws the load chart', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    // Anonymous: the console says how to sign in and shows no fleet.
+    const anonymous = await browser.newPage();
+    await anonymous.goto(running.base);
+    await anonymous.waitForSelector('body[data-loaded="true"]');
+    expect(await anonymous.textContent('#notice')).toContain('Not signed in');
+    await anonymous.close();
+
+    operator = await signedInOperator();
+    const page = await operator.newPage();
     page.on('pageerror', (error) => problems.push(error.message));
     await page.goto(running.base);
+    await page.waitForSelector('body[data-loaded="true"]');
     await page.fill('#owner-name', 'Ada');
     await page.fill('#make', 'TESLA');
     await page.click('#enroll-button');
@@ -112,6 +142,8 @@ describe('the operator console and the owner’s page in headless Chromium', () 
     await page.click('#sign-in-button');
     await page.waitForSelector('.page-content');
     await page.click('button#approval-button');
+    // Back through the callback, which signs this browser in as the car's owner: her own page.
+    // Back through the callback to the console, still signed in as the operator who started it.
     await page.waitForURL((url) => url.searchParams.has('enrolled'), { timeout: 15_000 });
     expect(new URL(page.url()).origin).toBe(new URL(running.base).origin);
     expect(await page.textContent('#notice')).toContain('Vehicle connected');
@@ -123,14 +155,14 @@ describe('the operator console and the owner’s page in headless Chromium', () 
       brand: 'DS',
       model: 'DS 3 Crossback E-Tense',
     });
-    ids = (await api<{ id: string }[]>(running.base, 'GET', 'api/vehicles')).body.map(
+    ids = (await api<{ id: string }[]>(running.admin, 'GET', 'api/vehicles')).body.map(
       (vehicle) => vehicle.id,
     );
     expect(ids).toHaveLength(2);
     for (const [index, id] of ids.entries()) {
       sim.setSoc(id, 0.3 + index * 0.1);
       sim.plugIn(id, { stationKw: 7.4 });
-      await api(running.base, 'PUT', `api/vehicles/${id}/preferences`, {
+      await api(running.admin, 'PUT', `api/vehicles/${id}/preferences`, {
         ...DEFAULT_PREFERENCES,
         departures: everyDayAt('07:00'),
         chargerPowerKw: 7.4,
@@ -138,7 +170,7 @@ describe('the operator console and the owner’s page in headless Chromium', () 
     }
     await running.service.monitorVehicles();
     expect(
-      (await api<{ ok: boolean }>(running.base, 'POST', 'api/plan', { reason: 'browser test' })).body.ok,
+      (await api<{ ok: boolean }>(running.admin, 'POST', 'api/plan', { reason: 'browser test' })).body.ok,
     ).toBe(true);
 
     const console = await openPage('./');
@@ -227,7 +259,7 @@ describe('the operator console and the owner’s page in headless Chromium', () 
 
     await page.click('#events button[data-cancel-event]');
     await page.waitForSelector('#events li.muted', { timeout: 15_000 });
-    expect((await api<unknown[]>(running.base, 'GET', 'api/grid/events')).body).toEqual([]);
+    expect((await api<unknown[]>(running.admin, 'GET', 'api/grid/events')).body).toEqual([]);
     await page.close();
   }, 120_000);
 
@@ -252,8 +284,27 @@ describe('the operator console and the owner’s page in headless Chromium', () 
   }, 120_000);
 
   it('an owner changes the departure and sees the re-plan', async () => {
-    const page = await openPage('owner');
-    const id = ids[0]!;
+    // Ada signs in the way an owner does: the login link the operator (or the demo) hands out.
+    const owners = await Promise.all(
+      (await listGrants(db)).map(async (grant) =>
+        grant.ownerId === null ? undefined : findOwner(db, grant.ownerId),
+      ),
+    );
+    const ada = owners.find((candidate) => candidate?.displayName === 'Ada');
+    expect(ada).toBeDefined();
+    owner = await browser.newContext({ viewport: { width: 1280, height: 1600 }, bypassCSP: true });
+    const code = await createLoginCode(db, { ownerId: ada!.id }, { now: new Date() });
+    const login = await owner.newPage();
+    await login.goto(`${running.base}login#code=${code}`);
+    await login.waitForURL((url) => url.pathname.endsWith('/owner'), { timeout: 15_000 });
+    await login.close();
+    const page = await openPage('owner', owner);
+    // Only her own car is on her page.
+    const mine = await page
+      .locator('article.car')
+      .evaluateAll((cars) => cars.map((car) => car.getAttribute('data-vehicle')));
+    expect(mine).toHaveLength(1);
+    const id = mine[0]!;
     const car = page.locator(`article.car[data-vehicle="${id}"]`);
     expect(await car.locator('.departure').textContent()).toContain('07:00');
     expect(await car.locator('.expected-soc').textContent()).toMatch(/%$/);
@@ -275,7 +326,7 @@ describe('the operator console and the owner’s page in headless Chromium', () 
       .poll(() => car.locator('.mode').textContent(), { timeout: 15_000 })
       .toContain('Charging now');
     expect(
-      (await api<{ chargeNow: string[] }>(running.base, 'GET', 'api/overrides')).body.chargeNow,
+      (await api<{ chargeNow: string[] }>(running.admin, 'GET', 'api/overrides')).body.chargeNow,
     ).toContain(id);
 
     await page.screenshot({ path: join(tmpdir(), 'voltkit-owner.png'), fullPage: true });

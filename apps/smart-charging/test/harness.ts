@@ -9,9 +9,15 @@ import {
   createSmartChargingService,
   type SmartChargingService,
 } from '../src/service/smart-charging-service.ts';
+import { createOperatorToken } from '../src/service/auth/identity.ts';
 import { loadBdewProfile } from '../src/service/start-app.ts';
 import { sqlTokenStore } from '../src/store/grants.ts';
 import type { SqlClient } from '../src/store/sql-client.ts';
+import { testTokenCipher } from '../src/store/test-backends.ts';
+import type { TokenCipher } from '../src/store/token-cipher.ts';
+import { TestBrowser } from './test-browser.ts';
+
+export { TestBrowser } from './test-browser.ts';
 
 export const PRICE_FILE = awattarDeHourlyCsv;
 export const PRICE_SOURCE = `file:${PRICE_FILE}`;
@@ -23,6 +29,11 @@ export interface RunningService {
   /** `http://127.0.0.1:<port>/` */
   readonly base: string;
   readonly redirectUri: string;
+  /** Callers with an operator API token (Authorization: Bearer). */
+  readonly admin: Caller;
+  readonly reader: Caller;
+  readonly adminToken: string;
+  readonly cipher: TokenCipher;
   /** Graceful stop; a test simulating a crash simply never calls it for the instance it "kills". */
   close(): Promise<void>;
 }
@@ -53,17 +64,21 @@ export async function startService(
     priceSource?: string;
     /** Sees every request the service makes to the vehicle API (method and URL), e.g. to count commands. */
     onVehicleApiRequest?: (method: string, url: string, body: string | undefined) => void;
+    /** Sign-in and Connect requests per client address and minute. @default 1000 (tests share 127.0.0.1) */
+    rateLimitMax?: number;
+    cipher?: TokenCipher;
   } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/connect/callback`;
+  const cipher = options.cipher ?? testTokenCipher();
   const client = createClient({
     clientId: sim.demoApp.clientId,
     clientSecret: sim.demoApp.clientSecret,
     redirectUri,
     origin: sim.url,
-    tokenStore: sqlTokenStore(db),
+    tokenStore: sqlTokenStore(db, cipher),
     ...(options.onVehicleApiRequest
       ? {
           fetch: (input: string, init: RequestInit) => {
@@ -92,14 +107,25 @@ export async function startService(
     logger,
     now,
   });
-  const http = createHttpServer(service, { now });
+  const http = await createHttpServer(service, {
+    now,
+    rateLimit: { max: options.rateLimitMax ?? 1000, timeWindowMs: 60_000 },
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   await http.app.listen({ host: '127.0.0.1', port });
   if (options.start ?? true) await service.start({ schedule: false });
+  const base = `http://127.0.0.1:${port}/`;
+  const admin = await createOperatorToken(db, { name: 'test admin', role: 'admin' });
+  const reader = await createOperatorToken(db, { name: 'test reader', role: 'read' });
   return {
     service,
     http,
-    base: `http://127.0.0.1:${port}/`,
+    base,
     redirectUri,
+    admin: { base, token: admin.token },
+    reader: { base, token: reader.token },
+    adminToken: admin.token,
+    cipher,
     async close() {
       await service.stop();
       await http.app.close();
@@ -107,63 +133,103 @@ export async function startService(
   };
 }
 
+/** Who calls: an API token, a browser with its cookies, or nobody (anonymous). */
+export interface Caller {
+  readonly base: string;
+  readonly token?: string;
+  readonly browser?: TestBrowser;
+}
+
 export async function api<T = unknown>(
-  base: string,
+  caller: Caller | string,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const response = await fetch(new URL(path, base), {
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const who: Caller = typeof caller === 'string' ? { base: caller } : caller;
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (who.token !== undefined) headers['authorization'] = `Bearer ${who.token}`;
+  const init: RequestInit = {
     method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  };
+  const url = new URL(path, who.base);
+  const response = who.browser ? await who.browser.fetch(url, init) : await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return {
+    status: response.status,
+    body: (text && (response.headers.get('content-type') ?? '').includes('json')
+      ? JSON.parse(text)
+      : text || undefined) as T,
+    headers: response.headers,
+  };
 }
 
 /**
- * Enrolls one owner over HTTP: the service's Connect link, the owner's consent in the simulator (with the
- * link's own parameters), then the browser's redirect to the service's callback. Returns the vehicle id.
+ * Enrolls one owner over HTTP in a browser (its cookies kept): the service's Connect link, the owner's
+ * consent in the simulator (with the link's own parameters), then the browser's redirect to the service's
+ * callback, which signs the owner in. Returns the vehicle id; `browser` holds the owner's session after.
  */
 export async function enrollOverHttp(
   running: RunningService,
   sim: Simulator,
-  owner: { name: string; email: string; brand: string; model?: string },
+  owner: { name: string; email: string; brand: string; model?: string; browser?: TestBrowser },
 ): Promise<string> {
+  const browser = owner.browser ?? new TestBrowser();
+  // Idempotent in the simulator: the same owner signing in again keeps their account and car.
   sim.createTestAccount({
     email: owner.email,
     brand: owner.brand,
     ...(owner.model ? { model: owner.model } : {}),
   });
-  const started = await api<{ connectUrl: string; grantId: string }>(
-    running.base,
-    'POST',
-    'api/enrollments',
-    {
-      ownerName: owner.name,
-      make: owner.brand,
-    },
-  );
-  expect(started.status).toBe(201);
+  const callback = await connectCallback(running, sim, browser, {
+    ownerName: owner.name,
+    email: owner.email,
+    make: owner.brand,
+  });
+  const answer = await browser.fetch(callback, { redirect: 'manual' });
+  expect(answer.status).toBe(303);
+  expect(answer.headers.get('location')).toMatch(/^\.\.\/\?enrolled=/);
+  const vehicles = await api<{ id: string }[]>({ base: running.base, browser }, 'GET', 'api/vehicles');
+  expect(vehicles.status).toBe(200);
+  return vehicles.body.at(-1)!.id;
+}
+
+/**
+ * The first half of Connect in `browser`: the service's link (POST /api/enrollments, or a reconnect path),
+ * the user's consent in the simulator. Returns the callback URL Connect sends the browser to, unopened.
+ */
+export async function connectCallback(
+  running: RunningService,
+  sim: Simulator,
+  browser: TestBrowser,
+  flow: { ownerName?: string; email: string; make?: string; reconnectPath?: string; caller?: Caller },
+): Promise<URL> {
+  const caller = flow.caller ?? { base: running.base, browser };
+  const started = flow.reconnectPath
+    ? await api<{ connectUrl: string }>(caller, 'POST', flow.reconnectPath)
+    : await api<{ connectUrl: string }>(caller, 'POST', 'api/enrollments', {
+        ownerName: flow.ownerName ?? 'Owner',
+        ...(flow.make ? { make: flow.make } : {}),
+      });
+  expect(started.status, JSON.stringify(started.body)).toBe(flow.reconnectPath ? 200 : 201);
   const link = new URL(started.body.connectUrl);
   expect(link.searchParams.get('redirect_uri')).toBe(running.redirectUri);
-  const { code, vehicleIds } = sim.authorize({
+  const { code } = sim.authorize({
     clientId: link.searchParams.get('client_id')!,
     redirectUri: link.searchParams.get('redirect_uri')!,
     scope: link.searchParams.get('scope')!,
-    email: owner.email,
-    make: link.searchParams.get('make')!,
+    email: flow.email,
+    ...(flow.make || link.searchParams.get('make')
+      ? { make: flow.make ?? link.searchParams.get('make')! }
+      : {}),
   });
   const callback = new URL(running.redirectUri);
   callback.searchParams.set('code', code);
   callback.searchParams.set('state', link.searchParams.get('state')!);
-  const answer = await fetch(callback, { redirect: 'manual' });
-  expect(answer.status).toBe(303);
-  expect(answer.headers.get('location')).toBe(`../?enrolled=${started.body.grantId}`);
-  expect(vehicleIds).toHaveLength(1);
-  return vehicleIds[0]!;
+  return callback;
 }
 
 /** Weekly departures all at one time of day. */

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
 import type { SqlClient } from '../src/store/sql-client.ts';
 import { TEST_BACKENDS } from '../src/store/test-backends.ts';
-import { api, enrollOverHttp, everyDayAt, startService, type RunningService } from './harness.ts';
+import {
+  api,
+  connectCallback,
+  enrollOverHttp,
+  everyDayAt,
+  startService,
+  TestBrowser,
+  type RunningService,
+} from './harness.ts';
 
 const START = new Date('2026-11-21T21:00:00Z'); // Saturday 22:00 in Berlin
 
@@ -28,6 +36,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
   let running: RunningService;
   let tesla: string;
   let citroen: string;
+  const bobBrowser = new TestBrowser();
 
   beforeAll(async () => {
     sim = await createSimulator({ clock: { mode: 'manual', start: START } });
@@ -44,7 +53,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     await sim.clock.advance(minutes * 60_000);
   };
   const commands = async (query: string) =>
-    (await api<CommandView[]>(running.base, 'GET', `api/commands?${query}`)).body;
+    (await api<CommandView[]>(running.admin, 'GET', `api/commands?${query}`)).body;
 
   it('enrolls owners through Connect over HTTP and lists their cars with state, grant and next departure', async () => {
     tesla = await enrollOverHttp(running, sim, {
@@ -58,6 +67,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       email: 'bob@example.com',
       brand: 'CITROEN',
       model: 'ë-C4',
+      browser: bobBrowser,
     });
 
     const vehicles = await api<
@@ -65,17 +75,17 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
         id: string;
         make: string;
         grantStatus: string;
-        reconnectUrl: string | null;
+        reconnectPath: string | null;
         state: { soc: number; pluggedIn: boolean } | null;
         nextDeparture: string | null;
       }[]
-    >(running.base, 'GET', 'api/vehicles');
+    >(running.admin, 'GET', 'api/vehicles');
     expect(vehicles.status).toBe(200);
     const byId = new Map(vehicles.body.map((vehicle) => [vehicle.id, vehicle]));
     expect([...byId.keys()].sort()).toEqual([tesla, citroen].sort());
     for (const id of [tesla, citroen]) {
       const vehicle = byId.get(id)!;
-      expect(vehicle).toMatchObject({ grantStatus: 'active', reconnectUrl: null });
+      expect(vehicle).toMatchObject({ grantStatus: 'active', reconnectPath: null });
       // Read right after enrolling: the simulator's state, which the service stored.
       expect(vehicle.state?.soc).toBeCloseTo(sim.vehicle(id).state.soc!, 3);
       expect(vehicle.state?.pluggedIn).toBe(false);
@@ -83,7 +93,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       expect(vehicle.nextDeparture).toBe('2026-11-23T06:30:00.000Z');
     }
     expect(byId.get(tesla)!.make).toBe('TESLA');
-    const grants = await api<{ status: string; vehicleIds: string[] }[]>(running.base, 'GET', 'api/grants');
+    const grants = await api<{ status: string; vehicleIds: string[] }[]>(running.admin, 'GET', 'api/grants');
     expect(grants.body.map((grant) => [grant.status, grant.vehicleIds.length])).toEqual([
       ['active', 1],
       ['active', 1],
@@ -95,39 +105,39 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     sim.plugIn(tesla, { stationKw: 11 });
     const preferences = { ...DEFAULT_PREFERENCES, departures: everyDayAt('07:00'), targetSoc: 0.9 };
     const put = await api<{ replan: { ok: boolean } }>(
-      running.base,
+      running.admin,
       'PUT',
       `api/vehicles/${tesla}/preferences`,
       preferences,
     );
     expect(put.status).toBe(200);
     expect(put.body.replan.ok).toBe(true);
-    expect((await api(running.base, 'GET', `api/vehicles/${tesla}/preferences`)).body).toEqual(preferences);
+    expect((await api(running.admin, 'GET', `api/vehicles/${tesla}/preferences`)).body).toEqual(preferences);
     type PlanView = {
       reason: string;
       plan: { vehicles: { id: string; targetSocPercent: number }[] };
       skipped: { vehicleId: string; reason: string }[];
     };
-    let plan = (await api<PlanView>(running.base, 'GET', 'api/plan')).body;
+    let plan = (await api<PlanView>(running.admin, 'GET', 'api/plan')).body;
     expect(plan.reason).toBe(`preferences of ${tesla} changed`);
     expect(plan.plan.vehicles.find((vehicle) => vehicle.id === tesla)?.targetSocPercent).toBeCloseTo(90);
     expect(plan.skipped).toContainEqual({ vehicleId: citroen, reason: 'unplugged' });
 
-    const event = await api<{ event: { id: string } }>(running.base, 'POST', 'api/grid/events', {
+    const event = await api<{ event: { id: string } }>(running.admin, 'POST', 'api/grid/events', {
       kind: 'demand_response',
       startsAt: '2026-11-22T02:00:00Z',
       endsAt: '2026-11-22T03:00:00Z',
       limitKw: 2,
     });
     expect(event.status).toBe(201);
-    plan = (await api<PlanView>(running.base, 'GET', 'api/plan')).body;
+    plan = (await api<PlanView>(running.admin, 'GET', 'api/plan')).body;
     expect(plan.reason).toMatch(/^demand response/);
-    const events = await api<{ id: string }[]>(running.base, 'GET', 'api/grid/events');
+    const events = await api<{ id: string }[]>(running.admin, 'GET', 'api/grid/events');
     expect(events.body.map((listed) => listed.id)).toEqual([event.body.event.id]);
 
-    const on = await api(running.base, 'PUT', `api/vehicles/${tesla}/charge-now`, { enabled: true });
+    const on = await api(running.admin, 'PUT', `api/vehicles/${tesla}/charge-now`, { enabled: true });
     expect(on.status).toBe(200);
-    expect((await api(running.base, 'GET', 'api/overrides')).body).toEqual({ chargeNow: [tesla] });
+    expect((await api(running.admin, 'GET', 'api/overrides')).body).toEqual({ chargeNow: [tesla] });
     // Charge now: a start due at once (22:00 is expensive, so only the override explains it).
     expect(await commands(`vehicleId=${tesla}&status=pending`)).toContainEqual(
       expect.objectContaining({ action: 'start_charge', dueAt: START.toISOString() }),
@@ -135,49 +145,53 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     await running.service.tick();
     expect(sim.vehicle(tesla).state.chargeEnabled).toBe(true);
     expect(
-      (await api(running.base, 'PUT', `api/vehicles/${tesla}/charge-now`, { enabled: false })).status,
+      (await api(running.admin, 'PUT', `api/vehicles/${tesla}/charge-now`, { enabled: false })).status,
     ).toBe(200);
     await running.service.tick();
     expect(sim.vehicle(tesla).state.chargeEnabled).toBe(false);
   });
 
   it('cancels a demand-response event and re-plans; an unknown or malformed id changes nothing', async () => {
-    const before = (await api<{ id: string }[]>(running.base, 'GET', 'api/grid/events')).body;
-    const created = await api<{ event: { id: string } }>(running.base, 'POST', 'api/grid/events', {
+    const before = (await api<{ id: string }[]>(running.admin, 'GET', 'api/grid/events')).body;
+    const created = await api<{ event: { id: string } }>(running.admin, 'POST', 'api/grid/events', {
       kind: 'demand_response',
       startsAt: '2026-11-22T04:00:00Z',
       endsAt: '2026-11-22T05:00:00Z',
       limitKw: 1,
     });
     expect(created.status).toBe(201);
-    const unknown = await api(running.base, 'DELETE', 'api/grid/events/00000000-0000-4000-8000-000000000000');
+    const unknown = await api(
+      running.admin,
+      'DELETE',
+      'api/grid/events/00000000-0000-4000-8000-000000000000',
+    );
     expect(unknown.status).toBe(404);
     const malformed = await api<{ error: { message: string } }>(
-      running.base,
+      running.admin,
       'DELETE',
       'api/grid/events/not-a-uuid',
     );
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.message).toContain('params.eventId');
-    const cancelled = await api(running.base, 'DELETE', `api/grid/events/${created.body.event.id}`);
+    const cancelled = await api(running.admin, 'DELETE', `api/grid/events/${created.body.event.id}`);
     expect(cancelled.status).toBe(200);
-    expect((await api<{ reason: string }>(running.base, 'GET', 'api/plan')).body.reason).toBe(
+    expect((await api<{ reason: string }>(running.admin, 'GET', 'api/plan')).body.reason).toBe(
       `demand-response event ${created.body.event.id} cancelled`,
     );
-    expect((await api<{ id: string }[]>(running.base, 'GET', 'api/grid/events')).body).toEqual(before);
+    expect((await api<{ id: string }[]>(running.admin, 'GET', 'api/grid/events')).body).toEqual(before);
   });
 
   it('answers malformed input with a 400 naming the field, and stores nothing', async () => {
     const snapshot = async () => ({
-      vehicles: (await api(running.base, 'GET', 'api/vehicles')).body,
-      preferences: (await api(running.base, 'GET', `api/vehicles/${tesla}/preferences`)).body,
-      grid: (await api(running.base, 'GET', 'api/grid')).body,
-      events: (await api(running.base, 'GET', 'api/grid/events')).body,
-      prices: (await api(running.base, 'GET', 'api/prices')).body,
-      grants: (await api(running.base, 'GET', 'api/grants')).body,
-      plan: (await api<{ id: string }>(running.base, 'GET', 'api/plan')).body.id,
+      vehicles: (await api(running.admin, 'GET', 'api/vehicles')).body,
+      preferences: (await api(running.admin, 'GET', `api/vehicles/${tesla}/preferences`)).body,
+      grid: (await api(running.admin, 'GET', 'api/grid')).body,
+      events: (await api(running.admin, 'GET', 'api/grid/events')).body,
+      prices: (await api(running.admin, 'GET', 'api/prices')).body,
+      grants: (await api(running.admin, 'GET', 'api/grants')).body,
+      plan: (await api<{ id: string }>(running.admin, 'GET', 'api/plan')).body.id,
       commands: await commands(''),
-      overrides: (await api(running.base, 'GET', 'api/overrides')).body,
+      overrides: (await api(running.admin, 'GET', 'api/overrides')).body,
     });
     const before = await snapshot();
     const good = { ...DEFAULT_PREFERENCES };
@@ -249,16 +263,8 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       ['GET', 'connect/callback?code=abc&state=not-ours', undefined, 'query.state'],
     ];
     for (const [method, path, body, field] of cases) {
-      const response = await fetch(new URL(path, running.base), {
-        method,
-        ...(body === undefined
-          ? {}
-          : {
-              headers: { 'content-type': 'application/json' },
-              body: typeof body === 'string' ? body : JSON.stringify(body),
-            }),
-      });
-      const problem = (await response.json()) as Problem;
+      const response = await api<Problem>(running.admin, method, path, body);
+      const problem = response.body;
       expect({ path, field, status: response.status, code: problem.error.code }).toEqual({
         path,
         field,
@@ -267,10 +273,10 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       });
       expect(problem.error.message).toContain(`${field}:`);
     }
-    const unknown = await api<Problem>(running.base, 'PUT', 'api/vehicles/no-such-car/preferences', good);
+    const unknown = await api<Problem>(running.admin, 'PUT', 'api/vehicles/no-such-car/preferences', good);
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.message).toContain('params.vehicleId');
-    expect((await api<Problem>(running.base, 'GET', 'api/nothing-here')).status).toBe(404);
+    expect((await api<Problem>(running.admin, 'GET', 'api/nothing-here')).status).toBe(404);
     expect(await snapshot()).toEqual(before);
   });
 
@@ -282,7 +288,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
           string,
           Record<string, { parameters?: { name: string; in: string }[]; responses: object }>
         >;
-      }>(running.base, 'GET', 'api/openapi.json')
+      }>(running.admin, 'GET', 'api/openapi.json')
     ).body;
     expect(document.openapi).toBe('3.1.0');
     expect(running.http.routes.length).toBeGreaterThanOrEqual(20);
@@ -309,7 +315,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     sim.setAsleep(citroen, true);
     const due = sim.clock.now().toISOString();
     expect(
-      (await api(running.base, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: true })).status,
+      (await api(running.admin, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: true })).status,
     ).toBe(200);
     const start = () =>
       commands(`vehicleId=${citroen}`).then((log) =>
@@ -330,14 +336,14 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     await running.service.tick();
     expect(await start()).toMatchObject({ status: 'confirmed', attempts: 3, lastError: null });
     expect(sim.vehicle(citroen).state.chargeEnabled).toBe(true);
-    await api(running.base, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: false });
+    await api(running.admin, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: false });
     await running.service.tick();
   });
 
   it('fails a command whose car was unplugged, says why, and re-plans without the car', async () => {
     await advance(5);
     await running.service.tick(); // the car monitor has just run; the next tick only runs commands
-    await api(running.base, 'PUT', `api/vehicles/${tesla}/charge-now`, { enabled: true });
+    await api(running.admin, 'PUT', `api/vehicles/${tesla}/charge-now`, { enabled: true });
     sim.unplug(tesla);
     await running.service.tick();
     const failed = await commands(`vehicleId=${tesla}&status=failed`);
@@ -349,7 +355,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     );
     const plan = (
       await api<{ reason: string; skipped: { vehicleId: string; reason: string }[] }>(
-        running.base,
+        running.admin,
         'GET',
         'api/plan',
       )
@@ -371,46 +377,37 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       origin: sim.url,
     });
     await amtClient.deleteConnections(sim.demoApp.managementToken, { vehicleId: citroen });
-    await api(running.base, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: true });
+    await api(running.admin, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: true });
     await running.service.tick();
-    type Listed = { id: string; grantId: string; grantStatus: string; reconnectUrl: string | null }[];
-    const listed = (await api<Listed>(running.base, 'GET', 'api/vehicles')).body.find(
+    type Listed = { id: string; grantId: string; grantStatus: string; reconnectPath: string | null }[];
+    // The owner sees it in their own session.
+    const bob = { base: running.base, browser: bobBrowser };
+    const listed = (await api<Listed>(bob, 'GET', 'api/vehicles')).body.find(
       (vehicle) => vehicle.id === citroen,
     )!;
     expect(listed.grantStatus).toBe('revoked');
-    expect(listed.reconnectUrl).toContain(`state=${listed.grantId}`);
+    expect(listed.reconnectPath).toBe(`api/grants/${listed.grantId}/reconnect`);
 
-    const link = await api<{ connectUrl: string }>(
-      running.base,
-      'POST',
-      `api/grants/${listed.grantId}/reconnect`,
-    );
-    expect(link.status).toBe(200);
-    const url = new URL(link.body.connectUrl);
-    const { code } = sim.authorize({
-      clientId: url.searchParams.get('client_id')!,
-      redirectUri: url.searchParams.get('redirect_uri')!,
-      scope: url.searchParams.get('scope')!,
+    const callbackUrl = await connectCallback(running, sim, bobBrowser, {
       email: 'bob@example.com',
+      reconnectPath: listed.reconnectPath!,
       make: 'CITROEN',
     });
-    const callback = await fetch(
-      new URL(`connect/callback?code=${code}&state=${listed.grantId}`, running.base),
-      { redirect: 'manual' },
-    );
+    const callback = await bobBrowser.fetch(callbackUrl);
     expect(callback.status).toBe(303);
-    const after = (await api<Listed>(running.base, 'GET', 'api/vehicles')).body.find(
+    expect(callback.headers.get('location')).toBe(`../?enrolled=${listed.grantId}`);
+    const after = (await api<Listed>(bob, 'GET', 'api/vehicles')).body.find(
       (vehicle) => vehicle.id === citroen,
     )!;
-    expect(after).toMatchObject({ grantStatus: 'active', reconnectUrl: null });
+    expect(after).toMatchObject({ grantStatus: 'active', reconnectPath: null });
   });
 
   it('smart-charges a car only at home when its owner asks so', async () => {
-    await api(running.base, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: false });
+    await api(running.admin, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: false });
     const { latitude, longitude } = sim.vehicle(citroen).state;
     type Answer = { replan: { ok: boolean; skipped: { vehicleId: string; reason: string }[] } };
     const prefer = (home: { latitude: number; longitude: number }) =>
-      api<Answer>(running.base, 'PUT', `api/vehicles/${citroen}/preferences`, {
+      api<Answer>(running.admin, 'PUT', `api/vehicles/${citroen}/preferences`, {
         ...DEFAULT_PREFERENCES,
         smartChargeOnlyAtHome: true,
         home: { ...home, radiusMeters: 200 },
@@ -429,18 +426,18 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       end: new Date(from + (k + 1) * 15 * 60_000).toISOString(),
       pricePerKwh: k % 2 === 0 ? -0.05 : 0.42,
     }));
-    const put = await api<{ stored: number; replan: { ok: boolean } }>(running.base, 'PUT', 'api/prices', {
+    const put = await api<{ stored: number; replan: { ok: boolean } }>(running.admin, 'PUT', 'api/prices', {
       slots,
     });
     expect(put.body).toMatchObject({ stored: 8, replan: { ok: true } });
     const stored = await api<{ slots: { start: string; end: string; pricePerKwh: number }[] }>(
-      running.base,
+      running.admin,
       'GET',
       `api/prices?from=${slots[0]!.start}&to=${slots.at(-1)!.end}`,
     );
     // The hourly prices there before are gone: exactly the imported quarter-hours remain.
     expect(stored.body.slots).toEqual(slots);
-    expect((await api<{ reason: string }>(running.base, 'GET', 'api/plan')).body.reason).toBe(
+    expect((await api<{ reason: string }>(running.admin, 'GET', 'api/plan')).body.reason).toBe(
       '8 prices imported',
     );
   });

@@ -7,8 +7,21 @@ import { createSimulator } from '@voltkit/simulator';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../src/service/config.ts';
+import { createOperatorToken } from '../src/service/auth/identity.ts';
 import { startSmartCharging } from '../src/service/start-app.ts';
-import { api } from './harness.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { stat } from 'node:fs/promises';
+import { api, TestBrowser } from './harness.ts';
+
+/** The operator command as a process (same environment as the service). */
+async function operatorCommand(args: string[], env: Record<string, string>) {
+  return promisify(execFile)(
+    process.execPath,
+    ['--conditions=@voltkit/source', '--import', 'tsx', 'src/main.ts', ...args],
+    { cwd: PACKAGE_DIR, env: { PATH: process.env['PATH'] ?? '', ...env } },
+  );
+}
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -60,6 +73,32 @@ function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | nul
   });
 }
 
+/** Runs the service and waits for it to exit (it must, for a refused configuration). */
+function operatorCommandExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@voltkit/source', '--import', 'tsx', 'src/main.ts'],
+      {
+        cwd: PACKAGE_DIR,
+        env: { PATH: process.env['PATH'] ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`main did not exit:\n${output}`));
+    }, 50_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
 describe('main.ts as a process', () => {
   let dataDir: string | undefined;
   afterAll(async () => {
@@ -78,13 +117,13 @@ describe('main.ts as a process', () => {
     const first = await startMain(env);
     expect(first.output()).toContain('price file not found');
     expect(first.output()).toContain('Connect a car');
-    const enrollment = await api<{ grantId: string; connectUrl: string }>(
-      first.base,
+    // The embedded default made its token key file, readable by this user only.
+    expect((await stat(join(dataDir, 'token-encryption.key'))).mode & 0o777).toBe(0o600);
+    const enrollment = await api<{ connectUrl: string }>(
+      { base: first.base, browser: new TestBrowser() },
       'POST',
       'api/enrollments',
-      {
-        ownerName: 'Ada',
-      },
+      { ownerName: 'Ada' },
     );
     expect(enrollment.status).toBe(201);
     const link = new URL(enrollment.body.connectUrl);
@@ -94,7 +133,7 @@ describe('main.ts as a process', () => {
     );
     // The embedded simulator answers Connect.
     expect((await fetch(link)).status).toBe(200);
-    expect((await api<{ slots: unknown[] }>(first.base, 'GET', 'api/prices')).body.slots).toEqual([]);
+    expect((await api(first.base, 'GET', 'api/prices')).status).toBe(401);
     // The built front end is served from dist/: both pages and the scripts they load.
     for (const [page, script] of [
       ['', 'assets/console.js'],
@@ -109,14 +148,43 @@ describe('main.ts as a process', () => {
     expect(first.output()).not.toContain('voltkit-demo-secret');
     expect(await stop(first.child, 'SIGTERM')).toBe(0);
 
-    // Same data directory, new process: the pending enrollment is still there.
+    // An operator token made with the CLI on the same data directory works in the next process.
+    const created = await operatorCommand(['token', 'create', '--role', 'read', '--name', 'ops'], env);
+    const token = /\n {2}(vkt_[A-Za-z0-9_-]+)\n/.exec(created.stdout)?.[1];
+    expect(token, created.stdout).toBeDefined();
+    expect(created.stdout).toMatch(/login#code=vkl_/);
     const second = await startMain(env);
-    const grants = await api<{ id: string; status: string }[]>(second.base, 'GET', 'api/grants');
-    expect(grants.body).toEqual([
-      expect.objectContaining({ id: enrollment.body.grantId, status: 'pending' }),
-    ]);
+    const base = second.base;
+    expect(
+      (await api<{ slots: unknown[] }>({ base, token: token! }, 'GET', 'api/prices')).body.slots,
+    ).toEqual([]);
+    expect(
+      (await api({ base, token: token! }, 'PUT', 'api/grid', { limitKw: 5, baseLoadKwhPerYear: 1 })).status,
+    ).toBe(403);
     expect(await stop(second.child, 'SIGINT')).toBe(0);
+    const listed = await operatorCommand(['token', 'list'], env);
+    const id = listed.stdout.split(' ')[0]!;
+    expect((await operatorCommand(['token', 'revoke', id], env)).stdout).toContain('revoked');
   }, 150_000);
+
+  it('refuses to listen beyond loopback while no operator can sign in, with a clear error and exit 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'voltkit-open-'));
+    try {
+      const failed = await operatorCommandExit({
+        DATA_DIR: dir,
+        PORT: '0',
+        HOST: '0.0.0.0',
+        DATABASE_URL: '',
+        SMARTCAR_CLIENT_ID: '',
+      });
+      expect(failed.code).toBe(1);
+      expect(failed.output).toContain('refusing to listen on 0.0.0.0');
+      expect(failed.output).toContain('token create');
+      expect(failed.output).not.toMatch(/\n\s+at /); // no stack trace for a configuration mistake
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('can be started in-process on a simulator the caller runs (as the demo does), and leaves it running', async () => {
     const sim = await createSimulator({ clock: { mode: 'manual', start: new Date('2026-11-21T21:00:00Z') } });
@@ -129,10 +197,16 @@ describe('main.ts as a process', () => {
       });
       expect(running.simulator).toBe(sim);
       const base = running.url.replace('localhost', '127.0.0.1');
-      const dashboard = await api<{ generatedAt: string }>(base, 'GET', 'api/dashboard');
+      const { token } = await createOperatorToken(running.db, { name: 'embedder', role: 'read' });
+      const dashboard = await api<{ generatedAt: string }>({ base, token }, 'GET', 'api/dashboard');
       // The service runs on the simulator's clock.
       expect(dashboard.body.generatedAt).toBe('2026-11-21T21:00:00.000Z');
-      const link = await api<{ connectUrl: string }>(base, 'POST', 'api/enrollments', { ownerName: 'Ada' });
+      const link = await api<{ connectUrl: string }>(
+        { base, browser: new TestBrowser() },
+        'POST',
+        'api/enrollments',
+        { ownerName: 'Ada' },
+      );
       expect(link.body.connectUrl.startsWith(`${sim.url}/oauth/authorize`)).toBe(true);
       await running.close();
       expect((await fetch(`${sim.url}/_simulator/health`)).status).toBe(200);

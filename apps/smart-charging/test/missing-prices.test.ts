@@ -66,7 +66,7 @@ describe.each([
     sim.setSoc(car, 0.3);
     sim.plugIn(car, { stationKw: 11 });
     await running.service.monitorVehicles();
-    const put = await api(running.base, 'PUT', `api/vehicles/${car}/preferences`, {
+    const put = await api(running.admin, 'PUT', `api/vehicles/${car}/preferences`, {
       ...DEFAULT_PREFERENCES,
       departures: everyDayAt('07:00'),
       targetSoc: 0.9,
@@ -81,7 +81,7 @@ describe.each([
   it('says so in /api/prices: the source, the missing window, no slots', async () => {
     const from = '2026-11-21T21:00:00.000Z';
     const to = '2026-11-22T06:00:00.000Z';
-    const prices = (await api<PricesView>(running.base, 'GET', `api/prices?from=${from}&to=${to}`)).body;
+    const prices = (await api<PricesView>(running.admin, 'GET', `api/prices?from=${from}&to=${to}`)).body;
     expect(prices.source).toBe(source);
     expect(prices.slots).toEqual([]);
     expect(prices.missing).toEqual([{ start: from, end: to }]);
@@ -89,7 +89,7 @@ describe.each([
   });
 
   it('shows a banner in the dashboard data and costs as unknown, never 0', async () => {
-    const data = (await api<DashboardData>(running.base, 'GET', 'api/dashboard')).body;
+    const data = (await api<DashboardData>(running.admin, 'GET', 'api/dashboard')).body;
     expect(data.prices.problem).toMatch(/^No prices from /);
     expect(data.fleet.slots.length).toBeGreaterThan(0);
     expect(data.fleet.slots.every((slot) => slot.priceAssumed)).toBe(true);

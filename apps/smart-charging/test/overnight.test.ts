@@ -9,6 +9,8 @@ import { listCommands } from '../src/store/command-log.ts';
 import { sqlTokenStore } from '../src/store/grants.ts';
 import { saveGridSettings } from '../src/store/grid.ts';
 import { migrate } from '../src/store/migrations.ts';
+import { newBrowserBinding } from '../src/service/enrollment.ts';
+import { testTokenCipher } from '../src/store/test-backends.ts';
 import { DEFAULT_PREFERENCES, savePreferences } from '../src/store/preferences.ts';
 import { loadPrices } from '../src/store/prices.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
@@ -51,7 +53,7 @@ describe('an overnight of smart charging against the simulator', () => {
       clientSecret: smart.demoApp.clientSecret,
       redirectUri: REDIRECT_URI,
       origin: smart.url,
-      tokenStore: sqlTokenStore(db),
+      tokenStore: sqlTokenStore(db, testTokenCipher()),
     });
     service = createSmartChargingService({
       config: {
@@ -72,9 +74,11 @@ describe('an overnight of smart charging against the simulator', () => {
       // Enroll through Connect: the service's link, the owner's consent in the simulator, the callback.
       const email = `owner${index}@example.com`;
       smart.createTestAccount({ email, brand: car.brand, model: car.model });
+      const browserBinding = newBrowserBinding();
       const { connectUrl } = await service.enrollment.start({
         ownerName: `Owner ${index}`,
         makeBypass: car.brand,
+        browserBinding,
       });
       const url = new URL(connectUrl);
       const { code } = smart.authorize({
@@ -86,6 +90,7 @@ describe('an overnight of smart charging against the simulator', () => {
       });
       const { vehicles } = await service.enrollment.complete(
         `${REDIRECT_URI}?code=${code}&state=${url.searchParams.get('state')}`,
+        browserBinding,
       );
       const id = vehicles[0]!.id;
       smartIds.push(id);

@@ -10,7 +10,7 @@ import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
 import { findVehicle } from '../src/store/vehicles.ts';
-import { TEST_DATABASE_URL } from '../src/store/test-backends.ts';
+import { TEST_DATABASE_URL, testTokenCipher } from '../src/store/test-backends.ts';
 import { api, enrollOverHttp, everyDayAt, startService, type RunningService } from './harness.ts';
 
 const START = new Date('2026-11-22T00:00:00Z'); // 01:00 in Berlin
@@ -64,6 +64,8 @@ const STORAGES: { name: string; create(): Promise<ReopenableStorage> }[] = [
   },
 ];
 
+const cipher = testTokenCipher();
+
 describe.each(STORAGES)('killed mid-plan and started again on $name storage', (storage) => {
   let sim: Simulator;
   let store: ReopenableStorage;
@@ -94,7 +96,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
   });
 
   it('continues the plan without duplicate or lost commands, and the cars reach their targets', async () => {
-    running = await startService(db, sim, { onVehicleApiRequest: countCharge });
+    running = await startService(db, sim, { onVehicleApiRequest: countCharge, cipher });
     for (const [index, car] of CARS.entries()) {
       const id = await enrollOverHttp(running, sim, {
         name: `Owner ${index}`,
@@ -104,7 +106,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
       ids.push(id);
       sim.setSoc(id, car.soc);
       sim.plugIn(id, { stationKw: 7.4 });
-      const put = await api(running.base, 'PUT', `api/vehicles/${id}/preferences`, {
+      const put = await api(running.admin, 'PUT', `api/vehicles/${id}/preferences`, {
         ...DEFAULT_PREFERENCES,
         departures: everyDayAt('07:00'),
         targetSoc: TARGET,
@@ -119,7 +121,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
       await sim.clock.advance(60_000);
     };
     while (sim.clock.now() < new Date(START.getTime() + 90 * 60_000)) await tick(running);
-    const confirmedBefore = (await api<CommandView[]>(running.base, 'GET', 'api/commands?status=confirmed'))
+    const confirmedBefore = (await api<CommandView[]>(running.admin, 'GET', 'api/commands?status=confirmed'))
       .body.length;
     expect(confirmedBefore).toBeGreaterThan(0);
 
@@ -127,7 +129,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
     // "sending"), gets all but the last one to the cars, and dies before confirming anything.
     // Wait for a minute with two commands due, so the crash catches one sent and one not yet sent.
     const dueNow = async () =>
-      (await api<CommandView[]>(running.base, 'GET', 'api/commands?status=pending')).body.filter(
+      (await api<CommandView[]>(running.admin, 'GET', 'api/commands?status=pending')).body.filter(
         (command) => Date.parse(command.dueAt) <= sim.clock.now().getTime(),
       ).length;
     for (let minute = 0; minute < 240 && (await dueNow()) < 2; minute++) await tick(running);
@@ -156,13 +158,13 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
     db = await store.open();
     expect(await migrate(db)).toEqual([]);
     const requestsBeforeRestart = chargeRequests.length;
-    running = await startService(db, sim, { onVehicleApiRequest: countCharge });
+    running = await startService(db, sim, { onVehicleApiRequest: countCharge, cipher });
     // Reconciling: what reached a car is confirmed without sending it again; only the unsent may go out.
     const sentAtRestart = chargeRequests.slice(requestsBeforeRestart);
     const key = (command: CommandRecord) => `${command.vehicleId} ${command.action}`;
     for (const request of sentAtRestart) expect(unsent.map(key)).toContain(request);
     for (const command of sent) expect(sentAtRestart).not.toContain(key(command));
-    const afterRestart = await api<CommandView[]>(running.base, 'GET', 'api/commands');
+    const afterRestart = await api<CommandView[]>(running.admin, 'GET', 'api/commands');
     for (const command of sent) {
       expect(afterRestart.body.find((listed) => listed.id === command.id)).toMatchObject({
         status: 'confirmed',
@@ -171,7 +173,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
     }
     expect(afterRestart.body.filter((command) => command.status === 'sending')).toEqual([]);
     const plan = await api<{ reason: string; plan: { vehicles: { id: string }[] } }>(
-      running.base,
+      running.admin,
       'GET',
       'api/plan',
     );
@@ -184,7 +186,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
     for (const id of ids) expect(sim.vehicle(id).state.soc).toBeGreaterThanOrEqual(TARGET - 0.005);
 
     // The log: no duplicates, no gaps. Every command ended confirmed, or failed or cancelled with a reason.
-    const log = (await api<CommandView[]>(running.base, 'GET', 'api/commands')).body;
+    const log = (await api<CommandView[]>(running.admin, 'GET', 'api/commands')).body;
     const keys = log.map((command) => `${command.vehicleId} ${command.action} ${command.dueAt}`);
     expect(new Set(keys).size).toBe(keys.length);
     const dueBeforeDeparture = log.filter((command) => Date.parse(command.dueAt) < DEPARTURE.getTime());

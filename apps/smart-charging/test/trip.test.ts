@@ -41,7 +41,7 @@ describe('a departure with a trip instead of a target', () => {
     sim.setSoc(car, 0.3);
     sim.plugIn(car, { stationKw: 11 });
     sim.updateVehicle(car, { chargeLimit: 0.9 });
-    const put = await api(running.base, 'PUT', `api/vehicles/${car}/preferences`, {
+    const put = await api(running.admin, 'PUT', `api/vehicles/${car}/preferences`, {
       ...DEFAULT_PREFERENCES,
       departures: everyDayAt('07:00'),
       targetSoc: 0.8,
@@ -51,7 +51,7 @@ describe('a departure with a trip instead of a target', () => {
 
     const battery = sim.vehicle(car).state;
     const rangeKmPerPercent = (await readRange(running, car)) / (battery.soc! * 100);
-    const plan = (await api<PlanView>(running.base, 'GET', 'api/plan')).body;
+    const plan = (await api<PlanView>(running.admin, 'GET', 'api/plan')).body;
     const planned = plan.plan.vehicles.find((vehicle) => vehicle.id === car)!;
     expect(planned.targetSocPercent).toBeCloseTo(150 / rangeKmPerPercent + 15, 6);
     expect(planned.targetSocPercent).not.toBeCloseTo(80, 0); // not the fixed target
@@ -61,20 +61,20 @@ describe('a departure with a trip instead of a target', () => {
   });
 
   it('caps a long trip at the car’s charge limit', async () => {
-    const car = (await api<{ id: string }[]>(running.base, 'GET', 'api/vehicles')).body[0]!.id;
-    await api(running.base, 'PUT', `api/vehicles/${car}/preferences`, {
+    const car = (await api<{ id: string }[]>(running.admin, 'GET', 'api/vehicles')).body[0]!.id;
+    await api(running.admin, 'PUT', `api/vehicles/${car}/preferences`, {
       ...DEFAULT_PREFERENCES,
       departures: everyDayAt('07:00'),
       trip: { distanceKm: 1_500, reservePercent: 10 },
     });
-    const plan = (await api<PlanView>(running.base, 'GET', 'api/plan')).body;
+    const plan = (await api<PlanView>(running.admin, 'GET', 'api/plan')).body;
     expect(plan.plan.vehicles.find((vehicle) => vehicle.id === car)?.targetSocPercent).toBeCloseTo(90, 6);
   });
 
   it('refuses a trip without a distance, naming the field', async () => {
-    const car = (await api<{ id: string }[]>(running.base, 'GET', 'api/vehicles')).body[0]!.id;
+    const car = (await api<{ id: string }[]>(running.admin, 'GET', 'api/vehicles')).body[0]!.id;
     const bad = await api<{ error: { message: string } }>(
-      running.base,
+      running.admin,
       'PUT',
       `api/vehicles/${car}/preferences`,
       {
@@ -90,7 +90,7 @@ describe('a departure with a trip instead of a target', () => {
 /** The car's range as the service read it (what the plan used). */
 async function readRange(running: RunningService, vehicleId: string): Promise<number> {
   const state = await running.service.gateway.readChargingState(
-    (await api<{ id: string; grantId: string }[]>(running.base, 'GET', 'api/vehicles')).body.find(
+    (await api<{ id: string; grantId: string }[]>(running.admin, 'GET', 'api/vehicles')).body.find(
       (vehicle) => vehicle.id === vehicleId,
     )!.grantId,
     vehicleId,

@@ -3,10 +3,11 @@ import { createSimulator, type Simulator } from '@voltkit/simulator';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimDueCommands, listCommands, replaceFutureCommands } from '../store/command-log.ts';
-import { createPendingGrant, findGrant, sqlTokenStore } from '../store/grants.ts';
+import { createUnclaimedGrant, findGrant, sqlTokenStore } from '../store/grants.ts';
 import { migrate } from '../store/migrations.ts';
 import { savePlan } from '../store/plans.ts';
 import { openSqlClient, type SqlClient } from '../store/sql-client.ts';
+import { testTokenCipher } from '../store/test-backends.ts';
 import { saveVehicle } from '../store/vehicles.ts';
 import { createCommandExecutor, type CommandExecutor } from './command-executor.ts';
 import { createVehicleGateway, SMART_CHARGING_SCOPES } from './vehicle-gateway.ts';
@@ -32,7 +33,7 @@ describe('command executor against the simulator', () => {
       clientSecret: sim.demoApp.clientSecret,
       redirectUri: REDIRECT_URI,
       origin: sim.url,
-      tokenStore: sqlTokenStore(db),
+      tokenStore: sqlTokenStore(db, testTokenCipher()),
       retry: false,
     });
     executor = createCommandExecutor({
@@ -52,11 +53,7 @@ describe('command executor against the simulator', () => {
   beforeEach(async () => {
     replans.length = 0;
     // A fresh owner and car per test, enrolled the way the service does it: pending grant → consent → code.
-    const pending = await createPendingGrant(db, {
-      ownerName: 'Test owner',
-      scopes: [...SMART_CHARGING_SCOPES.required],
-    });
-    grantId = pending.grantId;
+    grantId = await createUnclaimedGrant(db, [...SMART_CHARGING_SCOPES.required]);
     const consent = sim.authorize({
       clientId: sim.demoApp.clientId,
       redirectUri: REDIRECT_URI,

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { awattarDeHourlyCsv } from '@voltkit/data';
 import { z } from 'zod';
+import { createTokenCipher, parseTokenKeys } from '../store/token-cipher.ts';
 
 /** Real aWATTar day-ahead history shipped with the repository (replayed onto today's dates). */
 export const DEFAULT_PRICE_FILE: string = awattarDeHourlyCsv;
@@ -56,6 +57,13 @@ export const ServiceEnvSchema = z.object({
   /** Connect mode; default `simulated` with the embedded simulator, `live` with Smartcar credentials. */
   CONNECT_MODE: z.enum(['live', 'simulated', 'test']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Host names (comma-separated) the service answers to besides localhost, 127.0.0.1 and [::1]. */
+  ALLOWED_HOSTS: optionalText,
+  /**
+   * Keys for the Smartcar tokens at rest: `id:base64(32 bytes)[,id:base64…]`, the first encrypts. Without
+   * it the service keeps a key file under DATA_DIR (created 0600 on first run).
+   */
+  TOKEN_ENCRYPTION_KEYS: optionalText,
 });
 
 export type ServiceEnv = z.infer<typeof ServiceEnvSchema>;
@@ -81,6 +89,11 @@ export interface ServiceConfig {
   readonly slotMinutes: 5 | 15 | 30 | 60;
   readonly connectMode: 'live' | 'simulated' | 'test';
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly allowedHosts: readonly string[];
+  /** `TOKEN_ENCRYPTION_KEYS` as given; undefined = the key file under `dataDir`. */
+  readonly tokenEncryptionKeys?: string;
+  /** Where the key file lives when no keys are given (DATA_DIR, also with PostgreSQL). */
+  readonly dataDir: string;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +111,22 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const values = parsed.data;
+  const badHost = (values.ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((host) => host.trim())
+    .find((host) => host.length > 0 && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(host));
+  if (badHost !== undefined)
+    throw new ConfigError(
+      'invalid configuration:\n  ALLOWED_HOSTS: expected host names without port, comma-separated',
+    );
+  if (values.TOKEN_ENCRYPTION_KEYS !== undefined) {
+    try {
+      createTokenCipher(parseTokenKeys(values.TOKEN_ENCRYPTION_KEYS));
+    } catch (error) {
+      // The message names the key id at most, never key material.
+      throw new ConfigError(`invalid configuration:\n  TOKEN_ENCRYPTION_KEYS: ${(error as Error).message}`);
+    }
+  }
   const smartcarParts = [
     values.SMARTCAR_CLIENT_ID,
     values.SMARTCAR_CLIENT_SECRET,
@@ -142,6 +171,14 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
     slotMinutes: values.SLOT_MINUTES,
     connectMode: values.CONNECT_MODE ?? (smartcar ? 'live' : 'simulated'),
     logLevel: values.LOG_LEVEL,
+    allowedHosts: (values.ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host.length > 0),
+    ...(values.TOKEN_ENCRYPTION_KEYS === undefined
+      ? {}
+      : { tokenEncryptionKeys: values.TOKEN_ENCRYPTION_KEYS }),
+    dataDir: values.DATA_DIR,
   };
 }
 

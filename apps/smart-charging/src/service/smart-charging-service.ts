@@ -53,6 +53,8 @@ export interface SmartChargingServiceOptions {
   /** Re-plan when a car's SoC is this far (fraction) from where the plan expected it. @default 0.03 */
   readonly socDriftThreshold?: number;
   readonly currency?: string;
+  /** Wall clock for credentials (Connect states, sessions), whatever the service's clock. */
+  readonly authNow?: () => Date;
 }
 
 export interface SmartChargingService {
@@ -81,12 +83,16 @@ export interface SmartChargingService {
    * stored, so a planning failure is reported, not thrown.
    */
   replanAfterChange(reason: string): Promise<ReplanReport>;
-  /** Completes a Connect callback, reads the new cars and re-plans with them. */
-  completeEnrollment(callbackUrl: string | URL): Promise<EnrollmentResult>;
+  /** Completes a Connect callback from the browser holding `browserBinding`, reads the new cars, re-plans. */
+  completeEnrollment(
+    callbackUrl: string | URL,
+    browserBinding: string | undefined,
+  ): Promise<EnrollmentResult>;
   /** Charge-now override: the car charges to its target at once, whatever the price (kept across restarts). */
   setChargeNow(vehicleId: string, enabled: boolean): Promise<ReplanReport>;
   chargeNowVehicles(): readonly string[];
-  dashboard(): Promise<DashboardData>;
+  /** What the dashboard draws; `vehicleIds` narrows it to those cars (an owner's view). */
+  dashboard(options?: { readonly vehicleIds?: ReadonlySet<string> }): Promise<DashboardData>;
   /** Reconciles commands left in flight by a previous run, fetches prices and plans. */
   start(options?: { schedule?: boolean }): Promise<void>;
   stop(): Promise<void>;
@@ -103,7 +109,12 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   const { db, client, config, logger, profile } = options;
   const now = options.now ?? (() => new Date());
   const gateway = createVehicleGateway(client, now);
-  const enrollment = createEnrollment({ db, client, mode: options.connectMode });
+  const enrollment = createEnrollment({
+    db,
+    client,
+    mode: options.connectMode,
+    ...(options.authNow ? { authNow: options.authNow } : {}),
+  });
   const chargeNow = new Set<string>();
   const tasks: ScheduledTask[] = [];
   const pendingReplans: string[] = [];
@@ -298,12 +309,17 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     }
   }
 
-  async function dashboard(): Promise<DashboardData> {
+  async function dashboard(
+    filter: { readonly vehicleIds?: ReadonlySet<string> } = {},
+  ): Promise<DashboardData> {
     const current = await loadCurrentPlan<StoredPlanBody>(db);
     const plan = current?.body.plan;
     const states = await loadVehicleStates<ChargingState>(db);
     const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
-    const vehicles = await listVehicles(db);
+    const shown = filter.vehicleIds;
+    const vehicles = (await listVehicles(db)).filter(
+      (vehicle) => shown === undefined || shown.has(vehicle.id),
+    );
     const vehicleRows = await Promise.all(
       vehicles.map(async (vehicle) => {
         const vehiclePlan = plan?.vehicles.find((candidate) => candidate.id === vehicle.id);
@@ -316,7 +332,9 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           id: vehicle.id,
           name: `${vehicle.make} ${vehicle.model}`,
           grantStatus: grant?.status ?? 'revoked',
-          reconnectUrl: needsReconnect ? (await enrollment.reconnect(vehicle.grantId)).connectUrl : null,
+          reconnectPath: needsReconnect
+            ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect`
+            : null,
           soc: state?.soc ?? null,
           pluggedIn: state?.pluggedIn ?? null,
           chargingState: state?.charging ?? null,
@@ -347,15 +365,26 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           limitKw: slot.limitKw,
           baseLoadKw: slot.baseKw,
           plannedKw: Object.fromEntries(
-            plan!.vehicles.map((vehicle) => [vehicle.id, vehicle.powerKw[index] ?? 0]),
+            plan!.vehicles
+              .filter((vehicle) => shown === undefined || shown.has(vehicle.id))
+              .map((vehicle) => [vehicle.id, vehicle.powerKw[index] ?? 0]),
           ),
         })),
-        costPlanned: !plan ? 0 : fleetPriced(plan) ? plan.summary.totalCost : null,
+        // An owner's costs are their cars'; the fleet's are the operators'.
+        costPlanned: !plan
+          ? 0
+          : shown !== undefined
+            ? sumOrNull(vehicleRows.map((row) => row.costPlanned))
+            : fleetPriced(plan)
+              ? plan.summary.totalCost
+              : null,
         costOnArrival: !plan
           ? 0
-          : vehicleRows.every((row) => row.costOnArrival !== null)
-            ? plan.summary.immediateCost
-            : null,
+          : shown !== undefined
+            ? sumOrNull(vehicleRows.map((row) => row.costOnArrival))
+            : vehicleRows.every((row) => row.costOnArrival !== null)
+              ? plan.summary.immediateCost
+              : null,
         peakBeforeKw: plan?.summary.peakBeforeKw ?? 0,
         peakAfterKw: plan?.summary.peakAfterKw ?? 0,
       },
@@ -406,8 +435,8 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     },
     chargeNowVehicles: () => [...chargeNow],
     replanAfterChange,
-    async completeEnrollment(callbackUrl) {
-      const result = await enrollment.complete(callbackUrl);
+    async completeEnrollment(callbackUrl, browserBinding) {
+      const result = await enrollment.complete(callbackUrl, browserBinding);
       const report = await replanAfterChange(
         `enrolled ${result.vehicles.map((vehicle) => vehicle.id).join(', ') || 'no vehicles'}`,
       );
@@ -502,4 +531,14 @@ function costOnArrival(plan: Plan, vehicleId: string, chargerPowerKw: number): n
     left -= kwh;
   }
   return cost;
+}
+
+/** The sum, or null when any part is unknown (never a partial total shown as the whole). */
+function sumOrNull(values: readonly (number | null)[]): number | null {
+  let sum = 0;
+  for (const value of values) {
+    if (value === null) return null;
+    sum += value;
+  }
+  return sum;
 }

@@ -7,13 +7,20 @@ import { bdewH25Csv } from '@voltkit/data';
 import type { Simulator } from '@voltkit/simulator';
 import type { Logger } from 'pino';
 import { parseBdewProfileCsv, type LoadProfile } from '../planner/load-profile.ts';
-import { sqlTokenStore } from '../store/grants.ts';
+import { countActiveApiTokens } from '../store/api-tokens.ts';
+import { reencryptTokens, sqlTokenStore } from '../store/grants.ts';
 import { loadGridSettings, saveGridSettings } from '../store/grid.ts';
 import { migrate } from '../store/migrations.ts';
 import { describeDatabaseUrl, openSqlClient, type SqlClient } from '../store/sql-client.ts';
-import type { ServiceConfig } from './config.ts';
+import { ConfigError, type ServiceConfig } from './config.ts';
 import { createHttpServer, type SmartChargingHttp } from './http/http-server.ts';
 import { createSmartChargingService, type SmartChargingService } from './smart-charging-service.ts';
+import { loadTokenCipher } from './token-keys.ts';
+
+/** Addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export interface StartOptions {
   readonly logger: Logger;
@@ -69,6 +76,19 @@ export async function startSmartCharging(
     cleanup.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    // Beyond loopback only with someone able to sign in as an operator: never an open port by accident.
+    if (!isLoopbackHost(config.host) && (await countActiveApiTokens(db)) === 0) {
+      throw new ConfigError(
+        `refusing to listen on ${config.host}: that is reachable beyond this machine, and no operator API token exists yet. ` +
+          'Create one first (voltkit-smart-charging token create --role admin --name <who>), and set ALLOWED_HOSTS to the name clients use.',
+      );
+    }
+    const { cipher, source: keySource } = await loadTokenCipher({
+      keys: config.tokenEncryptionKeys,
+      dataDir: config.dataDir,
+    });
+    const reencrypted = await reencryptTokens(db, cipher);
+    logger.info({ keys: keySource, reencrypted }, 'Smartcar tokens encrypted at rest');
     if ((await db.query(`select 1 from settings where key = 'grid'`)).length === 0)
       await saveGridSettings(db, { ...(await loadGridSettings(db)), limitKw: config.gridLimitKw });
 
@@ -82,7 +102,7 @@ export async function startSmartCharging(
         clientSecret: config.vehicleApi.clientSecret,
         redirectUri: config.vehicleApi.redirectUri,
         ...(config.vehicleApi.origin === undefined ? {} : { origin: config.vehicleApi.origin }),
-        tokenStore: sqlTokenStore(db),
+        tokenStore: sqlTokenStore(db, cipher),
       });
       logger.info(
         { origin: config.vehicleApi.origin ?? 'Smartcar cloud', mode: config.connectMode },
@@ -106,7 +126,7 @@ export async function startSmartCharging(
         clientSecret: sim.demoApp.clientSecret,
         redirectUri: `http://localhost:${port}/connect/callback`,
         origin: sim.url,
-        tokenStore: sqlTokenStore(db),
+        tokenStore: sqlTokenStore(db, cipher),
       });
       logger.info({ url: sim.url }, 'vehicle API: embedded simulator (no Smartcar credentials set)');
     }
@@ -129,7 +149,12 @@ export async function startSmartCharging(
       logger,
       now,
     });
-    const http = createHttpServer(service, { logger, now });
+    const allowedHosts = [
+      ...config.allowedHosts,
+      ...(config.vehicleApi.kind === 'smartcar' ? [new URL(config.vehicleApi.redirectUri).hostname] : []),
+      ...(config.host === '0.0.0.0' || config.host === '::' ? [] : [config.host]),
+    ];
+    const http = await createHttpServer(service, { logger, now, allowedHosts });
     cleanup.push(() => http.app.close());
     await http.app.listen({ host: config.host, port });
     await service.start({ schedule: options.schedule ?? true });

@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPendingGrant, findGrant, markGrant, sqlTokenStore } from './grants.ts';
+import { createUnclaimedGrant, findGrant, markGrant, reencryptTokens, sqlTokenStore } from './grants.ts';
 import type { SqlClient } from './sql-client.ts';
-import { TEST_BACKENDS } from './test-backends.ts';
+import { TEST_BACKENDS, testTokenCipher } from './test-backends.ts';
+import { createTokenCipher } from './token-cipher.ts';
+
+const cipher = testTokenCipher();
 
 const access = (suffix: string) => ({
   accessToken: `access-${suffix}`,
@@ -17,11 +21,8 @@ describe.each(TEST_BACKENDS)('grants and token store on $name storage', (backend
   afterEach(async () => dispose());
 
   it('holds no tokens while pending, then the latest rotated pair', async () => {
-    const { grantId } = await createPendingGrant(client, {
-      ownerName: 'Ada',
-      scopes: ['read_battery', 'control_charge'],
-    });
-    const store = sqlTokenStore(client);
+    const grantId = await createUnclaimedGrant(client, ['read_battery', 'control_charge']);
+    const store = sqlTokenStore(client, cipher);
     expect(await store.get(grantId)).toBeUndefined();
     expect((await findGrant(client, grantId))?.status).toBe('pending');
 
@@ -35,8 +36,8 @@ describe.each(TEST_BACKENDS)('grants and token store on $name storage', (backend
   });
 
   it('a revoked grant keeps no tokens and says why', async () => {
-    const { grantId } = await createPendingGrant(client, { ownerName: 'Ada', scopes: ['read_battery'] });
-    const store = sqlTokenStore(client);
+    const grantId = await createUnclaimedGrant(client, ['read_battery']);
+    const store = sqlTokenStore(client, cipher);
     await store.set(grantId, access('1'));
     await markGrant(client, grantId, 'revoked', 'AUTHENTICATION: owner disconnected the app');
     expect(await store.get(grantId)).toBeUndefined();
@@ -47,6 +48,62 @@ describe.each(TEST_BACKENDS)('grants and token store on $name storage', (backend
   });
 
   it('refuses to store tokens for an unknown grant', async () => {
-    await expect(sqlTokenStore(client).set('nope', access('1'))).rejects.toThrow(/no grant nope/);
+    await expect(sqlTokenStore(client, cipher).set('nope', access('1'))).rejects.toThrow(/no grant nope/);
+  });
+
+  it('stores tokens encrypted (AES-256-GCM, bound to grant and column), never in plain text', async () => {
+    const grantId = await createUnclaimedGrant(client, ['read_battery']);
+    const other = await createUnclaimedGrant(client, ['read_battery']);
+    const store = sqlTokenStore(client, cipher);
+    await store.set(grantId, access('secret-1'));
+    const [row] = await client.query<{ access_token: string; refresh_token: string }>(
+      'select access_token, refresh_token from grants where id = $1',
+      [grantId],
+    );
+    expect(row!.access_token).toMatch(/^enc:v1:test:/);
+    expect(JSON.stringify(row)).not.toContain('secret-1');
+    // A ciphertext copied onto another grant does not decrypt there.
+    await store.set(other, access('other'));
+    await client.query('update grants set access_token = $2 where id = $1', [other, row!.access_token]);
+    await expect(store.get(other)).rejects.toThrow(/does not decrypt for grant/);
+    // Another key cannot read it either, and says so without the value.
+    const error = await sqlTokenStore(client, testTokenCipher())
+      .get(grantId)
+      .then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
+    expect(error?.message).toMatch(/does not decrypt/);
+    expect(error?.message).not.toContain('secret-1');
+  });
+
+  it('encrypts rows stored in plain text and moves rows to a new key (rotation), keeping them readable', async () => {
+    const legacy = await createUnclaimedGrant(client, ['read_battery']);
+    await client.query(
+      `update grants set access_token = 'plain-access', refresh_token = 'plain-refresh', status = 'active',
+         access_expires_at = $2, refresh_expires_at = $3 where id = $1`,
+      [legacy, access('x').expiration, access('x').refreshExpiration],
+    );
+    const oldKey = { id: 'k1', key: randomBytes(32) };
+    const old = createTokenCipher([oldKey]);
+    expect(await reencryptTokens(client, old)).toBe(1);
+    expect(await sqlTokenStore(client, old).get(legacy)).toMatchObject({
+      accessToken: 'plain-access',
+      refreshToken: 'plain-refresh',
+    });
+    expect(await reencryptTokens(client, old)).toBe(0);
+
+    // Rotation: the new key first, the old one still known; afterwards the old key can go.
+    const newKey = { id: 'k2', key: Buffer.alloc(32, 7) };
+    const rotating = createTokenCipher([newKey, oldKey]);
+    expect(await reencryptTokens(client, rotating)).toBe(1);
+    const [row] = await client.query<{ access_token: string }>(
+      'select access_token from grants where id = $1',
+      [legacy],
+    );
+    expect(row!.access_token).toMatch(/^enc:v1:k2:/);
+    expect((await sqlTokenStore(client, createTokenCipher([newKey])).get(legacy))?.refreshToken).toBe(
+      'plain-refresh',
+    );
   });
 });

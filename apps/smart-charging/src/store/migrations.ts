@@ -3,7 +3,10 @@ import type { SqlClient } from './sql-client.ts';
 export interface Migration {
   readonly id: number;
   readonly name: string;
-  readonly sql: string;
+  /** Statements separated by semicolons (none inside literals). */
+  readonly sql?: string;
+  /** Statements taken as they are: for bodies that contain semicolons (PL/pgSQL functions). */
+  readonly statements?: readonly string[];
 }
 
 /** Append-only: a released migration is never edited, a change is a new entry. */
@@ -102,6 +105,86 @@ export const MIGRATIONS: readonly Migration[] = [
       create index prices_window on prices (slot_start);
     `,
   },
+  {
+    id: 2,
+    name: 'identity: operator tokens, sessions, one-time login codes, Connect states; owners are Smartcar users',
+    sql: `
+      alter table owners add column smartcar_user_id text unique;
+      -- A grant exists from the code exchange on, its owner is known once the vehicle API says who signed in.
+      alter table grants alter column owner_id drop not null;
+      create table api_tokens (
+        id text primary key,
+        name text not null,
+        role text not null check (role in ('admin', 'read')),
+        -- SHA-256 of the token (shown once, never stored).
+        token_hash text not null unique,
+        created_at timestamptz not null default now(),
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      );
+      create table sessions (
+        id text primary key,
+        -- SHA-256 of the cookie value.
+        secret_hash text not null unique,
+        owner_id text references owners(id) on delete cascade,
+        api_token_id text references api_tokens(id) on delete cascade,
+        created_at timestamptz not null default now(),
+        expires_at timestamptz not null,
+        check ((owner_id is null) <> (api_token_id is null))
+      );
+      create table login_codes (
+        code_hash text primary key,
+        owner_id text references owners(id) on delete cascade,
+        api_token_id text references api_tokens(id) on delete cascade,
+        created_at timestamptz not null default now(),
+        expires_at timestamptz not null,
+        used_at timestamptz,
+        check ((owner_id is null) <> (api_token_id is null))
+      );
+      -- OAuth state of a Connect flow: single use, short-lived, bound to the browser that started it.
+      create table connect_states (
+        state_hash text primary key,
+        browser_binding_hash text not null,
+        purpose text not null check (purpose in ('enroll', 'reconnect')),
+        -- reconnect: the grant whose owner must be the one who signs in.
+        grant_id text references grants(id) on delete cascade,
+        owner_name text,
+        make_bypass text,
+        created_at timestamptz not null default now(),
+        expires_at timestamptz not null,
+        used_at timestamptz
+      );
+      create index connect_states_expiry on connect_states (expires_at);
+      create index sessions_expiry on sessions (expires_at);
+    `,
+  },
+  {
+    id: 3,
+    name: 'prices: one effective series per source, no overlapping slots',
+    statements: [
+      // Earlier imports blended slots of different lengths: the most recently fetched slot wins.
+      `delete from prices older using prices newer
+       where older.source = newer.source and older.slot_start < newer.slot_end and older.slot_end > newer.slot_start
+         and (older.fetched_at, older.slot_start) < (newer.fetched_at, newer.slot_start)`,
+      `create function prices_reject_overlap() returns trigger language plpgsql as $$
+       begin
+         -- Serialises writers of one source, so two transactions cannot each add half of an overlap.
+         perform pg_advisory_xact_lock(hashtext('prices:' || new.source));
+         if exists (
+           select 1 from prices
+           where source = new.source and slot_start < new.slot_end and slot_end > new.slot_start
+             and slot_start <> new.slot_start
+         ) then
+           raise exception 'price slot % – % of % overlaps a stored slot', new.slot_start, new.slot_end, new.source
+             using errcode = '23P01';
+         end if;
+         return new;
+       end
+       $$`,
+      `create trigger prices_no_overlap before insert or update on prices
+       for each row execute function prices_reject_overlap()`,
+    ],
+  },
 ];
 
 /**
@@ -121,7 +204,8 @@ export async function migrate(client: SqlClient): Promise<number[]> {
     );
     for (const migration of MIGRATIONS) {
       if (done.has(migration.id)) continue;
-      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      const statements = migration.statements ?? splitStatements(migration.sql ?? '');
+      for (const statement of statements) await tx.query(statement);
       await tx.query('insert into schema_migrations (id, name) values ($1, $2)', [
         migration.id,
         migration.name,

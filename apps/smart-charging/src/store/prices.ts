@@ -7,24 +7,41 @@ export interface PriceSlot {
   readonly pricePerKwh: number;
 }
 
-/** Stores a fetched price series; a later fetch of the same slot (a correction) replaces the old value. */
+/**
+ * Stores a price series as the source's effective prices for the time it covers: every stored slot that
+ * overlaps one of the new slots, whatever its length, is replaced (a 5-minute import replaces the hourly
+ * slots under it and the other way round). The schema refuses overlapping slots of one source, so two
+ * tariffs are never averaged. Run it inside a transaction so that a failure keeps the old series.
+ */
 export async function savePrices(
   tx: SqlQueryable,
   source: string,
   slots: readonly PriceSlot[],
 ): Promise<void> {
-  for (const slot of slots) {
+  const ordered = [...slots].sort((a, b) => a.start.getTime() - b.start.getTime());
+  for (const [index, slot] of ordered.entries()) {
     if (!(slot.end > slot.start) || !Number.isFinite(slot.pricePerKwh)) {
       throw new Error(
         `invalid price slot from ${source} at ${slot.start.toISOString()}: end must follow start and price be finite`,
       );
     }
+    const previous = ordered[index - 1];
+    if (previous && slot.start < previous.end) {
+      throw new Error(
+        `invalid price series from ${source}: the slot at ${slot.start.toISOString()} overlaps the one before it`,
+      );
+    }
   }
-  for (const slot of slots) {
+  if (ordered.length === 0) return;
+  await tx.query(
+    `delete from prices p where p.source = $1 and exists (
+       select 1 from unnest($2::timestamptz[], $3::timestamptz[]) as incoming(slot_start, slot_end)
+       where p.slot_start < incoming.slot_end and p.slot_end > incoming.slot_start)`,
+    [source, ordered.map((slot) => slot.start), ordered.map((slot) => slot.end)],
+  );
+  for (const slot of ordered) {
     await tx.query(
-      `insert into prices (source, slot_start, slot_end, price_per_kwh, fetched_at) values ($1, $2, $3, $4, now())
-       on conflict (source, slot_start) do update
-         set slot_end = excluded.slot_end, price_per_kwh = excluded.price_per_kwh, fetched_at = now()`,
+      `insert into prices (source, slot_start, slot_end, price_per_kwh, fetched_at) values ($1, $2, $3, $4, now())`,
       [source, slot.start, slot.end, slot.pricePerKwh],
     );
   }

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { migrate } from './migrations.ts';
+import { createTokenCipher, type TokenCipher } from './token-cipher.ts';
 import { openSqlClient, type SqlClient } from './sql-client.ts';
 
 /** PostgreSQL on this machine and in CI; override with TEST_DATABASE_URL. */
 export const TEST_DATABASE_URL: string =
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A token cipher with a random key, for tests. */
+export function testTokenCipher(id = 'test'): TokenCipher {
+  return createTokenCipher([{ id, key: randomBytes(32) }]);
+}
 
 let embeddedClient: Promise<SqlClient> | undefined;
 

@@ -36,17 +36,31 @@ export const apiGet = <T>(path: string): Promise<T> => request<T>('GET', path);
 export const apiSend = <T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> =>
   request<T>(method, path, body);
 
-export type Role = 'operator' | 'owner';
+export type Role = 'operator' | 'owner' | 'anonymous';
 export interface Viewer {
   readonly role: Role;
   readonly name: string;
+  /** Operators only: `read` may look, `admin` may change. */
+  readonly operatorRole?: 'admin' | 'read';
 }
 
 /**
- * Who is looking: the one place roles enter the front end. The service does not authenticate yet, so
- * everyone is the operator; with authentication this asks the service (e.g. `GET api/me`) and the owner's
- * page shows whatever cars `GET api/vehicles` returns for that session.
+ * Who is looking: the one place roles enter the front end. The service answers from the session cookie
+ * (`GET api/me`); an owner's API calls return only their own cars, so the owner's page shows what it gets.
  */
-export function whoAmI(): Promise<Viewer> {
-  return Promise.resolve({ role: 'operator', name: 'operator' });
+export async function whoAmI(): Promise<Viewer> {
+  const me = await apiGet<
+    | { kind: 'anonymous' }
+    | { kind: 'owner'; name: string }
+    | { kind: 'operator'; name: string; role: 'admin' | 'read' }
+  >('api/me');
+  if (me.kind === 'anonymous') return { role: 'anonymous', name: '' };
+  if (me.kind === 'owner') return { role: 'owner', name: me.name };
+  return { role: 'operator', name: me.name, operatorRole: me.role };
+}
+
+/** Asks the service for a fresh Connect link bound to this browser, then goes there. */
+export async function reconnect(path: string): Promise<void> {
+  const { connectUrl } = await apiSend<{ connectUrl: string }>('POST', path);
+  location.assign(connectUrl);
 }

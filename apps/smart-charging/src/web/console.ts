@@ -1,6 +1,6 @@
 import type { VehicleView } from '../service/http/api-routes.ts';
 import type { DashboardData } from '../service/http/dashboard-data.ts';
-import { apiGet, apiSend, whoAmI } from './api-client.ts';
+import { apiGet, apiSend, reconnect, whoAmI } from './api-client.ts';
 import { byId, h, poll, showProblem } from './dom.ts';
 import {
   formatAge,
@@ -211,7 +211,15 @@ function renderDetail(): void {
       h('dt', {}, 'Grant'),
       h('dd', {}, vehicle.grantStatusReason ?? vehicle.grantStatus),
     ),
-    ...(vehicle.reconnectUrl ? [h('a', { href: vehicle.reconnectUrl }, 'Reconnect link for the owner')] : []),
+    ...(vehicle.reconnectPath
+      ? [
+          h(
+            'button',
+            { type: 'button', class: 'link', 'data-reconnect': vehicle.reconnectPath },
+            'Reconnect (a Connect link for this browser)',
+          ),
+        ]
+      : []),
     chart,
   );
   drawLoadChart(chart, data, {
@@ -388,7 +396,24 @@ function wire(live: { now: () => Promise<void> }): void {
 
 async function main(): Promise<void> {
   const viewer = await whoAmI();
-  byId('viewer').textContent = `signed in as ${viewer.name}`;
+  if (viewer.role === 'owner') {
+    location.replace('owner');
+    return;
+  }
+  if (viewer.role === 'anonymous') {
+    const notice = byId('notice');
+    notice.textContent =
+      'Not signed in: open your operator login link (`voltkit-smart-charging login-link`, or the one the demo prints).';
+    notice.hidden = false;
+    document.body.dataset['loaded'] = 'true';
+    return;
+  }
+  byId('viewer').textContent = `signed in as ${viewer.name} (${viewer.operatorRole ?? 'read'})`;
+  document.addEventListener('click', (event) => {
+    const target = (event.target as HTMLElement | null)?.closest<HTMLElement>('[data-reconnect]');
+    const path = target?.dataset['reconnect'];
+    if (path) reconnect(path).catch((error: unknown) => showProblem(byId('notice'), error));
+  });
   showNotice();
   const live = poll(refresh, 2_000);
   wire(live);

@@ -1,7 +1,7 @@
 import type { VehicleView } from '../service/http/api-routes.ts';
 import type { DashboardData } from '../service/http/dashboard-data.ts';
 import type { ChargingPreferences } from '../store/preferences.ts';
-import { apiGet, apiSend, whoAmI } from './api-client.ts';
+import { apiGet, apiSend, reconnect, whoAmI } from './api-client.ts';
 import { byId, h, poll, showProblem } from './dom.ts';
 import { formatLocal, formatMoney, formatPercent, UNKNOWN } from './format.ts';
 import { drawLoadChart, slotMinutesOf } from './load-chart-view.ts';
@@ -72,12 +72,16 @@ function card(data: DashboardData, vehicle: VehicleView, stored: ChargingPrefere
     'article',
     { class: 'car', 'data-vehicle': vehicle.id, 'aria-labelledby': `name-${vehicle.id}` },
     h('h2', { id: `name-${vehicle.id}` }, `${vehicle.make} ${vehicle.model}`),
-    vehicle.reconnectUrl
+    vehicle.reconnectPath
       ? h(
           'p',
           { class: 'banner' },
           `The connection to your car stopped working (${vehicle.grantStatusReason ?? vehicle.grantStatus}). `,
-          h('a', { href: vehicle.reconnectUrl, class: 'reconnect' }, 'Reconnect your car'),
+          h(
+            'button',
+            { type: 'button', class: 'reconnect link', 'data-reconnect': vehicle.reconnectPath },
+            'Reconnect your car',
+          ),
         )
       : null,
     h(
@@ -229,8 +233,19 @@ function wire(live: { now: () => Promise<void> }): void {
 
 async function main(): Promise<void> {
   const viewer = await whoAmI();
+  if (viewer.role === 'anonymous') {
+    byId('viewer').textContent =
+      'Not signed in: open the owner link you were given, or connect your car again to sign in.';
+    document.body.dataset['loaded'] = 'true';
+    return;
+  }
   byId('viewer').textContent =
     viewer.role === 'owner' ? `signed in as ${viewer.name}` : 'viewing as the operator (all cars)';
+  document.addEventListener('click', (event) => {
+    const target = (event.target as HTMLElement | null)?.closest<HTMLElement>('[data-reconnect]');
+    const path = target?.dataset['reconnect'];
+    if (path) reconnect(path).catch((error: unknown) => showProblem(byId('viewer'), error));
+  });
   const live = poll(refresh, 2_000);
   wire(live);
   await live.now();

@@ -1,4 +1,5 @@
 import { isVoltkitError } from '@voltkit/core/client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { listCommands, type CommandRecord } from '../../store/command-log.ts';
 import { findGrant, listGrants, type GrantSummary } from '../../store/grants.ts';
@@ -14,10 +15,21 @@ import { loadCurrentPlan } from '../../store/plans.ts';
 import { ChargingPreferencesSchema, loadPreferences, savePreferences } from '../../store/preferences.ts';
 import { loadPrices, savePrices } from '../../store/prices.ts';
 import { findVehicle, listVehicles, loadVehicleStates, type VehicleRecord } from '../../store/vehicles.ts';
+import type { Principal } from '../auth/identity.ts';
+import { startSession } from '../auth/identity.ts';
 import { nextDeparture } from '../departure.ts';
+import { EnrollmentError, newBrowserBinding } from '../enrollment.ts';
 import type { SmartChargingService, StoredPlanBody } from '../smart-charging-service.ts';
 import type { ChargingState } from '../vehicle-gateway.ts';
 import { ApiError, defineRoute, type ApiRoute } from './api-route.ts';
+import {
+  clearConnectCookie,
+  CONNECT_COOKIE,
+  readCookie,
+  SESSION_COOKIE,
+  setConnectCookie,
+  setSessionCookie,
+} from './cookies.ts';
 import { DashboardDataSchema, PriceCoverageViewSchema } from './dashboard-data.ts';
 import { priceCoverageView } from '../price-coverage.ts';
 
@@ -48,8 +60,8 @@ export const VehicleViewSchema = z.object({
   grantId: z.string(),
   grantStatus: z.enum(['pending', 'active', 'revoked', 'expired']),
   grantStatusReason: z.string().nullable(),
-  /** Present when the grant is revoked or expired: where the owner re-authorises. */
-  reconnectUrl: z.string().nullable(),
+  /** Present when the grant is revoked or expired: POST it (signed in) for a Connect link to re-authorise. */
+  reconnectPath: z.string().nullable(),
   state: z
     .object({
       soc: z.number(),
@@ -115,19 +127,60 @@ function commandView(command: CommandRecord): z.infer<typeof CommandViewSchema> 
   };
 }
 
-async function requireVehicle(service: SmartChargingService, vehicleId: string): Promise<VehicleRecord> {
+/**
+ * The cars the principal may see: an owner's own (through their grants), every car for operators
+ * (undefined). Object-level authorisation starts here.
+ */
+async function visibleVehicleIds(
+  service: SmartChargingService,
+  principal: Principal,
+): Promise<ReadonlySet<string> | undefined> {
+  if (principal.kind === 'operator') return undefined;
+  if (principal.kind === 'anonymous') return new Set();
+  const own = new Set(
+    (await listGrants(service.db))
+      .filter((grant) => grant.ownerId === principal.ownerId)
+      .map((grant) => grant.id),
+  );
+  return new Set(
+    (await listVehicles(service.db))
+      .filter((vehicle) => own.has(vehicle.grantId))
+      .map((vehicle) => vehicle.id),
+  );
+}
+
+/** The vehicle, if it exists and the principal may see it: another owner's car is a 404 like a missing one. */
+async function requireVehicle(
+  service: SmartChargingService,
+  vehicleId: string,
+  principal: Principal,
+): Promise<VehicleRecord> {
   const vehicle = await findVehicle(service.db, vehicleId);
-  if (!vehicle) throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${vehicleId}"`);
+  const visible = await visibleVehicleIds(service, principal);
+  if (!vehicle || (visible !== undefined && !visible.has(vehicle.id)))
+    throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${vehicleId}"`);
   return vehicle;
 }
 
-async function vehicleViews(service: SmartChargingService, now: Date): Promise<VehicleView[]> {
+/** A new browser-binding secret for a Connect flow, set as this browser's cookie (a newer flow replaces it). */
+function browserBinding(request: FastifyRequest, reply: FastifyReply): string {
+  const binding = newBrowserBinding();
+  setConnectCookie(request, reply, binding);
+  return binding;
+}
+
+async function vehicleViews(
+  service: SmartChargingService,
+  now: Date,
+  visible: ReadonlySet<string> | undefined,
+): Promise<VehicleView[]> {
   const { db } = service;
   const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
   const states = await loadVehicleStates<ChargingState>(db);
   const chargeNow = new Set(service.chargeNowVehicles());
   const views: VehicleView[] = [];
   for (const vehicle of await listVehicles(db)) {
+    if (visible !== undefined && !visible.has(vehicle.id)) continue;
     const grant: GrantSummary | undefined = grants.get(vehicle.grantId);
     const stored = states.get(vehicle.id);
     const departure = nextDeparture(await loadPreferences(db, vehicle.id), now.getTime(), service.timeZone);
@@ -141,7 +194,7 @@ async function vehicleViews(service: SmartChargingService, now: Date): Promise<V
       grantId: vehicle.grantId,
       grantStatus: grant?.status ?? 'revoked',
       grantStatusReason: grant?.statusReason ?? (grant ? null : 'grant missing'),
-      reconnectUrl: unusable ? (await service.enrollment.reconnect(vehicle.grantId)).connectUrl : null,
+      reconnectPath: unusable ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect` : null,
       state: stored
         ? {
             soc: stored.state.soc,
@@ -162,7 +215,11 @@ async function vehicleViews(service: SmartChargingService, now: Date): Promise<V
  * The smart-charging API as a route table: each route's zod schemas validate the request and generate
  * the OpenAPI description. Every change to an input of the plan re-plans before answering.
  */
-export function createApiRoutes(service: SmartChargingService, now: () => Date): ApiRoute[] {
+export function createApiRoutes(
+  service: SmartChargingService,
+  now: () => Date,
+  authNow: () => Date = () => new Date(),
+): ApiRoute[] {
   const { db } = service;
   const routes = [
     // Enrollment
@@ -170,7 +227,10 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       method: 'POST',
       url: '/api/enrollments',
       tag: 'enrollment',
-      summary: 'Start enrolling an owner: returns the Connect link to send them to',
+      summary:
+        'Start Connect in this browser (an owner signs in with their car account): a Connect link bound to this browser by cookie, valid 10 minutes, single use',
+      access: 'public',
+      rateLimited: true,
       body: z
         .object({
           ownerName: z.string().trim().min(1).max(200),
@@ -181,48 +241,81 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
             .optional(),
         })
         .strict(),
-      response: z.object({ grantId: z.string(), connectUrl: z.string() }),
+      response: z.object({ connectUrl: z.string(), expiresAt: z.string() }),
       successStatus: 201,
-      handler: ({ body }) =>
-        service.enrollment.start({
+      async handler({ body, request, reply }) {
+        const link = await service.enrollment.start({
           ownerName: body.ownerName,
+          browserBinding: browserBinding(request, reply),
           ...(body.make === undefined ? {} : { makeBypass: body.make }),
-        }),
+        });
+        return { connectUrl: link.connectUrl, expiresAt: link.expiresAt.toISOString() };
+      },
     }),
     defineRoute({
       method: 'GET',
       url: '/connect/callback',
       tag: 'enrollment',
-      summary: 'OAuth callback from Connect: links the vehicles, re-plans and redirects to the dashboard',
+      summary:
+        'OAuth callback from Connect: checks the state against this browser, links the signed-in user’s cars, signs the owner in, re-plans and redirects to the dashboard',
+      access: 'public',
+      rateLimited: true,
       query: z.looseObject({
         state: z.string().min(1).max(200),
         code: z.string().min(1).max(2000).optional(),
         error: z.string().max(200).optional(),
       }),
       successStatus: 303,
-      async handler({ query, request, reply }) {
-        if (!(await findGrant(db, query.state)))
-          throw new ApiError(400, 'VALIDATION', 'query.state: not an enrollment started here');
+      async handler({ principal, request, reply }) {
+        clearConnectCookie(request, reply);
+        let result;
         try {
-          const result = await service.completeEnrollment(new URL(request.url, 'http://localhost'));
-          return reply.redirect(`../?enrolled=${encodeURIComponent(result.grantId)}`, 303);
+          result = await service.completeEnrollment(
+            new URL(request.url, 'http://localhost'),
+            readCookie(request, CONNECT_COOKIE),
+          );
         } catch (error) {
-          // The owner declined, or the code was refused: back to the dashboard, which says so.
-          if (!isVoltkitError(error)) throw error;
-          const code = error.code ?? error.type;
+          if (error instanceof EnrollmentError && error.code === 'STATE_REJECTED')
+            throw new ApiError(400, 'VALIDATION', `query.state: ${error.message}`);
+          // Another account than the grant's, the owner declined, or the code was refused: the dashboard says so.
+          const code =
+            error instanceof EnrollmentError
+              ? error.code
+              : isVoltkitError(error)
+                ? (error.code ?? error.type)
+                : undefined;
+          if (code === undefined) throw error;
           return reply.redirect(`../?enrollment_error=${encodeURIComponent(code)}`, 303);
         }
+        // Connect is how owners sign in: a new session (never the one the browser came with). An operator
+        // enrolling a car on someone's behalf stays the operator.
+        if (principal.kind !== 'operator') {
+          const session = await startSession(
+            db,
+            { ownerId: result.ownerId },
+            { now: authNow(), previousSecret: readCookie(request, SESSION_COOKIE) },
+          );
+          setSessionCookie(request, reply, session.secret, session.expiresAt);
+        }
+        return reply.redirect(`../?enrolled=${encodeURIComponent(result.grantId)}`, 303);
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/api/grants',
       tag: 'enrollment',
-      summary: 'Owners’ grants with their status (pending, active, revoked, expired); never tokens',
+      summary:
+        'Grants with their status (pending, active, revoked, expired), never tokens: an owner’s own, or all for operators',
+      access: 'signed-in',
       response: z.array(GrantViewSchema),
-      async handler() {
+      async handler({ principal }) {
         const vehicles = await listVehicles(db);
-        return (await listGrants(db)).map((grant) => ({
+        const grants = (await listGrants(db)).filter(
+          (grant) =>
+            principal.kind === 'operator' ||
+            (principal.kind === 'owner' && grant.ownerId === principal.ownerId),
+        );
+        return grants.map((grant) => ({
           id: grant.id,
           status: grant.status,
           statusReason: grant.statusReason,
@@ -235,13 +328,18 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       method: 'POST',
       url: '/api/grants/:grantId/reconnect',
       tag: 'enrollment',
-      summary: 'A Connect link that re-authorises a revoked, expired or unfinished grant',
+      summary:
+        'A Connect link (bound to this browser) that re-authorises a grant; only the grant’s own car account can complete it',
+      access: 'owner-or-admin',
+      rateLimited: true,
       params: GrantParamsSchema,
-      response: z.object({ connectUrl: z.string() }),
-      async handler({ params }) {
-        if (!(await findGrant(db, params.grantId)))
+      response: z.object({ connectUrl: z.string(), expiresAt: z.string() }),
+      async handler({ params, principal, request, reply }) {
+        const grant = await findGrant(db, params.grantId);
+        if (!grant || (principal.kind === 'owner' && grant.ownerId !== principal.ownerId))
           throw new ApiError(404, 'NOT_FOUND', `params.grantId: no grant "${params.grantId}"`);
-        return service.enrollment.reconnect(params.grantId);
+        const link = await service.enrollment.reconnect(grant.id, browserBinding(request, reply));
+        return { connectUrl: link.connectUrl, expiresAt: link.expiresAt.toISOString() };
       },
     }),
 
@@ -250,20 +348,23 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       method: 'GET',
       url: '/api/vehicles',
       tag: 'vehicles',
-      summary: 'Enrolled vehicles with last-known state, grant status and next departure',
+      summary: 'Vehicles with last-known state, grant status and next departure: an owner’s own, or all',
+      access: 'signed-in',
       response: z.array(VehicleViewSchema),
-      handler: () => vehicleViews(service, now()),
+      handler: async ({ principal }) =>
+        vehicleViews(service, now(), await visibleVehicleIds(service, principal)),
     }),
     defineRoute({
       method: 'GET',
       url: '/api/vehicles/:vehicleId',
       tag: 'vehicles',
-      summary: 'One vehicle',
+      summary: 'One vehicle (an owner’s own; another’s is 404)',
+      access: 'signed-in',
       params: VehicleParamsSchema,
       response: VehicleViewSchema,
-      async handler({ params }) {
-        await requireVehicle(service, params.vehicleId);
-        return (await vehicleViews(service, now())).find((view) => view.id === params.vehicleId);
+      async handler({ params, principal }) {
+        await requireVehicle(service, params.vehicleId, principal);
+        return (await vehicleViews(service, now(), new Set([params.vehicleId])))[0];
       },
     }),
     defineRoute({
@@ -271,10 +372,11 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/vehicles/:vehicleId/preferences',
       tag: 'vehicles',
       summary: 'Charging preferences (defaults until set)',
+      access: 'signed-in',
       params: VehicleParamsSchema,
       response: ChargingPreferencesSchema,
-      async handler({ params }) {
-        await requireVehicle(service, params.vehicleId);
+      async handler({ params, principal }) {
+        await requireVehicle(service, params.vehicleId, principal);
         return loadPreferences(db, params.vehicleId);
       },
     }),
@@ -283,11 +385,12 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/vehicles/:vehicleId/preferences',
       tag: 'vehicles',
       summary: 'Replace the charging preferences; re-plans',
+      access: 'owner-or-admin',
       params: VehicleParamsSchema,
       body: ChargingPreferencesSchema,
       response: z.object({ preferences: ChargingPreferencesSchema, replan: ReplanReportSchema }),
-      async handler({ params, body }) {
-        await requireVehicle(service, params.vehicleId);
+      async handler({ params, body, principal }) {
+        await requireVehicle(service, params.vehicleId, principal);
         await savePreferences(db, params.vehicleId, body);
         const replan = await service.replanAfterChange(`preferences of ${params.vehicleId} changed`);
         return { preferences: body, replan };
@@ -298,11 +401,12 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/vehicles/:vehicleId/charge-now',
       tag: 'overrides',
       summary: 'Charge now (to the target, whatever the price) on or off; re-plans',
+      access: 'owner-or-admin',
       params: VehicleParamsSchema,
       body: z.object({ enabled: z.boolean() }).strict(),
       response: z.object({ vehicleId: z.string(), chargeNow: z.boolean(), replan: ReplanReportSchema }),
-      async handler({ params, body }) {
-        await requireVehicle(service, params.vehicleId);
+      async handler({ params, body, principal }) {
+        await requireVehicle(service, params.vehicleId, principal);
         const replan = await service.setChargeNow(params.vehicleId, body.enabled);
         return { vehicleId: params.vehicleId, chargeNow: body.enabled, replan };
       },
@@ -311,9 +415,18 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       method: 'GET',
       url: '/api/overrides',
       tag: 'overrides',
-      summary: 'Vehicles with charge now switched on',
+      summary: 'Vehicles with charge now switched on (an owner’s own, or all)',
+      access: 'signed-in',
       response: z.object({ chargeNow: z.array(z.string()) }),
-      handler: () => Promise.resolve({ chargeNow: [...service.chargeNowVehicles()].sort() }),
+      async handler({ principal }) {
+        const visible = await visibleVehicleIds(service, principal);
+        return {
+          chargeNow: service
+            .chargeNowVehicles()
+            .filter((id) => visible === undefined || visible.has(id))
+            .sort(),
+        };
+      },
     }),
 
     // Plan
@@ -322,6 +435,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/plan',
       tag: 'plan',
       summary: 'The current fleet plan: slots, per-vehicle power and SoC, costs, skipped vehicles',
+      access: 'operator',
       async handler() {
         const current = await loadCurrentPlan<StoredPlanBody>(db);
         if (!current) throw new ApiError(404, 'NOT_FOUND', 'no plan yet');
@@ -340,6 +454,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/plan',
       tag: 'plan',
       summary: 'Re-plan the fleet now',
+      access: 'admin',
       body: z
         .object({ reason: z.string().trim().min(1).max(200).optional() })
         .strict()
@@ -359,6 +474,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       tag: 'prices',
       summary:
         'Stored prices of the configured source overlapping [from, to) (default: now to +48 h), with the windows no price covers',
+      access: 'signed-in',
       query: z.object({ from: instant.optional(), to: instant.optional() }).strict(),
       response: PriceCoverageViewSchema.extend({
         slots: z.array(z.object({ start: z.string(), end: z.string(), pricePerKwh: z.number() })),
@@ -383,7 +499,8 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/prices',
       tag: 'prices',
       summary:
-        'Import a price series (stored under the configured source; replaces the same slots); re-plans',
+        'Import a price series (stored under the configured source; replaces every stored slot it overlaps); re-plans',
+      access: 'admin',
       body: z
         .object({
           slots: z
@@ -410,15 +527,8 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
           end: new Date(slot.end),
           pricePerKwh: slot.pricePerKwh,
         }));
-        await db.transaction(async (tx) => {
-          // The series replaces the window it covers, whatever slot length was stored there before.
-          await tx.query('delete from prices where source = $1 and slot_start < $3 and slot_end > $2', [
-            service.priceSource,
-            slots[0]!.start,
-            slots.at(-1)!.end,
-          ]);
-          await savePrices(tx, service.priceSource, slots);
-        });
+        // The series replaces every stored slot it overlaps, whatever their length (the file feed too).
+        await db.transaction((tx) => savePrices(tx, service.priceSource, slots));
         const replan = await service.replanAfterChange(`${body.slots.length} prices imported`);
         return { stored: body.slots.length, replan };
       },
@@ -430,6 +540,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/grid',
       tag: 'grid',
       summary: 'Grid connection: limit and yearly base load',
+      access: 'operator',
       response: GridSettingsSchema,
       handler: () => loadGridSettings(db),
     }),
@@ -438,6 +549,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/grid',
       tag: 'grid',
       summary: 'Replace the grid settings; re-plans',
+      access: 'admin',
       body: GridSettingsSchema,
       response: z.object({ grid: GridSettingsSchema, replan: ReplanReportSchema }),
       async handler({ body }) {
@@ -451,6 +563,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/grid/events',
       tag: 'grid',
       summary: 'Demand-response events overlapping [from, to) (default: the last day and the next two)',
+      access: 'operator',
       query: z.object({ from: instant.optional(), to: instant.optional() }).strict(),
       async handler({ query }) {
         const from =
@@ -465,6 +578,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/grid/events',
       tag: 'grid',
       summary: 'Announce a demand-response event (a lower limit for a window); re-plans',
+      access: 'admin',
       body: GridEventInputSchema,
       successStatus: 201,
       async handler({ body }) {
@@ -481,6 +595,7 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       url: '/api/grid/events/:eventId',
       tag: 'grid',
       summary: 'Cancel a demand-response event; re-plans',
+      access: 'admin',
       params: z.object({ eventId: z.uuid() }).strict(),
       async handler({ params }) {
         const removed = await db.query<{ id: string }>('delete from grid_events where id = $1 returning id', [
@@ -498,7 +613,9 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
       method: 'GET',
       url: '/api/commands',
       tag: 'commands',
-      summary: 'Command log with outcomes, oldest first; filter by vehicle, due time and status',
+      summary:
+        'Command log with outcomes, oldest first (an owner’s own cars, or all); filter by vehicle, due time and status',
+      access: 'signed-in',
       query: z
         .object({
           vehicleId: z
@@ -510,22 +627,29 @@ export function createApiRoutes(service: SmartChargingService, now: () => Date):
         })
         .strict(),
       response: z.array(CommandViewSchema),
-      async handler({ query }) {
+      async handler({ query, principal }) {
+        const visible = await visibleVehicleIds(service, principal);
         const commands = await listCommands(db, {
           ...(query.vehicleId === undefined ? {} : { vehicleId: query.vehicleId }),
           ...(query.since === undefined ? {} : { since: new Date(query.since) }),
           ...(query.status === undefined ? {} : { status: query.status }),
         });
-        return commands.map(commandView);
+        return commands
+          .filter((command) => visible === undefined || visible.has(command.vehicleId))
+          .map(commandView);
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/api/dashboard',
       tag: 'dashboard',
-      summary: 'Everything the dashboard draws: vehicles, fleet slots, costs',
+      summary: 'Everything the dashboard draws: vehicles, fleet slots, costs (an owner sees their own cars)',
+      access: 'signed-in',
       response: DashboardDataSchema,
-      handler: () => service.dashboard(),
+      async handler({ principal }) {
+        const visible = await visibleVehicleIds(service, principal);
+        return service.dashboard(visible === undefined ? {} : { vehicleIds: visible });
+      },
     }),
   ];
   return routes;

@@ -16,7 +16,8 @@ export const DashboardVehicleSchema = z.object({
   id: z.string(),
   name: z.string(),
   grantStatus: z.enum(['pending', 'active', 'revoked', 'expired']),
-  reconnectUrl: z.string().nullable(),
+  /** Where to POST (signed in) for a Connect link that re-authorises the car's grant. */
+  reconnectPath: z.string().nullable(),
   soc: z.number().nullable(),
   pluggedIn: z.boolean().nullable(),
   chargingState: z.string().nullable(),

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, defineRoute, type ApiRoute } from './api-route.ts';
+import { assetPageContentSecurityPolicy } from './security.ts';
 
 /**
  * Where the built pages are: `dist/web` beside the bundle when running from dist/, or the package's
@@ -48,9 +49,14 @@ export function registerWebAssets(app: FastifyInstance, title: string): ApiRoute
       method: 'GET',
       url: '/',
       tag: 'pages',
-      summary: 'The operator console (HTML; its scripts are under /assets/)',
+      summary:
+        'The operator console (HTML; its scripts are under /assets/, its data comes from the API as the signed-in user)',
+      access: 'public',
       async handler({ reply }) {
-        return reply.type('text/html; charset=utf-8').send(consolePage());
+        return reply
+          .header('content-security-policy', assetPageContentSecurityPolicy())
+          .type('text/html; charset=utf-8')
+          .send(consolePage());
       },
     }),
     defineRoute({
@@ -58,8 +64,12 @@ export function registerWebAssets(app: FastifyInstance, title: string): ApiRoute
       url: '/owner',
       tag: 'pages',
       summary: 'The owner’s page: my cars, departure and target, charge now (HTML)',
+      access: 'public',
       async handler({ reply }) {
-        return reply.type('text/html; charset=utf-8').send(ownerPage());
+        return reply
+          .header('content-security-policy', assetPageContentSecurityPolicy())
+          .type('text/html; charset=utf-8')
+          .send(ownerPage());
       },
     }),
   ];
