@@ -29,6 +29,8 @@ function dashboard(
       })),
       costPlanned: 0,
       costOnArrival: 0,
+      savings: 0,
+      opportunisticCost: 0,
       peakBeforeKw: 0,
       peakAfterKw: 0,
     },

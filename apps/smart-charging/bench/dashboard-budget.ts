@@ -46,7 +46,15 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       fetchError: null,
       problem: null,
     },
-    fleet: { slots, costPlanned: 12.3, costOnArrival: 15.6, peakBeforeKw: cars * 7, peakAfterKw: cars * 3 },
+    fleet: {
+      slots,
+      costPlanned: 12.3,
+      costOnArrival: 15.6,
+      savings: 3.3,
+      opportunisticCost: 0,
+      peakBeforeKw: cars * 7,
+      peakAfterKw: cars * 3,
+    },
     vehicles: ids.map((id, index) => ({
       id,
       name: `Car ${index}`,

@@ -95,6 +95,7 @@ describe.each([
     expect(data.fleet.slots.every((slot) => slot.priceAssumed)).toBe(true);
     expect(data.fleet.costPlanned).toBeNull();
     expect(data.fleet.costOnArrival).toBeNull();
+    expect(data.fleet.savings).toBeNull();
     expect(data.vehicles.map((vehicle) => vehicle.costPlanned)).toEqual([null]);
     const page = await (await fetch(running.base)).text();
     expect(page).toContain('id="price-banner"');

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBdewProfileCsv } from '../src/planner/load-profile.ts';
 import { listCommands } from '../src/store/command-log.ts';
+import { loadCurrentPlan } from '../src/store/plans.ts';
 import { sqlTokenStore } from '../src/store/grants.ts';
 import { saveGridSettings } from '../src/store/grid.ts';
 import { migrate } from '../src/store/migrations.ts';
@@ -17,6 +18,7 @@ import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
 import {
   createSmartChargingService,
   type SmartChargingService,
+  type StoredPlanBody,
 } from '../src/service/smart-charging-service.ts';
 
 const PRICES = awattarDeHourlyCsv;
@@ -130,6 +132,13 @@ describe('an overnight of smart charging against the simulator', () => {
     const soc = (sim: Simulator, ids: string[]) => ids.map((id) => sim.vehicle(id).state.soc ?? 0);
     let smartSoc = soc(smart, smartIds);
     let uncontrolledSoc = soc(uncontrolled, uncontrolledIds);
+
+    // Savings compare like with like: the planner's same-energy baseline, the cheap extra named apart.
+    const first = await service.dashboard();
+    const current = (await loadCurrentPlan<StoredPlanBody>(db))!.body.plan;
+    expect(first.fleet.savings).toBeCloseTo(current.summary.savings, 9);
+    expect(first.fleet.savings).toBeGreaterThan(0);
+    expect(first.fleet.opportunisticCost).toBeCloseTo(current.summary.opportunisticCost, 9);
 
     // One simulated minute per step, 13 hours: the service runs due commands every minute.
     for (let t = START.getTime(); t < DEPARTURE.getTime(); t += 60_000) {

@@ -385,6 +385,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
             : vehicleRows.every((row) => row.costOnArrival !== null)
               ? plan.summary.immediateCost
               : null,
+        ...fleetSavings(plan, shown, vehicleRows),
         peakBeforeKw: plan?.summary.peakBeforeKw ?? 0,
         peakAfterKw: plan?.summary.peakAfterKw ?? 0,
       },
@@ -506,6 +507,32 @@ function expectedSoc(plan: Plan, vehicleId: string, atMs: number): number | unde
 /** True when every slot the power series draws in has a real (not assumed) price. */
 function pricedThroughout(plan: Plan, powerKw: readonly number[]): boolean {
   return plan.slots.every((slot, index) => !slot.priceAssumed || (powerKw[index] ?? 0) <= 0);
+}
+
+/**
+ * Savings that compare like with like. The fleet: the planner's baseline buys the targets' energy on
+ * arrival, compared with what the plan pays for that same energy; its opportunistic extra is apart. An
+ * owner's cars: each car's planned energy charged on arrival against the plan for it.
+ */
+function fleetSavings(
+  plan: Plan | undefined,
+  shown: ReadonlySet<string> | undefined,
+  rows: readonly { costPlanned: number | null; costOnArrival: number | null }[],
+): { savings: number | null; opportunisticCost: number | null } {
+  if (!plan) return { savings: 0, opportunisticCost: 0 };
+  if (shown !== undefined) {
+    const planned = sumOrNull(rows.map((row) => row.costPlanned));
+    const onArrival = sumOrNull(rows.map((row) => row.costOnArrival));
+    return {
+      savings: planned === null || onArrival === null ? null : onArrival - planned,
+      opportunisticCost: null,
+    };
+  }
+  const known = fleetPriced(plan) && rows.every((row) => row.costOnArrival !== null);
+  return {
+    savings: known ? plan.summary.savings : null,
+    opportunisticCost: known ? plan.summary.opportunisticCost : null,
+  };
 }
 
 /** Whether the fleet's planned cost rests on real prices only. */

@@ -50,11 +50,15 @@ const view = {
 function renderHeader(data: DashboardData): void {
   byId('kpi-cost').textContent = formatMoney(data.fleet.costPlanned, data.currency);
   byId('kpi-arrival').textContent = formatMoney(data.fleet.costOnArrival, data.currency);
-  const { costPlanned, costOnArrival } = data.fleet;
+  const { savings, opportunisticCost } = data.fleet;
+  // Like with like: the same energy on arrival vs as planned; cheap extra energy is named apart.
   byId('kpi-savings').textContent =
-    costPlanned === null || costOnArrival === null
+    savings === null
       ? UNKNOWN
-      : formatMoney(costOnArrival - costPlanned, data.currency);
+      : formatMoney(savings, data.currency) +
+        (opportunisticCost !== null && opportunisticCost > 0.005
+          ? ` (plus ${formatMoney(opportunisticCost, data.currency)} of extra cheap energy)`
+          : '');
   byId('kpi-peak').textContent = `${formatKw(data.fleet.peakBeforeKw)} → ${formatKw(data.fleet.peakAfterKw)}`;
   const banner = byId('price-banner');
   banner.textContent = data.prices.problem ?? '';

@@ -54,6 +54,13 @@ export const DashboardDataSchema = z.object({
     /** Null when any slot with charging has no real price. */
     costPlanned: z.number().nullable(),
     costOnArrival: z.number().nullable(),
+    /**
+     * Charging on arrival minus the plan, for the same energy (the energy the targets need; what the plan
+     * buys opportunistically on top is `opportunisticCost`). Null when a cost is unknown.
+     */
+    savings: z.number().nullable(),
+    /** What the plan spends on extra energy beyond the targets because it is cheap; fleet view only (null for an owner). */
+    opportunisticCost: z.number().nullable(),
     peakBeforeKw: z.number(),
     peakAfterKw: z.number(),
   }),
