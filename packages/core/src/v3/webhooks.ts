@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VoltkitError } from '../errors.ts';
-import { verifySignature } from '../webhooks/webhooks.ts';
+import { assertSignature } from '../webhooks/webhooks.ts';
 import {
   type FlatSignal,
   isTypedSignal,
@@ -219,13 +219,6 @@ export function parseV3Webhook(
   signature: string | null | undefined,
   amt: string,
 ): V3WebhookEvent {
-  if (!verifySignature(amt, signature, rawBody)) {
-    throw new VoltkitError({
-      type: 'AUTHENTICATION',
-      code: null,
-      status: 401,
-      description: 'The webhook SC-Signature does not match the body.',
-    });
-  }
+  assertSignature(amt, signature, rawBody);
   return parseV3WebhookEvent(rawBody);
 }

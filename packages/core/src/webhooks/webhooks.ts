@@ -68,6 +68,22 @@ export function parseWebhookPayload(body: unknown): WebhookPayload {
   return parsed.data;
 }
 
+/** Throws the `AUTHENTICATION` error (answer 401) unless `SC-Signature` matches the raw body; v2 and v3 alike. */
+export function assertSignature(
+  amt: string,
+  signature: string | null | undefined,
+  rawBody: string | Uint8Array,
+): void {
+  if (!verifySignature(amt, signature, rawBody)) {
+    throw new VoltkitError({
+      type: 'AUTHENTICATION',
+      code: null,
+      status: 401,
+      description: 'The webhook SC-Signature does not match the body.',
+    });
+  }
+}
+
 /**
  * Verifies `SC-Signature` over the raw body, then parses it. Throws an `AUTHENTICATION` error for a bad
  * signature (answer 401) and an `INVALID_RESPONSE` error for a bad body (answer 400).
@@ -77,13 +93,6 @@ export function parseWebhook(
   signature: string | null | undefined,
   amt: string,
 ): WebhookPayload {
-  if (!verifySignature(amt, signature, rawBody)) {
-    throw new VoltkitError({
-      type: 'AUTHENTICATION',
-      code: null,
-      status: 401,
-      description: 'The webhook SC-Signature does not match the body.',
-    });
-  }
+  assertSignature(amt, signature, rawBody);
   return parseWebhookPayload(rawBody);
 }
