@@ -159,7 +159,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
         ),
       )
       .then(async (outcome) => {
-        await reportPriceCoverage().catch((error: unknown) => {
+        await reportPriceCoverage(outcome.plan).catch((error: unknown) => {
           logger.error({ err: error }, 'could not check price coverage');
         });
         return outcome;
@@ -198,19 +198,22 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   }
 
   async function priceCoverage(from?: Date, to?: Date): Promise<PriceCoverage> {
-    let windowFrom = from;
-    let windowTo = to;
-    if (windowFrom === undefined || windowTo === undefined) {
-      const plan = (await loadCurrentPlan<StoredPlanBody>(db))?.body.plan;
-      const slotMs = config.slotMinutes * 60_000;
-      const planStart = plan?.slots[0] === undefined ? undefined : Date.parse(plan.slots[0].start);
-      windowFrom ??= new Date(planStart ?? Math.floor(now().getTime() / slotMs) * slotMs);
-      windowTo ??= new Date(
-        plan && plan.slots.length > 0
-          ? Date.parse(plan.slots.at(-1)!.start) + slotMs
-          : windowFrom.getTime() + 24 * 3_600_000,
-      );
-    }
+    if (from !== undefined && to !== undefined) return coverageOf(from, to);
+    const window = planWindow((await loadCurrentPlan<StoredPlanBody>(db))?.body.plan);
+    return coverageOf(from ?? window.from, to ?? window.to);
+  }
+
+  /** The plan's horizon; without a plan, the day from the current slot. */
+  function planWindow(plan: Plan | undefined): { from: Date; to: Date } {
+    const slotMs = config.slotMinutes * 60_000;
+    const first = plan?.slots[0];
+    const last = plan?.slots.at(-1);
+    const from = new Date(first ? Date.parse(first.start) : Math.floor(now().getTime() / slotMs) * slotMs);
+    const to = new Date(last ? Date.parse(last.start) + slotMs : from.getTime() + 24 * 3_600_000);
+    return { from, to };
+  }
+
+  async function coverageOf(windowFrom: Date, windowTo: Date): Promise<PriceCoverage> {
     const slots = await loadPrices(db, config.priceSource, windowFrom, windowTo);
     return describePriceCoverage({
       source: config.priceSource,
@@ -226,8 +229,9 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
    * (a healthy day-ahead feed always covers them), a warning when only later hours are not yet published.
    * Each distinct problem is logged once, not at every re-plan.
    */
-  async function reportPriceCoverage(): Promise<void> {
-    const coverage = await priceCoverage();
+  async function reportPriceCoverage(plan: Plan): Promise<void> {
+    const window = planWindow(plan);
+    const coverage = await coverageOf(window.from, window.to);
     if (coverage.problem === loggedPriceProblem) return;
     loggedPriceProblem = coverage.problem;
     if (coverage.problem === null) {
@@ -314,6 +318,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   ): Promise<DashboardData> {
     const current = await loadCurrentPlan<StoredPlanBody>(db);
     const plan = current?.body.plan;
+    const horizon = planWindow(plan);
     const states = await loadVehicleStates<ChargingState>(db);
     const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
     const shown = filter.vehicleIds;
@@ -356,7 +361,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       timeZone: config.timeZone,
       currency: options.currency ?? 'EUR',
       planReason: current?.reason ?? null,
-      prices: priceCoverageView(await priceCoverage()),
+      prices: priceCoverageView(await coverageOf(horizon.from, horizon.to)),
       fleet: {
         slots: (plan?.slots ?? []).map((slot, index) => ({
           start: slot.start,
