@@ -87,7 +87,9 @@ export function taperPowerKw(vehicle: Vehicle, socPercent: number): number {
  * The SoC a vehicle is planned to (%), before the charge limit: the stated target, or the trip's
  * distance in percent of SoC (distance ÷ range per percent) plus the reserve.
  */
-export function requestedTargetSocPercent(vehicle: Vehicle): number {
+export function requestedTargetSocPercent(
+  vehicle: Pick<Vehicle, 'targetSocPercent' | 'trip' | 'rangeKmPerPercent'>,
+): number {
   if (vehicle.targetSocPercent !== undefined) return vehicle.targetSocPercent;
   const trip = vehicle.trip!;
   return Math.min(100, trip.distanceKm / vehicle.rangeKmPerPercent! + trip.reservePercent);

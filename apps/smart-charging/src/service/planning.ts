@@ -2,6 +2,7 @@ import { isVoltkitError } from '@voltkit/core/client';
 import type { Logger } from 'pino';
 import { createPlan, parsePlanRequest, type Plan, type PlanRequestInput } from '../planner/plan.ts';
 import type { LoadProfile } from '../planner/load-profile.ts';
+import { requestedTargetSocPercent } from '../planner/vehicle.ts';
 import { commandedOnTime, replaceFutureCommands } from '../store/command-log.ts';
 import { listGrants } from '../store/grants.ts';
 import { listGridEvents, loadGridSettings } from '../store/grid.ts';
@@ -298,8 +299,7 @@ function tripTargetPercent(
   input: { trip: { distanceKm: number; reservePercent: number }; rangeKmPerPercent: number },
   chargeLimit: number | null,
 ): number {
-  const needed = input.trip.distanceKm / input.rangeKmPerPercent + input.trip.reservePercent;
-  return Math.min(needed, (chargeLimit ?? 1) * 100, 100);
+  return Math.min(requestedTargetSocPercent(input), (chargeLimit ?? 1) * 100);
 }
 
 function slotLimits(
