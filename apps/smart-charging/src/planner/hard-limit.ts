@@ -11,6 +11,11 @@
 import { parseInstant, type SlotGrid } from './time-grid.ts';
 import { taperPowerKw, type Vehicle } from './vehicle.ts';
 
+/** Cars that may draw at once under a hard limit: ⌊headroom / strongest charger⌋ (0 without a charger). */
+export function laneCount(headroomKw: number, strongestKw: number): number {
+  return strongestKw > 0 ? Math.floor(headroomKw / strongestKw + 1e-9) : 0;
+}
+
 /** Headroom (kW) that a hard limit leaves the LP in each slot, given the average headroom. */
 export function hardLimitHeadroomKw(
   headroomKw: Float64Array,
@@ -38,7 +43,7 @@ export function hardLimitHeadroomKw(
   }
   return Float64Array.from(headroomKw, (h, t) => {
     if (strongest[t] === 0) return h;
-    const lanes = Math.floor(h / strongest[t]! + 1e-9);
+    const lanes = laneCount(h, strongest[t]!);
     return Math.min(h, lanes * weakest[t]!);
   });
 }
@@ -99,11 +104,7 @@ export function highestMinuteDrawKw(
     // Average mode has no lanes: every car starts at the slot start (what a naive executor does).
     const schedule =
       mode === 'hard'
-        ? laneSchedule(
-            onMinutes,
-            strongest > 0 ? Math.floor(headroom / strongest + 1e-9) : 0,
-            plan.slotMinutes,
-          )
+        ? laneSchedule(onMinutes, laneCount(headroom, strongest), plan.slotMinutes)
         : onMinutes.map((m) => (m > 1e-9 ? [{ from: 0, to: Math.min(m, plan.slotMinutes) }] : []));
     for (let minute = 0; minute < plan.slotMinutes; minute++) {
       const at = minute + 0.5;

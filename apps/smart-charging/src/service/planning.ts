@@ -2,6 +2,7 @@ import { isVoltkitError } from '@voltkit/core/client';
 import type { Logger } from 'pino';
 import { createPlan, parsePlanRequest, type Plan, type PlanRequestInput } from '../planner/plan.ts';
 import type { LoadProfile } from '../planner/load-profile.ts';
+import { laneCount } from '../planner/hard-limit.ts';
 import { requestedTargetSocPercent } from '../planner/vehicle.ts';
 import { commandedOnTime, replaceFutureCommands } from '../store/command-log.ts';
 import { listGrants } from '../store/grants.ts';
@@ -275,8 +276,7 @@ function hardLimitLanes(
         .filter((schedule) => (schedule.energyPerSlotKwh[t] ?? 0) > 0)
         .map((schedule) => schedule.chargingPowerKw),
     );
-    if (strongest <= 0) return 0;
-    return Math.max(0, Math.floor((slot.limitKw - slot.baseKw) / strongest + 1e-9));
+    return Math.max(0, laneCount(slot.limitKw - slot.baseKw, strongest));
   });
 }
 
