@@ -215,10 +215,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     engine,
     managementToken,
     v3,
-    requestLog,
     adminHooks: { advance, setSpeed },
     ...(logger === undefined ? {} : { logger }),
   });
+  const detachRequestLog = requestLog.attach(app.server);
   let url = '';
   receiver.register(app, store);
   registerDashboard(
@@ -297,6 +297,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       closed = true;
       if (heartbeat !== undefined) clearInterval(heartbeat);
       await app.close();
+      detachRequestLog();
       await engine.whenDeliveriesSettled();
       await writer?.flush();
     },

@@ -1,4 +1,5 @@
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { VEHICLE_ENDPOINTS } from '@voltkit/core/permissions';
 import { decodeBasic, safeEqual } from '../credentials.ts';
 import type { SimulatorStore } from '../state/store.ts';
@@ -61,17 +62,40 @@ export class RequestLog {
     this.#client = new Array<string | null>(capacity).fill(null);
   }
 
-  /** Called once per finished response. */
-  record(request: FastifyRequest, reply: FastifyReply): void {
-    const url = request.url;
+  /**
+   * Records every response `server` finishes, from Node's `http.server.*` diagnostics channels: no hook,
+   * listener or closure per request, only the channel's message. Returns the function that stops it.
+   */
+  attach(server: Server): () => void {
+    const onStart = (message: unknown) => {
+      const { request, server: from } = message as ServerMessage;
+      if (from === server) (request as StampedRequest)[STARTED_AT] = performance.now();
+    };
+    const onFinish = (message: unknown) => {
+      const { request, response, server: from } = message as ServerMessage;
+      if (from === server) this.record(request, response.statusCode);
+    };
+    subscribe('http.server.request.start', onStart);
+    subscribe('http.server.response.finish', onFinish);
+    return () => {
+      unsubscribe('http.server.request.start', onStart);
+      unsubscribe('http.server.response.finish', onFinish);
+    };
+  }
+
+  /** One finished response: O(1), writes into the preallocated slots. */
+  record(request: IncomingMessage, status: number): void {
+    const url = request.url ?? '';
     if (url.charCodeAt(1) === 95 /* _ */ && unlogged(url)) return;
     const i = this.#next;
+    const now = performance.now();
+    const started = (request as StampedRequest)[STARTED_AT];
     this.#at[i] = Date.now();
-    this.#latency[i] = reply.elapsedTime;
-    this.#status[i] = reply.statusCode;
-    this.#method[i] = request.method;
+    this.#latency[i] = started === undefined ? Number.NaN : now - started;
+    this.#status[i] = status;
+    this.#method[i] = request.method ?? '';
     this.#url[i] = url;
-    this.#client[i] = this.#whoAsked(request, reply.statusCode);
+    this.#client[i] = this.#whoAsked(request.headers.authorization);
     this.#next = i + 1 === this.capacity ? 0 : i + 1;
     if (this.#size < this.capacity) this.#size++;
   }
@@ -89,7 +113,7 @@ export class RequestLog {
       const query = url.indexOf('?');
       const path = query < 0 ? url : url.slice(0, query);
       const method = this.#method[i] ?? '';
-      const client = this.#client[i] ?? null;
+      const client = this.#client[i] ?? this.#clientOfQuery(url, query);
       result.push({
         at: this.#at[i] ?? 0,
         method,
@@ -104,10 +128,16 @@ export class RequestLog {
     return result;
   }
 
-  /** The app whose credentials came with the request (bearer token, Basic client or AMT, form client). */
-  #whoAsked(request: FastifyRequest, status: number): string | null {
+  /** Connect pages name their app in the query (`client_id`); only known apps count. */
+  #clientOfQuery(url: string, query: number): string | null {
+    if (query < 0) return null;
+    const clientId = new URLSearchParams(url.slice(query + 1)).get('client_id');
+    return clientId !== null && this.#deps.store.apps.has(clientId) ? clientId : null;
+  }
+
+  /** The app whose credentials came with the request: bearer token, Basic client credentials or AMT. */
+  #whoAsked(header: string | undefined): string | null {
     const { store } = this.#deps;
-    const header = request.headers.authorization;
     if (header !== undefined) {
       const scheme = header.charCodeAt(0) | 32;
       if (scheme === 98 /* b */ && header.charCodeAt(6) === 32 && (header.charCodeAt(1) | 32) === 101) {
@@ -130,20 +160,19 @@ export class RequestLog {
       }
       return null;
     }
-    // Client credentials in a token request's form, or the client a Connect page was opened for.
-    if (status < 400) {
-      const body = request.body as Record<string, unknown> | undefined;
-      const fromBody = typeof body === 'object' && body !== null ? body['client_id'] : undefined;
-      const query = request.query as Record<string, unknown> | undefined;
-      const fromQuery = query?.['client_id'];
-      const clientId = typeof fromBody === 'string' ? fromBody : fromQuery;
-      if (typeof clientId === 'string' && store.apps.has(clientId)) return clientId;
-    }
     return null;
   }
 }
 
 const SIMULATOR_CALLER = '\u0000simulator';
+const STARTED_AT = Symbol('simulator request started at');
+type StampedRequest = IncomingMessage & { [STARTED_AT]?: number };
+
+interface ServerMessage {
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  readonly server: Server;
+}
 
 function unlogged(url: string): boolean {
   for (const prefix of UNLOGGED_PREFIXES) if (url.startsWith(prefix)) return true;
@@ -174,22 +203,4 @@ export function scopeOf(method: string, path: string): string | null {
   const code = v3[2];
   if (code === undefined) return 'per signal';
   return isServedSignalCode(code) ? signalMeta(code).scope : null;
-}
-
-/** Fastify's per-response log call, used to record the request log instead (no extra hook per request). */
-export class RecordingLogController extends LogController {
-  readonly #log: RequestLog;
-
-  constructor(log: RequestLog) {
-    super({ disableRequestLogging: true });
-    this.#log = log;
-  }
-
-  override requestCompleted(
-    _error: Error | null | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): void {
-    this.#log.record(request, reply);
-  }
 }

@@ -15,7 +15,6 @@ import { registerTokenRoutes } from './token-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
 import { registerVehicleRoutes } from './vehicle-routes.ts';
 import { registerV3Routes, type V3Platform } from '../v3/index.ts';
-import { RecordingLogController, type RequestLog } from '../dashboard/request-log.ts';
 
 /** Request bodies above this size are refused with 413 (nothing the API takes comes close). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -38,8 +37,6 @@ export interface HttpAppOptions {
   readonly logger?: FastifyBaseLogger;
   /** Vehicle API v3 (signals, v3 commands, application tokens, v3 webhook admin). */
   readonly v3?: V3Platform;
-  /** Where every finished request is recorded for the dashboard. */
-  readonly requestLog?: RequestLog;
 }
 
 /** The whole simulator surface on one origin: Connect, tokens, vehicle API, management, admin. */
@@ -48,11 +45,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     // Fastify's own request logs include URLs and headers; ours (below) carry only method, route, status.
-    // The dashboard's request log is fed from the log call Fastify makes per response anyway.
-    logController:
-      options.requestLog === undefined
-        ? new LogController({ disableRequestLogging: true })
-        : new RecordingLogController(options.requestLog),
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
