@@ -48,6 +48,8 @@ export class RequestLog {
   readonly #client: (string | null)[];
   #next = 0;
   #size = 0;
+  #lastHeader: string | undefined = undefined;
+  #lastClient: string | null = null;
 
   constructor(deps: RequestLogDeps, capacity = 500) {
     if (!Number.isInteger(capacity) || capacity < 1)
@@ -90,12 +92,22 @@ export class RequestLog {
     const i = this.#next;
     const now = performance.now();
     const started = (request as StampedRequest)[STARTED_AT];
-    this.#at[i] = Date.now();
+    this.#at[i] = TIME_ORIGIN + now;
     this.#latency[i] = started === undefined ? Number.NaN : now - started;
     this.#status[i] = status;
     this.#method[i] = request.method ?? '';
     this.#url[i] = url;
-    this.#client[i] = this.#whoAsked(request.headers.authorization);
+    const header = request.headers.authorization;
+    // Clients send the same credentials again and again: comparing with the last header is cheaper than
+    // hashing a fresh token. A 401 is resolved again (the token may have been revoked since).
+    if (header !== undefined && header === this.#lastHeader && status !== 401) {
+      this.#client[i] = this.#lastClient;
+    } else {
+      const client = this.#whoAsked(header);
+      this.#client[i] = client;
+      this.#lastHeader = header;
+      this.#lastClient = client;
+    }
     this.#next = i + 1 === this.capacity ? 0 : i + 1;
     if (this.#size < this.capacity) this.#size++;
   }
@@ -165,6 +177,7 @@ export class RequestLog {
 }
 
 const SIMULATOR_CALLER = '\u0000simulator';
+const TIME_ORIGIN = performance.timeOrigin;
 const STARTED_AT = Symbol('simulator request started at');
 type StampedRequest = IncomingMessage & { [STARTED_AT]?: number };
 

@@ -127,7 +127,8 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps, man
           .header('content-security-policy', DASHBOARD_CSP)
           .header('x-frame-options', 'DENY')
           .header('x-content-type-options', 'nosniff')
-          .header('referrer-policy', 'no-referrer')
+          // Not no-referrer: with it Chromium sends `Origin: null` on the forms' own POSTs.
+          .header('referrer-policy', 'same-origin')
           .header('cache-control', 'no-store');
         const path = (request.routeOptions.url ?? '').slice(DASHBOARD_PREFIX.length);
         if (PUBLIC_PATHS.has(path)) return next();
