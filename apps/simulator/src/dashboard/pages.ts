@@ -56,6 +56,7 @@ export function loginPage(error: string | null): string {
           <code>sim.managementToken</code>.
         </p>
         <form method="post" action="/_simulator/dashboard/login" class="stack">
+          <input type="text" name="username" value="simulator" autocomplete="username" hidden />
           <label for="token"
             >Management token<input
               id="token"
@@ -541,7 +542,7 @@ export function requestsPage(deps: DashboardDeps, session: DashboardSession): st
                 <td class="path"><code>${e.path}</code></td>
                 <td class="status ${e.status < 400 ? 'status-ok' : 'status-bad'}">${e.status}</td>
                 <td class="scope">${e.scope ?? '—'}</td>
-                <td class="latency">${e.latencyMs.toFixed(2)} ms</td>
+                <td class="latency">${Number.isNaN(e.latencyMs) ? '—' : `${e.latencyMs.toFixed(2)} ms`}</td>
                 <td class="app">
                   ${e.caller === 'simulator' ? 'simulator management' : appName(engine, e.clientId)}
                 </td>

@@ -140,7 +140,12 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps, man
             void sendHtml(
               reply,
               401,
-              page({ title: 'Not signed in', current: null, session: null, body: '' }),
+              page({
+                title: 'Not signed in',
+                current: null,
+                session: null,
+                body: html`<p><a href="${href('/login')}">Sign in</a> with the management token first.</p>`,
+              }),
             );
           }
           return;
