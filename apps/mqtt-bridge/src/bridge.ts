@@ -141,6 +141,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         publishing,
         pollSeconds: options.smartCharging.pollSeconds ?? 5,
         serviceSource: options.smartCharging.serviceSource,
+        onVehicleListChanged: () => void syncVehicles(),
         logger,
       })
     : undefined;

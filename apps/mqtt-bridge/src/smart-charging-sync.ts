@@ -14,6 +14,8 @@ export interface SmartChargingSyncOptions {
   readonly pollSeconds: number;
   /** The standalone bridge's vehicle source: refreshed on each poll, so the service's reads reach HA. */
   readonly serviceSource?: ServiceVehicleSource | undefined;
+  /** The service's list of cars changed (one linked or removed there): the bridge lists its cars again. */
+  readonly onVehicleListChanged?: () => void;
   readonly logger: Logger;
 }
 
@@ -40,6 +42,7 @@ export function createSmartChargingSync(options: SmartChargingSyncOptions): Smar
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let lastProblem: string | undefined;
+  let knownIds: string | undefined;
 
   const apply = (car: VehicleRuntime): void => {
     const view = views.get(car.info.id);
@@ -66,6 +69,10 @@ export function createSmartChargingSync(options: SmartChargingSyncOptions): Smar
       return;
     }
     for (const car of options.cars()) apply(car);
+    // A car linked in the service reaches HA within a poll, not at the bridge's hourly vehicle list.
+    const ids = [...views.keys()].sort().join(',');
+    if (knownIds !== undefined && ids !== knownIds) options.onVehicleListChanged?.();
+    knownIds = ids;
   };
 
   const refresh = async (): Promise<void> => {
