@@ -111,6 +111,8 @@ export interface ResidualNetwork {
   readonly energy: Float64Array;
   beginPhase(needs: Float64Array, isActive: (i: number) => boolean): void;
   fillSlot(t: number): void;
+  /** Optional: fills several slots of one price together (their total is what counts). */
+  fillSlots?(slots: readonly number[]): void;
   needing(): number;
   setRoom(t: number, kwh: number): void;
   roomOf(t: number): number;
@@ -133,7 +135,7 @@ export function solveFleet(problem: FleetProblem, options: SolveOptions = {}): F
 
 /**
  * Renumbers vehicles least flexible first (slack = energy the window could take minus what the vehicle
- * needs), runs the greedy on the network `createNetwork` builds for the renumbered problem, and maps
+ * needs; `usableKwh` says what a vehicle could take in a slot, its cap by default), runs the greedy on the network `createNetwork` builds for the renumbered problem, and maps
  * the solution back. Every scan of a slot's vehicle list then walks the per-vehicle arrays front to
  * back, which keeps large fleets (100k × 96 doubles) cache-friendly.
  */
@@ -142,13 +144,13 @@ export function solveInPriorityOrder<P extends FleetProblem>(
   permute: (problem: P, order: Int32Array) => P,
   createNetwork: (inner: P) => ResidualNetwork,
   options: SolveOptions = {},
+  usableKwh: (i: number, t: number) => number = (i, t) => problem.arcCapKwh[i * problem.slotCount + t]!,
 ): FleetSolution {
-  const { slotCount: T, vehicleCount: N, windowStart, windowEnd, arcCapKwh: cap } = problem;
+  const { slotCount: T, vehicleCount: N, windowStart, windowEnd } = problem;
   const slack = new Float64Array(N);
   for (let i = 0; i < N; i++) {
     let total = 0;
-    const row = i * T;
-    for (let t = windowStart[i]!; t < windowEnd[i]!; t++) total += cap[row + t]!;
+    for (let t = windowStart[i]!; t < windowEnd[i]!; t++) total += usableKwh(i, t);
     slack[i] = total - Math.max(0, problem.demandKwh[i]!);
   }
   const order = Int32Array.from({ length: N }, (_, i) => i).sort((a, b) => slack[a]! - slack[b]!);
@@ -198,19 +200,40 @@ function solveOrdered(problem: FleetProblem, network: ResidualNetwork, options: 
   const segments = roomSegments(problem);
   // Load already placed in each slot; a segment releases its slot's room up to its cumulative size.
   const load = new Float64Array(T);
-  const fillSegment = (segment: RoomSegment): void => {
-    const t = segment.slot;
-    const room = Math.max(0, segment.cumulativeKwh - load[t]!);
-    network.setRoom(t, room);
-    network.fillSlot(t);
-    load[t] = load[t]! + room - network.roomOf(t);
+  const released = new Float64Array(T);
+  /** Fills segments[from..to) (one price) and returns `to`. */
+  const fillSegments = (from: number, to: number): number => {
+    for (let k = from; k < to; k++) {
+      const t = segments[k]!.slot;
+      released[t] = Math.max(0, segments[k]!.cumulativeKwh - load[t]!);
+      network.setRoom(t, released[t]!);
+    }
+    if (to - from === 1) network.fillSlot(segments[from]!.slot);
+    else network.fillSlots!(segments.slice(from, to).map((segment) => segment.slot));
+    for (let k = from; k < to; k++) {
+      const t = segments[k]!.slot;
+      load[t] = load[t]! + released[t]! - network.roomOf(t);
+    }
+    return to;
+  };
+  /** End of the group of segments starting at k that the network fills together (equal price). */
+  const groupEnd = (k: number): number => {
+    if (!network.fillSlots) return k + 1;
+    let end = k + 1;
+    while (
+      end < segments.length &&
+      segments[end]!.price === segments[k]!.price &&
+      segments[end]!.slot !== segments[end - 1]!.slot
+    )
+      end++;
+    return end;
   };
 
   // Phase 1: mandatory energy, every segment, cheapest first.
   network.beginPhase(deficit, (i) => deficit[i]! > EPSILON_KWH);
-  for (let k = 0; k < segments.length && network.needing() > 0; k++) {
-    fillSegment(segments[k]!);
-    options.onProgress?.(k + 1, segments.length);
+  for (let k = 0; k < segments.length && network.needing() > 0;) {
+    k = fillSegments(k, groupEnd(k));
+    options.onProgress?.(k, segments.length);
   }
   options.onProgress?.(segments.length, segments.length);
 
@@ -227,9 +250,9 @@ function solveOrdered(problem: FleetProblem, network: ResidualNetwork, options: 
       optionalLeft,
       (i) => problem.optionalValue[i] === value && optionalLeft[i]! > EPSILON_KWH,
     );
-    for (let k = 0; k < segments.length && network.needing() > 0; k++) {
+    for (let k = 0; k < segments.length && network.needing() > 0;) {
       if (segments[k]!.price >= value) break;
-      fillSegment(segments[k]!);
+      k = fillSegments(k, groupEnd(k));
     }
   }
 

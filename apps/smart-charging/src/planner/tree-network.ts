@@ -48,6 +48,24 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
   const load = new Float64Array(T * V);
   const sinkRoom = new Float64Array(T);
   const x = new Float64Array(N * T);
+  // Per vehicle, bit masks over the slots: where it draws (could draw less), where it could draw more.
+  const words = (T + 31) >>> 5;
+  const drawsMask = new Uint32Array(N * words);
+  const freeMask = new Uint32Array(N * words);
+  for (let i = 0; i < N; i++)
+    for (let t = windowStart[i]!; t < windowEnd[i]!; t++)
+      if (cap[i * T + t]! > EPSILON_KWH) freeMask[i * words + (t >>> 5)]! |= 1 << (t & 31);
+
+  function setEnergy(i: number, t: number, value: number): void {
+    const at = i * T + t;
+    x[at] = value;
+    const w = i * words + (t >>> 5);
+    const bit = 1 << (t & 31);
+    if (value > EPSILON_KWH) drawsMask[w]! |= bit;
+    else drawsMask[w]! &= ~bit;
+    if (cap[at]! - value > EPSILON_KWH) freeMask[w]! |= bit;
+    else freeMask[w]! &= ~bit;
+  }
 
   // Vehicles of each (slot, node), in priority order (the vehicles are numbered that way).
   const atOffsets = new Int32Array(T * V + 1);
@@ -79,7 +97,9 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
   const cursor = new Int32Array(items);
   const queue = new Int32Array(items);
   let search = 0;
-  let target = -1;
+  // Slots whose sink the current search fills.
+  const isTarget = new Uint8Array(T);
+  let lastTail = 0;
 
   function levelOf(item: number): number {
     return stamp[item] === search ? level[item]! : -1;
@@ -114,7 +134,7 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     return least;
   }
 
-  function fillSlot(t: number): void {
+  function directFill(t: number): void {
     for (let k = slotOffsets[t]!, end = slotOffsets[t + 1]!; k < end; k++) {
       if (sinkRoom[t]! <= EPSILON_KWH) break;
       const i = slotVehicles[k]!;
@@ -126,18 +146,26 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
       if (free <= EPSILON_KWH) continue;
       const amount = Math.min(want, free, pathRoom(vehicleAt[i]!, t));
       if (amount <= EPSILON_KWH) continue;
-      x[at] = x[at]! + amount;
+      setEnergy(i, t, x[at]! + amount);
       for (let u = vehicleAt[i]!; u > 0; u = parent[u]!) load[t * V + u] = load[t * V + u]! + amount;
       load[t * V] = load[t * V]! + amount;
       sinkRoom[t] = sinkRoom[t]! - amount;
       need[i] = want - amount;
     }
+  }
+
+  /** Direct fill of each slot, then the maximum flow into them together (they share one price). */
+  function fillSlots(slots: readonly number[]): void {
+    for (const t of slots) directFill(t);
     refreshNeeding();
-    while (sinkRoom[t]! > EPSILON_KWH && needingCount > 0) {
-      const pushed = dinicPhase(t);
+    for (const t of slots) isTarget[t] = 1;
+    const roomLeft = (): boolean => slots.some((t) => sinkRoom[t]! > EPSILON_KWH);
+    while (roomLeft() && needingCount > 0) {
+      const pushed = dinicPhase(slots);
       refreshNeeding();
       if (pushed <= EPSILON_KWH) break;
     }
+    for (const t of slots) isTarget[t] = 0;
   }
 
   function visit(item: number, at: number, tail: number): number {
@@ -148,12 +176,13 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     return tail + 1;
   }
 
-  /** Levels backwards from (root, t); returns the level of the nearest vehicles in need, or −1. */
-  function levelGraph(t: number): number {
+  /** Levels backwards from the targets' roots; returns the level of the nearest vehicles in need, or −1. */
+  function levelGraph(slots: readonly number[]): number {
     search++;
     searchCount++;
     let head = 0;
-    let tail = visit(t * V, 0, 0);
+    let tail = 0;
+    for (const t of slots) if (sinkRoom[t]! > EPSILON_KWH) tail = visit(t * V, 0, tail);
     let entryLevel = -1;
     const vehicleBase = T * V;
     while (head < tail) {
@@ -165,10 +194,11 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
         // Vehicle j: it can take over from itself at any slot it draws at.
         const j = item - vehicleBase;
         const v = vehicleAt[j]!;
-        for (let q = windowStart[j]!; q < windowEnd[j]!; q++) {
-          if (x[j * T + q]! <= EPSILON_KWH) continue;
-          const node = q * V + v;
-          if (stamp[node] !== search) tail = visit(node, next, tail);
+        for (let w = 0; w < words; w++) {
+          for (let bits = drawsMask[j * words + w]!; bits !== 0; bits &= bits - 1) {
+            const node = ((w << 5) + lowestBit(bits)) * V + v;
+            if (stamp[node] !== search) tail = visit(node, next, tail);
+          }
         }
         continue;
       }
@@ -187,21 +217,21 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
         const j = atVehicles[k]!;
         const vehicle = vehicleBase + j;
         if (stamp[vehicle] === search) continue;
-        if (cap[j * T + q]! - x[j * T + q]! <= EPSILON_KWH) continue;
+        if ((freeMask[j * words + (q >>> 5)]! & (1 << (q & 31))) === 0) continue;
         tail = visit(vehicle, next, tail);
         if (active[j] === 1 && need[j]! > EPSILON_KWH) entryLevel = next;
       }
     }
+    lastTail = tail;
     return entryLevel;
   }
 
-  function dinicPhase(t: number): number {
-    const entryLevel = levelGraph(t);
+  function dinicPhase(slots: readonly number[]): number {
+    const entryLevel = levelGraph(slots);
     if (entryLevel < 0) return 0;
-    target = t * V;
     let pushed = 0;
     const vehicleBase = T * V;
-    for (let k = 0; k < needingCount && sinkRoom[t]! > EPSILON_KWH; k++) {
+    for (let k = 0; k < needingCount; k++) {
       const i = needingList[k]!;
       if (need[i]! <= EPSILON_KWH || levelOf(vehicleBase + i) !== entryLevel) continue;
       const amount = pushFromVehicle(i, need[i]!);
@@ -216,21 +246,22 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     const item = T * V + j;
     const closer = level[item]! - 1;
     const v = vehicleAt[j]!;
-    const from = windowStart[j]!;
-    const to = windowEnd[j]!;
     let pushed = 0;
-    for (; from + cursor[item]! < to; cursor[item]!++) {
-      const q = from + cursor[item]!;
-      const at = j * T + q;
-      const free = cap[at]! - x[at]!;
-      if (free <= EPSILON_KWH) continue;
-      const node = q * V + v;
-      if (levelOf(node) !== closer) continue;
-      const amount = pushFromNode(node, Math.min(limit - pushed, free));
-      if (amount <= 0) continue;
-      x[at] = x[at]! + amount;
-      pushed += amount;
-      if (limit - pushed <= EPSILON_KWH) return pushed;
+    // The cursor is the next slot to try; slots before it cannot take more this phase.
+    for (let w = cursor[item]! >>> 5; w < words; w++) {
+      const below = w === cursor[item]! >>> 5 ? ~((1 << (cursor[item]! & 31)) - 1) : -1;
+      for (let bits = freeMask[j * words + w]! & below; bits !== 0; bits &= bits - 1) {
+        const q = (w << 5) + lowestBit(bits);
+        cursor[item] = q;
+        const node = q * V + v;
+        if (levelOf(node) !== closer) continue;
+        const at = j * T + q;
+        const amount = pushFromNode(node, Math.min(limit - pushed, cap[at]! - x[at]!));
+        if (amount <= 0) continue;
+        setEnergy(j, q, x[at]! + amount);
+        pushed += amount;
+        if (limit - pushed <= EPSILON_KWH) return pushed;
+      }
     }
     level[item] = -2;
     return pushed;
@@ -241,15 +272,15 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
    * carries charging (it carries less), or back into a vehicle drawing here (it draws less here).
    */
   function pushFromNode(item: number, limit: number): number {
-    if (item === target) {
-      const t = (item / V) | 0;
-      const amount = Math.min(limit, sinkRoom[t]!);
-      sinkRoom[t] = sinkRoom[t]! - amount;
-      load[item] = load[item]! + amount;
-      return amount;
-    }
     const q = (item / V) | 0;
     const v = item - q * V;
+    if (v === 0 && isTarget[q] === 1) {
+      const amount = Math.min(limit, sinkRoom[q]!);
+      sinkRoom[q] = sinkRoom[q]! - amount;
+      load[item] = load[item]! + amount;
+      if (sinkRoom[q]! <= EPSILON_KWH) level[item] = -2;
+      return amount;
+    }
     const closer = level[item]! - 1;
     const childCount = childOffsets[v + 1]! - childOffsets[v]!;
     const vehicleCount = atOffsets[item + 1]! - atOffsets[item]!;
@@ -276,7 +307,7 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
         const drawn = x[at]!;
         if (drawn <= EPSILON_KWH || levelOf(T * V + j) !== closer) continue;
         amount = pushFromVehicle(j, Math.min(limit - pushed, drawn));
-        x[at] = x[at]! - amount;
+        if (amount > 0) setEnergy(j, q, x[at]! - amount);
       }
       if (amount <= 0) continue;
       pushed += amount;
@@ -289,7 +320,8 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
   return {
     energy: x,
     beginPhase,
-    fillSlot,
+    fillSlot: (t: number) => fillSlots([t]),
+    fillSlots,
     needing: () => needingCount,
     setRoom: (t: number, kwh: number) => {
       sinkRoom[t] = kwh;
@@ -297,4 +329,8 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     roomOf: (t: number) => sinkRoom[t]!,
     searches: () => searchCount,
   };
+}
+
+function lowestBit(bits: number): number {
+  return 31 - Math.clz32(bits & -bits);
 }

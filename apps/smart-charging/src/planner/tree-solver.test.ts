@@ -47,13 +47,22 @@ describe('solveGridTree equals the LP optimum found by HiGHS', () => {
           topLevel: fc.integer({ min: 1, max: 3 }),
           vehicles: fc.integer({ min: 1, max: 30 }),
           hourly: fc.boolean(),
+          // Hourly prices over quarter-hours: ties, which the tree network fills as one group.
+          tied: fc.boolean(),
         }),
-        ({ seed, depth, topLevel, vehicles, hourly }) => {
+        ({ seed, depth, topLevel, vehicles, hourly, tied }) => {
           const slotHours = hourly ? 1 : 0.25;
+          const hourPrices = Array.from(
+            { length: 24 },
+            (_, h) => Math.round(Math.sin(seed + h) * 3000) / 1e4,
+          );
           const problem = createRandomGridTree(seed, {
             vehicles,
             slots: hourly ? 24 : 96,
             slotHours,
+            ...(tied && !hourly
+              ? { price: Float64Array.from({ length: 96 }, (_, t) => hourPrices[Math.floor(t / 4)]!) }
+              : {}),
             depth,
             topLevel,
             taperShare: 0.3,

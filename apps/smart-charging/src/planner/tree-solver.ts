@@ -83,8 +83,20 @@ export function solveGridTree(problem: GridTreeProblem, options: SolveOptions = 
         }),
         createTreeNetwork,
         options,
+        pathLimitedCap(problem),
       );
   return { ...solution, nodeLoadKwh: nodeLoads(problem, solution.energyKwh) };
+}
+
+/** What a vehicle could take in a slot if it were alone: its cap, or less where a node on its path has less room. */
+function pathLimitedCap(problem: GridTreeProblem): (i: number, t: number) => number {
+  const { slotCount: T, nodeParent, nodeRoomKwh } = problem;
+  return (i, t) => {
+    let most = problem.arcCapKwh[i * T + t]!;
+    for (let n = problem.vehicleNode[i]!; n !== -1; n = nodeParent[n]!)
+      most = Math.min(most, nodeRoomKwh[n * T + t]!);
+    return Math.max(0, most);
+  };
 }
 
 /** Charging energy through each node per slot: every vehicle's energy added up its path to the top. */

@@ -222,7 +222,7 @@ class LpModel {
       this.#bounds.push(`0 <= o${i} <= ${fmt(Math.max(0, problem.optionalKwh[i]!))}`);
       this.#rows.push(`e${i}: ${joinTerms(balance)} = 0`);
     }
-    if (isTree(problem)) this.#rows.push(...nodeRows(problem));
+    if (isTree(problem)) for (const row of nodeRows(problem)) this.#rows.push(row);
     const base = options.baseKw;
     const needsPeak = options.objective !== 'cost';
     for (let t = 0; t < T; t++) {
