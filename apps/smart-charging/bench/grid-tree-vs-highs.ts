@@ -3,6 +3,7 @@
  *
  *   pnpm --filter @voltkit/smart-charging bench:tree                      (depths 1–4, 10 → 10,000 cars)
  *   pnpm --filter @voltkit/smart-charging bench:tree -- --depth=4 --sizes=1000,10000
+ *   pnpm --filter @voltkit/smart-charging bench:tree -- --planner-only  (skip HiGHS)
  *
  * Random trees (testing/random-tree.ts): one substation, branching so that a household connection
  * holds about two cars, 15 % of the cars at an inner node; each node's room is 20–110 % of the power
@@ -25,6 +26,7 @@ const argument = (name: string): string | undefined =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const depths = (argument('depth') ?? '1,2,3,4').split(',').map(Number);
 const sizes = (argument('sizes') ?? '10,100,1000,10000').split(',').map(Number);
+const plannerOnly = process.argv.includes('--planner-only');
 
 function dayPrices96(): Float64Array {
   const all = parsePriceCsv(readFileSync(awattarDeHourlyCsv, 'utf8'));
@@ -101,6 +103,27 @@ for (const depth of depths) {
     const mine = objective(problem, solution);
     let short = 0;
     for (const s of solution.shortfallKwh) short += s;
+    if (plannerOnly) {
+      console.log(
+        row(
+          [
+            depth,
+            n,
+            problem.nodeCount,
+            short.toFixed(1),
+            fmtMs(ms),
+            'not run',
+            '',
+            mine.toFixed(4),
+            '',
+            '',
+            solution.searches,
+          ],
+          widths,
+        ),
+      );
+      continue;
+    }
     const reference = solveTreeWithHighs(highs, problem, {
       objective: 'cost',
       slotHours: 0.25,

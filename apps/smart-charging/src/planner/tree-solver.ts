@@ -21,6 +21,7 @@ import {
   type SolveOptions,
 } from './fleet-solver.ts';
 import { createTreeNetwork } from './tree-network.ts';
+import { reduceGridTree } from './tree-reduce.ts';
 
 export interface GridTreeProblem {
   readonly slotCount: number;
@@ -70,21 +71,35 @@ export function treeAsFleetProblem(problem: GridTreeProblem): FleetProblem & Gri
 
 /** Solves the tree problem exactly. Pure: the problem's arrays are not modified. */
 export function solveGridTree(problem: GridTreeProblem, options: SolveOptions = {}): GridTreeSolution {
-  const fleet = treeAsFleetProblem(problem);
-  const onlyOneNode = problem.nodeCount === 1;
-  // One node is the single-limit fleet: its network is the specialised one (bit masks over slots).
-  const solution = onlyOneNode
+  // The slot room comes from the whole tree; the reduced tree enforces the same constraints.
+  const reduced = reduceGridTree(problem);
+  const fleet = { ...reduced, slotRoomKwh: topLevelRoomKwh(problem) };
+  // No node left, or one node above every vehicle, is the single-limit fleet: its network is the
+  // specialised one (bit masks over slots).
+  const connected = reduced.vehicleNode.some((n) => n !== -1);
+  const oneLimit = reduced.nodeCount === 1 && reduced.vehicleNode.every((n) => n === 0);
+  const solution = !connected
     ? solveFleet(fleet, options)
-    : solveInPriorityOrder(
-        fleet,
-        (p, order) => ({
-          ...permuteVehicles(p, order),
-          vehicleNode: Int32Array.from(order, (i) => p.vehicleNode[i]!),
-        }),
-        createTreeNetwork,
-        options,
-        pathLimitedCap(problem),
-      );
+    : oneLimit
+      ? solveFleet(
+          {
+            ...fleet,
+            slotRoomKwh: Float64Array.from(fleet.slotRoomKwh, (room, t) =>
+              Math.min(room, Math.max(0, reduced.nodeRoomKwh[t]!)),
+            ),
+          },
+          options,
+        )
+      : solveInPriorityOrder(
+          fleet,
+          (p, order) => ({
+            ...permuteVehicles(p, order),
+            vehicleNode: Int32Array.from(order, (i) => p.vehicleNode[i]!),
+          }),
+          createTreeNetwork,
+          options,
+          pathLimitedCap(reduced),
+        );
   return { ...solution, nodeLoadKwh: nodeLoads(problem, solution.energyKwh) };
 }
 
