@@ -206,7 +206,7 @@ function solveOrdered(problem: FleetProblem, network: ResidualNetwork, options: 
     for (let k = from; k < to; k++) {
       const t = segments[k]!.slot;
       released[t] = Math.max(0, segments[k]!.cumulativeKwh - load[t]!);
-      network.setRoom(t, released[t]!);
+      network.setRoom(t, released[t]);
     }
     if (to - from === 1) network.fillSlot(segments[from]!.slot);
     else network.fillSlots!(segments.slice(from, to).map((segment) => segment.slot));

@@ -99,7 +99,6 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
   let search = 0;
   // Slots whose sink the current search fills.
   const isTarget = new Uint8Array(T);
-  let lastTail = 0;
 
   function levelOf(item: number): number {
     return stamp[item] === search ? level[item]! : -1;
@@ -222,7 +221,6 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
         if (active[j] === 1 && need[j]! > EPSILON_KWH) entryLevel = next;
       }
     }
-    lastTail = tail;
     return entryLevel;
   }
 
@@ -278,7 +276,7 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
       const amount = Math.min(limit, sinkRoom[q]!);
       sinkRoom[q] = sinkRoom[q]! - amount;
       load[item] = load[item]! + amount;
-      if (sinkRoom[q]! <= EPSILON_KWH) level[item] = -2;
+      if (sinkRoom[q] <= EPSILON_KWH) level[item] = -2;
       return amount;
     }
     const closer = level[item]! - 1;

@@ -91,7 +91,7 @@ function refusal(input: unknown): { path: string; message: string }[] {
 }
 
 function nodesWith(change: (nodes: GridTreeInput['nodes']) => void): Partial<GridTreePlanRequestInput> {
-  const nodes = structuredClone(utilityRequest().gridTree!.nodes);
+  const nodes = structuredClone(utilityRequest().gridTree.nodes);
   change(nodes);
   return { gridTree: { nodes } };
 }
@@ -134,7 +134,7 @@ describe('grid tree validation names the field and what is allowed', () => {
       'a car without a node',
       {
         vehicleNodes: Object.fromEntries(
-          Object.entries(utilityRequest().vehicleNodes!).filter(([id]) => id !== 'car-tr-1-1-c1-1'),
+          Object.entries(utilityRequest().vehicleNodes).filter(([id]) => id !== 'car-tr-1-1-c1-1'),
         ),
       },
       'vehicleNodes.car-tr-1-1-c1-1',
@@ -235,7 +235,7 @@ describe('planGridTree', () => {
 
   it('charges the minimum SoC at once inside every node on the car’s path', () => {
     const base = utilityRequest();
-    const vehicles = base.vehicles!.map((v) => ({ ...v, socPercent: 5, minSocPercent: 60 }));
+    const vehicles = base.vehicles.map((v) => ({ ...v, socPercent: 5, minSocPercent: 60 }));
     const plan = planGridTree(parseGridTreePlanRequest({ ...base, vehicles }));
     expectWithinLimits(plan);
     // The weak connection (6 kW, 3 kW homes in the evening) cannot give both cars 11 kW at once.
