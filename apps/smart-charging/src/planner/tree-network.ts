@@ -13,8 +13,11 @@
  * and never changing what another slot delivers (the virtual root has no edge to their sinks).
  *
  * Each slot first gets a direct fill (vehicles in priority order, each up to the least room on its
- * path), then Dinic phases: a breadth-first search backwards from the target that stops at the first
- * level holding a vehicle in need, and a blocking flow along strictly decreasing levels.
+ * path), then phases of a breadth-first search backwards from the targets over everything that can
+ * reach them, and a blocking flow from every vehicle in need it reached along strictly decreasing
+ * levels (any such path is an augmenting path). Unlike Dinic the search does not stop at the nearest
+ * vehicle in need: each search reaches most of the graph anyway, and pushing from all of them halves
+ * the number of searches. The last search of a slot finds no vehicle in need: the flow is maximal.
  */
 import {
   EPSILON_KWH,
@@ -175,7 +178,7 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     return tail + 1;
   }
 
-  /** Levels backwards from the targets' roots; returns the level of the nearest vehicles in need, or −1. */
+  /** Levels backwards from the targets' roots; returns the level of the nearest vehicle in need, or −1. */
   function levelGraph(slots: readonly number[]): number {
     search++;
     searchCount++;
@@ -187,7 +190,6 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     while (head < tail) {
       const item = queue[head++]!;
       const at = level[item]!;
-      if (entryLevel >= 0 && at >= entryLevel) break;
       const next = at + 1;
       if (item >= vehicleBase) {
         // Vehicle j: it can take over from itself at any slot it draws at.
@@ -218,7 +220,7 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
         if (stamp[vehicle] === search) continue;
         if ((freeMask[j * words + (q >>> 5)]! & (1 << (q & 31))) === 0) continue;
         tail = visit(vehicle, next, tail);
-        if (active[j] === 1 && need[j]! > EPSILON_KWH) entryLevel = next;
+        if (active[j] === 1 && need[j]! > EPSILON_KWH && entryLevel < 0) entryLevel = next;
       }
     }
     return entryLevel;
@@ -231,7 +233,7 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     const vehicleBase = T * V;
     for (let k = 0; k < needingCount; k++) {
       const i = needingList[k]!;
-      if (need[i]! <= EPSILON_KWH || levelOf(vehicleBase + i) !== entryLevel) continue;
+      if (need[i]! <= EPSILON_KWH || levelOf(vehicleBase + i) < 1) continue;
       const amount = pushFromVehicle(i, need[i]!);
       need[i] = need[i]! - amount;
       pushed += amount;
