@@ -48,6 +48,12 @@ export function prepareFleet(
   grid: SlotGrid,
   pricePerKwh: Float64Array,
   headroomKw: Float64Array,
+  /**
+   * Room beyond the slot's for the minimum-SoC energy: called with (vehicle, slot, kWh wanted, kWh the
+   * slot has left), returns what it grants (and books it). A grid tree checks each node on the path.
+   */
+  grantRoom: (i: number, t: number, wantKwh: number, slotLeftKwh: number) => number = (_i, _t, want, left) =>
+    Math.min(want, left),
 ): PreparedFleet {
   const T = grid.slotCount;
   const N = vehicles.length;
@@ -123,7 +129,8 @@ export function prepareFleet(
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < N && room[t]! > 0; i++) {
       if (forced[i]! <= 0 || t < windowStart[i]! || t >= windowEnd[i]!) continue;
-      const amount = Math.min(forced[i]!, arcCap[i * T + t]!, room[t]!);
+      const amount = grantRoom(i, t, Math.min(forced[i]!, arcCap[i * T + t]!), room[t]!);
+      if (amount <= 0) continue;
       fixed[i * T + t] = amount;
       arcCap[i * T + t] = arcCap[i * T + t]! - amount;
       forced[i] = forced[i]! - amount;

@@ -28,7 +28,7 @@
  */
 
 /** Energy below this (kWh) counts as zero; keeps float noise from spawning endless augmentations. */
-const EPSILON_KWH = 1e-9;
+export const EPSILON_KWH = 1e-9;
 
 export interface FleetProblem {
   readonly slotCount: number;
@@ -101,22 +101,61 @@ export interface SolveOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * The max-flow engine the greedy drives: slots' room is released segment by segment and `fillSlot`
+ * pushes the maximum flow from the vehicles in need into one slot. The single-limit network below
+ * and the grid tree's (tree-network.ts) implement it; the greedy around them is the same.
+ */
+export interface ResidualNetwork {
+  /** Energy per vehicle and slot (kWh), `vehicle * slotCount + slot`, updated in place. */
+  readonly energy: Float64Array;
+  beginPhase(needs: Float64Array, isActive: (i: number) => boolean): void;
+  fillSlot(t: number): void;
+  /** Optional: fills several slots of one price together (their total is what counts). */
+  fillSlots?(slots: readonly number[]): void;
+  needing(): number;
+  setRoom(t: number, kwh: number): void;
+  roomOf(t: number): number;
+  searches(): number;
+}
+
 /** Solves the fleet LP exactly (see module comment). Pure: the problem's arrays are not modified. */
 export function solveFleet(problem: FleetProblem, options: SolveOptions = {}): FleetSolution {
-  const { slotCount: T, vehicleCount: N, windowStart, windowEnd, arcCapKwh: cap } = problem;
-  // Least flexible first: slack = energy the window could take minus what the vehicle needs.
+  return solveInPriorityOrder(
+    problem,
+    permuteVehicles,
+    (inner) =>
+      createResidualNetwork(
+        inner,
+        Int32Array.from({ length: inner.vehicleCount }, (_, i) => i),
+      ),
+    options,
+  );
+}
+
+/**
+ * Renumbers vehicles least flexible first (slack = energy the window could take minus what the vehicle
+ * needs; `usableKwh` says what a vehicle could take in a slot, its cap by default), runs the greedy on the network `createNetwork` builds for the renumbered problem, and maps
+ * the solution back. Every scan of a slot's vehicle list then walks the per-vehicle arrays front to
+ * back, which keeps large fleets (100k × 96 doubles) cache-friendly.
+ */
+export function solveInPriorityOrder<P extends FleetProblem>(
+  problem: P,
+  permute: (problem: P, order: Int32Array) => P,
+  createNetwork: (inner: P) => ResidualNetwork,
+  options: SolveOptions = {},
+  usableKwh: (i: number, t: number) => number = (i, t) => problem.arcCapKwh[i * problem.slotCount + t]!,
+): FleetSolution {
+  const { slotCount: T, vehicleCount: N, windowStart, windowEnd } = problem;
   const slack = new Float64Array(N);
   for (let i = 0; i < N; i++) {
     let total = 0;
-    const row = i * T;
-    for (let t = windowStart[i]!; t < windowEnd[i]!; t++) total += cap[row + t]!;
+    for (let t = windowStart[i]!; t < windowEnd[i]!; t++) total += usableKwh(i, t);
     slack[i] = total - Math.max(0, problem.demandKwh[i]!);
   }
   const order = Int32Array.from({ length: N }, (_, i) => i).sort((a, b) => slack[a]! - slack[b]!);
-  // Renumber vehicles by that priority: every scan of a slot's vehicle list then walks the per-vehicle
-  // arrays front to back, which keeps large fleets (100k × 96 doubles) cache-friendly.
-  const inner = permuteVehicles(problem, order);
-  const solved = solveOrdered(inner, options);
+  const inner = permute(problem, order);
+  const solved = solveOrdered(inner, createNetwork(inner), options);
   const energy = new Float64Array(N * T);
   const shortfall = new Float64Array(N);
   const optional = new Float64Array(N);
@@ -134,7 +173,8 @@ export function solveFleet(problem: FleetProblem, options: SolveOptions = {}): F
   };
 }
 
-function permuteVehicles(problem: FleetProblem, order: Int32Array): FleetProblem {
+/** The problem with vehicle k of the result being vehicle `order[k]` of the input. */
+export function permuteVehicles<P extends FleetProblem>(problem: P, order: Int32Array): P {
   const { slotCount: T, vehicleCount: N } = problem;
   const arcCap = new Float64Array(N * T);
   for (let k = 0; k < N; k++) {
@@ -152,31 +192,48 @@ function permuteVehicles(problem: FleetProblem, order: Int32Array): FleetProblem
   };
 }
 
-/** The solver proper, for vehicles already numbered in priority order. */
-function solveOrdered(problem: FleetProblem, options: SolveOptions): FleetSolution {
+/** The greedy proper, for vehicles already numbered in priority order. */
+function solveOrdered(problem: FleetProblem, network: ResidualNetwork, options: SolveOptions): FleetSolution {
   const { slotCount: T, vehicleCount: N } = problem;
   const deficit = Float64Array.from(problem.demandKwh, (e) => Math.max(0, e));
   const optionalLeft = Float64Array.from(problem.optionalKwh, (e) => Math.max(0, e));
   const segments = roomSegments(problem);
-  const network = createResidualNetwork(
-    problem,
-    Int32Array.from({ length: N }, (_, i) => i),
-  );
   // Load already placed in each slot; a segment releases its slot's room up to its cumulative size.
   const load = new Float64Array(T);
-  const fillSegment = (segment: RoomSegment): void => {
-    const t = segment.slot;
-    const room = Math.max(0, segment.cumulativeKwh - load[t]!);
-    network.setRoom(t, room);
-    network.fillSlot(t);
-    load[t] = load[t]! + room - network.roomOf(t);
+  const released = new Float64Array(T);
+  /** Fills segments[from..to) (one price) and returns `to`. */
+  const fillSegments = (from: number, to: number): number => {
+    for (let k = from; k < to; k++) {
+      const t = segments[k]!.slot;
+      released[t] = Math.max(0, segments[k]!.cumulativeKwh - load[t]!);
+      network.setRoom(t, released[t]);
+    }
+    if (to - from === 1) network.fillSlot(segments[from]!.slot);
+    else network.fillSlots!(segments.slice(from, to).map((segment) => segment.slot));
+    for (let k = from; k < to; k++) {
+      const t = segments[k]!.slot;
+      load[t] = load[t]! + released[t]! - network.roomOf(t);
+    }
+    return to;
+  };
+  /** End of the group of segments starting at k that the network fills together (equal price). */
+  const groupEnd = (k: number): number => {
+    if (!network.fillSlots) return k + 1;
+    let end = k + 1;
+    while (
+      end < segments.length &&
+      segments[end]!.price === segments[k]!.price &&
+      segments[end]!.slot !== segments[end - 1]!.slot
+    )
+      end++;
+    return end;
   };
 
   // Phase 1: mandatory energy, every segment, cheapest first.
   network.beginPhase(deficit, (i) => deficit[i]! > EPSILON_KWH);
-  for (let k = 0; k < segments.length && network.needing() > 0; k++) {
-    fillSegment(segments[k]!);
-    options.onProgress?.(k + 1, segments.length);
+  for (let k = 0; k < segments.length && network.needing() > 0;) {
+    k = fillSegments(k, groupEnd(k));
+    options.onProgress?.(k, segments.length);
   }
   options.onProgress?.(segments.length, segments.length);
 
@@ -193,9 +250,9 @@ function solveOrdered(problem: FleetProblem, options: SolveOptions): FleetSoluti
       optionalLeft,
       (i) => problem.optionalValue[i] === value && optionalLeft[i]! > EPSILON_KWH,
     );
-    for (let k = 0; k < segments.length && network.needing() > 0; k++) {
+    for (let k = 0; k < segments.length && network.needing() > 0;) {
       if (segments[k]!.price >= value) break;
-      fillSegment(segments[k]!);
+      k = fillSegments(k, groupEnd(k));
     }
   }
 
@@ -210,7 +267,7 @@ function solveOrdered(problem: FleetProblem, options: SolveOptions): FleetSoluti
 }
 
 /** Vehicles covering each slot, concatenated (CSR layout), in the given priority order. */
-function buildSlotVehicleLists(
+export function buildSlotVehicleLists(
   problem: FleetProblem,
   order: Int32Array,
 ): { readonly offsets: Int32Array; readonly vehicles: Int32Array } {
@@ -224,7 +281,7 @@ function buildSlotVehicleLists(
   return { offsets, vehicles };
 }
 
-function createResidualNetwork(problem: FleetProblem, priority: Int32Array) {
+function createResidualNetwork(problem: FleetProblem, priority: Int32Array): ResidualNetwork {
   const { slotCount: T, vehicleCount: N, windowStart, windowEnd, arcCapKwh: cap } = problem;
   const words = (T + 31) >>> 5;
   const x = new Float64Array(N * T);

@@ -27,6 +27,37 @@ export type {
 } from './plan.ts';
 export { solveFleet } from './fleet-solver.ts';
 export type { FleetProblem, FleetSolution, SolveOptions } from './fleet-solver.ts';
+export {
+  GRID_NODE_KINDS,
+  GridTreeNodeSchema,
+  GridTreeSchema,
+  parseGridTree,
+  resolveGridTree,
+} from './grid-tree.ts';
+export type { GridNodeKind, GridTree, GridTreeInput, GridTreeNode, ResolvedGridTree } from './grid-tree.ts';
+export { nodeLoads, solveGridTree, topLevelRoomKwh, treeAsFleetProblem } from './tree-solver.ts';
+export type { GridTreeProblem, GridTreeSolution } from './tree-solver.ts';
+export { reduceGridTree } from './tree-reduce.ts';
+export { mergeGridTreeSolutions, shardGridTree, solveGridTreeSharded } from './tree-shard.ts';
+export type { GridTreeShard } from './tree-shard.ts';
+export {
+  GridTreePlanRequestSchema,
+  createGridTreePlanningContext,
+  gridTreePlan,
+  mergeGridTreePlans,
+  parseGridTreePlanRequest,
+  planGridTree,
+  shardGridTreePlanRequest,
+} from './tree-plan.ts';
+export type {
+  GridTreeNodePlan,
+  GridTreePlan,
+  GridTreePlanRequest,
+  GridTreePlanRequestInput,
+  GridTreePlanShard,
+  GridTreePlanningContext,
+  GridTreeVehiclePlan,
+} from './tree-plan.ts';
 export { prepareFleet } from './fleet-problem.ts';
 export type { PreparedFleet, VehicleSetup } from './fleet-problem.ts';
 export { TripSchema, VehicleSchema, requestedTargetSocPercent, taperPowerKw } from './vehicle.ts';

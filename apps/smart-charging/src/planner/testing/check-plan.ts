@@ -1,5 +1,6 @@
 /** Constraint checks shared by tests: every bound of the fleet LP, on a solution's energy. */
 import type { FleetProblem } from '../fleet-solver.ts';
+import { nodeLoads, treeAsFleetProblem, type GridTreeProblem } from '../tree-solver.ts';
 
 export interface Violation {
   readonly what: string;
@@ -49,4 +50,22 @@ export function fleetViolations(
 
 export function relativeGap(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+/** Fleet bounds plus every node's room in every slot. */
+export function treeViolations(
+  problem: GridTreeProblem,
+  energyKwh: Float64Array,
+  tolerance = 1e-7,
+): Violation[] {
+  const violations = fleetViolations(treeAsFleetProblem(problem), energyKwh, tolerance);
+  const T = problem.slotCount;
+  const load = nodeLoads(problem, energyKwh);
+  for (let n = 0; n < problem.nodeCount; n++) {
+    for (let t = 0; t < T; t++) {
+      const over = load[n * T + t]! - Math.max(0, problem.nodeRoomKwh[n * T + t]!);
+      if (over > tolerance) violations.push({ what: `node ${n} slot ${t} above its room`, amount: over });
+    }
+  }
+  return violations;
 }

@@ -6,6 +6,7 @@
  */
 import type { Highs } from 'highs';
 import type { FleetProblem } from '../fleet-solver.ts';
+import { treeAsFleetProblem, type GridTreeProblem } from '../tree-solver.ts';
 
 export type ReferenceObjective = 'cost' | 'peak' | 'cost-then-peak' | 'cost-with-demand-charge';
 
@@ -122,6 +123,19 @@ export function solveWithHighs(
   };
 }
 
+/** The tree LP for HiGHS: the fleet LP plus one row per node and slot (Σ below the node ≤ its room). */
+export function solveTreeWithHighs(
+  highs: Highs,
+  problem: GridTreeProblem,
+  options: ReferenceOptions,
+): ReferenceResult {
+  return solveWithHighs(highs, treeAsFleetProblem(problem), options);
+}
+
+function isTree(problem: FleetProblem): problem is FleetProblem & GridTreeProblem {
+  return 'nodeParent' in problem;
+}
+
 function failed(status: string, started: number, problem: FleetProblem): ReferenceResult {
   return {
     status,
@@ -158,6 +172,27 @@ function joinTerms(terms: string[]): string {
   return lines.join('\n ') || ' 0 dummy';
 }
 
+function nodeRows(problem: GridTreeProblem): string[] {
+  const { slotCount: T, nodeParent } = problem;
+  const terms: string[][] = Array.from({ length: problem.nodeCount * T }, () => []);
+  for (let i = 0; i < problem.vehicleCount; i++) {
+    for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++) {
+      if (problem.arcCapKwh[i * T + t]! <= 0) continue;
+      for (let n = problem.vehicleNode[i]!; n !== -1; n = nodeParent[n]!)
+        terms[n * T + t]!.push(` + x${i}_${t}`);
+    }
+  }
+  const rows: string[] = [];
+  for (let n = 0; n < problem.nodeCount; n++) {
+    for (let t = 0; t < T; t++) {
+      const row = terms[n * T + t]!;
+      if (row.length > 0)
+        rows.push(`n${n}_${t}: ${joinTerms(row)} <= ${fmt(Math.max(0, problem.nodeRoomKwh[n * T + t]!))}`);
+    }
+  }
+  return rows;
+}
+
 class LpModel {
   readonly #problem: FleetProblem;
   readonly #options: ReferenceOptions;
@@ -187,6 +222,7 @@ class LpModel {
       this.#bounds.push(`0 <= o${i} <= ${fmt(Math.max(0, problem.optionalKwh[i]!))}`);
       this.#rows.push(`e${i}: ${joinTerms(balance)} = 0`);
     }
+    if (isTree(problem)) for (const row of nodeRows(problem)) this.#rows.push(row);
     const base = options.baseKw;
     const needsPeak = options.objective !== 'cost';
     for (let t = 0; t < T; t++) {
