@@ -323,6 +323,12 @@ export class SimulatorEngine {
     if (vehicleWait > 0) throw new ApiError('RATE_LIMIT', 'VEHICLE', { retryAfterSeconds: vehicleWait });
   }
 
+  /** Whether {@link checkRateLimits} would let a request through now; takes nothing. */
+  rateLimitsAllow(app: AppRecord, vehicle: VehicleRecord): boolean {
+    const now = this.now();
+    return this.appLimits.wouldAllow(app.clientId, now) && this.vehicleLimits.wouldAllow(vehicle.id, now);
+  }
+
   /**
    * Everything that stands between a granted request and the vehicle, in Smartcar's order:
    * scope (403), capability (501), a forced test-mode error, then sleep and reachability (409).
