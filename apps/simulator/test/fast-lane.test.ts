@@ -49,10 +49,16 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
+function headerPairs(headers: Headers): [string, string][] {
+  const pairs: [string, string][] = [];
+  headers.forEach((value, name) => pairs.push([name, value]));
+  return pairs;
+}
+
 async function read(url: string, headers: Record<string, string>): Promise<Answer> {
   const response = await fetch(url, { headers });
   const body = (await response.json()) as Record<string, unknown>;
-  return { status: response.status, headers: [...response.headers], body };
+  return { status: response.status, headers: headerPairs(response.headers), body };
 }
 
 /** What differs between any two answers: the request id (and its echo in error bodies) and the clock. */

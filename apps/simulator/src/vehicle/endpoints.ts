@@ -34,7 +34,7 @@ let resolvedCount = 0;
 function remember(method: string, rawPath: string, resolved: ResolvedEndpoint): void {
   if (resolvedCount >= MAX_RESOLVED) return;
   let byPath = RESOLVED.get(method);
-  if (byPath === undefined) RESOLVED.set(method, (byPath = new Map()));
+  if (byPath === undefined) RESOLVED.set(method, (byPath = new Map<string, ResolvedEndpoint>()));
   byPath.set(rawPath, resolved);
   resolvedCount++;
 }
