@@ -89,6 +89,18 @@ const TEST_MODE_UNSCOPED: ReadonlySet<VehicleEndpointName> = new Set([
   'diagnosticTroubleCodes',
 ]);
 
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/** `Date#toISOString()` of an epoch ms; the last one is kept, as consecutive requests share their millisecond. */
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 function regionOf(brand: BrandSpec): Region {
   return brand.regions.includes('US') ? 'US' : (brand.regions[0] ?? 'US');
 }
@@ -118,6 +130,7 @@ export class SimulatorEngine {
   /** Grants and the approvals that make them. */
   readonly consent: ConsentService;
   readonly #vehicleListeners: ((vehicles: readonly VehicleRecord[]) => void)[] = [];
+  readonly #specs = new WeakMap<VehicleRecord, { make: string; model: string; spec: ModelSpec }>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -277,9 +290,14 @@ export class SimulatorEngine {
     return { ok: true, account };
   }
 
+  /** The catalogue model of a vehicle; remembered per record, as every request asks up to three times. */
   specOf(vehicle: VehicleRecord): ModelSpec {
+    const cached = this.#specs.get(vehicle);
+    if (cached !== undefined && cached.make === vehicle.make && cached.model === vehicle.model)
+      return cached.spec;
     const spec = findModel(vehicle.make, vehicle.model);
     if (spec === undefined) throw new ApiError('SERVER', 'RECORD_NOT_FOUND');
+    this.#specs.set(vehicle, { make: vehicle.make, model: vehicle.model, spec });
     return spec;
   }
 
@@ -303,6 +321,12 @@ export class SimulatorEngine {
     if (vehicle === undefined) return;
     const vehicleWait = this.vehicleLimits.take(vehicle.id, now);
     if (vehicleWait > 0) throw new ApiError('RATE_LIMIT', 'VEHICLE', { retryAfterSeconds: vehicleWait });
+  }
+
+  /** Whether {@link checkRateLimits} would let a request through now; takes nothing. */
+  rateLimitsAllow(app: AppRecord, vehicle: VehicleRecord): boolean {
+    const now = this.now();
+    return this.appLimits.wouldAllow(app.clientId, now) && this.vehicleLimits.wouldAllow(vehicle.id, now);
   }
 
   /**
@@ -370,11 +394,7 @@ export class SimulatorEngine {
     this.syncVehicle(vehicle);
     const now = this.now();
     const body = readEndpoint(name, vehicle, this.specOf(vehicle), { units, query, now });
-    return {
-      body,
-      dataAge: new Date(vehicle.state.recordedAt).toISOString(),
-      fetchedAt: new Date(now).toISOString(),
-    };
+    return { body, dataAge: isoTime(vehicle.state.recordedAt), fetchedAt: isoTime(now) };
   }
 
   /** One batch item (also the element of scheduled webhook payloads): never throws. */

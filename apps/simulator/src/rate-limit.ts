@@ -39,6 +39,16 @@ export class TokenBuckets {
     this.#buckets.clear();
   }
 
+  /** Whether {@link take} would allow a request for `key` now; changes nothing. */
+  wouldAllow(key: string, now: number): boolean {
+    const limit = this.#limit;
+    if (limit === null) return true;
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) return limit.capacity >= 1;
+    const perMs = limit.refillPerMinute / 60_000;
+    return Math.min(limit.capacity, bucket.tokens + Math.max(0, now - bucket.at) * perMs) >= 1;
+  }
+
   /** Takes one token for `key`; returns 0 when allowed, else the seconds until one is available. */
   take(key: string, now: number): number {
     const limit = this.#limit;

@@ -5,8 +5,16 @@ import type { AddressInfo } from 'node:net';
 
 const body = JSON.stringify({ percentRemaining: 0.3, range: 40.5 });
 let requestCounter = 0;
+let lastHeaders = '';
 const server = createServer((req, res) => {
+  // The bench checks that every contender sends the same request: the headers of the last battery read.
+  if (req.url === '/_headers/reset' || req.url === '/_headers') {
+    if (req.url === '/_headers/reset') lastHeaders = '';
+    res.end(lastHeaders);
+    return;
+  }
   requestCounter++;
+  if (lastHeaders === '') lastHeaders = JSON.stringify(req.rawHeaders);
   req.resume();
   req.on('end', () => {
     if (req.url?.includes('/battery') !== true || req.headers.authorization !== 'Bearer bench-token') {

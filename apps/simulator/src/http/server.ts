@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -10,6 +11,7 @@ import type { SimulatorEngine } from '../engine.ts';
 import { OAuthError } from '../oauth/tokens.ts';
 import { registerAdminRoutes, type AdminHooks } from './admin-routes.ts';
 import { fromFrameworkError, sendError, writeClientError } from './error-replies.ts';
+import { createFastLane } from './fast-lane.ts';
 import { registerConnectRoutes } from './connect-routes.ts';
 import { registerTokenRoutes } from './token-routes.ts';
 import { registerPlatformRoutes } from './platform-routes.ts';
@@ -126,6 +128,22 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.get('/favicon.ico', (_request, reply) =>
     reply.code(204).header('cache-control', 'public, max-age=86400').send(),
   );
+
+  // Vehicle data reads skip the framework when every check passes (./fast-lane.ts); the lane goes in
+  // front of Fastify's own request listener, so the server keeps every setting Fastify gave it.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  const fastLane = createFastLane({ engine, logger: options.logger, closing: () => closing });
+  const [frameworkListener, ...others] = app.server.listeners('request') as RequestListener[];
+  if (frameworkListener === undefined || others.length > 0)
+    throw new Error('expected exactly one request listener on the server');
+  app.server.removeListener('request', frameworkListener);
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (!fastLane(request, response)) frameworkListener(request, response);
+  });
 
   registerConnectRoutes(app, engine);
   registerTokenRoutes(app, engine);

@@ -392,16 +392,19 @@ export function createClient(options: ClientOptions): VoltkitClient {
 
   function grantCaller(grantId: string): ApiCaller {
     // Built directly rather than through appRequest(): this is the hot path of every vehicle call.
-    const sendWith = <T>(call: ApiCall<T>, token: string): Promise<HttpResponse<T>> =>
-      send(http, {
+    const sendWith = <T>(call: ApiCall<T>, token: string): Promise<HttpResponse<T>> => {
+      const headers: Record<string, string> = {
+        'user-agent': http.userAgent,
+        authorization: `Bearer ${call.bearer ?? token}`,
+      };
+      // Only a request with a body says what it is (no `content-type` on GET: fewer bytes each way).
+      if (call.body !== undefined) headers['content-type'] = 'application/json';
+      const extra = call.headers;
+      if (extra !== undefined) for (const name in extra) headers[name] = extra[name]!;
+      return send(http, {
         method: call.method,
         url: withQuery(`${origins.api}${call.path}`, call.query),
-        headers: {
-          'user-agent': http.userAgent,
-          authorization: `Bearer ${call.bearer ?? token}`,
-          'content-type': 'application/json',
-          ...call.headers,
-        },
+        headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         schema: call.schema,
         retryable: call.retryable,
@@ -411,6 +414,7 @@ export function createClient(options: ClientOptions): VoltkitClient {
         secrets: call.bearer === undefined ? knownSecrets : () => secrets(token, call.bearer ?? ''),
         label: call.label,
       });
+    };
     return {
       secrets: () => secrets(),
       async call<T>(call: ApiCall<T>): Promise<HttpResponse<T>> {

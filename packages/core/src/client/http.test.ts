@@ -376,6 +376,39 @@ describe('response metadata without zod for canonical headers', () => {
     expect(parseMeta({ 'sc-request-id': ['a', 'b'] }, 'GET /x', 200)).toEqual({ requestId: 'a, b' });
   });
 
+  it('reads every canonical timestamp, digit by digit, as the schema does (and refuses what it refuses)', () => {
+    const samples = [
+      '0001-01-01T00:00:00.000Z',
+      '0099-12-31T23:59:59.999Z',
+      '1970-01-01T00:00:00.000Z',
+      '2000-02-29T12:00:00.000Z',
+      '2100-02-29T12:00:00.000Z',
+      '2018-04-31T00:00:00.000Z',
+      '2018-05-04T24:00:00.000Z',
+      '2018-05-04T07:60:00.000Z',
+      '2018-05-04T07:20:60.000Z',
+      '2018-00-04T07:20:50.844Z',
+      '2018-05-00T07:20:50.844Z',
+      '2018-05-32T07:20:50.844Z',
+      '2018-0a-04T07:20:50.844Z',
+      '2018-05-04T07:20:50.8a4Z',
+      '2018-05-04 07:20:50.844Z',
+      '2018-05-04T07:20:50.844z',
+    ];
+    // A spread of real instants, as servers send them.
+    for (let i = 0; i < 200; i++) samples.push(new Date(-62e12 + i * 8.1e11 + i * 7919).toISOString());
+    for (const dataAge of samples) {
+      const expected = schemaMeta({ 'sc-data-age': dataAge });
+      if (expected.success) {
+        expect(parseMeta({ 'sc-data-age': dataAge }, 'GET /x', 200), dataAge).toEqual(expected.data);
+      } else {
+        expect(() => parseMeta({ 'sc-data-age': dataAge }, 'GET /x', 200), dataAge).toThrow(
+          'malformed header',
+        );
+      }
+    }
+  });
+
   it('leaves other forms to the schema: accepted ones give the same dates, bad ones name the header', () => {
     for (const dataAge of ['2018-05-04T07:20:50Z', '2018-05-04T09:20:50.844+02:00', '2018-05-04']) {
       const expected = schemaMeta({ 'sc-data-age': dataAge });
