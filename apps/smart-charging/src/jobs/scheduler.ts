@@ -5,8 +5,10 @@ import type { JobEngine } from './job-engine.ts';
 export interface ServiceWork {
   /** The service's clock (the wall clock, or a simulator's, accelerated or stepped). */
   now(): Date;
-  /** One work unit's minute: read the cars when due, re-plan if they call for it. */
-  minute(unit: string): Promise<void>;
+  /** Whether the unit's cars are due to be read (claimed once per interval, cluster-wide). */
+  claimPoll(unit: string): Promise<boolean>;
+  /** Reads the unit's cars; re-plans if they call for it (or a failed command asked for it). */
+  poll(unit: string): Promise<void>;
   /** Due pending commands, as the minute job hands them out. */
   dueCommands(): Promise<readonly { id: string; vehicleId: string; attempts: number }[]>;
   /** Sends one command (claimed here); `takeOver` when its job came back from an instance that died. */
@@ -39,7 +41,7 @@ export interface Scheduler {
 }
 
 /** Queue names: jobs of earlier versions under these names are picked up as they are. */
-export const QUEUES = { minute: 'minute', command: 'command', prices: 'prices' } as const;
+export const QUEUES = { minute: 'minute', poll: 'poll', command: 'command', prices: 'prices' } as const;
 
 /**
  * Runs the service's work as jobs. Every instance watches the service's clock and, at each new minute,
@@ -51,20 +53,19 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const { engine, work, logger } = options;
   // The expiries bound takeover: a job of a killed instance comes back after expiry + maintenance (≤ 5 s).
   await engine.defineQueue({ name: QUEUES.minute, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
+  await engine.defineQueue({ name: QUEUES.poll, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
   await engine.defineQueue({ name: QUEUES.command, policy: 'standard', expireInSeconds: 15, retryLimit: 5 });
   await engine.defineQueue({ name: QUEUES.prices, policy: 'stately', expireInSeconds: 120, retryLimit: 2 });
 
-  await engine.work<{ unit: string; minute: number }>(QUEUES.minute, async ({ data }) => {
-    await work.minute(data.unit);
-    const due = await work.dueCommands();
+  /** One job per car keeps its commands in order; the key (ids and attempts) makes a re-offer of the
+   * same commands, from a later minute or another instance, the same job. */
+  const dispatchDueCommands = async () => {
     const byVehicle = new Map<string, { id: string; attempts: number }[]>();
-    for (const command of due) {
+    for (const command of await work.dueCommands()) {
       const list = byVehicle.get(command.vehicleId) ?? [];
       list.push(command);
       byVehicle.set(command.vehicleId, list);
     }
-    // One job per car keeps its commands in order; the key (ids and attempts) makes a re-offer of the
-    // same commands, from a later minute or another instance, the same job.
     for (const commands of byVehicle.values()) {
       await engine.send(
         QUEUES.command,
@@ -72,6 +73,21 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         { key: commands.map((command) => `${command.id}#${command.attempts}`).join(',') },
       );
     }
+  };
+  // The minute job stays short (commands due now go out at once); reading the cars is a job of its own.
+  await engine.work<{ unit: string; minute: number }>(QUEUES.minute, async ({ data }) => {
+    await dispatchDueCommands();
+    if (await work.claimPoll(data.unit))
+      await engine.send(
+        QUEUES.poll,
+        { unit: data.unit },
+        { key: `${data.unit}:${data.minute}`, singletonKey: data.unit },
+      );
+  });
+  await engine.work<{ unit: string }>(QUEUES.poll, async ({ data }) => {
+    await work.poll(data.unit);
+    // A new plan may make commands due right now: they must not wait for the next minute.
+    await dispatchDueCommands();
   });
   await engine.work<{ commandIds: string[] }>(
     QUEUES.command,

@@ -347,13 +347,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       timeZone: config.timeZone,
       work: {
         now,
-        async minute(unit) {
-          if (await claimMonitor(unit)) {
-            const { reasons, states } = await readFleet();
-            if (reasons.length > 0) await replan(reasons.join('; '), states);
-          }
-          const failures = pendingReplans.splice(0);
-          if (failures.length > 0) await replan(failures.join('; '));
+        claimPoll: claimMonitor,
+        async poll() {
+          const { reasons, states } = await readFleet();
+          reasons.push(...pendingReplans.splice(0));
+          if (reasons.length > 0) await replan(reasons.join('; '), states);
         },
         dueCommands: () => dueCommands(db, now()),
         async runCommand(id, takeOver) {

@@ -135,9 +135,11 @@ export async function claimDueCommands(
 }
 
 /**
- * Claims one command for `instanceId`: a pending one that is due, or, when `takeOver` is set, one left
- * `sending` by an instance that died (its job expired and came back). Null when the command is not
- * there to claim (cancelled by a newer plan, done, or another instance's live claim).
+ * Claims one command for `instanceId`: a pending one (the caller's job was made when it fell due, on
+ * the clock of whichever instance made it, so it is not checked against this instance's clock again),
+ * or, when `takeOver` is set, one left `sending` by an instance that died (its job expired and came
+ * back). Null when the command is not there to claim (cancelled by a newer plan, done, or another
+ * instance's live claim).
  */
 export async function claimCommand(
   tx: SqlQueryable,
@@ -152,7 +154,7 @@ export async function claimCommand(
          attempts = case when status = 'pending' then attempts + 1 else attempts end,
          sent_at = case when status = 'pending' then $2 else sent_at end
      where id = $1
-       and ((status = 'pending' and coalesce(next_attempt_at, due_at) <= $2) or ($4 and status = 'sending'))
+       and (status = 'pending' or ($4 and status = 'sending'))
      returning *`,
     [id, now, instanceId, takeOver],
   );
