@@ -63,8 +63,9 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
     await a.defineQueue({ name: 'once', policy: 'standard', expireInSeconds: 10, retryLimit: 0 });
     const runs: string[] = [];
     for (const engine of [a, b])
-      await engine.work<{ n: number }>('once', async ({ data }) => {
+      await engine.work<{ n: number }>('once', ({ data }) => {
         runs.push(`${engine.instanceId}:${data.n}`);
+        return Promise.resolve();
       });
     const sent = await Promise.all([
       a.send('once', { n: 1 }, { key: 'k1' }),
@@ -130,8 +131,9 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
     const takenAt = Date.now();
     const other = await start('other');
     const retries: number[] = [];
-    await other.work('lost', async ({ retryCount }) => {
+    await other.work('lost', ({ retryCount }) => {
       retries.push(retryCount);
+      return Promise.resolve();
     });
     await until(() => retries.length > 0, 20_000);
     const takeoverMs = Date.now() - takenAt;

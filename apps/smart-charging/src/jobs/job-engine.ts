@@ -44,6 +44,8 @@ export interface QueueSpec {
 export interface SendOptions {
   readonly key?: string;
   readonly singletonKey?: string;
+  /** Higher first among jobs waiting in the queue. @default 0 */
+  readonly priority?: number;
 }
 
 export interface JobRun<TData> {
@@ -113,6 +115,7 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       const id = await boss.send(queue, data, {
         ...(sendOptions.key === undefined ? {} : { id: jobIdForKey(`${queue}:${sendOptions.key}`) }),
         ...(sendOptions.singletonKey === undefined ? {} : { singletonKey: sendOptions.singletonKey }),
+        ...(sendOptions.priority === undefined ? {} : { priority: sendOptions.priority }),
       });
       // Wake this process's idle workers of the queue instead of waiting for their next poll.
       if (id !== null) for (const worker of workers.get(queue) ?? []) boss.notifyWorker(worker);

@@ -10,7 +10,7 @@ export interface ServiceWork {
   /** Reads the unit's cars; re-plans if they call for it (or a failed command asked for it). */
   poll(unit: string): Promise<void>;
   /** Due pending commands, as the minute job hands them out. */
-  dueCommands(): Promise<readonly { id: string; vehicleId: string; attempts: number }[]>;
+  dueCommands(): Promise<readonly { id: string; vehicleId: string; action: string; attempts: number }[]>;
   /** Sends one command (claimed here); `takeOver` when its job came back from an instance that died. */
   runCommand(id: string, takeOver: boolean): Promise<void>;
   /** After a batch of commands: re-plan if one of them said the plan no longer fits. */
@@ -36,6 +36,8 @@ export interface SchedulerOptions {
   readonly commandConcurrency?: number;
 }
 
+const isStop = (command: { action: string }) => command.action === 'stop_charge';
+
 export interface Scheduler {
   stop(): Promise<void>;
 }
@@ -60,17 +62,25 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   /** One job per car keeps its commands in order; the key (ids and attempts) makes a re-offer of the
    * same commands, from a later minute or another instance, the same job. */
   const dispatchDueCommands = async () => {
-    const byVehicle = new Map<string, { id: string; attempts: number }[]>();
+    const byVehicle = new Map<string, { id: string; action: string; attempts: number }[]>();
     for (const command of await work.dueCommands()) {
       const list = byVehicle.get(command.vehicleId) ?? [];
       list.push(command);
       byVehicle.set(command.vehicleId, list);
     }
-    for (const commands of byVehicle.values()) {
+    // Cars to be switched off go first (sent first, fetched first): at a slot boundary, a start landing
+    // before the stop it replaces would draw above the limit for a moment, the other way round below it.
+    const stopsFirst = [...byVehicle.values()].sort(
+      (a, b) => Number(b.some(isStop)) - Number(a.some(isStop)),
+    );
+    for (const commands of stopsFirst) {
       await engine.send(
         QUEUES.command,
         { commandIds: commands.map((command) => command.id) },
-        { key: commands.map((command) => `${command.id}#${command.attempts}`).join(',') },
+        {
+          key: commands.map((command) => `${command.id}#${command.attempts}`).join(','),
+          priority: commands.some(isStop) ? 1 : 0,
+        },
       );
     }
   };

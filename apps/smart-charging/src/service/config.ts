@@ -72,7 +72,12 @@ export const ServiceEnvSchema = z.object({
   CLOCK: z.enum(['wall', 'simulator']).default('wall'),
   SIMULATOR_MANAGEMENT_TOKEN: optionalText,
   /** Names this process among the instances sharing DATABASE_URL (logs, the command log). */
-  INSTANCE_ID: optionalText.pipe(z.string().regex(/^[\w.:-]{1,64}$/, 'expected 1–64 of [A-Za-z0-9_.:-]').optional()),
+  INSTANCE_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[\w.:-]{1,64}$/, 'expected 1–64 of [A-Za-z0-9_.:-]')
+      .optional(),
+  ),
   /** How often the cars are read, in minutes of the service's clock. */
   MONITOR_INTERVAL_MINUTES: z.coerce.number().positive().max(1440).default(5),
 });
@@ -159,7 +164,7 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
   }
   if (values.CLOCK === 'simulator' && values.SIMULATOR_MANAGEMENT_TOKEN === undefined)
     throw new ConfigError(
-      'invalid configuration:\n  SIMULATOR_MANAGEMENT_TOKEN: required when CLOCK is simulator (it reads the simulator\'s clock)',
+      "invalid configuration:\n  SIMULATOR_MANAGEMENT_TOKEN: required when CLOCK is simulator (it reads the simulator's clock)",
     );
   if (values.CLOCK === 'simulator' && values.VEHICLE_API_ORIGIN === undefined)
     throw new ConfigError(

@@ -166,22 +166,24 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       .catch(() => undefined)
       .then(() =>
         // One planning run of the site at a time across every instance on the database.
-        db.withLock(`replan:${SITE_UNIT}`, () => replanFleet(
-          {
-            db,
-            gateway,
-            now,
-            logger,
-            timeZone: config.timeZone,
-            slotMinutes: config.slotMinutes,
-            priceSource: config.priceSource,
-            profile,
-            chargeNow,
-            ...(priceNote === undefined ? {} : { priceNote }),
-            ...(statesReadNow === undefined ? {} : { statesReadNow }),
-          },
-          reason,
-        )),
+        db.withLock(`replan:${SITE_UNIT}`, () =>
+          replanFleet(
+            {
+              db,
+              gateway,
+              now,
+              logger,
+              timeZone: config.timeZone,
+              slotMinutes: config.slotMinutes,
+              priceSource: config.priceSource,
+              profile,
+              chargeNow,
+              ...(priceNote === undefined ? {} : { priceNote }),
+              ...(statesReadNow === undefined ? {} : { statesReadNow }),
+            },
+            reason,
+          ),
+        ),
       )
       .then(async (outcome) => {
         await reportPriceCoverage(outcome.plan).catch((error: unknown) => {
