@@ -153,7 +153,7 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       if (stopped) return;
       stopped = true;
       // Nothing new is fetched, running jobs finish (when graceful). The database belongs to the caller.
-      await boss.stop({ graceful, wait: graceful, close: false, timeout: 20_000 });
+      await boss.stop({ graceful, wait: true, close: false, timeout: 20_000 });
     },
   };
 }
