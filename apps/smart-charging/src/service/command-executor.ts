@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import {
+  claimCommand,
   claimDueCommands,
   inFlightCommands,
   markCommandConfirmed,
@@ -33,6 +34,8 @@ export interface CommandExecutorOptions {
   readonly now: () => Date;
   readonly logger: Logger;
   readonly retry?: RetryPolicy;
+  /** Recorded with every command this executor claims (which of several service instances sent it). */
+  readonly instanceId?: string;
   /** Called when a command's failure means the plan no longer fits the car (unplugged, gave up, …). */
   readonly onReplanNeeded?: (vehicleId: string, reason: string) => void;
 }
@@ -45,6 +48,12 @@ export interface CommandExecutor {
    * car already reflects are confirmed without sending again; the rest are sent once more.
    */
   reconcile(): Promise<CommandOutcome[]>;
+  /**
+   * Runs one command by id, as a job of the engine does: claims it if still pending and due, or with
+   * `takeOver` (the job came back after its instance died) also if it was left in flight. The car is read
+   * first, so a command that had reached it before the crash is confirmed, not sent again.
+   */
+  runCommand(id: string, options?: { takeOver?: boolean }): Promise<CommandOutcome | null>;
 }
 
 export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
@@ -135,11 +144,17 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
 
   return {
     async runDueCommands() {
-      const claimed = await db.transaction((tx) => claimDueCommands(tx, now()));
+      const claimed = await db.transaction((tx) =>
+        claimDueCommands(tx, now(), 100, options.instanceId ?? null),
+      );
       const outcomes: CommandOutcome[] = [];
       // One car at a time keeps per-vehicle ordering (start before stop) and the vehicle rate limits happy.
       for (const command of claimed) outcomes.push(await execute(command, { checkFirst: true }));
       return outcomes;
+    },
+    async runCommand(id, { takeOver = false } = {}) {
+      const command = await claimCommand(db, id, now(), options.instanceId ?? 'local', { takeOver });
+      return command ? execute(command, { checkFirst: true }) : null;
     },
     async reconcile() {
       const outcomes: CommandOutcome[] = [];

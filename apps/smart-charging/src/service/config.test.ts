@@ -22,6 +22,25 @@ describe('service configuration', () => {
     expect(config.slotMinutes).toBe(60);
   });
 
+  it('follows a simulator’s clock only with its origin and management token', () => {
+    expect(() => loadServiceConfig({ CLOCK: 'simulator', VEHICLE_API_ORIGIN: 'http://127.0.0.1:9' })).toThrow(
+      /SIMULATOR_MANAGEMENT_TOKEN: required when CLOCK is simulator/,
+    );
+    expect(() => loadServiceConfig({ CLOCK: 'simulator', SIMULATOR_MANAGEMENT_TOKEN: 't' })).toThrow(
+      /VEHICLE_API_ORIGIN: required when CLOCK is simulator/,
+    );
+    const config = loadServiceConfig({
+      CLOCK: 'simulator',
+      VEHICLE_API_ORIGIN: 'http://127.0.0.1:9',
+      SIMULATOR_MANAGEMENT_TOKEN: 't',
+      INSTANCE_ID: 'worker-1',
+    });
+    expect(config.clock).toEqual({ kind: 'simulator', origin: 'http://127.0.0.1:9', managementToken: 't' });
+    expect(config.instanceId).toBe('worker-1');
+    expect(loadServiceConfig({}).clock).toEqual({ kind: 'wall' });
+    expect(() => loadServiceConfig({ INSTANCE_ID: 'a b' })).toThrow(/INSTANCE_ID/);
+  });
+
   it('names every bad variable and never echoes a value', () => {
     let error: unknown;
     try {

@@ -64,6 +64,22 @@ export const ServiceEnvSchema = z.object({
    * it the service keeps a key file under DATA_DIR (created 0600 on first run).
    */
   TOKEN_ENCRYPTION_KEYS: optionalText,
+  /**
+   * The service's clock: `wall`, or `simulator` to act on the simulated time of the simulator at
+   * VEHICLE_API_ORIGIN (read with SIMULATOR_MANAGEMENT_TOKEN), e.g. a night on an accelerated clock.
+   * The embedded simulator's clock is always followed.
+   */
+  CLOCK: z.enum(['wall', 'simulator']).default('wall'),
+  SIMULATOR_MANAGEMENT_TOKEN: optionalText,
+  /** Names this process among the instances sharing DATABASE_URL (logs, the command log). */
+  INSTANCE_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[\w.:-]{1,64}$/, 'expected 1–64 of [A-Za-z0-9_.:-]')
+      .optional(),
+  ),
+  /** How often the cars are read, in minutes of the service's clock. */
+  MONITOR_INTERVAL_MINUTES: z.coerce.number().positive().max(1440).default(5),
 });
 
 export type ServiceEnv = z.infer<typeof ServiceEnvSchema>;
@@ -94,6 +110,11 @@ export interface ServiceConfig {
   readonly tokenEncryptionKeys?: string;
   /** Where the key file lives when no keys are given (DATA_DIR, also with PostgreSQL). */
   readonly dataDir: string;
+  readonly clock:
+    | { readonly kind: 'wall' }
+    | { readonly kind: 'simulator'; readonly origin: string; readonly managementToken: string };
+  readonly instanceId?: string;
+  readonly monitorIntervalMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +162,14 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
   if (values.PRICE_SOURCE === 'entsoe' && values.ENTSOE_TOKEN === undefined) {
     throw new ConfigError('invalid configuration:\n  ENTSOE_TOKEN: required when PRICE_SOURCE is entsoe');
   }
+  if (values.CLOCK === 'simulator' && values.SIMULATOR_MANAGEMENT_TOKEN === undefined)
+    throw new ConfigError(
+      "invalid configuration:\n  SIMULATOR_MANAGEMENT_TOKEN: required when CLOCK is simulator (it reads the simulator's clock)",
+    );
+  if (values.CLOCK === 'simulator' && values.VEHICLE_API_ORIGIN === undefined)
+    throw new ConfigError(
+      'invalid configuration:\n  VEHICLE_API_ORIGIN: required when CLOCK is simulator (the simulator whose clock to follow)',
+    );
   const smartcar =
     values.SMARTCAR_CLIENT_ID !== undefined &&
     values.SMARTCAR_CLIENT_SECRET !== undefined &&
@@ -179,6 +208,18 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
       ? {}
       : { tokenEncryptionKeys: values.TOKEN_ENCRYPTION_KEYS }),
     dataDir: values.DATA_DIR,
+    clock:
+      values.CLOCK === 'simulator' &&
+      values.VEHICLE_API_ORIGIN !== undefined &&
+      values.SIMULATOR_MANAGEMENT_TOKEN !== undefined
+        ? {
+            kind: 'simulator',
+            origin: values.VEHICLE_API_ORIGIN,
+            managementToken: values.SIMULATOR_MANAGEMENT_TOKEN,
+          }
+        : { kind: 'wall' },
+    ...(values.INSTANCE_ID === undefined ? {} : { instanceId: values.INSTANCE_ID }),
+    monitorIntervalMinutes: values.MONITOR_INTERVAL_MINUTES,
   };
 }
 

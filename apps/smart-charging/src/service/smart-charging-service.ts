@@ -1,8 +1,12 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { VoltkitClient } from '@voltkit/core/client';
 import type { LoadProfile } from '../planner/load-profile.ts';
 import type { Plan } from '../planner/plan.ts';
+import { startJobEngine, type JobEngine } from '../jobs/job-engine.ts';
+import { startScheduler, type Scheduler } from '../jobs/scheduler.ts';
+import { dueCommands } from '../store/command-log.ts';
 import { listGrants } from '../store/grants.ts';
 import { loadCurrentPlan } from '../store/plans.ts';
 import { loadPreferences } from '../store/preferences.ts';
@@ -55,6 +59,12 @@ export interface SmartChargingServiceOptions {
   readonly currency?: string;
   /** Wall clock for credentials (Connect states, sessions), whatever the service's clock. */
   readonly authNow?: () => Date;
+  /** This process among the instances sharing the database. @default host name, pid and a random tag */
+  readonly instanceId?: string;
+  /** The job engine for `start({ schedule: true })`. @default pg-boss on `db` */
+  readonly jobEngine?: JobEngine;
+  /** The keys work is split by (one re-plan of a key at a time, cluster-wide). @default ['site'] */
+  readonly workUnits?: () => readonly string[];
 }
 
 export interface SmartChargingService {
@@ -64,6 +74,7 @@ export interface SmartChargingService {
   /** The configured price source; prices imported through the API are stored under it too. */
   readonly priceSource: string;
   readonly timeZone: string;
+  readonly instanceId: string;
   /** Plans the fleet now (serialised: concurrent calls share one run). */
   replan(reason: string): Promise<PlanningOutcome>;
   /**
@@ -99,7 +110,11 @@ export interface SmartChargingService {
   modeOf(vehicleId: string): SmartChargingMode;
   /** What the dashboard draws; `vehicleIds` narrows it to those cars (an owner's view). */
   dashboard(options?: { readonly vehicleIds?: ReadonlySet<string> }): Promise<DashboardData>;
-  /** Reconciles commands left in flight by a previous run, fetches prices and plans. */
+  /**
+   * Fetches prices and plans. With `schedule` (the default) the work then runs as jobs of the engine,
+   * shared with every other instance on the database; without, the caller drives `tick()` and commands
+   * left in flight by a previous run are reconciled first.
+   */
   start(options?: { schedule?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -114,6 +129,12 @@ export type ReplanReport =
 const CHARGE_NOW_KEY = 'charge-now';
 /** Settings key of the cars with smart charging switched off. */
 const SMART_CHARGING_OFF_KEY = 'smart-charging-off';
+/** The one work unit the store has today: the whole site behind its connection limit. */
+const SITE_UNIT = 'site';
+
+function defaultInstanceId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
 
 export function createSmartChargingService(options: SmartChargingServiceOptions): SmartChargingService {
   const { db, client, config, logger, profile } = options;
@@ -127,20 +148,23 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   });
   const chargeNow = new Set<string>();
   const smartChargingOff = new Set<string>();
-  const tasks: ScheduledTask[] = [];
+  const instanceId = options.instanceId ?? defaultInstanceId();
+  const workUnits = options.workUnits ?? (() => [SITE_UNIT]);
+  let scheduler: Scheduler | undefined;
   const pendingReplans: string[] = [];
   let priceNote: string | undefined;
   let priceFetchError: string | null = null;
   let loggedPriceProblem: string | null = null;
   let lastMonitorMs = Number.NEGATIVE_INFINITY;
   let planning: Promise<PlanningOutcome> | undefined;
-  let ticking: Promise<void> | undefined;
+  const monitorIntervalMs = options.monitorIntervalMs ?? 5 * 60_000;
 
   const executor: CommandExecutor = createCommandExecutor({
     db,
     gateway,
     now,
     logger,
+    instanceId,
     onReplanNeeded: (vehicleId, reason) => pendingReplans.push(`command failed for ${vehicleId}: ${reason}`),
   });
 
@@ -152,22 +176,25 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     const run = (planning ?? Promise.resolve())
       .catch(() => undefined)
       .then(() =>
-        replanFleet(
-          {
-            db,
-            gateway,
-            now,
-            logger,
-            timeZone: config.timeZone,
-            slotMinutes: config.slotMinutes,
-            priceSource: config.priceSource,
-            profile,
-            chargeNow,
-            smartChargingOff,
-            ...(priceNote === undefined ? {} : { priceNote }),
-            ...(statesReadNow === undefined ? {} : { statesReadNow }),
-          },
-          reason,
+        // One planning run of the site at a time across every instance on the database.
+        db.withLock(`replan:${SITE_UNIT}`, () =>
+          replanFleet(
+            {
+              db,
+              gateway,
+              now,
+              logger,
+              timeZone: config.timeZone,
+              slotMinutes: config.slotMinutes,
+              priceSource: config.priceSource,
+              profile,
+              chargeNow,
+              smartChargingOff,
+              ...(priceNote === undefined ? {} : { priceNote }),
+              ...(statesReadNow === undefined ? {} : { statesReadNow }),
+            },
+            reason,
+          ),
         ),
       )
       .then(async (outcome) => {
@@ -308,8 +335,57 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     return { reasons, states };
   }
 
+  /**
+   * Whether this instance reads the cars now: at most once per monitor interval of the service's clock,
+   * cluster-wide (the claim is one conditional write).
+   */
+  async function claimMonitor(unit: string): Promise<boolean> {
+    const at = now();
+    const rows = await db.query(
+      `insert into settings (key, body) values ($1, to_jsonb($2::text))
+       on conflict (key) do update set body = excluded.body, updated_at = now()
+       where (settings.body #>> '{}')::timestamptz <= $3::timestamptz
+       returning key`,
+      [`monitored:${unit}`, at.toISOString(), new Date(at.getTime() - monitorIntervalMs).toISOString()],
+    );
+    return rows.length > 0;
+  }
+
+  async function startJobs(): Promise<void> {
+    const engine = options.jobEngine ?? (await startJobEngine({ db, logger, instanceId }));
+    scheduler = await startScheduler({
+      engine,
+      logger,
+      units: workUnits,
+      priceFetchCron: config.priceFetchCron,
+      timeZone: config.timeZone,
+      work: {
+        now,
+        claimPoll: claimMonitor,
+        async poll() {
+          const { reasons, states } = await readFleet();
+          reasons.push(...pendingReplans.splice(0));
+          if (reasons.length > 0) await replan(reasons.join('; '), states);
+        },
+        dueCommands: () => dueCommands(db, now()),
+        async runCommand(id, takeOver) {
+          await executor.runCommand(id, { takeOver });
+        },
+        async afterCommands() {
+          const failures = pendingReplans.splice(0);
+          if (failures.length > 0) await replan(failures.join('; '));
+        },
+        async refreshPrices() {
+          await refreshPrices();
+          await replan('prices updated');
+        },
+      },
+    });
+    logger.info({ instanceId, engine: 'pg-boss', backend: db.backend }, 'jobs running');
+  }
+
   async function tick(): Promise<void> {
-    if (now().getTime() - lastMonitorMs >= (options.monitorIntervalMs ?? 5 * 60_000)) {
+    if (now().getTime() - lastMonitorMs >= monitorIntervalMs) {
       lastMonitorMs = now().getTime();
       const { reasons, states } = await readFleet();
       // Plan first, then act: commands a new plan makes due right now must not wait for the next tick,
@@ -447,6 +523,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     gateway,
     priceSource: config.priceSource,
     timeZone: config.timeZone,
+    instanceId,
     replan,
     refreshPrices,
     priceCoverage,
@@ -490,9 +567,13 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     dashboard,
     async start({ schedule = true } = {}) {
       await loadChargeNow();
-      const reconciled = await executor.reconcile();
-      if (reconciled.length > 0)
-        logger.info({ commands: reconciled.length }, 'reconciled commands left in flight');
+      // With jobs, a command left in flight is its job's: it comes back to some instance when its
+      // instance is gone. Reconciling here would also catch live instances' commands mid-send.
+      if (!schedule) {
+        const reconciled = await executor.reconcile();
+        if (reconciled.length > 0)
+          logger.info({ commands: reconciled.length }, 'reconciled commands left in flight');
+      }
       try {
         await refreshPrices();
       } catch (error) {
@@ -501,30 +582,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       const planned = await replanAfterChange('service started');
       if (!planned.ok)
         logger.warn({ error: planned.error }, 'no plan yet; the next change or tick plans again');
-      if (!schedule) return;
-      // Commands and car monitoring every minute; prices when the market publishes.
-      tasks.push(
-        cron.schedule('* * * * *', () => {
-          // A slow tick (many cars, a sleepy API) must not overlap the next one.
-          if (ticking) return;
-          ticking = tick()
-            .catch((error: unknown) => logger.error({ err: error }, 'tick failed'))
-            .finally(() => (ticking = undefined));
-        }),
-      );
-      tasks.push(
-        cron.schedule(
-          config.priceFetchCron,
-          () =>
-            void refreshPrices()
-              .then(() => replan('prices updated'))
-              .catch((error: unknown) => logger.error({ err: error }, 'price update failed')),
-        ),
-      );
+      if (schedule) await startJobs();
     },
     async stop() {
-      for (const task of tasks.splice(0)) await task.stop();
-      await ticking;
+      await scheduler?.stop();
+      scheduler = undefined;
       await planning?.catch(() => undefined);
     },
   };

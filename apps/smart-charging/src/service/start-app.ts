@@ -12,6 +12,7 @@ import { reencryptTokens, sqlTokenStore } from '../store/grants.ts';
 import { loadGridSettings, saveGridSettings } from '../store/grid.ts';
 import { migrate } from '../store/migrations.ts';
 import { describeDatabaseUrl, openSqlClient, type SqlClient } from '../store/sql-client.ts';
+import { followSimulatorClock } from '../jobs/simulator-clock.ts';
 import { ConfigError, type ServiceConfig } from './config.ts';
 import { createHttpServer, type SmartChargingHttp } from './http/http-server.ts';
 import { createSmartChargingService, type SmartChargingService } from './smart-charging-service.ts';
@@ -139,9 +140,20 @@ export async function startSmartCharging(
     }
 
     const sim = simulator;
-    const now = options.now ?? (sim ? () => sim.clock.now() : () => new Date());
+    let now = options.now ?? (sim ? () => sim.clock.now() : () => new Date());
+    if (!options.now && config.clock.kind === 'simulator') {
+      const followed = await followSimulatorClock(config.clock);
+      cleanup.push(() => Promise.resolve(followed.stop()));
+      now = () => followed.now();
+      logger.info(
+        { origin: config.clock.origin, speed: followed.speed(), now: followed.now().toISOString() },
+        "clock: the simulator's",
+      );
+    }
     const service = createSmartChargingService({
       config,
+      ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
+      monitorIntervalMs: config.monitorIntervalMinutes * 60_000,
       db,
       client,
       connectMode: config.connectMode,

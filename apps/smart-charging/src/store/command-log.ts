@@ -21,6 +21,8 @@ export interface CommandRecord extends PlannedCommand {
   readonly nextAttemptAt: Date | null;
   readonly sentAt: Date | null;
   readonly confirmedAt: Date | null;
+  /** The service instance that last claimed (sent) the command; null before any. */
+  readonly instanceId: string | null;
 }
 
 interface CommandRow extends Record<string, unknown> {
@@ -36,6 +38,7 @@ interface CommandRow extends Record<string, unknown> {
   next_attempt_at: Date | string | null;
   sent_at: Date | string | null;
   confirmed_at: Date | string | null;
+  instance_id: string | null;
 }
 
 const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
@@ -55,6 +58,7 @@ function toRecord(row: CommandRow): CommandRecord {
     nextAttemptAt: asOptionalDate(row.next_attempt_at),
     sentAt: asOptionalDate(row.sent_at),
     confirmedAt: asOptionalDate(row.confirmed_at),
+    instanceId: row.instance_id ?? null,
   };
 }
 
@@ -103,9 +107,14 @@ export async function replaceFutureCommands(
  * Atomically moves due commands from `pending` to `sending` and returns them. Marking before sending is
  * what lets a restarted service tell "maybe sent" (reconcile by reading the car) from "never sent".
  */
-export async function claimDueCommands(tx: SqlQueryable, now: Date, limit = 100): Promise<CommandRecord[]> {
+export async function claimDueCommands(
+  tx: SqlQueryable,
+  now: Date,
+  limit = 100,
+  instanceId: string | null = null,
+): Promise<CommandRecord[]> {
   const rows = await tx.query<CommandRow>(
-    `update commands set status = 'sending', attempts = attempts + 1, sent_at = $1
+    `update commands set status = 'sending', attempts = attempts + 1, sent_at = $1, instance_id = $3
      where id in (
        select id from commands
        where status = 'pending' and coalesce(next_attempt_at, due_at) <= $1
@@ -113,7 +122,7 @@ export async function claimDueCommands(tx: SqlQueryable, now: Date, limit = 100)
        limit $2
        for update skip locked)
      returning *`,
-    [now, limit],
+    [now, limit, instanceId],
   );
   return rows
     .map(toRecord)
@@ -123,6 +132,45 @@ export async function claimDueCommands(tx: SqlQueryable, now: Date, limit = 100)
         a.vehicleId.localeCompare(b.vehicleId) ||
         a.action.localeCompare(b.action),
     );
+}
+
+/**
+ * Claims one command for `instanceId`: a pending one (the caller's job was made when it fell due, on
+ * the clock of whichever instance made it, so it is not checked against this instance's clock again),
+ * or, when `takeOver` is set, one left `sending` by an instance that died (its job expired and came
+ * back). Null when the command is not there to claim (cancelled by a newer plan, done, or another
+ * instance's live claim).
+ */
+export async function claimCommand(
+  tx: SqlQueryable,
+  id: string,
+  now: Date,
+  instanceId: string,
+  { takeOver = false } = {},
+): Promise<CommandRecord | null> {
+  const rows = await tx.query<CommandRow>(
+    `update commands
+     set status = 'sending', instance_id = $3,
+         attempts = case when status = 'pending' then attempts + 1 else attempts end,
+         sent_at = case when status = 'pending' then $2 else sent_at end
+     where id = $1
+       and (status = 'pending' or ($4 and status = 'sending'))
+     returning *`,
+    [id, now, instanceId, takeOver],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** Due pending commands, oldest first: what the minute job hands to the engine. */
+export async function dueCommands(tx: SqlQueryable, now: Date, limit = 1000): Promise<CommandRecord[]> {
+  const rows = await tx.query<CommandRow>(
+    `select * from commands
+     where status = 'pending' and coalesce(next_attempt_at, due_at) <= $1
+     order by due_at, vehicle_id, action
+     limit $2`,
+    [now, limit],
+  );
+  return rows.map(toRecord);
 }
 
 export async function markCommandConfirmed(tx: SqlQueryable, id: string, at: Date): Promise<void> {

@@ -185,6 +185,13 @@ export const MIGRATIONS: readonly Migration[] = [
        for each row execute function prices_reject_overlap()`,
     ],
   },
+  {
+    id: 4,
+    name: 'commands: which service instance executed each command',
+    sql: `
+      alter table commands add column instance_id text
+    `,
+  },
 ];
 
 /**

@@ -10,6 +10,14 @@ export interface SqlClient {
   query<TRow extends Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<TRow[]>;
   /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
   transaction<TResult>(work: (tx: SqlQueryable) => Promise<TResult>): Promise<TResult>;
+  /** Runs a script of several statements without parameters (the job engine's migrations and locks). */
+  exec(script: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs `work` while holding a lock named `key` that no other holder of this database (in any process)
+   * holds at the same time. On PostgreSQL it is a session advisory lock, so a killed process drops it
+   * with its connection; embedded, the database has one process, so an in-process queue suffices.
+   */
+  withLock<TResult>(key: string, work: () => Promise<TResult>): Promise<TResult>;
   close(): Promise<void>;
 }
 
@@ -64,6 +72,25 @@ async function openPostgres(databaseUrl: string, schema: string | undefined): Pr
         connection.release();
       }
     },
+    async exec(script) {
+      const results = (await pool.query(script)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(results) ? results.at(-1) : results;
+      return (last?.rows ?? []) as Record<string, unknown>[];
+    },
+    async withLock(key, work) {
+      // A connection of its own: the lock lives as long as this session, whatever work does meanwhile.
+      const connection = await pool.connect();
+      try {
+        await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
+        try {
+          return await work();
+        } finally {
+          await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+        }
+      } finally {
+        connection.release();
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -78,6 +105,7 @@ async function openEmbedded(dataDir: string | undefined): Promise<SqlClient> {
     queue = next.catch(() => undefined);
     return next;
   };
+  const locks = new Map<string, Promise<void>>();
   const run = async <TRow extends Record<string, unknown>>(text: string, params?: readonly unknown[]) =>
     (await database.query<TRow>(text, params as unknown[] | undefined)).rows;
 
@@ -93,6 +121,21 @@ async function openEmbedded(dataDir: string | undefined): Promise<SqlClient> {
           }),
         ),
       ),
+    exec: (script) =>
+      serialised(async () => ((await database.exec(script)).at(-1)?.rows ?? []) as Record<string, unknown>[]),
+    withLock: (key, work) => {
+      const before = locks.get(key) ?? Promise.resolve();
+      const run = before.then(work, work);
+      const settled = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      locks.set(key, settled);
+      void settled.then(() => {
+        if (locks.get(key) === settled) locks.delete(key);
+      });
+      return run;
+    },
     close: () => serialised(() => database.close()),
   };
 }

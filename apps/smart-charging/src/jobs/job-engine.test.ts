@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlClient, type SqlClient } from '../store/sql-client.ts';
+import { TEST_DATABASE_URL } from '../store/test-backends.ts';
+import { jobIdForKey, startJobEngine, type JobEngine } from './job-engine.ts';
+
+const logger = pino({ level: process.env['JOB_TEST_LOG'] ?? 'silent' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(50);
+  }
+}
+
+const BACKENDS = [
+  { name: 'embedded (PGlite)', open: () => openSqlClient({}), drop: async () => {} },
+  {
+    name: 'postgres',
+    schema: '',
+    open() {
+      this.schema = `voltkit_jobs_${randomBytes(6).toString('hex')}`;
+      return openSqlClient({ databaseUrl: TEST_DATABASE_URL, schema: this.schema });
+    },
+    async drop(db: SqlClient) {
+      await db.query(`drop schema if exists ${this.schema}_jobs cascade`);
+      await db.query(`drop schema if exists ${this.schema} cascade`);
+    },
+  },
+];
+
+describe('jobIdForKey', () => {
+  it('is a stable UUID per key', () => {
+    expect(jobIdForKey('a')).toBe(jobIdForKey('a'));
+    expect(jobIdForKey('a')).not.toBe(jobIdForKey('b'));
+    expect(jobIdForKey('a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
+  let db: SqlClient | undefined;
+  const engines: JobEngine[] = [];
+  const start = async (instanceId: string) => {
+    const engine = await startJobEngine({ db: db!, logger, instanceId, maintenanceIntervalSeconds: 1 });
+    engines.push(engine);
+    return engine;
+  };
+  afterEach(async () => {
+    for (const engine of engines.splice(0)) await engine.stop();
+    if (db) {
+      await backend.drop(db);
+      await db.close();
+    }
+    db = undefined;
+  });
+
+  it('runs a keyed job once however often and by however many instances it is sent', async () => {
+    db = await backend.open();
+    const [a, b] = [await start('a'), await start('b')];
+    await a.defineQueue({ name: 'once', policy: 'standard', expireInSeconds: 10, retryLimit: 0 });
+    const runs: string[] = [];
+    for (const engine of [a, b])
+      await engine.work<{ n: number }>('once', ({ data }) => {
+        runs.push(`${engine.instanceId}:${data.n}`);
+        return Promise.resolve();
+      });
+    const sent = await Promise.all([
+      a.send('once', { n: 1 }, { key: 'k1' }),
+      b.send('once', { n: 1 }, { key: 'k1' }),
+      a.send('once', { n: 1 }, { key: 'k1' }),
+      b.send('once', { n: 2 }, { key: 'k2' }),
+    ]);
+    expect(sent.filter(Boolean)).toHaveLength(2);
+    await until(() => runs.length >= 2, 10_000);
+    await sleep(1_500);
+    expect(runs.map((run) => run.split(':')[1]).sort()).toEqual(['1', '2']);
+    // A finished job keeps its key: sending it again later is still the same job.
+    expect(await b.send('once', { n: 1 }, { key: 'k1' })).toBe(false);
+  }, 30_000);
+
+  it('never runs two jobs of one singleton key at the same time', async () => {
+    db = await backend.open();
+    const [a, b] = [await start('a'), await start('b')];
+    await a.defineQueue({ name: 'unit', policy: 'stately', expireInSeconds: 10, retryLimit: 0 });
+    let running = 0;
+    let most = 0;
+    let done = 0;
+    for (const engine of [a, b])
+      await engine.work(
+        'unit',
+        async () => {
+          running++;
+          most = Math.max(most, running);
+          await sleep(150);
+          running--;
+          done++;
+        },
+        { concurrency: 2 },
+      );
+    let accepted = 0;
+    for (let k = 0; k < 12; k++) {
+      if (await (k % 2 ? a : b).send('unit', {}, { key: `m${k}`, singletonKey: 'feeder-1' })) accepted++;
+      await sleep(60);
+    }
+    await until(() => done >= accepted, 15_000);
+    expect(most).toBe(1);
+    // While one runs and one waits, further offers are dropped, not queued up.
+    expect(accepted).toBeLessThan(12);
+    expect(accepted).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('hands the job an instance was running when it stopped abruptly to another instance', async () => {
+    db = await backend.open();
+    const stuck = await start('stuck');
+    await stuck.defineQueue({ name: 'lost', policy: 'standard', expireInSeconds: 2, retryLimit: 2 });
+    let startedStuck = 0;
+    // The first instance takes the job and never finishes it, as if killed mid-run.
+    let release = () => {};
+    await stuck.work('lost', () => {
+      startedStuck++;
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    await stuck.send('lost', { n: 1 }, { key: 'j' });
+    await until(() => startedStuck === 1, 10_000);
+    // It stops without finishing: pg-boss fails its running job back to the queue at once. A kill -9,
+    // where only the job's expiry tells, is tested with separate processes in test/multi-instance.
+    engines.splice(engines.indexOf(stuck), 1);
+    await stuck.stop({ graceful: false });
+    const takenAt = Date.now();
+    const other = await start('other');
+    const retries: number[] = [];
+    await other.work('lost', ({ retryCount }) => {
+      retries.push(retryCount);
+      return Promise.resolve();
+    });
+    await until(() => retries.length > 0, 20_000);
+    const takeoverMs = Date.now() - takenAt;
+    expect(retries[0]).toBe(1);
+    expect(takeoverMs).toBeLessThan(10_000);
+    expect(startedStuck).toBe(1);
+    // Let the abandoned handler end while the database is still open (its engine ignores the result).
+    release();
+    await sleep(300);
+  }, 30_000);
+});

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { SqlClient } from '../store/sql-client.ts';
+
+/**
+ * The service's work as jobs of pg-boss, a job queue on PostgreSQL: any number of service instances
+ * share one database and each job runs on one of them. pg-boss talks to the database through the
+ * service's own SqlClient, so the embedded default (PGlite, one process) runs the very same engine.
+ */
+export interface JobEngine {
+  /** This process among the instances sharing the database (recorded with each command it sends). */
+  readonly instanceId: string;
+  defineQueue(spec: QueueSpec): Promise<void>;
+  /**
+   * Enqueues a job. With a `key`, the job id is derived from it, so the same key sent by several
+   * instances (or twice by one) yields one job: false says this send was the duplicate.
+   */
+  send(queue: string, data: object, options?: SendOptions): Promise<boolean>;
+  /** Runs `handler` for jobs of `queue`, `concurrency` at a time in this process. */
+  work<TData>(
+    queue: string,
+    handler: (job: JobRun<TData>) => Promise<void>,
+    options?: { readonly concurrency?: number },
+  ): Promise<void>;
+  /** A cron schedule that fires once per match across all instances (wall clock, in `timeZone`). */
+  schedule(queue: string, cron: string, timeZone: string): Promise<void>;
+  /** Stops fetching; `graceful` (the default) lets running jobs finish first. */
+  stop(options?: { readonly graceful?: boolean }): Promise<void>;
+}
+
+export interface QueueSpec {
+  readonly name: string;
+  /** `stately`: per singleton key at most one job waiting and one running, cluster-wide. */
+  readonly policy: 'standard' | 'stately';
+  /**
+   * A running job not finished by then counts as lost (its instance died) and is given to another
+   * instance, if retries are left. Keep it above the longest honest run of the job.
+   */
+  readonly expireInSeconds: number;
+  readonly retryLimit: number;
+}
+
+export interface SendOptions {
+  readonly key?: string;
+  readonly singletonKey?: string;
+  /** Higher first among jobs waiting in the queue. @default 0 */
+  readonly priority?: number;
+}
+
+export interface JobRun<TData> {
+  readonly id: string;
+  readonly queue: string;
+  readonly data: TData;
+  /** 0 on the first run; more after the job failed or its instance died mid-run. */
+  readonly retryCount: number;
+}
+
+export interface JobEngineOptions {
+  readonly db: SqlClient;
+  readonly logger: Logger;
+  readonly instanceId: string;
+  /** @default 'pgboss', or `<schema>_jobs` when the service's tables live in another schema */
+  readonly schema?: string;
+  /** How often idle workers look for jobs. @default 0.5 (pg-boss's minimum) */
+  readonly pollingIntervalSeconds?: number;
+  /** How often (cluster-wide) expired jobs are handed on. @default 5 */
+  readonly maintenanceIntervalSeconds?: number;
+}
+
+/** A stable job id for an idempotency key (name-based UUID, version 5 layout). */
+export function jobIdForKey(key: string): string {
+  const hash = createHash('sha1').update(key).digest('hex');
+  const variant = ((Number.parseInt(hash[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hash.slice(0, 8)}-${hash.slice(8, 12)}-5${hash.slice(13, 16)}-${variant}${hash.slice(17, 20)}-${hash.slice(20, 32)}`;
+}
+
+export async function startJobEngine(options: JobEngineOptions): Promise<JobEngine> {
+  const { db, logger, instanceId } = options;
+  const schema = options.schema ?? (await defaultSchema(db));
+  const boss = new PgBoss({
+    db: {
+      // Scripts (migrations, locked maintenance) come without parameters and hold several statements.
+      executeSql: async (text: string, values?: unknown[]) => ({
+        rows: values && values.length > 0 ? await db.query(text, values) : await db.exec(text),
+      }),
+    },
+    schema,
+    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 5,
+    monitorStateIntervalSeconds: 60,
+    // Finished jobs keep their id (the idempotency key) for a day before they are archived.
+    archiveCompletedAfterSeconds: 24 * 3600,
+  });
+  boss.on('error', (error: unknown) => logger.error({ err: error }, 'job engine error'));
+  await boss.start();
+  const workers = new Map<string, string[]>();
+  const polling = options.pollingIntervalSeconds ?? 0.5;
+  let stopped = false;
+
+  return {
+    instanceId,
+    async defineQueue(spec) {
+      const queue = {
+        name: spec.name,
+        policy: spec.policy,
+        expireInSeconds: spec.expireInSeconds,
+        retryLimit: spec.retryLimit,
+        retryDelay: 0,
+      };
+      // createQueue keeps an existing queue as it is; the settings of this version win.
+      await boss.createQueue(spec.name, queue);
+      await boss.updateQueue(spec.name, queue);
+    },
+    async send(queue, data, sendOptions = {}) {
+      const id = await boss.send(queue, data, {
+        ...(sendOptions.key === undefined ? {} : { id: jobIdForKey(`${queue}:${sendOptions.key}`) }),
+        ...(sendOptions.singletonKey === undefined ? {} : { singletonKey: sendOptions.singletonKey }),
+        ...(sendOptions.priority === undefined ? {} : { priority: sendOptions.priority }),
+      });
+      // Wake this process's idle workers of the queue instead of waiting for their next poll.
+      if (id !== null) for (const worker of workers.get(queue) ?? []) boss.notifyWorker(worker);
+      return id !== null;
+    },
+    async work(queue, handler, { concurrency = 1 } = {}) {
+      const ids = workers.get(queue) ?? [];
+      workers.set(queue, ids);
+      for (let k = 0; k < concurrency; k++) {
+        ids.push(
+          await boss.work(
+            queue,
+            { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: polling },
+            async (jobs) => {
+              for (const job of jobs) {
+                const run = { id: job.id, queue, data: job.data as never, retryCount: job.retryCount };
+                logger.debug({ jobId: job.id, queue, retry: job.retryCount }, 'job started');
+                try {
+                  await handler(run);
+                } catch (error) {
+                  logger.error({ jobId: job.id, queue, err: error }, 'job failed');
+                  throw error;
+                }
+                logger.debug({ jobId: job.id, queue }, 'job done');
+              }
+            },
+          ),
+        );
+      }
+    },
+    async schedule(queue, cron, timeZone) {
+      await boss.schedule(queue, cron, {}, { tz: timeZone });
+    },
+    async stop({ graceful = true } = {}) {
+      if (stopped) return;
+      stopped = true;
+      // Nothing new is fetched, running jobs finish (when graceful). The database belongs to the caller.
+      await boss.stop({ graceful, wait: true, close: false, timeout: 20_000 });
+    },
+  };
+}
+
+async function defaultSchema(db: SqlClient): Promise<string> {
+  const rows = await db.query<{ schema: string }>('select current_schema() as schema');
+  const current = rows[0]?.schema ?? 'public';
+  return current === 'public' ? 'pgboss' : `${current}_jobs`;
+}
