@@ -124,7 +124,7 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       tag: 'bench',
       summary: '',
       access: 'public',
-      handler: () => Promise.resolve(vehicles),
+      handler: () => Promise.resolve({ items: vehicles, nextCursor: null }),
     }),
     defineRoute({
       method: 'GET',
@@ -132,7 +132,7 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       tag: 'bench',
       summary: '',
       access: 'public',
-      handler: () => Promise.resolve([]),
+      handler: () => Promise.resolve({ items: [], nextCursor: null }),
     }),
     defineRoute({
       method: 'GET',

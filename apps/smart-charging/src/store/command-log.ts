@@ -204,3 +204,6 @@ export async function commandedOnTime(tx: SqlQueryable, from: Date, to: Date): P
   }
   return onTime;
 }
+
+/** Row → record, for the paged listing in command-pages.ts (the same mapping as every query here). */
+export { toRecord as commandFromRow };
