@@ -1,4 +1,5 @@
 import type { BuiltQuery } from './cursor.ts';
+import { subtreeSql } from './grid-nodes.ts';
 import type { SqlQueryable } from './sql-client.ts';
 
 /** What a dashboard shows per node: its cars and their planned load, summed over the node's whole subtree. */
@@ -13,31 +14,25 @@ export interface GridNodeAggregate {
   readonly plannedKw: readonly { readonly start: string; readonly kw: number }[];
 }
 
-/** Every node below (and including) each of `$1`'s nodes, tagged with the node it descends from. */
-const FOREST_CTE = `with recursive tree(root_id, id) as (
-    select id, id from grid_nodes where id = any($1::text[])
-    union all
-    select tree.root_id, child.id from grid_nodes child join tree on child.parent_id = tree.id)`;
+/**
+ * Every node below (and including) each of `$1`'s nodes, tagged with the node it descends from. The
+ * per-node parts below are aggregated subqueries joined laterally: each runs for one node with that
+ * node's id, so it reaches the node's cars through `vehicles_on_node` whatever the fleet's size.
+ */
+const FOREST_CTE = `with tree as (${subtreeSql('$1::text[]')})`;
 
 export function nodeCountsQuery(nodeIds: readonly string[]): BuiltQuery {
   return {
     text: `${FOREST_CTE}
-      select tree.root_id, count(*)::int as cars,
-        (count(*) filter (where (s.body ->> 'pluggedIn')::boolean))::int as plugged,
-        (count(*) filter (where s.body ->> 'charging' = 'CHARGING'))::int as charging
+      select tree.root_id, sum(node.cars)::int as cars, sum(node.plugged)::int as plugged,
+        sum(node.charging)::int as charging, sum(tree.base_load)::float8 as base_load
       from tree
-      join vehicles v on v.grid_node_id = tree.id
-      left join vehicle_states s on s.vehicle_id = v.id
-      group by tree.root_id`,
-    params: [nodeIds],
-  };
-}
-
-export function nodeBaseLoadQuery(nodeIds: readonly string[]): BuiltQuery {
-  return {
-    text: `${FOREST_CTE}
-      select tree.root_id, sum(n.base_load_kwh_per_year)::float8 as base_load
-      from tree join grid_nodes n on n.id = tree.id
+      cross join lateral (
+        select count(v.id) as cars,
+          count(*) filter (where (s.body ->> 'pluggedIn')::boolean) as plugged,
+          count(*) filter (where s.body ->> 'charging' = 'CHARGING') as charging
+        from vehicles v left join vehicle_states s on s.vehicle_id = v.id
+        where v.grid_node_id = tree.id) node
       group by tree.root_id`,
     params: [nodeIds],
   };
@@ -47,12 +42,16 @@ export function nodePlannedPowerQuery(nodeIds: readonly string[]): BuiltQuery {
   return {
     text: `${FOREST_CTE}
       select tree.root_id,
-        p.first_slot_start + (slot.i - 1) * p.slot_minutes * interval '1 minute' as slot_start,
-        sum(slot.kw)::float8 as kw
+        node.first_slot_start + (node.i - 1) * node.slot_minutes * interval '1 minute' as slot_start,
+        sum(node.kw)::float8 as kw
       from tree
-      join vehicles v on v.grid_node_id = tree.id
-      join vehicle_plans p on p.vehicle_id = v.id
-      cross join lateral unnest(p.power_kw) with ordinality as slot(kw, i)
+      cross join lateral (
+        select p.first_slot_start, p.slot_minutes, slot.i, sum(slot.kw) as kw
+        from vehicles v
+        join vehicle_plans p on p.vehicle_id = v.id
+        cross join lateral unnest(p.power_kw) with ordinality as slot(kw, i)
+        where v.grid_node_id = tree.id
+        group by p.first_slot_start, p.slot_minutes, slot.i) node
       group by 1, 2
       order by 1, 2`,
     params: [nodeIds],
@@ -67,11 +66,16 @@ export async function gridNodeAggregates(
   if (nodeIds.length === 0) return [];
   const run = <TRow extends Record<string, unknown>>(query: BuiltQuery) =>
     tx.query<TRow>(query.text, query.params);
-  const [counts, baseLoads, planned] = [
-    await run<{ root_id: string; cars: number; plugged: number; charging: number }>(nodeCountsQuery(nodeIds)),
-    await run<{ root_id: string; base_load: number }>(nodeBaseLoadQuery(nodeIds)),
-    await run<{ root_id: string; slot_start: Date | string; kw: number }>(nodePlannedPowerQuery(nodeIds)),
-  ];
+  const counts = await run<{
+    root_id: string;
+    cars: number;
+    plugged: number;
+    charging: number;
+    base_load: number;
+  }>(nodeCountsQuery(nodeIds));
+  const planned = await run<{ root_id: string; slot_start: Date | string; kw: number }>(
+    nodePlannedPowerQuery(nodeIds),
+  );
   const countOf = new Map(counts.map((row) => [row.root_id, row]));
   const plannedOf = new Map<string, { start: string; kw: number }[]>();
   for (const row of planned) {
@@ -79,18 +83,16 @@ export async function gridNodeAggregates(
     series.push({ start: new Date(row.slot_start).toISOString(), kw: row.kw });
     plannedOf.set(row.root_id, series);
   }
-  const baseLoadOf = new Map(baseLoads.map((row) => [row.root_id, row.base_load]));
   return nodeIds.flatMap((nodeId) => {
-    const baseLoad = baseLoadOf.get(nodeId);
-    if (baseLoad === undefined) return [];
     const count = countOf.get(nodeId);
+    if (count === undefined) return [];
     return [
       {
         nodeId,
-        cars: count?.cars ?? 0,
-        plugged: count?.plugged ?? 0,
-        charging: count?.charging ?? 0,
-        baseLoadKwhPerYear: baseLoad,
+        cars: count.cars,
+        plugged: count.plugged,
+        charging: count.charging,
+        baseLoadKwhPerYear: count.base_load,
         plannedKw: plannedOf.get(nodeId) ?? [],
       },
     ];

@@ -130,7 +130,7 @@ export async function saveGridNode(
       );
     if (mode === 'replace') {
       const inSubtree = await tx.query<{ id: string }>(
-        `${SUBTREE_CTE} select id from subtree where id = $2`,
+        `with subtree as (${subtreeSql('array[$1::text]')}) select id from subtree where id = $2`,
         [node.id, node.parentId],
       );
       if (inSubtree.length > 0)
@@ -165,11 +165,30 @@ export async function saveGridNode(
   return node;
 }
 
-/** `$1` and every node below it, as the CTE `subtree(id)`. */
-export const SUBTREE_CTE = `with recursive subtree(id) as (
-    select id from grid_nodes where id = $1
-    union all
-    select child.id from grid_nodes child join subtree on child.parent_id = subtree.id)`;
+/** Levels below the top: kinds nest strictly, so a tree is at most four levels deep. */
+export const MAX_TREE_DEPTH = GRID_NODE_KINDS.length - 1;
+
+/**
+ * The nodes `roots` (a SQL expression of node ids, e.g. `$1::text[]`) and every node below them, as rows
+ * `(root_id, id, base_load)`. Written level by level rather than recursively: with at most four levels,
+ * each level is one indexed join on `parent_id` that the planner estimates from real statistics (a
+ * recursive CTE's guess of its own size makes it hash the whole node table instead).
+ */
+export function subtreeSql(roots: string): string {
+  const levels = [
+    `select n0.id as root_id, n0.id, n0.base_load_kwh_per_year as base_load from grid_nodes n0 where n0.id = any(${roots})`,
+  ];
+  for (let depth = 1; depth <= MAX_TREE_DEPTH; depth++) {
+    const joins = Array.from(
+      { length: depth },
+      (_, level) => `join grid_nodes n${level + 1} on n${level + 1}.parent_id = n${level}.id`,
+    ).join(' ');
+    levels.push(
+      `select n0.id, n${depth}.id, n${depth}.base_load_kwh_per_year from grid_nodes n0 ${joins} where n0.id = any(${roots})`,
+    );
+  }
+  return levels.join('\n union all ');
+}
 
 /** Hangs cars on a node (null = on none); returns the ids that exist. */
 export async function assignVehiclesToNode(

@@ -222,6 +222,7 @@ export const MIGRATIONS: readonly Migration[] = [
       drop index if exists commands_due;
       create index commands_by_status on commands (status, due_at, vehicle_id, action);
       create index commands_confirmed on commands (confirmed_at) where status = 'confirmed';
+      create index grants_by_status on grants (status, id);
       create index plans_current on plans (created_at) where superseded_at is null;
       create index grid_events_window on grid_events (ends_at, starts_at)
     `,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { decodeCursor, SqlBuilder, toPage, type BuiltQuery, type Page } from './cursor.ts';
 import type { GrantStatus } from './grants.ts';
+import { subtreeSql } from './grid-nodes.ts';
 import type { SqlQueryable } from './sql-client.ts';
 
 /** A car with what its views need (grant, last state, preferences), read in one query. */
@@ -79,30 +80,48 @@ const parseJson = (value: unknown): unknown => (typeof value === 'string' ? JSON
 
 const VehicleCursorSchema = z.tuple([z.string().min(1).max(200)]);
 
-/** Cars in id order (a keyset on the primary key, so the 1,000th page costs what the first does). */
+/**
+ * Cars in id order, a keyset on the primary key (the 1,000th page costs what the first does). The page's
+ * ids are found first, with only the joins the filters need; the columns of the views are then read for
+ * those ids alone. A grid-node filter walks the subtree node by node (each node's cars by index), so a
+ * small feeder never scans the fleet.
+ */
 export function vehicleListQuery(filter: VehicleListFilter): BuiltQuery {
   const sql = new SqlBuilder();
   const where: string[] = [];
+  const joins: string[] = [];
   let prefix = '';
-  if (filter.nodeId !== undefined) {
-    prefix = `with recursive subtree(id) as (
-      select id from grid_nodes where id = ${sql.param(filter.nodeId)}
-      union all
-      select child.id from grid_nodes child join subtree on child.parent_id = subtree.id) `;
-    where.push('v.grid_node_id in (select id from subtree)');
+  if (filter.nodeId !== undefined)
+    prefix = `with subtree as (${subtreeSql(`array[${sql.param(filter.nodeId)}::text]`)}) `;
+  if (filter.ownerId !== undefined) {
+    joins.push('join grants g on g.id = v.grant_id');
+    where.push(`g.owner_id = ${sql.param(filter.ownerId)}`);
   }
-  if (filter.ownerId !== undefined) where.push(`g.owner_id = ${sql.param(filter.ownerId)}`);
-  if (filter.grantStatus !== undefined) where.push(`g.status = ${sql.param(filter.grantStatus)}`);
-  if (filter.pluggedIn !== undefined)
+  // Few grants are revoked or expired: find them by status (an index) rather than walk every car.
+  if (filter.grantStatus !== undefined)
+    where.push(`v.grant_id = any(array(select id from grants where status = ${sql.param(filter.grantStatus)}))`);
+  if (filter.pluggedIn !== undefined) {
+    joins.push('join vehicle_states s on s.vehicle_id = v.id');
     where.push(`(s.body ->> 'pluggedIn')::boolean = ${sql.param(filter.pluggedIn)}`);
+  }
   if (filter.cursor !== undefined) {
     const [afterId] = decodeCursor(filter.cursor, VehicleCursorSchema);
     where.push(`v.id > ${sql.param(afterId)}`);
   }
+  const limit = sql.param(filter.limit + 1);
+  const ids = (extra: string[]) => {
+    const conditions = [...extra, ...where];
+    return `select v.id from vehicles v ${joins.join(' ')}
+      ${conditions.length ? `where ${conditions.join(' and ')}` : ''} order by v.id limit ${limit}`;
+  };
+  const page =
+    filter.nodeId === undefined
+      ? ids([])
+      : `select car.id from subtree cross join lateral (${ids(['v.grid_node_id = subtree.id'])}) car
+         order by car.id limit ${limit}`;
   return {
-    text: `${prefix}select ${LISTING_COLUMNS}
-      ${where.length ? `where ${where.join(' and ')}` : ''}
-      order by v.id limit ${sql.param(filter.limit + 1)}`,
+    text: `${prefix}select ${LISTING_COLUMNS.replace('from vehicles v', `from (${page}) page join vehicles v on v.id = page.id`)}
+      order by v.id`,
     params: sql.params,
   };
 }
