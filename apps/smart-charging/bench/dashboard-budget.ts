@@ -91,6 +91,7 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       },
       nextDeparture: new Date(START + 10 * 3_600_000).toISOString(),
       chargeNow: false,
+      gridNodeId: null,
     }),
   );
   return { dashboard, vehicles };

@@ -96,7 +96,12 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
       [shape.cars, start],
     ],
     [
-      `insert into preferences (vehicle_id, body) select 'car-' || ${pad7('i')}, $2::jsonb
+      // Twelve weekly schedules (06:00–08:45 on weekdays, some weekends too): cars share them, as people do.
+      `insert into preferences (vehicle_id, body)
+       select 'car-' || ${pad7('i')}, jsonb_set($2::jsonb, '{departures}', (
+         select jsonb_object_agg(day, case when day in ('saturday', 'sunday') and i % 4 <> 0 then null
+           else to_char(time '06:00' + (i % 12) * interval '15 minutes', 'HH24:MI') end)
+         from unnest(array['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']) day))
        from generate_series(2, $1::int, 2) i`,
       [shape.cars, JSON.stringify(DEFAULT_PREFERENCES)],
     ],

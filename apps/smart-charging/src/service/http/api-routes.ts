@@ -190,13 +190,30 @@ function preferencesOf(stored: unknown): ChargingPreferences {
   return parsed.success ? parsed.data : DEFAULT_PREFERENCES;
 }
 
-function vehicleView(
-  service: SmartChargingService,
-  now: Date,
-  chargeNow: ReadonlySet<string>,
-  vehicle: VehicleListing,
-): VehicleView {
-  const departure = nextDeparture(preferencesOf(vehicle.preferences), now.getTime(), service.timeZone);
+/** What a page of views shares: the clock, the charge-now set, departures already worked out. */
+interface ViewContext {
+  readonly now: Date;
+  readonly chargeNow: ReadonlySet<string>;
+  /**
+   * Next departure by weekly schedule and one-off: the zone arithmetic costs ~0.2 ms a car, and cars
+   * share schedules, so a page works each distinct one out once.
+   */
+  readonly departures: Map<string, number | null>;
+}
+
+function viewContext(service: SmartChargingService, now: Date): ViewContext {
+  return { now, chargeNow: new Set(service.chargeNowVehicles()), departures: new Map() };
+}
+
+function vehicleView(service: SmartChargingService, context: ViewContext, vehicle: VehicleListing): VehicleView {
+  const preferences = preferencesOf(vehicle.preferences);
+  const key = JSON.stringify([preferences.departures, preferences.oneOffDeparture]);
+  let departure = context.departures.get(key);
+  if (departure === undefined) {
+    departure = nextDeparture(preferences, context.now.getTime(), service.timeZone);
+    context.departures.set(key, departure);
+  }
+  const { chargeNow } = context;
   const unusable =
     vehicle.grantStatus === null || vehicle.grantStatus === 'revoked' || vehicle.grantStatus === 'expired';
   const state = vehicle.state && (vehicle.state.body as ChargingState);
@@ -398,10 +415,9 @@ export function createApiRoutes(
             ...(query.pluggedIn === undefined ? {} : { pluggedIn: query.pluggedIn }),
           }),
         );
-        const at = now();
-        const chargeNow = new Set(service.chargeNowVehicles());
+        const context = viewContext(service, now());
         return {
-          items: page.items.map((vehicle) => vehicleView(service, at, chargeNow, vehicle)),
+          items: page.items.map((vehicle) => vehicleView(service, context, vehicle)),
           nextCursor: page.nextCursor,
         };
       },
@@ -418,7 +434,7 @@ export function createApiRoutes(
         const vehicle = await findVehicleListing(db, params.vehicleId);
         if (!vehicle || !maySee(principal, vehicle.ownerId))
           throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${params.vehicleId}"`);
-        return vehicleView(service, now(), new Set(service.chargeNowVehicles()), vehicle);
+        return vehicleView(service, viewContext(service, now()), vehicle);
       },
     }),
     defineRoute({
