@@ -81,13 +81,29 @@ try {
   await migrate(db);
   const filling = performance.now();
   await fillFleet(db, { cars: CARS, feeders: FEEDERS });
+  // As autovacuum would soon: visibility maps for index-only scans, so the first case does not pay for it.
+  for (const table of [
+    'vehicles',
+    'vehicle_states',
+    'preferences',
+    'grants',
+    'commands',
+    'grid_nodes',
+    'vehicle_plans',
+  ])
+    await db.query(`vacuum (analyze) ${table}`);
   console.log(
     `filled ${CARS} cars on ${FEEDERS} feeders (${CARS * 4} commands) in schema ${schema}: ${((performance.now() - filling) / 1000).toFixed(1)} s`,
   );
 
   const logger = pino({ level: 'silent' });
   const service = createSmartChargingService({
-    config: { timeZone: 'Europe/Berlin', slotMinutes: 15, priceSource: 'file:none', priceFetchCron: '0 13 * * *' },
+    config: {
+      timeZone: 'Europe/Berlin',
+      slotMinutes: 15,
+      priceSource: 'file:none',
+      priceFetchCron: '0 13 * * *',
+    },
     db,
     // Never called: the bench reads the store; no car is woken.
     client: createClient({
@@ -135,11 +151,16 @@ try {
     );
   }
   results.push(
-    await measure('GET /api/vehicles?nodeId=<feeder> (its 200 cars, 2 pages)', REQUESTS / 4, 1, async (index) => {
-      const feeder = feederId(1 + (index % FEEDERS));
-      const first = (await get(`api/vehicles?limit=100&nodeId=${feeder}`)) as { nextCursor: string | null };
-      if (first.nextCursor) await get(`api/vehicles?limit=100&nodeId=${feeder}&cursor=${first.nextCursor}`);
-    }),
+    await measure(
+      'GET /api/vehicles?nodeId=<feeder> (its 200 cars, 2 pages)',
+      REQUESTS / 4,
+      1,
+      async (index) => {
+        const feeder = feederId(1 + (index % FEEDERS));
+        const first = (await get(`api/vehicles?limit=100&nodeId=${feeder}`)) as { nextCursor: string | null };
+        if (first.nextCursor) await get(`api/vehicles?limit=100&nodeId=${feeder}&cursor=${first.nextCursor}`);
+      },
+    ),
     await measure('GET /api/grid/nodes/<feeder>/aggregate', REQUESTS / 4, 1, async (index) => {
       await get(`api/grid/nodes/${feederId(1 + (index % FEEDERS))}/aggregate`);
     }),
@@ -169,18 +190,26 @@ try {
   );
 
   const ms = (value: number) => `${value.toFixed(1)} ms`.padStart(10);
-  console.log(`\n${'request'.padEnd(66)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}  req/s`);
+  console.log(
+    `\n${'request'.padEnd(66)} ${'p50'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}  req/s`,
+  );
   for (const result of [...results, rawPeer, oldPeer])
     console.log(
       `${result.name.padEnd(66)} ${ms(result.p50)} ${ms(result.p99)} ${ms(result.max)}  ${result.perSecond.toFixed(0)}`,
     );
-  const oneCar = results.find((result) => result.name.startsWith('GET /api/vehicles/:id') && result.name.endsWith('sequential'))!;
+  const oneCar = results.find(
+    (result) => result.name.startsWith('GET /api/vehicles/:id') && result.name.endsWith('sequential'),
+  )!;
   console.log(
     `\none-car read p99 / raw primary-key read p99: ${(oneCar.p99 / rawPeer.p99).toFixed(1)}×; old bulk reads p50 / one-car read p50: ${(oldPeer.p50 / oneCar.p50).toFixed(0)}×`,
   );
-  const goal = results.filter((result) => result.name.startsWith('GET /api/vehicles') && !result.name.includes('nodeId'));
+  const goal = results.filter(
+    (result) => result.name.startsWith('GET /api/vehicles') && !result.name.includes('nodeId'),
+  );
   for (const result of goal)
-    console.log(`${result.p99 <= GOAL_P99_MS ? 'meets' : 'MISSES'} the ${GOAL_P99_MS} ms p99 goal: ${result.name} (${result.p99.toFixed(1)} ms)`);
+    console.log(
+      `${result.p99 <= GOAL_P99_MS ? 'meets' : 'MISSES'} the ${GOAL_P99_MS} ms p99 goal: ${result.name} (${result.p99.toFixed(1)} ms)`,
+    );
   await http.app.close();
 } finally {
   if (process.env['KEEP'] !== '1') await db.query(`drop schema ${schema} cascade`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { BuiltQuery } from './cursor.ts';
-import type { SqlQueryable } from './sql-client.ts';
+import type { SqlClient, SqlQueryable } from './sql-client.ts';
 
 /**
  * A utility's nested limits: substation → feeder → transformer → household connection. Each node has its
@@ -107,11 +107,15 @@ export async function listGridNodes(
  * Tree writes are serialised (table lock), so two concurrent moves cannot close a cycle together.
  */
 export async function saveGridNode(
-  tx: SqlQueryable,
+  db: Pick<SqlClient, 'transaction'>,
   input: GridNodeInput,
   mode: 'create' | 'replace',
 ): Promise<GridNode> {
   const node = GridNodeInputSchema.parse(input);
+  return db.transaction((tx) => checkAndSave(tx, node, mode));
+}
+
+async function checkAndSave(tx: SqlQueryable, node: GridNode, mode: 'create' | 'replace'): Promise<GridNode> {
   await tx.query('lock table grid_nodes in share row exclusive mode');
   const existing = await findGridNode(tx, node.id);
   if (mode === 'create' && existing)
@@ -121,13 +125,12 @@ export async function saveGridNode(
   if (node.parentId !== null) {
     const parent = await findGridNode(tx, node.parentId);
     if (!parent)
-      throw new GridTreeError('PARENT_NOT_FOUND', 'parentId', `no grid node "${node.parentId}" to hang it on`);
-    if (kindRank(node.kind) <= kindRank(parent.kind))
       throw new GridTreeError(
-        'KIND_ORDER',
-        'kind',
-        `a ${node.kind} cannot sit under a ${parent.kind}: kinds nest ${GRID_NODE_KINDS.join(' → ')}`,
+        'PARENT_NOT_FOUND',
+        'parentId',
+        `no grid node "${node.parentId}" to hang it on`,
       );
+    // The cycle first: kinds would refuse it too, but "its own subtree" says what is wrong.
     if (mode === 'replace') {
       const inSubtree = await tx.query<{ id: string }>(
         `with subtree as (${subtreeSql('array[$1::text]')}) select id from subtree where id = $2`,
@@ -140,6 +143,12 @@ export async function saveGridNode(
           `"${node.parentId}" is "${node.id}" or below it: the node cannot hang on its own subtree`,
         );
     }
+    if (kindRank(node.kind) <= kindRank(parent.kind))
+      throw new GridTreeError(
+        'KIND_ORDER',
+        'kind',
+        `a ${node.kind} cannot sit under a ${parent.kind}: kinds nest ${GRID_NODE_KINDS.join(' → ')}`,
+      );
   }
   if (mode === 'replace') {
     const children = await tx.query<{ kind: GridNodeKind }>(

@@ -67,7 +67,8 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
     try {
       after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, NodeCursorSchema)[0];
     } catch (error) {
-      if (error instanceof CursorError) throw new ApiError(400, 'VALIDATION', `query.cursor: ${error.message}`);
+      if (error instanceof CursorError)
+        throw new ApiError(400, 'VALIDATION', `query.cursor: ${error.message}`);
       throw error;
     }
     const rows = await listGridNodes(db, {
@@ -107,7 +108,7 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
       successStatus: 201,
       async handler({ body }) {
         try {
-          return await db.transaction((tx) => saveGridNode(tx, body as GridNodeInput, 'create'));
+          return await saveGridNode(db, body as GridNodeInput, 'create');
         } catch (error) {
           return treeProblem(error);
         }
@@ -131,14 +132,15 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
       method: 'PUT',
       url: '/api/grid/nodes/:nodeId',
       tag: 'grid',
-      summary: 'Replace a grid node’s fields (moving it under another parent too; never into its own subtree)',
+      summary:
+        'Replace a grid node’s fields (moving it under another parent too; never into its own subtree)',
       access: 'admin',
       params: NodeParamsSchema,
       body: GridNodeUpdateSchema,
       response: GridNodeViewSchema,
       async handler({ params, body }) {
         try {
-          return await db.transaction((tx) => saveGridNode(tx, { ...body, id: params.nodeId }, 'replace'));
+          return await saveGridNode(db, { ...body, id: params.nodeId }, 'replace');
         } catch (error) {
           return treeProblem(error);
         }
