@@ -243,9 +243,7 @@ describe('who may call what: every route × anonymous, owner A, owner B, read, a
       browser: browserB,
     });
     const b = { base: running.base, browser: browserB };
-    const vehicles = (await listAll<{ id: string }>(b, 'api/vehicles')).map(
-      (vehicle) => vehicle.id,
-    );
+    const vehicles = (await listAll<{ id: string }>(b, 'api/vehicles')).map((vehicle) => vehicle.id);
     expect(vehicles).toEqual([vehicleB]);
     const grants = (await api<{ id: string }[]>(b, 'GET', 'api/grants')).body.map((grant) => grant.id);
     expect(grants).not.toContain(ids.grant);

@@ -155,9 +155,7 @@ describe('the operator console and the owner’s page in headless Chromium', () 
       brand: 'DS',
       model: 'DS 3 Crossback E-Tense',
     });
-    ids = (await listAll<{ id: string }>(running.admin, 'api/vehicles')).map(
-      (vehicle) => vehicle.id,
-    );
+    ids = (await listAll<{ id: string }>(running.admin, 'api/vehicles')).map((vehicle) => vehicle.id);
     expect(ids).toHaveLength(2);
     for (const [index, id] of ids.entries()) {
       sim.setSoc(id, 0.3 + index * 0.1);

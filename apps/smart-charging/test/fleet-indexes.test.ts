@@ -105,7 +105,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       /vehicles_pkey/,
       101,
     ],
-    ['vehicles: an owner’s', () => vehicleListQuery({ limit: 100, ownerId: ownerId(4242) }), /grants_by_owner/, 10],
+    [
+      'vehicles: an owner’s',
+      () => vehicleListQuery({ limit: 100, ownerId: ownerId(4242) }),
+      /grants_by_owner/,
+      10,
+    ],
     [
       'vehicles: one feeder’s subtree',
       () => vehicleListQuery({ limit: 100, nodeId: feederId(17) }),
@@ -127,13 +132,27 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       () =>
         commandListQuery({
           limit: 100,
-          cursor: encodeCursor([new Date(START.getTime() - 3_600_000).toISOString(), carId(1), 'start_charge']),
+          cursor: encodeCursor([
+            new Date(START.getTime() - 3_600_000).toISOString(),
+            carId(1),
+            'start_charge',
+          ]),
         }),
       /commands_in_due_order/,
       101,
     ],
-    ['commands: one car’s', () => commandListQuery({ limit: 100, vehicleId: deepCar }), /commands_of_vehicle/, 4],
-    ['commands: pending ones', () => commandListQuery({ limit: 100, status: 'pending' }), /commands_by_status/, 101],
+    [
+      'commands: one car’s',
+      () => commandListQuery({ limit: 100, vehicleId: deepCar }),
+      /commands_of_vehicle/,
+      4,
+    ],
+    [
+      'commands: pending ones',
+      () => commandListQuery({ limit: 100, status: 'pending' }),
+      /commands_by_status/,
+      101,
+    ],
     [
       'commands: an owner’s',
       () => commandListQuery({ limit: 100, ownerId: ownerId(4242) }),
@@ -146,7 +165,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       /commands_in_due_order/,
       101,
     ],
-    ['grid nodes: feeders, a page', () => gridNodeListQuery({ kind: 'feeder', limit: 101 }), /grid_nodes_by_kind/, 101],
+    [
+      'grid nodes: feeders, a page',
+      () => gridNodeListQuery({ kind: 'feeder', limit: 101 }),
+      /grid_nodes_by_kind/,
+      101,
+    ],
     [
       'aggregate: a feeder’s cars and base load',
       () => nodeCountsQuery([feederId(17)]),
@@ -176,18 +200,16 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       /commands_by_status/,
       101,
     ],
-    [
-      'engine: commands in flight',
-      () => ({ text: IN_FLIGHT_SQL, params: [] }),
-      /commands_by_status/,
-      1,
-    ],
+    ['engine: commands in flight', () => ({ text: IN_FLIGHT_SQL, params: [] }), /commands_by_status/, 1],
     [
       'engine: switched-on time in a window',
       () => ({
         text: COMMANDED_ON_TIME_SQL,
         // The last 15 minutes of a day's log: what a re-plan in the middle of a slot asks.
-        params: [new Date(START.getTime() - 6 * 3_600_000), new Date(START.getTime() - 6 * 3_600_000 + 900_000)],
+        params: [
+          new Date(START.getTime() - 6 * 3_600_000),
+          new Date(START.getTime() - 6 * 3_600_000 + 900_000),
+        ],
       }),
       // It looks two days back for each car's last switch: every confirmed command of those days.
       /commands_confirmed/,

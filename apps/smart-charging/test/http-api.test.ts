@@ -53,8 +53,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
   const advance = async (minutes: number) => {
     await sim.clock.advance(minutes * 60_000);
   };
-  const commands = async (query: string) =>
-    listAll<CommandView>(running.admin, `api/commands?${query}`);
+  const commands = async (query: string) => listAll<CommandView>(running.admin, `api/commands?${query}`);
 
   it('enrolls owners through Connect over HTTP and lists their cars with state, grant and next departure', async () => {
     tesla = await enrollOverHttp(running, sim, {
@@ -385,9 +384,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     type Listed = { id: string; grantId: string; grantStatus: string; reconnectPath: string | null };
     // The owner sees it in their own session.
     const bob = { base: running.base, browser: bobBrowser };
-    const listed = (await listAll<Listed>(bob, 'api/vehicles')).find(
-      (vehicle) => vehicle.id === citroen,
-    )!;
+    const listed = (await listAll<Listed>(bob, 'api/vehicles')).find((vehicle) => vehicle.id === citroen)!;
     expect(listed.grantStatus).toBe('revoked');
     expect(listed.reconnectPath).toBe(`api/grants/${listed.grantId}/reconnect`);
 
@@ -399,9 +396,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     const callback = await bobBrowser.fetch(callbackUrl);
     expect(callback.status).toBe(303);
     expect(callback.headers.get('location')).toBe(`../?enrolled=${listed.grantId}`);
-    const after = (await listAll<Listed>(bob, 'api/vehicles')).find(
-      (vehicle) => vehicle.id === citroen,
-    )!;
+    const after = (await listAll<Listed>(bob, 'api/vehicles')).find((vehicle) => vehicle.id === citroen)!;
     expect(after).toMatchObject({ grantStatus: 'active', reconnectPath: null });
   });
 

@@ -121,7 +121,8 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
       await sim.clock.advance(60_000);
     };
     while (sim.clock.now() < new Date(START.getTime() + 90 * 60_000)) await tick(running);
-    const confirmedBefore = (await listAll<CommandView>(running.admin, 'api/commands?status=confirmed')).length;
+    const confirmedBefore = (await listAll<CommandView>(running.admin, 'api/commands?status=confirmed'))
+      .length;
     expect(confirmedBefore).toBeGreaterThan(0);
 
     // Then the crash: at the next minute with commands due, the service claims them (they are

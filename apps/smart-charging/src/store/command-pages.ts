@@ -17,7 +17,11 @@ export interface CommandListFilter {
 }
 
 // due time (ISO), vehicle id, action: the log's order, unique by the table's key.
-const CommandCursorSchema = z.tuple([z.iso.datetime(), z.string().min(1).max(200), z.string().min(1).max(50)]);
+const CommandCursorSchema = z.tuple([
+  z.iso.datetime(),
+  z.string().min(1).max(200),
+  z.string().min(1).max(50),
+]);
 
 /** The command log oldest first, keyset-paged on (due_at, vehicle_id, action), which one index walks. */
 export function commandListQuery(filter: CommandListFilter): BuiltQuery {

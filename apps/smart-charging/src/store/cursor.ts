@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /**
  * Keyset-pagination cursors: the sort key of a page's last row, as base64url JSON. Opaque to callers (they

@@ -99,7 +99,9 @@ export function vehicleListQuery(filter: VehicleListFilter): BuiltQuery {
   }
   // Few grants are revoked or expired: find them by status (an index) rather than walk every car.
   if (filter.grantStatus !== undefined)
-    where.push(`v.grant_id = any(array(select id from grants where status = ${sql.param(filter.grantStatus)}))`);
+    where.push(
+      `v.grant_id = any(array(select id from grants where status = ${sql.param(filter.grantStatus)}))`,
+    );
   if (filter.pluggedIn !== undefined) {
     joins.push('join vehicle_states s on s.vehicle_id = v.id');
     where.push(`(s.body ->> 'pluggedIn')::boolean = ${sql.param(filter.pluggedIn)}`);

@@ -37,10 +37,7 @@ export const apiGet = <T>(path: string): Promise<T> => request<T>('GET', path);
  * Every item of a paged list (`{ items, nextCursor }`), following the cursors up to `max` items: the
  * console sorts and searches what it holds; past `max` it shows the first ones and says so.
  */
-export async function apiGetAll<T>(
-  path: string,
-  max = 5_000,
-): Promise<{ items: T[]; complete: boolean }> {
+export async function apiGetAll<T>(path: string, max = 5_000): Promise<{ items: T[]; complete: boolean }> {
   const items: T[] = [];
   let cursor: string | null = null;
   const separator = path.includes('?') ? '&' : '?';

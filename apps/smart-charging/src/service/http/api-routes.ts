@@ -205,7 +205,11 @@ function viewContext(service: SmartChargingService, now: Date): ViewContext {
   return { now, chargeNow: new Set(service.chargeNowVehicles()), departures: new Map() };
 }
 
-function vehicleView(service: SmartChargingService, context: ViewContext, vehicle: VehicleListing): VehicleView {
+function vehicleView(
+  service: SmartChargingService,
+  context: ViewContext,
+  vehicle: VehicleListing,
+): VehicleView {
   const preferences = preferencesOf(vehicle.preferences);
   const key = JSON.stringify([preferences.departures, preferences.oneOffDeparture]);
   let departure = context.departures.get(key);

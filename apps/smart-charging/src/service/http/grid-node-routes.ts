@@ -10,7 +10,6 @@ import {
   GridTreeError,
   listGridNodes,
   saveGridNode,
-  type GridNodeInput,
 } from '../../store/grid-nodes.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
 import { ApiError, defineRoute, type ApiRoute } from './api-route.ts';
@@ -108,7 +107,7 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
       successStatus: 201,
       async handler({ body }) {
         try {
-          return await saveGridNode(db, body as GridNodeInput, 'create');
+          return await saveGridNode(db, body, 'create');
         } catch (error) {
           return treeProblem(error);
         }
