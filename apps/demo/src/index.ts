@@ -5,4 +5,3 @@
 export { startStack, type Stack, type StackConfig } from './stack.ts';
 export { loadDemoConfig, parseDemoArgs, DemoConfigError, type DemoConfig, type DemoArgs } from './config.ts';
 export { DEMO_FLEET, STATION_KW, type DemoCar } from './demo-fleet.ts';
-export { nextChargeWindow, serviceChargePlanSource } from './charge-plan-source.ts';

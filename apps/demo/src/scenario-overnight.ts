@@ -9,7 +9,6 @@ import { createSimulator, type Simulator } from '@voltkit/simulator';
 import { createTokenCipher, DEFAULT_PRICE_FILE, migrate, openSqlClient } from '@voltkit/smart-charging';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
-import { serviceChargePlanSource } from './charge-plan-source.ts';
 import { DEMO_FLEET, STATION_KW, type DemoCar } from './demo-fleet.ts';
 import { linkDemoFleet } from './link-fleet.ts';
 import { wireSmartCharging } from './wire-service.ts';
@@ -211,11 +210,7 @@ export async function runOvernightScenario(options: OvernightOptions): Promise<O
       }),
       brokerUrl: broker.url,
       protocolVersion: 4,
-      chargePlan: serviceChargePlanSource({
-        dashboard: () => running.dashboard(),
-        slotMinutes: SLOT_MINUTES,
-        now: () => smart.clock.now(),
-      }),
+      smartCharging: { link: wired.link, pollSeconds: 2 },
       logger: logger.child({ app: 'mqtt-bridge' }),
     });
     let bridgeStopped = false;

@@ -1,3 +1,4 @@
+import type { ServiceTransport } from '@voltkit/mqtt-bridge';
 import { CommandViewSchema, VehicleViewSchema, type SmartChargingHttp } from '@voltkit/smart-charging';
 import { z } from 'zod';
 
@@ -106,3 +107,30 @@ export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>, adminToke
 }
 
 export type ServiceApi = ReturnType<typeof createServiceApi>;
+
+/**
+ * The bridge's smart-charging link in one process: the service's own routes through fastify's `inject`
+ * (no socket, no port), with an operator token. The same routes as a standalone bridge calls over HTTP,
+ * so access rules, validation and re-planning cannot differ between the two layouts.
+ */
+export function injectTransport(http: Pick<SmartChargingHttp, 'app'>, token: string): ServiceTransport {
+  return async (method, path, body) => {
+    const response = await http.app.inject({
+      method,
+      url: `/${path}`,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+    const text = response.body;
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return { status: response.statusCode, body: parsed };
+  };
+}

@@ -19,7 +19,6 @@ import {
   type SqlClient,
 } from '@voltkit/smart-charging';
 import type { Logger } from 'pino';
-import { serviceChargePlanSource } from './charge-plan-source.ts';
 import { DEMO_FLEET, type DemoCar } from './demo-fleet.ts';
 import { linkDemoFleet } from './link-fleet.ts';
 import { portOrFree } from './ports.ts';
@@ -157,11 +156,7 @@ export async function startStack(config: StackConfig): Promise<Stack> {
       source: createCoreVehicleSource({ client: wired.client, grantIds: () => api.activeGrantIds() }),
       brokerUrl,
       protocolVersion,
-      chargePlan: serviceChargePlanSource({
-        dashboard: () => service.dashboard(),
-        slotMinutes: serviceConfig.slotMinutes,
-        now,
-      }),
+      smartCharging: { link: wired.link, pollSeconds: 2 },
       logger: logger.child({ app: 'mqtt-bridge' }),
     });
     closers.push(() => bridge.stop());

@@ -13,8 +13,9 @@ import {
   type TokenCipher,
 } from '@voltkit/smart-charging';
 import type { Logger } from 'pino';
+import { createSmartChargingLink, type SmartChargingLink } from '@voltkit/mqtt-bridge';
 import { freePort } from './ports.ts';
-import { createServiceApi, type ServiceApi } from './service-api.ts';
+import { createServiceApi, injectTransport, type ServiceApi } from './service-api.ts';
 
 export interface WiredService {
   /** One client for the service and the bridge: one token store, one refresh in flight per grant. */
@@ -22,6 +23,8 @@ export interface WiredService {
   readonly service: SmartChargingService;
   readonly http: SmartChargingHttp;
   readonly api: ServiceApi;
+  /** The bridge's smart-charging link to this service, in this process (the same routes as over HTTP). */
+  readonly link: SmartChargingLink;
   /** `http://127.0.0.1:<port>/`: the dashboard. */
   readonly url: string;
   /** The demo's admin token (for login links of this run's operator). */
@@ -95,6 +98,7 @@ export async function wireSmartCharging(options: {
     service,
     http,
     api: createServiceApi(http, token),
+    link: createSmartChargingLink(injectTransport(http, token)),
     url,
     adminTokenId: record.id,
     close: () => http.app.close(),

@@ -12,6 +12,9 @@ import type { MqttConnection } from './mqtt-adapter.ts';
 import { DailyBudget } from './poll-policy.ts';
 import { createPoller } from './polling.ts';
 import { RetainedPublisher } from './publisher.ts';
+import type { ServiceVehicleSource } from './service-vehicle-source.ts';
+import type { SmartChargingLink } from './smart-charging-link.ts';
+import { createSmartChargingSync } from './smart-charging-sync.ts';
 import { createStatePublishing } from './state-publishing.ts';
 import { createTopics, toSlug } from './topics.ts';
 import type { Topics } from './topics.ts';
@@ -60,6 +63,17 @@ export interface BridgeOptions {
   /** 4 when talking to the embedded aedes broker, which has no MQTT 5. */
   readonly protocolVersion?: 4 | 5;
   readonly chargePlan?: ChargePlanSource;
+  /**
+   * The smart-charging service (in this process or over HTTP): per car a mode, targets, departure and the
+   * plan in HA, and the charging switch maps to charge now / the plan while the service owns the car.
+   */
+  readonly smartCharging?: {
+    readonly link: SmartChargingLink;
+    /** How often changes made in the service are brought to HA. @default 5 */
+    readonly pollSeconds?: number;
+    /** When the bridge's cars are the service's (the standalone layout): refreshed with each poll. */
+    readonly serviceSource?: ServiceVehicleSource;
+  };
   /** Where owners manage their cars' links (the Connect page); HA shows it on every device. */
   readonly configurationUrl?: string;
   readonly logger: Logger;
@@ -120,6 +134,17 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       }
     },
   });
+  const smartCharging = options.smartCharging
+    ? createSmartChargingSync({
+        link: options.smartCharging.link,
+        cars: () => vehicles.values(),
+        publishing,
+        pollSeconds: options.smartCharging.pollSeconds ?? 5,
+        serviceSource: options.smartCharging.serviceSource,
+        onVehicleListChanged: () => void syncVehicles(),
+        logger,
+      })
+    : undefined;
   const poller = createPoller({
     api,
     polling,
@@ -127,6 +152,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     logger,
     publishing,
     chargePlan: options.chargePlan,
+    smartCharging: smartCharging !== undefined,
     isStopped: () => stopped,
     onEntitiesChanged: publishBridgeInfo,
   });
@@ -139,6 +165,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     source,
     polling,
     queueLimit: config.commandQueueLimit,
+    smartCharging,
     logger,
     carBySlug: (slug) => bySlug.get(slug),
     ownsTopic: (topic) =>
@@ -160,7 +187,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       slug,
       name: override?.name ?? vehicleDisplayName(info, slug),
       supported,
-      entities: entitiesFor(supported, options.chargePlan !== undefined),
+      entities: entitiesFor(
+        supported,
+        options.chargePlan !== undefined,
+        new Set(),
+        smartCharging !== undefined,
+      ),
       reading: {},
       freshness: new Map(),
       telemetry: emptyTelemetry(),
@@ -168,6 +200,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       activity: 'unknown',
       lastUpdated: undefined,
       plan: undefined,
+      smart: undefined,
       available: undefined,
       budget: new DailyBudget(polling.dailyRequestBudget, Date.now()),
       fastUntil: 0,
@@ -183,6 +216,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     vehicles.set(info.id, car);
     bySlug.set(slug, car);
     logger.info({ vehicle: slug, name: car.name }, 'vehicle added');
+    smartCharging?.apply(car);
     void poller.poll(car, { wake: false });
     return car;
   };
@@ -311,6 +345,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       publisher.set(message.topic, message.payload);
   }
   await syncVehicles();
+  if (smartCharging) {
+    await smartCharging.refresh();
+    smartCharging.start();
+  }
   if (polling.vehicleListSeconds > 0) {
     listTimer = setInterval(() => void syncVehicles(), polling.vehicleListSeconds * 1000);
   }
@@ -343,6 +381,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       if (birthTimer) clearTimeout(birthTimer);
       if (listRetryTimer) clearTimeout(listRetryTimer);
       api.stop();
+      smartCharging?.stop();
       unsubscribePush?.();
       for (const car of vehicles.values()) poller.cancel(car);
       await Promise.allSettled([

@@ -7,6 +7,7 @@ import type { Logger } from './logger.ts';
 import type { MqttMessage } from './mqtt-adapter.ts';
 import type { Poller } from './polling.ts';
 import type { RetainedPublisher } from './publisher.ts';
+import type { SmartChargingSync } from './smart-charging-sync.ts';
 import type { StatePublishing } from './state-publishing.ts';
 import type { CommandName, Topics } from './topics.ts';
 import type { VehicleRuntime } from './vehicle-runtime.ts';
@@ -47,6 +48,8 @@ export interface CommandHandlingOptions {
   readonly polling: PollingConfig;
   /** Commands that may wait per car behind the one that runs. */
   readonly queueLimit: number;
+  /** Smart charging, when the bridge is linked to the service: its entities and the charging switch go there. */
+  readonly smartCharging?: SmartChargingSync | undefined;
   readonly logger: Logger;
   readonly carBySlug: (slug: string) => VehicleRuntime | undefined;
   /** Whether a topic is the bridge's own (its base topic or the discovery prefix). */
@@ -116,8 +119,37 @@ export function createCommandHandling(options: CommandHandlingOptions): CommandH
 
   /** Runs a command, then reads the car back so the state follows. Returns an error message or undefined. */
   const execute = async (car: VehicleRuntime, command: ParsedCommand): Promise<string | undefined> => {
+    const smart = options.smartCharging;
+    const fastReads = (): void => {
+      car.fastUntil = Date.now() + polling.fastWindowSeconds * 1000;
+    };
+    if (command.kind === 'smart') {
+      if (!smart) return 'smart charging is not linked to this bridge';
+      // A new mode may start or stop the car: read it quickly. Targets and departure only change the plan.
+      if (command.change.kind === 'mode') fastReads();
+      const error = await smart.execute(car, command.change);
+      if (command.change.kind === 'mode') poller.schedule(car);
+      return error;
+    }
+    if (
+      smart &&
+      car.smart !== undefined &&
+      car.smart.mode !== 'off' &&
+      command.kind === 'vehicle' &&
+      (command.command.kind === 'startCharge' || command.command.kind === 'stopCharge')
+    ) {
+      // Smart charging owns the car: ON is "charge now", OFF hands it back to the plan (which pauses it
+      // unless a planned slot is now). A direct start or stop would be undone by the next plan.
+      fastReads();
+      const error = await smart.execute(car, {
+        kind: 'mode',
+        mode: command.command.kind === 'startCharge' ? 'now' : 'smart',
+      });
+      poller.schedule(car);
+      return error;
+    }
     // Fast reads after every command, failed or not: the car may not be in the state HA showed.
-    car.fastUntil = Date.now() + polling.fastWindowSeconds * 1000;
+    fastReads();
     if (command.kind === 'refresh') {
       const failure = await poller.poll(car, { wake: true });
       return failure ? `refresh failed: ${failure.message}` : undefined;

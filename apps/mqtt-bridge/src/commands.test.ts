@@ -123,3 +123,50 @@ describe('parseCommand, property-based', () => {
     );
   });
 });
+
+describe('smart-charging commands', () => {
+  const parse = (name: Parameters<typeof parseCommand>[0], payload: string) =>
+    parseCommand(name, Buffer.from(payload));
+
+  it('accepts what HA sends for the mode, targets and departure', () => {
+    expect(parse('smart_charging_mode', 'now')).toMatchObject({
+      ok: true,
+      command: { kind: 'smart', change: { kind: 'mode', mode: 'now' } },
+    });
+    expect(parse('target_soc', '85')).toMatchObject({
+      ok: true,
+      command: { change: { kind: 'preferences', change: { targetSocPercent: 85 } } },
+    });
+    expect(parse('minimum_soc', '0')).toMatchObject({
+      ok: true,
+      command: { change: { change: { minimumSocPercent: 0 } } },
+    });
+    expect(parse('departure_time', '06:45')).toMatchObject({
+      ok: true,
+      command: { change: { change: { departureTime: '06:45' } } },
+    });
+    expect(parse('departure_time', 'off')).toMatchObject({
+      ok: true,
+      command: { change: { change: { departureTime: null } } },
+    });
+    expect(parse('target_soc', '{"value":70,"transaction":"t1"}')).toMatchObject({
+      ok: true,
+      command: { transaction: 't1', value: 70 },
+    });
+  });
+
+  it('refuses anything else, naming what is allowed', () => {
+    expect(parse('smart_charging_mode', 'eco')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('smart, now, off'),
+    });
+    expect(parse('target_soc', '4')).toMatchObject({ ok: false, error: expect.stringContaining('5 to 100') });
+    expect(parse('target_soc', '80.5').ok).toBe(false);
+    expect(parse('minimum_soc', '101').ok).toBe(false);
+    for (const time of ['7:30', '24:00', '07:60', 'tomorrow', ''])
+      expect(parse('departure_time', time)).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('HH:MM'),
+      });
+  });
+});

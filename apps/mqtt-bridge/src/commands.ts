@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEPARTURE_TIME, SMART_CHARGING_MODES } from './smart-charging-link.ts';
+import type { PreferenceChange, SmartChargingMode } from './smart-charging-link.ts';
 import type { CommandName } from './topics.ts';
 import type { VehicleCommand } from './vehicle-source.ts';
 
@@ -10,12 +12,28 @@ export type ParsedCommand =
       readonly value: string | number;
       readonly transaction?: string;
     }
-  | { readonly kind: 'refresh'; readonly value: string; readonly transaction?: string };
+  | { readonly kind: 'refresh'; readonly value: string; readonly transaction?: string }
+  | {
+      readonly kind: 'smart';
+      readonly change: SmartChange;
+      readonly value: string | number;
+      readonly transaction?: string;
+    };
+
+/** A change to the car's smart charging (sent to the service, never to the car). */
+export type SmartChange =
+  | { readonly kind: 'mode'; readonly mode: SmartChargingMode }
+  | { readonly kind: 'preferences'; readonly change: PreferenceChange };
 
 export type ParseResult =
   { ok: true; command: ParsedCommand } | { ok: false; error: string; transaction?: string };
 
+/** Numbers are taken exactly as sent (no trimming, no coercion). */
+const NUMERIC_COMMANDS: ReadonlySet<CommandName> = new Set(['charge_limit', 'target_soc', 'minimum_soc']);
+
 export const CHARGE_LIMIT_MIN = 50;
+/** What the service accepts: a target of at least 5 %, a minimum from 0 %. */
+export const TARGET_SOC_MIN = 5;
 export const CHARGE_LIMIT_MAX = 100;
 
 /** JSON form for programmatic clients: {"value": ..., "transaction": "..."}; `state` is accepted as an alias. */
@@ -38,7 +56,6 @@ const OnOffSchema = z.union([
 
 /** Plain decimal digits only: `0x50`, `1e2`, ` 80`, `+80`, `80abc` are refused, not coerced. */
 const DECIMAL_INTEGER = /^[0-9]{1,3}$/;
-const CHARGE_LIMIT_ALLOWED = `a whole number from ${CHARGE_LIMIT_MIN} to ${CHARGE_LIMIT_MAX} in decimal digits, e.g. 80`;
 
 /** Shows a refused payload in an error without letting a huge or binary one through. */
 function quoted(value: string): string {
@@ -46,7 +63,13 @@ function quoted(value: string): string {
   return JSON.stringify(shown);
 }
 
-function parseChargeLimit(raw: unknown): { ok: true; percent: number } | { ok: false; error: string } {
+/** A whole percentage in [min, max], as a JSON number or plain decimal digits. */
+function parseWholePercent(
+  raw: unknown,
+  min: number,
+  max: number,
+): { ok: true; percent: number } | { ok: false; error: string } {
+  const CHARGE_LIMIT_ALLOWED = `a whole number from ${min} to ${max} in decimal digits, e.g. 80`;
   let percent: number;
   if (typeof raw === 'number') {
     // A JSON number is unambiguous, but it must still be a whole percentage.
@@ -59,7 +82,7 @@ function parseChargeLimit(raw: unknown): { ok: true; percent: number } | { ok: f
   } else {
     return { ok: false, error: `expected ${CHARGE_LIMIT_ALLOWED}, got ${String(raw)}` };
   }
-  if (percent < CHARGE_LIMIT_MIN || percent > CHARGE_LIMIT_MAX)
+  if (percent < min || percent > max)
     return { ok: false, error: `${percent} is out of range; expected ${CHARGE_LIMIT_ALLOWED}` };
   return { ok: true, percent };
 }
@@ -84,7 +107,7 @@ export function parseCommand(name: CommandName, payload: Buffer): ParseResult {
   const untrimmed = payload.toString('utf8');
   const text = untrimmed.trim();
   // Keywords may carry stray whitespace; numbers are taken exactly as sent.
-  let raw: unknown = name === 'charge_limit' ? untrimmed : text;
+  let raw: unknown = NUMERIC_COMMANDS.has(name) ? untrimmed : text;
   let transaction: string | undefined;
   if (text.startsWith('{')) {
     let json: unknown;
@@ -134,7 +157,7 @@ export function parseCommand(name: CommandName, payload: Buffer): ParseResult {
       };
     }
     case 'charge_limit': {
-      const parsed = parseChargeLimit(raw);
+      const parsed = parseWholePercent(raw, CHARGE_LIMIT_MIN, CHARGE_LIMIT_MAX);
       if (!parsed.ok) return fail(parsed.error);
       return {
         ok: true,
@@ -161,6 +184,43 @@ export function parseCommand(name: CommandName, payload: Buffer): ParseResult {
       const parsed = PressSchema.safeParse(typeof raw === 'string' ? raw : String(raw));
       if (!parsed.success) return fail('expected PRESS');
       return { ok: true, command: withTx({ kind: 'refresh', value: 'PRESS' }) };
+    }
+    case 'smart_charging_mode': {
+      const mode = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+      if (!(SMART_CHARGING_MODES as readonly unknown[]).includes(mode))
+        return fail(`expected one of ${SMART_CHARGING_MODES.join(', ')}`);
+      return {
+        ok: true,
+        command: withTx({
+          kind: 'smart',
+          change: { kind: 'mode', mode: mode as SmartChargingMode },
+          value: mode as string,
+        }),
+      };
+    }
+    case 'target_soc':
+    case 'minimum_soc': {
+      const parsed = parseWholePercent(raw, name === 'target_soc' ? TARGET_SOC_MIN : 0, 100);
+      if (!parsed.ok) return fail(parsed.error);
+      const change: PreferenceChange =
+        name === 'target_soc' ? { targetSocPercent: parsed.percent } : { minimumSocPercent: parsed.percent };
+      return {
+        ok: true,
+        command: withTx({ kind: 'smart', change: { kind: 'preferences', change }, value: parsed.percent }),
+      };
+    }
+    case 'departure_time': {
+      const time = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+      if (time !== 'off' && !DEPARTURE_TIME.test(time))
+        return fail('expected a time of day as HH:MM (24 h, e.g. 07:30) or "off" for no departures');
+      return {
+        ok: true,
+        command: withTx({
+          kind: 'smart',
+          change: { kind: 'preferences', change: { departureTime: time === 'off' ? null : time } },
+          value: time,
+        }),
+      };
     }
   }
 }

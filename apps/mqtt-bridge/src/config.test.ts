@@ -88,3 +88,34 @@ describe('loadConfig', () => {
     expect(message).not.toContain('hunter2');
   });
 });
+
+describe('the smart-charging service link', () => {
+  const token = 'vk_op_0123456789abcdef0123456789abcdef';
+
+  it('reads URL, token and poll interval, and never shows the token', () => {
+    const config = loadConfig({
+      VOLTKIT_SERVICE_URL: 'http://127.0.0.1:8080/',
+      VOLTKIT_SERVICE_TOKEN: token,
+      VOLTKIT_SERVICE_POLL_SECONDS: '2',
+    });
+    expect(config.smartCharging).toEqual({
+      serviceUrl: 'http://127.0.0.1:8080/',
+      apiToken: token,
+      pollSeconds: 2,
+    });
+    expect(JSON.stringify(redactConfig(config))).not.toContain(token);
+  });
+
+  it('refuses to send the token in clear over a network, or a URL without a token', () => {
+    expect(() =>
+      loadConfig({ VOLTKIT_SERVICE_URL: 'http://charging.lan:8080/', VOLTKIT_SERVICE_TOKEN: token }),
+    ).toThrow(/VOLTKIT_SERVICE_URL.*https/s);
+    expect(
+      loadConfig({ VOLTKIT_SERVICE_URL: 'https://charging.example/', VOLTKIT_SERVICE_TOKEN: token })
+        .smartCharging.serviceUrl,
+    ).toBe('https://charging.example/');
+    expect(() => loadConfig({ VOLTKIT_SERVICE_URL: 'http://127.0.0.1:8080/' })).toThrow(
+      /VOLTKIT_SERVICE_TOKEN.*together/s,
+    );
+  });
+});

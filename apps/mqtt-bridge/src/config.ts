@@ -122,6 +122,34 @@ const SourceSchema = z.object({
   connectMode: z.enum(['live', 'simulated', 'test']).default('live'),
 });
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+const SmartChargingSchema = z
+  .object({
+    /**
+     * The smart-charging service this bridge runs beside (a separate process): its cars, their plans and
+     * smart-charging controls come from there, and the bridge needs no Smartcar credentials of its own.
+     */
+    serviceUrl: z
+      .string()
+      .url()
+      .refine((url) => {
+        const parsed = new URL(url);
+        return (
+          parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname))
+        );
+      }, 'must be https://, or http:// on this machine (127.0.0.1, localhost): the API token must not cross a network in clear')
+      .optional(),
+    /** Operator API token of the service (`voltkit-smart-charging token create --role admin`). */
+    apiToken: z.string().min(16, 'looks truncated: paste the whole token').optional(),
+    /** How often changes made in the service (dashboard, API, its own reads) are brought to HA. */
+    pollSeconds: z.number().min(1).max(3600).default(5),
+  })
+  .refine((s) => (s.serviceUrl === undefined) === (s.apiToken === undefined), {
+    message: 'serviceUrl and apiToken must be given together',
+    path: ['apiToken'],
+  });
+
 export const BridgeConfigSchema = z
   .object({
     mqtt: MqttSchema.default(MqttSchema.parse({})),
@@ -144,6 +172,7 @@ export const BridgeConfigSchema = z
       .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
       .default('EUR'),
     source: SourceSchema.default(SourceSchema.parse({})),
+    smartCharging: SmartChargingSchema.default(SmartChargingSchema.parse({})),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.homeAssistant.birthDelayMaxMs >= c.homeAssistant.birthDelayMinMs, {
@@ -204,9 +233,17 @@ export const ENV_VARIABLES: ReadonlyArray<{ name: string; path: readonly string[
   { name: 'VOLTKIT_LOG_LEVEL', path: ['logLevel'], kind: 'string' },
   { name: 'VOLTKIT_CHARGE_PLAN_FILE', path: ['chargePlanFile'], kind: 'string' },
   { name: 'VOLTKIT_CURRENCY', path: ['currency'], kind: 'string' },
+  { name: 'VOLTKIT_SERVICE_URL', path: ['smartCharging', 'serviceUrl'], kind: 'string' },
+  { name: 'VOLTKIT_SERVICE_TOKEN', path: ['smartCharging', 'apiToken'], kind: 'string' },
+  { name: 'VOLTKIT_SERVICE_POLL_SECONDS', path: ['smartCharging', 'pollSeconds'], kind: 'number' },
 ];
 
-const SECRET_PATHS = new Set(['mqtt.password', 'source.clientSecret', 'source.webhookAmt']);
+const SECRET_PATHS = new Set([
+  'mqtt.password',
+  'source.clientSecret',
+  'source.webhookAmt',
+  'smartCharging.apiToken',
+]);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -128,3 +128,37 @@ export async function startConnectPage(options: {
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * The bridge's page when it runs beside the smart-charging service: cars are linked once, in the service
+ * (its Connect flow), and appear in the bridge from the service's list. The page sends owners there.
+ */
+export async function startServiceLinkPage(options: {
+  readonly port: number;
+  readonly serviceUrl: string;
+}): Promise<ConnectPage> {
+  const target = new URL(options.serviceUrl).toString();
+  const server: Server = createServer((request, response) => {
+    if (request.method !== 'GET') {
+      response.writeHead(405, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(page('Method not allowed', ''));
+      return;
+    }
+    response.writeHead(303, { location: target, 'content-type': 'text/html; charset=utf-8' });
+    response.end(
+      page(
+        'Voltkit MQTT bridge',
+        `<p>Cars are linked in the smart-charging service, once for both: <a href="${escapeHtml(target)}">${escapeHtml(target)}</a></p>`,
+      ),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

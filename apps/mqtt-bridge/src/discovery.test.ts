@@ -21,6 +21,8 @@ const vehicle: DiscoveryVehicle = {
 };
 
 type Json = Record<string, any>;
+/** Every entity a car gets with a charge plan file but no smart-charging service. */
+const WITHOUT_SERVICE = ENTITY_CATALOG.filter((entity) => entity.requires !== 'smartCharging');
 
 describe('Home Assistant device discovery', () => {
   const message = buildDeviceDiscovery(vehicle, { topics, currency: 'EUR' });
@@ -29,7 +31,7 @@ describe('Home Assistant device discovery', () => {
   it('is one retained device payload that passes HA’s schema for every component', () => {
     expect(message.topic).toBe('homeassistant/device/voltkit_5YJ3E1EA7KF000001/config');
     expect(validateDeviceDiscovery(payload)).toEqual({ success: true });
-    expect(Object.keys(payload['components'])).toHaveLength(ENTITY_CATALOG.length);
+    expect(Object.keys(payload['components'])).toHaveLength(WITHOUT_SERVICE.length);
   });
 
   it('carries origin, device info and bridge + vehicle availability', () => {
@@ -136,7 +138,7 @@ describe('Home Assistant device discovery', () => {
 describe('per-component discovery', () => {
   it('publishes one payload per entity, each valid for its platform', () => {
     const messages = buildComponentDiscovery(vehicle, { topics });
-    expect(messages).toHaveLength(ENTITY_CATALOG.length);
+    expect(messages).toHaveLength(WITHOUT_SERVICE.length);
     for (const message of messages) {
       const platform = message.topic.split('/')[1]!;
       const result = validateComponentDiscovery(platform, JSON.parse(message.payload));
@@ -310,5 +312,71 @@ describe('Home Assistant’s rules for the telemetry, security and naming entiti
       }),
     ).toEqual({ success: true });
     expect(validateDeviceDiscovery(device(sensor({ stat_t: 'other' }))).success).toBe(false);
+  });
+});
+
+describe('smart-charging entities in discovery', () => {
+  const linked: DiscoveryVehicle = {
+    ...vehicle,
+    entities: entitiesFor(new Set(VEHICLE_FIELDS), false, new Set(), true),
+  };
+  const payload = JSON.parse(buildDeviceDiscovery(linked, { topics, currency: 'EUR' }).payload) as Json;
+  const c = payload['components'] as Record<string, Json>;
+  const vt = 'voltkit/5YJ3E1EA7KF000001';
+
+  it('offers mode, targets, departure and the plan’s sensors, each valid for HA', () => {
+    expect(validateDeviceDiscovery(payload)).toEqual({ success: true });
+    expect(c['smart_charging_mode']).toMatchObject({
+      platform: 'select',
+      options: ['smart', 'now', 'off'],
+      state_topic: `${vt}/smart_charging_mode`,
+      command_topic: `${vt}/smart_charging_mode/set`,
+    });
+    for (const key of ['target_soc', 'minimum_soc'])
+      expect(c[key]).toMatchObject({
+        platform: 'number',
+        device_class: 'battery',
+        unit_of_measurement: '%',
+        command_topic: `${vt}/${key}/set`,
+      });
+    expect(c['departure_time']).toMatchObject({ platform: 'text', min: 3, max: 5, mode: 'text' });
+    const pattern = new RegExp(c['departure_time']!['pattern'] as string);
+    expect(['07:30', '23:59', 'off'].every((value) => pattern.test(value))).toBe(true);
+    expect(['7:30', '24:00', '07:60', 'never'].some((value) => pattern.test(value))).toBe(false);
+    expect(c['next_charge_energy']).toMatchObject({ device_class: 'energy', unit_of_measurement: 'kWh' });
+    expect(c['next_charge_energy']).not.toHaveProperty('state_class');
+    expect(c['expected_soc_at_departure']).toMatchObject({
+      device_class: 'battery',
+      state_class: 'measurement',
+      unit_of_measurement: '%',
+    });
+    expect(c['planned_savings']).toMatchObject({
+      device_class: 'monetary',
+      state_class: 'total',
+      unit_of_measurement: 'EUR',
+    });
+    // The plan's slots ride on the next charge start, for chart cards.
+    expect(c['next_charge_start']!['json_attributes_topic']).toBe(`${vt}/attributes/smart_charging`);
+  });
+
+  it('has none of them without the service', () => {
+    expect(
+      Object.keys(JSON.parse(buildDeviceDiscovery(vehicle, { topics }).payload).components),
+    ).not.toContain('smart_charging_mode');
+  });
+
+  it('passes per-component discovery too, and the schema refuses broken selects and texts', () => {
+    for (const message of buildComponentDiscovery(linked, { topics, currency: 'EUR' })) {
+      const platform = message.topic.split('/')[1]!;
+      expect(validateComponentDiscovery(platform, JSON.parse(message.payload))).toEqual({ success: true });
+    }
+    const base = { unique_id: 'u', command_topic: 'c/t' };
+    expect(validateComponentDiscovery('select', { ...base }).success).toBe(false);
+    expect(validateComponentDiscovery('select', { ...base, options: ['a', 'a'] }).success).toBe(false);
+    expect(validateComponentDiscovery('select', { ...base, ops: ['a', 'b'] })).toEqual({ success: true });
+    expect(validateComponentDiscovery('text', { ...base, min: 6, max: 5 }).success).toBe(false);
+    expect(validateComponentDiscovery('text', { ...base, max: 300 }).success).toBe(false);
+    expect(validateComponentDiscovery('text', { ...base, pattern: '(' }).success).toBe(false);
+    expect(validateComponentDiscovery('text', { ...base, optimistic: true }).success).toBe(false);
   });
 });

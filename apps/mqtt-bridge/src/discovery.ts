@@ -1,4 +1,4 @@
-import { componentTopics } from './entities.ts';
+import { componentTopics, MONETARY_KEYS } from './entities.ts';
 import type { EntityDefinition, Platform } from './entities.ts';
 import { toEntitySlug } from './topics.ts';
 import type { Topics } from './topics.ts';
@@ -92,7 +92,7 @@ function componentConfig(
     ...entity.options,
     ...componentTopics(entity, context.topics.vehicle(vehicle.slug)),
   };
-  if (entity.key === 'next_charge_cost') config['unit_of_measurement'] = context.currency ?? 'EUR';
+  if (MONETARY_KEYS.has(entity.key)) config['unit_of_measurement'] = context.currency ?? 'EUR';
   return config;
 }
 

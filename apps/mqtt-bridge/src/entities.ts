@@ -2,6 +2,8 @@ import { CHARGE_EVENT_TYPES } from './charging-telemetry.ts';
 import type { ChargingTelemetry } from './charging-telemetry.ts';
 import type { ChargePlanWindow, OpenState, VehicleField, VehicleReading } from './vehicle-source.ts';
 import type { CommandName, VehicleTopics } from './topics.ts';
+import { SMART_CHARGING_MODES } from './smart-charging-link.ts';
+import type { SmartChargingView } from './smart-charging-link.ts';
 
 /** What the car is doing, as far as the bridge can tell; drives the polling interval. */
 export const ACTIVITIES = ['charging', 'driving', 'plugged', 'parked', 'asleep', 'unknown'] as const;
@@ -23,6 +25,8 @@ export interface VehicleView {
   readonly lastUpdated: Date | undefined;
   readonly requestsRemaining: number;
   readonly plan: ChargePlanWindow | null | undefined;
+  /** What smart charging plans for the car, when the bridge is linked to the service. */
+  readonly smart?: SmartChargingView | undefined;
   readonly telemetry: ChargingTelemetry;
   /** When the location was last read (ISO), shown on the tracker. */
   readonly locationReadAt?: string | undefined;
@@ -30,12 +34,23 @@ export interface VehicleView {
 
 /** Attribute groups besides the vehicle fields: values the bridge derives. */
 export const TELEMETRY_GROUP = 'charging_telemetry';
+/** The plan's slots (start, kW, price, SoC) and its reason, for chart cards. */
+export const SMART_CHARGING_GROUP = 'smart_charging';
 
 export type Platform =
-  'sensor' | 'binary_sensor' | 'switch' | 'number' | 'lock' | 'button' | 'device_tracker' | 'event';
+  | 'sensor'
+  | 'binary_sensor'
+  | 'switch'
+  | 'number'
+  | 'lock'
+  | 'button'
+  | 'device_tracker'
+  | 'event'
+  | 'select'
+  | 'text';
 
 /** Which vehicle capability an entity needs; `always` entities exist for every car. */
-export type EntityRequirement = VehicleField | 'chargePlan' | 'always';
+export type EntityRequirement = VehicleField | 'chargePlan' | 'smartCharging' | 'always';
 
 export interface EntityDefinition {
   /** Component id in device discovery, topic key and unique_id suffix. Never rename: HA keys entities on it. */
@@ -55,7 +70,7 @@ export interface EntityDefinition {
    * Attributes topic group (`<base>/<vid>/attributes/<group>`): its read time, the car's data age and for
    * derived values how they were derived. Defaults to the vehicle field the entity needs.
    */
-  readonly attributes?: VehicleField | typeof TELEMETRY_GROUP;
+  readonly attributes?: VehicleField | typeof TELEMETRY_GROUP | typeof SMART_CHARGING_GROUP;
   /**
    * Whether the car reports what this entity shows at all (a car without a sunroof sends an empty list).
    * Entities whose answer is false after a read of their field are dropped.
@@ -166,8 +181,14 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
       optimistic: false,
       icon: 'mdi:ev-plug-type2',
     },
+    // While smart charging owns the car the switch is "charge now" (ON) or "follow the plan" (OFF), so it
+    // does not flip as the planner starts and pauses the car; with smart charging off it is the car's own.
     render: (v) =>
-      v.reading.chargeState === undefined ? undefined : onOff(v.reading.chargeState === 'charging'),
+      v.smart !== undefined && v.smart.mode !== 'off'
+        ? onOff(v.smart.mode === 'now')
+        : v.reading.chargeState === undefined
+          ? undefined
+          : onOff(v.reading.chargeState === 'charging'),
   },
   {
     key: 'charge_limit',
@@ -463,6 +484,7 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
     platform: 'sensor',
     name: 'Next charge start',
     requires: 'chargePlan',
+    attributes: SMART_CHARGING_GROUP,
     hasState: true,
     options: { device_class: 'timestamp' },
     render: (v) => (v.plan === undefined ? undefined : (v.plan?.start.toISOString() ?? 'None')),
@@ -491,7 +513,110 @@ export const ENTITY_CATALOG: readonly EntityDefinition[] = [
           ? 'None'
           : num(v.plan.cost, 2),
   },
+  {
+    key: 'smart_charging_mode',
+    platform: 'select',
+    name: 'Smart charging',
+    requires: 'smartCharging',
+    hasState: true,
+    command: 'smart_charging_mode',
+    // smart: the plan decides; now: charge at once to the target; off: the service leaves the car alone.
+    options: { options: [...SMART_CHARGING_MODES], optimistic: false, icon: 'mdi:ev-station' },
+    render: (v) => v.smart?.mode,
+  },
+  {
+    key: 'target_soc',
+    platform: 'number',
+    name: 'Charge target',
+    requires: 'smartCharging',
+    hasState: true,
+    command: 'target_soc',
+    options: {
+      device_class: 'battery',
+      unit_of_measurement: '%',
+      min: 5,
+      max: 100,
+      step: 1,
+      mode: 'box',
+      optimistic: false,
+    },
+    render: (v) => num(v.smart?.targetSocPercent, 0),
+  },
+  {
+    key: 'minimum_soc',
+    platform: 'number',
+    name: 'Minimum charge',
+    requires: 'smartCharging',
+    hasState: true,
+    command: 'minimum_soc',
+    // Charged at once whatever the price, up to this.
+    options: {
+      device_class: 'battery',
+      unit_of_measurement: '%',
+      min: 0,
+      max: 100,
+      step: 1,
+      mode: 'box',
+      optimistic: false,
+    },
+    render: (v) => num(v.smart?.minimumSocPercent, 0),
+  },
+  {
+    key: 'departure_time',
+    platform: 'text',
+    name: 'Departure time',
+    requires: 'smartCharging',
+    hasState: true,
+    command: 'departure_time',
+    // HH:MM (24 h) for every day the car leaves, or "off" for no departures.
+    options: {
+      mode: 'text',
+      min: 3,
+      max: 5,
+      pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|off)$',
+      icon: 'mdi:clock-outline',
+    },
+    render: (v) => (v.smart === undefined ? undefined : (v.smart.departureTime ?? 'off')),
+  },
+  {
+    key: 'next_charge_energy',
+    platform: 'sensor',
+    name: 'Next charge energy',
+    requires: 'smartCharging',
+    hasState: true,
+    // Planned, not metered: no state_class, so HA keeps no long-term statistics of it.
+    options: { device_class: 'energy', unit_of_measurement: 'kWh', suggested_display_precision: 1 },
+    render: (v) => (v.smart === undefined ? undefined : num(v.smart.next?.energyKwh ?? 0, 2)),
+  },
+  {
+    key: 'expected_soc_at_departure',
+    platform: 'sensor',
+    name: 'Expected charge at departure',
+    requires: 'smartCharging',
+    hasState: true,
+    options: {
+      device_class: 'battery',
+      state_class: 'measurement',
+      unit_of_measurement: '%',
+      suggested_display_precision: 0,
+    },
+    render: (v) =>
+      v.smart === undefined ? undefined : (num(v.smart.expectedSocAtDeparturePercent, 1) ?? 'None'),
+  },
+  {
+    key: 'planned_savings',
+    platform: 'sensor',
+    name: 'Planned savings',
+    requires: 'smartCharging',
+    hasState: true,
+    // Charging on arrival minus the plan, same energy. Unit is the plan's currency, set in discovery.
+    options: { device_class: 'monetary', state_class: 'total', suggested_display_precision: 2 },
+    render: (v) => (v.smart === undefined ? undefined : (num(v.smart.savings, 2) ?? 'None')),
+  },
 ];
+
+/** Entities whose unit is the plan's currency. */
+export const MONETARY_KEYS: ReadonlySet<string> = new Set(['next_charge_cost', 'planned_savings']);
 
 /**
  * Entities a car gets, given the fields it supports, whether a charge plan source runs alongside and the
@@ -501,11 +626,13 @@ export function entitiesFor(
   fields: ReadonlySet<VehicleField>,
   withChargePlan: boolean,
   dropped: ReadonlySet<string> = new Set(),
+  withSmartCharging = false,
 ): EntityDefinition[] {
   return ENTITY_CATALOG.filter((entity) => {
     if (dropped.has(entity.key)) return false;
     if (entity.requires === 'always') return true;
-    if (entity.requires === 'chargePlan') return withChargePlan;
+    if (entity.requires === 'chargePlan') return withChargePlan || withSmartCharging;
+    if (entity.requires === 'smartCharging') return withSmartCharging;
     return fields.has(entity.requires);
   });
 }
@@ -537,5 +664,9 @@ export function renderValues(entities: readonly EntityDefinition[], view: Vehicl
 export function attributeGroup(entity: EntityDefinition): string | undefined {
   if (entity.attributes) return entity.attributes;
   if (entity.platform === 'event') return undefined;
-  return entity.requires === 'always' || entity.requires === 'chargePlan' ? undefined : entity.requires;
+  return entity.requires === 'always' ||
+    entity.requires === 'chargePlan' ||
+    entity.requires === 'smartCharging'
+    ? undefined
+    : entity.requires;
 }

@@ -533,7 +533,62 @@ export const EventSchema = z
   .strict()
   .refine(objectIdMatches, OBJECT_ID_RULE);
 
+export const SelectSchema = z
+  .object({
+    ...commonEntityShape,
+    platform: z.literal('select').optional(),
+    command_topic: topic,
+    state_topic: topic.optional(),
+    default_entity_id: entityIdFor('select').optional(),
+    options: z.array(z.string().min(1)).min(1),
+    optimistic: z.boolean().optional(),
+    retain: z.literal(false).optional(),
+    value_template: z.string().optional(),
+    command_template: z.string().optional(),
+  })
+  .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE)
+  .refine((select) => new Set(select.options).size === select.options.length, {
+    message: 'options must be unique',
+    path: ['options'],
+  });
+
+/** HA's text entity: a state longer than 255 characters is refused, and min must not exceed max. */
+export const TextSchema = z
+  .object({
+    ...commonEntityShape,
+    platform: z.literal('text').optional(),
+    command_topic: topic,
+    state_topic: topic.optional(),
+    default_entity_id: entityIdFor('text').optional(),
+    min: z.number().int().min(0).max(255).optional(),
+    max: z.number().int().min(0).max(255).optional(),
+    mode: z.enum(['text', 'password']).optional(),
+    pattern: z
+      .string()
+      .refine((pattern) => {
+        try {
+          new RegExp(pattern);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'pattern must be a valid regular expression')
+      .optional(),
+    retain: z.literal(false).optional(),
+    value_template: z.string().optional(),
+    command_template: z.string().optional(),
+  })
+  .strict()
+  .refine(objectIdMatches, OBJECT_ID_RULE)
+  .refine((text) => (text.min ?? 0) <= (text.max ?? 255), {
+    message: 'min must not exceed max',
+    path: ['min'],
+  });
+
 export const COMPONENT_SCHEMAS = {
+  select: SelectSchema,
+  text: TextSchema,
   sensor: SensorSchema,
   binary_sensor: BinarySensorSchema,
   switch: SwitchSchema,

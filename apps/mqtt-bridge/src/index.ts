@@ -12,7 +12,7 @@ export {
 export type { BridgeConfig, BridgeConfigInput } from './config.ts';
 export { fileChargePlanSource } from './charge-plan-file.ts';
 export { parseCommand } from './commands.ts';
-export { CONNECT_SCOPES, startConnectPage } from './connect-page.ts';
+export { CONNECT_SCOPES, startConnectPage, startServiceLinkPage } from './connect-page.ts';
 export type { ConnectPage } from './connect-page.ts';
 export { createCoreVehicleSource, toVehicleSourceError } from './core-vehicle-source.ts';
 export type { CoreVehicleSource, CoreVehicleSourceOptions, WebhookReply } from './core-vehicle-source.ts';
@@ -41,3 +41,21 @@ export type {
   VehicleReading,
   VehicleSource,
 } from './vehicle-source.ts';
+export { createServiceVehicleSource } from './service-vehicle-source.ts';
+export type { ServiceVehicleSource } from './service-vehicle-source.ts';
+export {
+  createSmartChargingLink,
+  httpTransport,
+  nextChargeWindow,
+  SMART_CHARGING_MODES,
+  SmartChargingLinkError,
+} from './smart-charging-link.ts';
+export type {
+  LinkedVehicle,
+  PreferenceChange,
+  ServiceTransport,
+  SmartChargingLink,
+  SmartChargingLinkErrorCode,
+  SmartChargingMode,
+  SmartChargingView,
+} from './smart-charging-link.ts';

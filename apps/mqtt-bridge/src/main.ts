@@ -1,9 +1,9 @@
 import { createClient, fileTokenStore } from '@voltkit/core/client';
 import { startBridge } from './bridge.ts';
-import type { Bridge } from './bridge.ts';
+import type { Bridge, BridgeOptions } from './bridge.ts';
 import { ConfigError, haStatusTopic, loadConfig } from './config.ts';
 import type { BridgeConfig } from './config.ts';
-import { startConnectPage } from './connect-page.ts';
+import { startConnectPage, startServiceLinkPage } from './connect-page.ts';
 import type { ConnectPage } from './connect-page.ts';
 import { createCoreVehicleSource } from './core-vehicle-source.ts';
 import { deviceObjectId } from './discovery.ts';
@@ -12,6 +12,9 @@ import type { EmbeddedBroker } from './embedded-broker.ts';
 import { fileChargePlanSource } from './charge-plan-file.ts';
 import { fileGrantRegistry } from './grant-registry.ts';
 import { createLogger } from './logger.ts';
+import { createServiceVehicleSource } from './service-vehicle-source.ts';
+import { createSmartChargingLink, httpTransport, SmartChargingLinkError } from './smart-charging-link.ts';
+import type { VehicleSource } from './vehicle-source.ts';
 
 function readConfig(): BridgeConfig {
   try {
@@ -28,9 +31,11 @@ function readConfig(): BridgeConfig {
 const config = readConfig();
 const logger = createLogger(config.logLevel);
 const { source: sourceConfig } = config;
-if (!sourceConfig.clientId || !sourceConfig.clientSecret) {
+const linkedService = config.smartCharging.serviceUrl;
+if (!linkedService && (!sourceConfig.clientId || !sourceConfig.clientSecret)) {
   console.error(
-    'Set SMARTCAR_CLIENT_ID and SMARTCAR_CLIENT_SECRET (and SMARTCAR_API_ORIGIN to use the Voltkit simulator) so the bridge can reach your vehicles.',
+    'Set SMARTCAR_CLIENT_ID and SMARTCAR_CLIENT_SECRET (and SMARTCAR_API_ORIGIN to use the Voltkit simulator) so the bridge can reach your vehicles,\n' +
+      'or VOLTKIT_SERVICE_URL and VOLTKIT_SERVICE_TOKEN to bridge the cars of a smart-charging service.',
   );
   process.exit(2);
 }
@@ -44,42 +49,76 @@ if (!brokerUrl) {
   protocolVersion = 4; // aedes speaks MQTT 3.1.1 only
 }
 
-const redirectUri = sourceConfig.redirectUri ?? `http://127.0.0.1:${sourceConfig.connectPort}/callback`;
-const origin = sourceConfig.apiOrigin;
-const client = createClient({
-  clientId: sourceConfig.clientId,
-  clientSecret: sourceConfig.clientSecret,
-  redirectUri,
-  ...(origin ? { origin } : {}),
-  origins: {
-    ...(sourceConfig.authOrigin ? { auth: sourceConfig.authOrigin } : {}),
-    ...(sourceConfig.connectOrigin ? { connect: sourceConfig.connectOrigin } : {}),
-  },
-  tokenStore: fileTokenStore(sourceConfig.tokenStorePath),
-});
-const registry = fileGrantRegistry(`${sourceConfig.tokenStorePath}.grants.json`);
-const source = createCoreVehicleSource({
-  client,
-  grantIds: async () => [...new Set([...sourceConfig.grantIds, ...(await registry.list())])],
-  ...(sourceConfig.webhookAmt
-    ? { webhook: { amt: sourceConfig.webhookAmt, webhookId: sourceConfig.webhookId } }
-    : {}),
-});
-
-// The Connect page first, so Home Assistant can link to it ("Visit" on each car) from the first discovery.
 // Filled in once the bridge runs; a car connected before then is listed by the bridge's first sync anyway.
 const started: { bridge?: Bridge } = {};
 let connectPage: ConnectPage | undefined;
-if (sourceConfig.connectPort > 0) {
-  connectPage = await startConnectPage({
-    client,
-    registry,
-    port: sourceConfig.connectPort,
-    mode: sourceConfig.connectMode,
-    onConnected: () => started.bridge?.syncVehicles() ?? Promise.resolve(),
-    onWebhook: (rawBody, signature) => source.handleWebhook(rawBody, signature),
-    logger,
+let source: VehicleSource;
+let smartCharging: BridgeOptions['smartCharging'];
+let webhooks: string;
+if (linkedService) {
+  // Beside the smart-charging service: its cars and their smart charging, through its API. The cars'
+  // tokens stay in the service; the bridge holds only an operator API token.
+  const link = createSmartChargingLink(
+    httpTransport({ serviceUrl: linkedService, apiToken: config.smartCharging.apiToken! }),
+  );
+  try {
+    await link.vehicles();
+  } catch (error) {
+    if (error instanceof SmartChargingLinkError && error.code === 'REFUSED') {
+      console.error(error.message);
+      process.exit(2);
+    }
+    // Down for now: the bridge shows the vehicle API offline and keeps trying.
+    logger.warn({ err: { message: (error as Error).message } }, 'smart-charging service not reachable yet');
+  }
+  const serviceSource = createServiceVehicleSource(link);
+  source = serviceSource;
+  smartCharging = { link, pollSeconds: config.smartCharging.pollSeconds, serviceSource };
+  if (sourceConfig.connectPort > 0)
+    connectPage = await startServiceLinkPage({
+      port: sourceConfig.connectPort,
+      serviceUrl: linkedService,
+    });
+  webhooks = 'the smart-charging service receives them';
+} else {
+  const redirectUri = sourceConfig.redirectUri ?? `http://127.0.0.1:${sourceConfig.connectPort}/callback`;
+  const origin = sourceConfig.apiOrigin;
+  const client = createClient({
+    clientId: sourceConfig.clientId!,
+    clientSecret: sourceConfig.clientSecret!,
+    redirectUri,
+    ...(origin ? { origin } : {}),
+    origins: {
+      ...(sourceConfig.authOrigin ? { auth: sourceConfig.authOrigin } : {}),
+      ...(sourceConfig.connectOrigin ? { connect: sourceConfig.connectOrigin } : {}),
+    },
+    tokenStore: fileTokenStore(sourceConfig.tokenStorePath),
   });
+  const registry = fileGrantRegistry(`${sourceConfig.tokenStorePath}.grants.json`);
+  const coreSource = createCoreVehicleSource({
+    client,
+    grantIds: async () => [...new Set([...sourceConfig.grantIds, ...(await registry.list())])],
+    ...(sourceConfig.webhookAmt
+      ? { webhook: { amt: sourceConfig.webhookAmt, webhookId: sourceConfig.webhookId } }
+      : {}),
+  });
+  source = coreSource;
+  // The Connect page first, so Home Assistant can link to it ("Visit" on each car) from the first discovery.
+  if (sourceConfig.connectPort > 0) {
+    connectPage = await startConnectPage({
+      client,
+      registry,
+      port: sourceConfig.connectPort,
+      mode: sourceConfig.connectMode,
+      onConnected: () => started.bridge?.syncVehicles() ?? Promise.resolve(),
+      onWebhook: (rawBody, signature) => coreSource.handleWebhook(rawBody, signature),
+      logger,
+    });
+  }
+  webhooks =
+    connectPage && sourceConfig.webhookAmt
+      ? `POST ${connectPage.url}/webhooks`
+      : 'off (set VOLTKIT_WEBHOOK_AMT and VOLTKIT_WEBHOOK_ID)';
 }
 const running: Bridge = await startBridge({
   config,
@@ -89,6 +128,7 @@ const running: Bridge = await startBridge({
   logger,
   ...(connectPage ? { configurationUrl: connectPage.url } : {}),
   ...(config.chargePlanFile ? { chargePlan: fileChargePlanSource(config.chargePlanFile) } : {}),
+  ...(smartCharging ? { smartCharging } : {}),
 });
 started.bridge = running;
 
@@ -103,9 +143,10 @@ const lines = [
   connectPage
     ? `  connect a vehicle: ${connectPage.url}`
     : `  connect page:      disabled (VOLTKIT_CONNECT_PORT=0)`,
-  connectPage && sourceConfig.webhookAmt
-    ? `  webhooks:          POST ${connectPage.url}/webhooks`
-    : `  webhooks:          off (set VOLTKIT_WEBHOOK_AMT and VOLTKIT_WEBHOOK_ID)`,
+  `  webhooks:          ${webhooks}`,
+  linkedService
+    ? `  smart charging:    ${linkedService} (cars, plans and controls from the service)`
+    : `  smart charging:    not linked (set VOLTKIT_SERVICE_URL and VOLTKIT_SERVICE_TOKEN)`,
 ];
 console.log(lines.join('\n'));
 

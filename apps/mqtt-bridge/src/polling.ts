@@ -33,6 +33,8 @@ export interface PollerOptions {
   readonly logger: Logger;
   readonly publishing: StatePublishing;
   readonly chargePlan: ChargePlanSource | undefined;
+  /** Whether the cars get smart-charging entities (the bridge is linked to the service). */
+  readonly smartCharging?: boolean;
   readonly isStopped: () => boolean;
   readonly api: ApiHealth;
   /** A car lost entities (fields it cannot deliver): the bridge info lists them. */
@@ -106,7 +108,12 @@ export function createPoller(options: PollerOptions): Poller {
   const dropUnsupported = (car: VehicleRuntime, fields: readonly VehicleField[]): void => {
     for (const field of fields) car.supported.delete(field);
     const before = car.entities;
-    car.entities = entitiesFor(car.supported, chargePlan !== undefined, car.dropped);
+    car.entities = entitiesFor(
+      car.supported,
+      chargePlan !== undefined,
+      car.dropped,
+      options.smartCharging ?? false,
+    );
     const removed = before.filter((e) => !car.entities.includes(e));
     if (removed.length === 0) return;
     publishing.removeEntities(car, removed);

@@ -8,7 +8,13 @@ import {
   discoveryRemovals,
 } from './discovery.ts';
 import type { DiscoveryContext, DiscoveryVehicle } from './discovery.ts';
-import { attributeGroup, ENTITY_CATALOG, renderValues, TELEMETRY_GROUP } from './entities.ts';
+import {
+  attributeGroup,
+  ENTITY_CATALOG,
+  renderValues,
+  SMART_CHARGING_GROUP,
+  TELEMETRY_GROUP,
+} from './entities.ts';
 import type { EntityDefinition, VehicleView } from './entities.ts';
 import type { RetainedPublisher } from './publisher.ts';
 import type { Topics } from './topics.ts';
@@ -77,6 +83,7 @@ export function createStatePublishing(
     lastUpdated: car.lastUpdated,
     requestsRemaining: car.budget.remaining(Date.now()),
     plan: car.plan,
+    smart: car.smart,
     telemetry: car.telemetry,
     locationReadAt: car.freshness.get('location')?.readAt.toISOString(),
   });
@@ -87,7 +94,18 @@ export function createStatePublishing(
     for (const group of new Set(car.entities.map(attributeGroup))) {
       if (group === undefined) continue;
       let attributes: Record<string, unknown>;
-      if (group === TELEMETRY_GROUP) {
+      if (group === SMART_CHARGING_GROUP) {
+        const smart = car.smart;
+        if (!smart) continue;
+        attributes = {
+          mode: smart.mode,
+          next_departure: smart.nextDeparture,
+          currency: smart.currency,
+          shortfall: smart.shortfall,
+          plan_reason: smart.planReason,
+          slots: smart.slots,
+        };
+      } else if (group === TELEMETRY_GROUP) {
         const battery = car.freshness.get('battery');
         if (!battery) continue;
         attributes = { read_at: battery.readAt.toISOString(), ...car.telemetry.basis };
@@ -186,7 +204,8 @@ export function createStatePublishing(
       for (const message of discoveryRemovals(slug, definitions, topics)) publisher.clear(message.topic);
       const vt = topics.vehicle(slug);
       for (const entity of ENTITY_CATALOG) if (entity.hasState) publisher.clear(vt.value(entity.key));
-      for (const group of [...VEHICLE_FIELDS, TELEMETRY_GROUP]) publisher.clear(vt.attributes(group));
+      for (const group of [...VEHICLE_FIELDS, TELEMETRY_GROUP, SMART_CHARGING_GROUP])
+        publisher.clear(vt.attributes(group));
       publisher.clear(vt.state);
       publisher.clear(vt.availability);
     },

@@ -15,7 +15,16 @@
  *   <prefix>/device/<base>_<vid>/config                  device discovery (retained)
  *   <prefix>/<platform>/<base>_<vid>/<key>/config        per-component discovery (retained)
  */
-export const COMMANDS = ['charging', 'charge_limit', 'lock', 'refresh'] as const;
+export const COMMANDS = [
+  'charging',
+  'charge_limit',
+  'lock',
+  'refresh',
+  'smart_charging_mode',
+  'target_soc',
+  'minimum_soc',
+  'departure_time',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface VehicleTopics {

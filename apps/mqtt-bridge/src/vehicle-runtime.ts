@@ -2,6 +2,7 @@ import { chargeEvents, updateTelemetry } from './charging-telemetry.ts';
 import type { ChargeEventType, ChargingTelemetry } from './charging-telemetry.ts';
 import type { Activity, EntityDefinition } from './entities.ts';
 import type { DailyBudget } from './poll-policy.ts';
+import type { SmartChargingView } from './smart-charging-link.ts';
 import type { ChargePlanWindow, VehicleField, VehicleInfo, VehicleReading } from './vehicle-source.ts';
 
 /** Everything the bridge tracks for one car while it runs. */
@@ -20,6 +21,8 @@ export interface VehicleRuntime {
   activity: Activity;
   lastUpdated: Date | undefined;
   plan: ChargePlanWindow | null | undefined;
+  /** What smart charging plans for the car (when linked to the service); undefined until first read. */
+  smart: SmartChargingView | undefined;
   available: boolean | undefined;
   budget: DailyBudget;
   fastUntil: number;

@@ -42,6 +42,8 @@ async function main(): Promise<void> {
       config.SIMULATOR_MANAGEMENT_TOKEN === undefined
         ? `Management token:   ${sim.managementToken}  (for ${sim.url}/_simulator/*)`
         : `Management token:   from SIMULATOR_MANAGEMENT_TOKEN`,
+      `Dashboard:          ${sim.dashboardUrl}  (sign in with the management token)`,
+      `Demo webhook URL:   ${sim.url}/_simulator/demo-receiver/${sim.demoApp.clientId}  (answers the challenge: POST it to /_simulator/webhooks)`,
       `SDK environment:    SMARTCAR_API_ORIGIN=${sim.url} SMARTCAR_AUTH_ORIGIN=${sim.url} SMARTCAR_MANAGEMENT_API_ORIGIN=${sim.url}`,
       `Clock:              ${sim.clock.mode}${config.CLOCK_SPEED === 1 ? '' : ` ×${config.CLOCK_SPEED}`}${config.DATA_DIR === undefined ? '' : `; state in ${config.DATA_DIR}`}`,
       '',

@@ -9,6 +9,8 @@ import type { ConnectMode, ForcedError, VehicleRecord, WebhookRecord } from './s
 import { SimulatorStore } from './state/store.ts';
 import type { SignalCode } from '@voltkit/core/v3';
 import { createV3Platform, type V3DeliveryAttempt, type V3WebhookRecord } from './v3/index.ts';
+import { DASHBOARD_PREFIX, DemoReceiver, registerDashboard, RequestLog, Ring } from './dashboard/index.ts';
+import type { DeliveryAttemptRecord } from './webhooks/delivery-attempt.ts';
 
 /** The app every simulator registers at start, so Connect test suites need no setup. */
 export const DEMO_APP = {
@@ -44,6 +46,8 @@ export interface SimulatorOptions {
   rateLimits?: RateLimits;
   /** First retry delay of a v3 webhook delivery, real ms (then doubled, 3 retries). @default 1000 */
   webhookRetryBaseMs?: number;
+  /** Requests the dashboard's request log keeps (a ring: the oldest falls out). @default 500 */
+  requestLogSize?: number;
 }
 
 /** Vehicle API v3 webhooks (VERIFY, VEHICLE_STATE, VEHICLE_ERROR). */
@@ -77,6 +81,8 @@ export interface Simulator {
   /** Origin of everything (API, Connect, tokens, management), e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
   readonly managementToken: string;
+  /** The developer dashboard (sign in with {@link managementToken}). */
+  readonly dashboardUrl: string;
   readonly demoApp: RegisteredApp;
   readonly clock: SimulatorClockControl;
   /** Environment that points the unmodified Smartcar SDKs at this simulator. */
@@ -193,6 +199,18 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     ...(options.webhookRetryBaseMs === undefined ? {} : { retryBaseMs: options.webhookRetryBaseMs }),
     warn: (message) => logger?.warn(message),
   });
+  const requestLog = new RequestLog(
+    {
+      store,
+      managementToken,
+      applicationTokenApp: (token) => v3.tokens.appFor(token)?.clientId,
+    },
+    options.requestLogSize,
+  );
+  const deliveries = new Ring<DeliveryAttemptRecord>(500);
+  engine.webhooks.onAttempt((attempt) => deliveries.push(attempt));
+  v3.webhooks.onAttempt((attempt) => deliveries.push(attempt));
+  const receiver = new DemoReceiver();
   const app = buildHttpApp({
     engine,
     managementToken,
@@ -200,11 +218,19 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     adminHooks: { advance, setSpeed },
     ...(logger === undefined ? {} : { logger }),
   });
+  const detachRequestLog = requestLog.attach(app.server);
+  let url = '';
+  receiver.register(app, store);
+  registerDashboard(
+    app,
+    { engine, v3, requestLog, deliveries, receiver, origin: () => url },
+    managementToken,
+  );
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the simulator has no TCP address');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  url = `http://${host}:${address.port}`;
 
   const heartbeat = clock.mode === 'manual' ? undefined : setInterval(() => engine.tick(), HEARTBEAT_MS);
   heartbeat?.unref();
@@ -216,6 +242,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   return {
     url,
     managementToken,
+    dashboardUrl: `${url}${DASHBOARD_PREFIX}/`,
     demoApp: { ...DEMO_APP, redirectUris: [...DEMO_APP.redirectUris] },
     sdkEnv: {
       SMARTCAR_API_ORIGIN: url,
@@ -270,6 +297,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       closed = true;
       if (heartbeat !== undefined) clearInterval(heartbeat);
       await app.close();
+      detachRequestLog();
       await engine.whenDeliveriesSettled();
       await writer?.flush();
     },

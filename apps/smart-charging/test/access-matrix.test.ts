@@ -82,6 +82,11 @@ const MATRIX: Record<string, Entry> = {
     body: { enabled: false },
     expected: ownWritable,
   },
+  'PUT /api/vehicles/{vehicleId}/mode': {
+    path: ({ vehicle }) => `api/vehicles/${vehicle}/mode`,
+    body: { mode: 'smart' },
+    expected: ownWritable,
+  },
   'GET /api/overrides': { path: () => 'api/overrides', expected: signedIn },
   'GET /api/plan': { path: () => 'api/plan', expected: operatorOnly },
   'POST /api/plan': { path: () => 'api/plan', body: { reason: 'matrix' }, expected: adminOnly() },

@@ -153,6 +153,37 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     expect(sim.vehicle(tesla).state.chargeEnabled).toBe(false);
   });
 
+  it('a mode switches smart charging off (no plan, no commands), to charge now and back to smart', async () => {
+    const mode = async (value: string) =>
+      api<{ mode: string; replan: { ok: boolean; skipped?: { vehicleId: string; reason: string }[] } }>(
+        running.admin,
+        'PUT',
+        `api/vehicles/${tesla}/mode`,
+        { mode: value },
+      );
+    const off = await mode('off');
+    expect(off.status).toBe(200);
+    expect(off.body.replan.skipped).toContainEqual({ vehicleId: tesla, reason: 'smart charging off' });
+    expect((await api<{ mode: string }>(running.admin, 'GET', `api/vehicles/${tesla}`)).body.mode).toBe(
+      'off',
+    );
+    expect(await commands(`vehicleId=${tesla}&status=pending`)).toEqual([]);
+    const now = await mode('now');
+    expect(now.body.replan.skipped?.map((skip) => skip.vehicleId)).not.toContain(tesla);
+    expect((await api(running.admin, 'GET', 'api/overrides')).body).toEqual({ chargeNow: [tesla] });
+    expect(await commands(`vehicleId=${tesla}&status=pending`)).toContainEqual(
+      expect.objectContaining({ action: 'start_charge' }),
+    );
+    expect((await mode('smart')).status).toBe(200);
+    const vehicle = await api<{ mode: string; chargeNow: boolean }>(
+      running.admin,
+      'GET',
+      `api/vehicles/${tesla}`,
+    );
+    expect(vehicle.body).toMatchObject({ mode: 'smart', chargeNow: false });
+    expect((await mode('sometimes')).status).toBe(400);
+  });
+
   it('cancels a demand-response event and re-plans; an unknown or malformed id changes nothing', async () => {
     const before = (await api<{ id: string }[]>(running.admin, 'GET', 'api/grid/events')).body;
     const created = await api<{ event: { id: string } }>(running.admin, 'POST', 'api/grid/events', {

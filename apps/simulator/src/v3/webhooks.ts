@@ -5,6 +5,7 @@ import type { SignalCode } from '@voltkit/core/v3';
 import { isErrorType } from '../api-error.ts';
 import type { SimulatorEngine } from '../engine.ts';
 import type { AppRecord, GrantRecord, VehicleRecord } from '../state/records.ts';
+import { emitAttempt, type DeliveryAttemptListener } from '../webhooks/delivery-attempt.ts';
 import { postSigned, signPayload } from '../webhooks/signing.ts';
 import { providesSignal, readSignal, signalMeta } from './signal-values.ts';
 
@@ -68,12 +69,49 @@ export class V3Webhooks {
   readonly #webhooks = new Map<string, V3WebhookRecord>();
   readonly #state = new Map<string, SubscriptionState>();
   readonly #log: V3DeliveryAttempt[] = [];
+  readonly #listeners: DeliveryAttemptListener[] = [];
 
   constructor(engine: SimulatorEngine, options: V3WebhookOptions = {}) {
     this.#engine = engine;
     this.#retryBaseMs = options.retryBaseMs ?? 1000;
     this.#warn = options.warn ?? (() => {});
     engine.onVehiclesChanged((vehicles) => this.vehiclesChanged(vehicles));
+  }
+
+  /** Hears every delivery attempt (VERIFY and events, each retry) after it finished. */
+  onAttempt(listener: DeliveryAttemptListener): void {
+    this.#listeners.push(listener);
+  }
+
+  #emit(
+    webhook: V3WebhookRecord,
+    entry: {
+      eventType: string;
+      detail: string | null;
+      eventId: string;
+      attempt: number;
+      maxAttempts: number;
+    },
+    result: { status: number | null; ok: boolean },
+    started: number,
+  ): void {
+    if (this.#listeners.length === 0) return;
+    emitAttempt(
+      this.#listeners,
+      {
+        at: Date.now(),
+        version: 'v3',
+        webhookId: webhook.id,
+        clientId: webhook.clientId,
+        url: webhook.url,
+        ...entry,
+        status: result.status,
+        ok: result.ok,
+        durationMs: performance.now() - started,
+        willRetry: !result.ok && entry.attempt < entry.maxAttempts,
+      },
+      this.#warn,
+    );
   }
 
   list(clientId?: string): V3WebhookRecord[] {
@@ -206,11 +244,16 @@ export class V3Webhooks {
     const grant = this.#grantFor(webhook, vehicle);
     if (grant === undefined) return;
     const signals = this.#signals(webhook, vehicle, grant);
-    this.#deliver(webhook, 'VEHICLE_STATE', {
-      data: { user: { id: grant.userId }, vehicle: describe(vehicle), signals },
-      triggers,
-      meta: { signalCount: signals.length, mode: grant.mode.toUpperCase() },
-    });
+    this.#deliver(
+      webhook,
+      'VEHICLE_STATE',
+      {
+        data: { user: { id: grant.userId }, vehicle: describe(vehicle), signals },
+        triggers,
+        meta: { signalCount: signals.length, mode: grant.mode.toUpperCase() },
+      },
+      triggerSummary(triggers),
+    );
   }
 
   #sendError(
@@ -222,21 +265,26 @@ export class V3Webhooks {
     const grant = this.#grantFor(webhook, vehicle);
     if (grant === undefined) return;
     const codes = [...new Set([...webhook.triggers, ...webhook.signals])];
-    this.#deliver(webhook, 'VEHICLE_ERROR', {
-      data: {
-        user: { id: grant.userId },
-        vehicle: describe(vehicle),
-        errors: [
-          {
-            type: error.type,
-            code: error.code,
-            state,
-            signals: codes.map((code) => ({ code, ...pick(signalMeta(code)) })),
-          },
-        ],
+    this.#deliver(
+      webhook,
+      'VEHICLE_ERROR',
+      {
+        data: {
+          user: { id: grant.userId },
+          vehicle: describe(vehicle),
+          errors: [
+            {
+              type: error.type,
+              code: error.code,
+              state,
+              signals: codes.map((code) => ({ code, ...pick(signalMeta(code)) })),
+            },
+          ],
+        },
+        meta: { mode: grant.mode.toUpperCase() },
       },
-      meta: { mode: grant.mode.toUpperCase() },
-    });
+      `${error.type}${error.code === null ? '' : `:${error.code}`} ${state}`,
+    );
   }
 
   #signals(webhook: V3WebhookRecord, vehicle: VehicleRecord, grant: GrantRecord): unknown[] {
@@ -267,6 +315,7 @@ export class V3Webhooks {
     webhook: V3WebhookRecord,
     eventType: 'VEHICLE_STATE' | 'VEHICLE_ERROR',
     event: { data: unknown; triggers?: readonly unknown[]; meta: Record<string, unknown> },
+    detail: string | null,
   ): void {
     const app = this.#engine.store.apps.get(webhook.clientId);
     if (app === undefined) return;
@@ -288,7 +337,14 @@ export class V3Webhooks {
             ...event.meta,
           },
         };
+        const started = performance.now();
         const result = await postSigned(webhook.url, app.managementToken, payload);
+        this.#emit(
+          webhook,
+          { eventType, detail, eventId, attempt, maxAttempts: 1 + MAX_DELIVERY_RETRIES },
+          result,
+          started,
+        );
         this.#log.push({
           webhookId: webhook.id,
           eventId,
@@ -312,6 +368,7 @@ export class V3Webhooks {
     const challenge = randomBytes(16).toString('hex');
     const deliveryId = randomUUID();
     const eventId = randomUUID();
+    const started = performance.now();
     const result = await postSigned(webhook.url, app.managementToken, {
       eventId,
       eventType: 'VERIFY',
@@ -333,9 +390,22 @@ export class V3Webhooks {
       status: result.status,
       ok: result.ok,
     });
-    if (!result.ok) return false;
     const answer = ChallengeAnswerSchema.safeParse(result.body);
-    return answer.success && answer.data.challenge === signPayload(app.managementToken, challenge);
+    const verified =
+      result.ok && answer.success && answer.data.challenge === signPayload(app.managementToken, challenge);
+    this.#emit(
+      webhook,
+      {
+        eventType: 'VERIFY',
+        detail: verified ? 'challenge answered' : 'challenge not answered',
+        eventId,
+        attempt: 1,
+        maxAttempts: 1,
+      },
+      { status: result.status, ok: verified },
+      started,
+    );
+    return verified;
   }
 
   #grantFor(webhook: V3WebhookRecord, vehicle: VehicleRecord): GrantRecord | undefined {
@@ -370,6 +440,16 @@ function errorCondition(vehicle: VehicleRecord): VehicleErrorState | null {
 
 function describe(vehicle: VehicleRecord) {
   return { id: vehicle.id, make: vehicle.make, model: vehicle.model, year: vehicle.year, vin: vehicle.vin };
+}
+
+/** `FIRST_DELIVERY`, or the codes of the updated signals, for the delivery log. */
+function triggerSummary(triggers: readonly unknown[]): string {
+  return triggers
+    .map((trigger) => {
+      const { type, signal } = trigger as { type?: string; signal?: { code?: string } };
+      return signal?.code ?? type ?? '';
+    })
+    .join(', ');
 }
 
 function pick(meta: { name: string; group: string }) {

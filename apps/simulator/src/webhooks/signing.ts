@@ -50,12 +50,15 @@ export async function postSigned(
 
 const ChallengeAnswerSchema = z.object({ challenge: z.string() });
 
-/** Sends the `verify` event and checks the receiver answered `{challenge: HMAC(amt, challenge)}`. */
+/**
+ * Sends the `verify` event and checks the receiver answered `{challenge: HMAC(amt, challenge)}`; the
+ * receiver's answer comes back too, for the delivery log.
+ */
 export async function verifyWebhookEndpoint(
   url: string,
   webhookId: string,
   managementToken: string,
-): Promise<boolean> {
+): Promise<{ verified: boolean; result: DeliveryResult }> {
   const challenge = randomBytes(16).toString('hex');
   const result = await postSigned(url, managementToken, {
     version: '2.0',
@@ -63,7 +66,10 @@ export async function verifyWebhookEndpoint(
     eventName: 'verify',
     payload: { challenge },
   });
-  if (!result.ok) return false;
+  if (!result.ok) return { verified: false, result };
   const answer = ChallengeAnswerSchema.safeParse(result.body);
-  return answer.success && answer.data.challenge === signPayload(managementToken, challenge);
+  return {
+    verified: answer.success && answer.data.challenge === signPayload(managementToken, challenge),
+    result,
+  };
 }

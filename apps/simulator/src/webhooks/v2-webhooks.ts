@@ -4,6 +4,7 @@ import type { BatchItem, VehicleAccess } from '../engine.ts';
 import type { AppRecord, ConnectMode, VehicleRecord, WebhookRecord } from '../state/records.ts';
 import type { SimulatorStore } from '../state/store.ts';
 import type { ChargingEvent } from '../vehicle/physics.ts';
+import { emitAttempt, type DeliveryAttemptListener } from './delivery-attempt.ts';
 import { postSigned, verifyWebhookEndpoint } from './signing.ts';
 
 export interface V2WebhookDeps {
@@ -27,9 +28,54 @@ export interface V2WebhookDeps {
  */
 export class V2Webhooks {
   readonly #deps: V2WebhookDeps;
+  readonly #listeners: DeliveryAttemptListener[] = [];
 
   constructor(deps: V2WebhookDeps) {
     this.#deps = deps;
+  }
+
+  /** Hears every delivery attempt (verification, events, schedules) after it finished. */
+  onAttempt(listener: DeliveryAttemptListener): void {
+    this.#listeners.push(listener);
+  }
+
+  async #verify(webhook: WebhookRecord, app: AppRecord): Promise<boolean> {
+    const started = performance.now();
+    const { verified, result } = await verifyWebhookEndpoint(webhook.url, webhook.id, app.managementToken);
+    this.#emit(webhook, 'verify', null, null, result.status, verified, started);
+    return verified;
+  }
+
+  #emit(
+    webhook: WebhookRecord,
+    eventType: string,
+    detail: string | null,
+    eventId: string | null,
+    status: number | null,
+    ok: boolean,
+    started: number,
+  ): void {
+    if (this.#listeners.length === 0) return;
+    emitAttempt(
+      this.#listeners,
+      {
+        at: Date.now(),
+        version: 'v2',
+        webhookId: webhook.id,
+        clientId: webhook.clientId,
+        url: webhook.url,
+        eventType,
+        detail,
+        eventId,
+        attempt: 1,
+        maxAttempts: 1,
+        status,
+        ok,
+        durationMs: performance.now() - started,
+        willRetry: false,
+      },
+      this.#deps.warn,
+    );
   }
 
   async create(input: {
@@ -56,7 +102,7 @@ export class V2Webhooks {
       nextDueAt: intervalMs === null ? null : now() + intervalMs,
     };
     store.webhooks.set(webhook.id, webhook);
-    webhook.verified = await verifyWebhookEndpoint(webhook.url, webhook.id, app.managementToken);
+    webhook.verified = await this.#verify(webhook, app);
     store.changed();
     return webhook;
   }
@@ -66,7 +112,7 @@ export class V2Webhooks {
     const webhook = store.webhooks.get(webhookId);
     const app = webhook === undefined ? undefined : store.apps.get(webhook.clientId);
     if (webhook === undefined || app === undefined) throw new Error('unknown webhook');
-    webhook.verified = await verifyWebhookEndpoint(webhook.url, webhook.id, app.managementToken);
+    webhook.verified = await this.#verify(webhook, app);
     store.changed();
     return webhook.verified;
   }
@@ -107,7 +153,7 @@ export class V2Webhooks {
     for (const webhook of this.#deps.store.webhooks.values()) {
       if (webhook.type !== 'eventBased' || !webhook.vehicleIds.includes(vehicle.id)) continue;
       for (const event of events) {
-        this.#deliver(webhook, {
+        this.#deliver(webhook, event.type, {
           version: '2.0',
           webhookId: webhook.id,
           eventName: 'eventBased',
@@ -130,15 +176,27 @@ export class V2Webhooks {
       // One delivery per heartbeat even after a long jump; the schedule then restarts from now.
       webhook.nextDueAt = Math.max(webhook.nextDueAt + webhook.intervalMs, now + 1);
       if (webhook.vehicleIds.length === 0) continue;
-      this.#deliver(webhook, this.#scheduledPayload(webhook));
+      this.#deliver(webhook, null, this.#scheduledPayload(webhook));
     }
   }
 
-  #deliver(webhook: WebhookRecord, payload: unknown): void {
+  #deliver(webhook: WebhookRecord, detail: string | null, payload: unknown): void {
     const app = this.#deps.store.apps.get(webhook.clientId);
     if (app === undefined || !webhook.verified) return;
+    const started = performance.now();
+    const eventId =
+      detail === null ? null : ((payload as { payload?: { eventId?: string } }).payload?.eventId ?? null);
     this.#deps.track(
       postSigned(webhook.url, app.managementToken, payload).then((result) => {
+        this.#emit(
+          webhook,
+          webhook.type === 'scheduled' ? 'schedule' : 'eventBased',
+          detail,
+          eventId,
+          result.status,
+          result.ok,
+          started,
+        );
         if (!result.ok)
           this.#deps.warn(`webhook ${webhook.id} delivery failed (status ${result.status ?? 'none'})`);
       }),

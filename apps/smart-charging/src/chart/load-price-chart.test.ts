@@ -69,4 +69,13 @@ describe('the load and price chart', () => {
     const d = /class="price" d="([^"]+)"/.exec(renderLoadPriceChart({ ...base, slots: gap }))![1]!;
     expect(d.match(/M/g)!.length).toBe(2);
   });
+  it('names no currency the tariff did not state', () => {
+    const input = { ...base, currency: null, slots: slots('2026-11-21T21:00:00Z', 4, 1) };
+    const svg = renderLoadPriceChart(input);
+    expect(svg).toContain('per kWh (currency not stated)');
+    expect(svg).not.toMatch(/EUR|USD|€|\$/);
+    expect(loadPriceLegend(input).map((entry) => entry.label)).toContain(
+      'price per kWh (currency not stated)',
+    );
+  });
 });

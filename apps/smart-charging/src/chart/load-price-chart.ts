@@ -19,7 +19,8 @@ export interface LoadPriceChartInput {
   readonly slotMinutes: number;
   /** Display names per series id (cars); missing ids show the id. */
   readonly seriesNames?: Readonly<Record<string, string>>;
-  readonly currency: string;
+  /** ISO 4217 code of the prices; null when the tariff does not state it (the axis says so, no guess). */
+  readonly currency: string | null;
   /** IANA zone the times are shown in; its offset is printed on the axis. */
   readonly timeZone: string;
   readonly width?: number;
@@ -38,6 +39,8 @@ const escapeXml = (text: string): string =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 const num = (value: number): string => (Math.round(value * 10) / 10).toString();
+const priceUnit = (currency: string | null): string =>
+  currency === null ? 'per kWh (currency not stated)' : `${currency}/kWh`;
 
 /** `UTC+1`-style offset of `zone` at `date`. */
 export function zoneOffsetLabel(date: Date, zone: string): string {
@@ -183,7 +186,7 @@ export function renderLoadPriceChart(input: LoadPriceChartInput): string {
       `<text class="tick-price" x="${width - MARGIN.right + 6}" y="${num(yPrice(tick) + 4)}" fill="#c05621">${priceFormat(tick)}</text>`,
     );
   parts.push(
-    `<text x="${width - MARGIN.right + 6}" y="${MARGIN.top - 12}" fill="#c05621" font-weight="600">${escapeXml(currency)}/kWh</text>`,
+    `<text x="${width - MARGIN.right + 6}" y="${MARGIN.top - 12}" fill="#c05621" font-weight="600">${escapeXml(priceUnit(currency))}</text>`,
   );
 
   // Time axis in the site's zone: hours every 1–12 h so at most ~12 labels, dates at midnight.
@@ -221,8 +224,12 @@ export function renderLoadPriceChart(input: LoadPriceChartInput): string {
   }
   parts.push(
     `<text class="zone" x="${width - MARGIN.right}" y="${height - 4}" text-anchor="end" fill="#4a5568">${escapeXml(`${timeZone} (${zoneOffsetLabel(new Date(starts[0]!), timeZone)})`)}</text>`,
-    `<text x="${MARGIN.left}" y="${height - 4}" fill="#1a202c">${escapeXml(day.format(starts[0]))}</text>`,
   );
+  // The start's date, unless the axis already labels it (a horizon starting at local midnight).
+  if (clock.format(starts[0]) !== '00:00')
+    parts.push(
+      `<text class="start-date" x="${MARGIN.left}" y="${height - 4}" fill="#1a202c">${escapeXml(day.format(starts[0]))}</text>`,
+    );
 
   // DST changes: where the zone's offset differs from the slot before.
   for (let index = 1; index < starts.length; index++) {
@@ -257,9 +264,66 @@ export function loadPriceLegend(
     ...(input.slots.some((slot) => slot.limitKw !== null)
       ? [{ label: 'grid limit (kW)', colour: '#c53030', kind: 'limit' }]
       : []),
-    { label: `price (${input.currency}/kWh)`, colour: '#dd6b20', kind: 'price' },
+    {
+      label:
+        input.currency === null ? 'price per kWh (currency not stated)' : `price (${input.currency}/kWh)`,
+      colour: '#dd6b20',
+      kind: 'price',
+    },
   ];
   if (input.slots.some((slot) => slot.priceAssumed))
     entries.push({ label: 'price assumed (no published price)', colour: '#fbd38d', kind: 'assumed' });
   return entries;
+}
+
+export interface LoadPriceFigureOptions {
+  readonly title: string;
+  /** Lines a reader must see before the chart (shortfalls, assumptions), drawn in red under the title. */
+  readonly warnings?: readonly string[];
+}
+
+const LEGEND_COLUMNS = 3;
+const LEGEND_ROW = 18;
+
+/**
+ * The chart as a self-contained SVG document for a file (the CLI's `--svg`): a title, warnings, the chart
+ * and its legend drawn in the SVG itself, on a white background, since no page is around it.
+ */
+export function renderLoadPriceFigure(input: LoadPriceChartInput, options: LoadPriceFigureOptions): string {
+  const width = input.width ?? 960;
+  const chartHeight = input.height ?? 320;
+  const warnings = options.warnings ?? [];
+  const legend = loadPriceLegend(input);
+  const headerHeight = 30 + warnings.length * 16;
+  const legendTop = headerHeight + chartHeight + 8;
+  const height = legendTop + Math.ceil(legend.length / LEGEND_COLUMNS) * LEGEND_ROW + 8;
+  const columnWidth = (width - MARGIN.left - MARGIN.right) / LEGEND_COLUMNS;
+  const chart = renderLoadPriceChart({ ...input, width, height: chartHeight, title: options.title }).replace(
+    '<svg ',
+    `<svg x="0" y="${headerHeight}" width="${width}" height="${chartHeight}" `,
+  );
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(options.title)}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text class="title" x="${MARGIN.left}" y="20" font-size="15" font-weight="600" fill="#1a202c">${escapeXml(options.title)}</text>`,
+    ...warnings.map(
+      (warning, index) =>
+        `<text class="warning" x="${MARGIN.left}" y="${38 + index * 16}" fill="#c53030">${escapeXml(warning)}</text>`,
+    ),
+    // The nested chart keeps its own viewBox; `width="100%"` would stretch it, so it gets the pixel size.
+    chart.replace(' width="100%"', ''),
+  ];
+  legend.forEach((entry, index) => {
+    const x = MARGIN.left + (index % LEGEND_COLUMNS) * columnWidth;
+    const y = legendTop + Math.floor(index / LEGEND_COLUMNS) * LEGEND_ROW + 10;
+    const swatch =
+      entry.kind === 'limit' || entry.kind === 'price'
+        ? `<line x1="${num(x)}" x2="${num(x + 16)}" y1="${y - 4}" y2="${y - 4}" stroke="${entry.colour}" stroke-width="2"${entry.kind === 'limit' ? ' stroke-dasharray="6 3"' : ''}/>`
+        : `<rect x="${num(x)}" y="${y - 10}" width="16" height="10" fill="${entry.colour}"/>`;
+    parts.push(
+      `<g class="legend-entry" data-kind="${entry.kind}">${swatch}<text x="${num(x + 22)}" y="${y}" fill="#1a202c">${escapeXml(entry.label)}</text></g>`,
+    );
+  });
+  parts.push('</svg>');
+  return `${parts.join('')}\n`;
 }

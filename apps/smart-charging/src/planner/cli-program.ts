@@ -16,7 +16,7 @@ import { PriceImportError } from './price-import.ts';
 import { formatPlanReport, planToCsv } from './report.ts';
 import { scenarioJsonSchema } from './scenario-schema.ts';
 import { ScenarioError, parseScenario, resolveScenario } from './scenario.ts';
-import { renderPlanSvg } from './svg-chart.ts';
+import { renderPlanSvg } from './plan-chart.ts';
 
 /** Version of the `--format json` document; bumped only when a field changes meaning or goes away. */
 export const PLAN_JSON_FORMAT = 'voltkit-plan/1';
@@ -37,7 +37,7 @@ options:
                        (default with --format text and no file option: ./<name>-plan)
   --json FILE          write the plan as JSON
   --csv FILE           write one row per slot and vehicle
-  --svg FILE           write a chart of prices, limit, base load and charging
+  --svg FILE           write the load and price chart (the dashboard's) with legend and shortfalls
   --ocpp FILE          write OCPP 2.0.1 ChargingProfiles, one per vehicle
   --unit W|A           charging rate unit of the OCPP profiles (default W)
   --objective ${OBJECTIVES.join('|')}

@@ -93,4 +93,4 @@ export {
 } from './scenario.ts';
 export type { Scenario } from './scenario.ts';
 export { formatPlanReport, planToCsv } from './report.ts';
-export { renderPlanSvg } from './svg-chart.ts';
+export { renderPlanSvg } from './plan-chart.ts';

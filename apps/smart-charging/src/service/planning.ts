@@ -29,6 +29,8 @@ export interface PlanningOptions {
   readonly priceNote?: string;
   /** Charge-now overrides: vehicle ids that charge to their target at once, whatever the price. */
   readonly chargeNow?: ReadonlySet<string>;
+  /** Smart charging switched off: the car charges as it would on its own (no plan, no commands). */
+  readonly smartChargingOff?: ReadonlySet<string>;
   /** States the caller read (and stored) moments ago; those cars are not asked again. */
   readonly statesReadNow?: ReadonlyMap<string, ChargingState>;
 }
@@ -70,6 +72,10 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
         vehicleId: vehicle.id,
         reason: `grant ${grants.get(vehicle.grantId)?.status ?? 'missing'}`,
       });
+      continue;
+    }
+    if (options.smartChargingOff?.has(vehicle.id)) {
+      skipped.push({ vehicleId: vehicle.id, reason: 'smart charging off' });
       continue;
     }
     let state: ChargingState;

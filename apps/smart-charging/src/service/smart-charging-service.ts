@@ -91,6 +91,12 @@ export interface SmartChargingService {
   /** Charge-now override: the car charges to its target at once, whatever the price (kept across restarts). */
   setChargeNow(vehicleId: string, enabled: boolean): Promise<ReplanReport>;
   chargeNowVehicles(): readonly string[];
+  /**
+   * The car's smart-charging mode: `smart` (planned), `now` (charge now) or `off` (not managed: no plan,
+   * no commands; the car charges as it would on its own). Kept across restarts; re-plans.
+   */
+  setMode(vehicleId: string, mode: SmartChargingMode): Promise<ReplanReport>;
+  modeOf(vehicleId: string): SmartChargingMode;
   /** What the dashboard draws; `vehicleIds` narrows it to those cars (an owner's view). */
   dashboard(options?: { readonly vehicleIds?: ReadonlySet<string> }): Promise<DashboardData>;
   /** Reconciles commands left in flight by a previous run, fetches prices and plans. */
@@ -98,12 +104,16 @@ export interface SmartChargingService {
   stop(): Promise<void>;
 }
 
+export type SmartChargingMode = 'smart' | 'now' | 'off';
+
 export type ReplanReport =
   | { readonly ok: true; readonly planId: string; readonly skipped: PlanningOutcome['skipped'] }
   | { readonly ok: false; readonly error: string };
 
 /** Settings key of the persisted charge-now overrides. */
 const CHARGE_NOW_KEY = 'charge-now';
+/** Settings key of the cars with smart charging switched off. */
+const SMART_CHARGING_OFF_KEY = 'smart-charging-off';
 
 export function createSmartChargingService(options: SmartChargingServiceOptions): SmartChargingService {
   const { db, client, config, logger, profile } = options;
@@ -116,6 +126,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     ...(options.authNow ? { authNow: options.authNow } : {}),
   });
   const chargeNow = new Set<string>();
+  const smartChargingOff = new Set<string>();
   const tasks: ScheduledTask[] = [];
   const pendingReplans: string[] = [];
   let priceNote: string | undefined;
@@ -152,6 +163,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
             priceSource: config.priceSource,
             profile,
             chargeNow,
+            smartChargingOff,
             ...(priceNote === undefined ? {} : { priceNote }),
             ...(statesReadNow === undefined ? {} : { statesReadNow }),
           },
@@ -408,13 +420,25 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     }
   }
 
+  async function loadIdSet(key: string, into: Set<string>): Promise<void> {
+    const rows = await db.query<{ body: unknown }>('select body from settings where key = $1', [key]);
+    const raw = rows[0]?.body;
+    const stored: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+    into.clear();
+    if (Array.isArray(stored)) for (const id of stored) if (typeof id === 'string') into.add(id);
+  }
+
   async function loadChargeNow(): Promise<void> {
-    const rows = await db.query<{ body: unknown }>('select body from settings where key = $1', [
-      CHARGE_NOW_KEY,
-    ]);
-    const stored = rows[0]?.body;
-    chargeNow.clear();
-    if (Array.isArray(stored)) for (const id of stored) if (typeof id === 'string') chargeNow.add(id);
+    await loadIdSet(CHARGE_NOW_KEY, chargeNow);
+    await loadIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
+  }
+
+  async function saveIdSet(key: string, ids: ReadonlySet<string>): Promise<void> {
+    await db.query(
+      `insert into settings (key, body) values ($1, $2)
+       on conflict (key) do update set body = excluded.body, updated_at = now()`,
+      [key, JSON.stringify([...ids].sort())],
+    );
   }
 
   return {
@@ -432,6 +456,9 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     async setChargeNow(vehicleId, enabled) {
       if (enabled) chargeNow.add(vehicleId);
       else chargeNow.delete(vehicleId);
+      // Charge now is a mode of smart charging: it switches smart charging back on.
+      if (enabled && smartChargingOff.delete(vehicleId))
+        await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
       await db.query(
         `insert into settings (key, body) values ($1, $2)
          on conflict (key) do update set body = excluded.body, updated_at = now()`,
@@ -440,6 +467,17 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       return replanAfterChange(`charge now ${enabled ? 'on' : 'off'} for ${vehicleId}`);
     },
     chargeNowVehicles: () => [...chargeNow],
+    async setMode(vehicleId, mode) {
+      if (mode === 'now') chargeNow.add(vehicleId);
+      else chargeNow.delete(vehicleId);
+      if (mode === 'off') smartChargingOff.add(vehicleId);
+      else smartChargingOff.delete(vehicleId);
+      await saveIdSet(CHARGE_NOW_KEY, chargeNow);
+      await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
+      return replanAfterChange(`smart charging mode ${mode} for ${vehicleId}`);
+    },
+    modeOf: (vehicleId) =>
+      smartChargingOff.has(vehicleId) ? 'off' : chargeNow.has(vehicleId) ? 'now' : 'smart',
     replanAfterChange,
     async completeEnrollment(callbackUrl, browserBinding) {
       const result = await enrollment.complete(callbackUrl, browserBinding);

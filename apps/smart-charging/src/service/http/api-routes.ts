@@ -91,6 +91,8 @@ export const VehicleViewSchema = z.object({
     .nullable(),
   nextDeparture: z.string().nullable(),
   chargeNow: z.boolean(),
+  /** smart: planned; now: charge now; off: not managed (no plan, no commands). */
+  mode: z.enum(['smart', 'now', 'off']),
   /** The grid node the car hangs on (its limits and every ancestor's apply), null when none. */
   gridNodeId: z.string().nullable(),
 });
@@ -243,6 +245,7 @@ function vehicleView(
         : null,
     nextDeparture: departure === null ? null : new Date(departure).toISOString(),
     chargeNow: chargeNow.has(vehicle.id),
+    mode: service.modeOf(vehicle.id),
     gridNodeId: vehicle.gridNodeId,
   };
 }
@@ -507,6 +510,26 @@ export function createApiRoutes(
         await requireVehicle(service, params.vehicleId, principal);
         const replan = await service.setChargeNow(params.vehicleId, body.enabled);
         return { vehicleId: params.vehicleId, chargeNow: body.enabled, replan };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/api/vehicles/:vehicleId/mode',
+      tag: 'overrides',
+      summary:
+        'Smart-charging mode: smart (planned), now (charge now) or off (not managed: no plan, no commands); re-plans',
+      access: 'owner-or-admin',
+      params: VehicleParamsSchema,
+      body: z.object({ mode: z.enum(['smart', 'now', 'off']) }).strict(),
+      response: z.object({
+        vehicleId: z.string(),
+        mode: z.enum(['smart', 'now', 'off']),
+        replan: ReplanReportSchema,
+      }),
+      async handler({ params, body, principal }) {
+        await requireVehicle(service, params.vehicleId, principal);
+        const replan = await service.setMode(params.vehicleId, body.mode);
+        return { vehicleId: params.vehicleId, mode: body.mode, replan };
       },
     }),
     defineRoute({
