@@ -55,6 +55,22 @@ export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>, adminToke
     }
     return schema.parse(response.json());
   }
+  /** Every item of a paged list, following its cursors. */
+  async function all<T>(url: string, item: z.ZodType<T>): Promise<T[]> {
+    const page = z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+    const items: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const next: z.infer<typeof page> = await call(
+        'GET',
+        `${url}?limit=1000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        page,
+      );
+      items.push(...next.items);
+      cursor = next.nextCursor;
+    } while (cursor !== null);
+    return items;
+  }
   return {
     /**
      * A Connect link and the cookie that binds it to the "browser" that asked (the demo's Connect walk
@@ -77,14 +93,14 @@ export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>, adminToke
       (await call('GET', '/api/grants', GrantsSchema))
         .filter((grant) => grant.status === 'active')
         .map((grant) => grant.id),
-    vehicles: () => call('GET', '/api/vehicles', z.array(VehicleViewSchema)),
+    vehicles: () => all('/api/vehicles', VehicleViewSchema),
     preferences: (vehicleId: string) =>
       call('GET', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, PreferencesSchema),
     setPreferences: (vehicleId: string, preferences: Preferences) =>
       call('PUT', `/api/vehicles/${encodeURIComponent(vehicleId)}/preferences`, z.unknown(), preferences),
     setGrid: (limitKw: number, baseLoadKwhPerYear: number, limitMode: 'average' | 'hard' = 'average') =>
       call('PUT', '/api/grid', z.unknown(), { limitKw, baseLoadKwhPerYear, limitMode }),
-    commands: () => call('GET', '/api/commands', z.array(CommandViewSchema)),
+    commands: () => all('/api/commands', CommandViewSchema),
     prices: (from: Date, to: Date) =>
       call('GET', `/api/prices?from=${from.toISOString()}&to=${to.toISOString()}`, PricesSchema),
   };

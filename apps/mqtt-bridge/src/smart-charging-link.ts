@@ -360,12 +360,31 @@ export function createSmartChargingLink(transport: ServiceTransport): SmartCharg
     return parsed.data;
   };
   const vehiclePath = (vehicleId: string) => `api/vehicles/${encodeURIComponent(vehicleId)}`;
+  // The service pages its car list ({ items, nextCursor }); the bridge follows the cursors to the end.
+  const VehiclePageSchema = z.object({
+    items: z.array(ServiceVehicleSchema),
+    nextCursor: z.string().nullable(),
+  });
+  const allVehicles = async () => {
+    const vehicles: z.infer<typeof ServiceVehicleSchema>[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: z.infer<typeof VehiclePageSchema> = await call(
+        'GET',
+        `api/vehicles?limit=1000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        VehiclePageSchema,
+      );
+      vehicles.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return vehicles;
+  };
 
   return {
     async snapshot() {
       const [data, vehicles] = await Promise.all([
         call('GET', 'api/dashboard', DashboardSchema),
-        call('GET', 'api/vehicles', z.array(ServiceVehicleSchema)),
+        allVehicles(),
       ]);
       const views = new Map<string, SmartChargingView>();
       for (const vehicle of vehicles) {
@@ -398,7 +417,7 @@ export function createSmartChargingLink(transport: ServiceTransport): SmartCharg
       await call('PUT', `${vehiclePath(vehicleId)}/preferences`, z.unknown(), next);
     },
     async vehicles() {
-      return (await call('GET', 'api/vehicles', z.array(ServiceVehicleSchema))).map(linkedVehicle);
+      return (await allVehicles()).map(linkedVehicle);
     },
     async vehicle(vehicleId) {
       return linkedVehicle(await call('GET', vehiclePath(vehicleId), ServiceVehicleSchema));

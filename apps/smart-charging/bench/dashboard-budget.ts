@@ -91,6 +91,7 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       },
       nextDeparture: new Date(START + 10 * 3_600_000).toISOString(),
       chargeNow: false,
+      gridNodeId: null,
     }),
   );
   return { dashboard, vehicles };
@@ -124,7 +125,7 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       tag: 'bench',
       summary: '',
       access: 'public',
-      handler: () => Promise.resolve(vehicles),
+      handler: () => Promise.resolve({ items: vehicles, nextCursor: null }),
     }),
     defineRoute({
       method: 'GET',
@@ -132,7 +133,7 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       tag: 'bench',
       summary: '',
       access: 'public',
-      handler: () => Promise.resolve([]),
+      handler: () => Promise.resolve({ items: [], nextCursor: null }),
     }),
     defineRoute({
       method: 'GET',

@@ -6,6 +6,7 @@ import { migrate } from '../src/store/migrations.ts';
 import {
   api,
   enrollOverHttp,
+  listAll,
   startService,
   TestBrowser,
   type Caller,
@@ -102,6 +103,29 @@ const MATRIX: Record<string, Entry> = {
     expected: adminOnly(),
   },
   'GET /api/grid/events': { path: () => 'api/grid/events', expected: operatorOnly },
+  // Created by the admin in the first entry; the later ones read, change and aggregate it.
+  'POST /api/grid/nodes': {
+    path: () => 'api/grid/nodes',
+    body: { id: 'matrix-feeder', parentId: null, kind: 'feeder', name: 'Matrix feeder', limitKw: 400 },
+    expected: adminOnly(201),
+  },
+  'GET /api/grid/nodes': { path: () => 'api/grid/nodes', expected: operatorOnly },
+  'GET /api/grid/nodes/{nodeId}': { path: () => 'api/grid/nodes/matrix-feeder', expected: operatorOnly },
+  'PUT /api/grid/nodes/{nodeId}': {
+    path: () => 'api/grid/nodes/matrix-feeder',
+    body: { parentId: null, kind: 'feeder', name: 'Matrix feeder', limitKw: 350 },
+    expected: adminOnly(),
+  },
+  'GET /api/grid/nodes/{nodeId}/aggregate': {
+    path: () => 'api/grid/nodes/matrix-feeder/aggregate',
+    expected: operatorOnly,
+  },
+  'GET /api/grid/aggregates': { path: () => 'api/grid/aggregates?kind=feeder', expected: operatorOnly },
+  'PUT /api/vehicles/{vehicleId}/grid-node': {
+    path: ({ vehicle }) => `api/vehicles/${vehicle}/grid-node`,
+    body: { nodeId: 'matrix-feeder' },
+    expected: adminOnly(),
+  },
   'POST /api/grid/events': {
     path: () => 'api/grid/events',
     body: {
@@ -224,14 +248,11 @@ describe('who may call what: every route × anonymous, owner A, owner B, read, a
       browser: browserB,
     });
     const b = { base: running.base, browser: browserB };
-    const vehicles = (await api<{ id: string }[]>(b, 'GET', 'api/vehicles')).body.map(
-      (vehicle) => vehicle.id,
-    );
+    const vehicles = (await listAll<{ id: string }>(b, 'api/vehicles')).map((vehicle) => vehicle.id);
     expect(vehicles).toEqual([vehicleB]);
     const grants = (await api<{ id: string }[]>(b, 'GET', 'api/grants')).body.map((grant) => grant.id);
     expect(grants).not.toContain(ids.grant);
-    const commands = (await api<{ vehicleId: string }[]>(b, 'GET', `api/commands?vehicleId=${ids.vehicle}`))
-      .body;
+    const commands = await listAll<{ vehicleId: string }>(b, `api/commands?vehicleId=${ids.vehicle}`);
     expect(commands).toEqual([]);
     const dashboard = (
       await api<{ vehicles: { id: string }[]; fleet: { slots: { plannedKw: object }[] } }>(
@@ -243,7 +264,7 @@ describe('who may call what: every route × anonymous, owner A, owner B, read, a
     expect(dashboard.vehicles.map((vehicle) => vehicle.id)).toEqual([vehicleB]);
     for (const slot of dashboard.fleet.slots) expect(Object.keys(slot.plannedKw)).not.toContain(ids.vehicle);
     // And the fleet view of an operator has both.
-    const fleet = (await api<{ id: string }[]>(running.reader, 'GET', 'api/vehicles')).body.map(
+    const fleet = (await listAll<{ id: string }>(running.reader, 'api/vehicles')).map(
       (vehicle) => vehicle.id,
     );
     expect(fleet.sort()).toEqual([ids.vehicle, vehicleB].sort());

@@ -14,7 +14,7 @@ import { saveGridSettings } from '../src/store/grid.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
-import { api, enrollOverHttp, everyDayAt, startService, type RunningService } from './harness.ts';
+import { api, enrollOverHttp, everyDayAt, listAll, startService, type RunningService } from './harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const START = new Date('2026-11-21T21:00:00Z'); // 22:00 in Berlin
@@ -155,9 +155,7 @@ describe('the operator console and the owner’s page in headless Chromium', () 
       brand: 'DS',
       model: 'DS 3 Crossback E-Tense',
     });
-    ids = (await api<{ id: string }[]>(running.admin, 'GET', 'api/vehicles')).body.map(
-      (vehicle) => vehicle.id,
-    );
+    ids = (await listAll<{ id: string }>(running.admin, 'api/vehicles')).map((vehicle) => vehicle.id);
     expect(ids).toHaveLength(2);
     for (const [index, id] of ids.entries()) {
       sim.setSoc(id, 0.3 + index * 0.1);

@@ -167,6 +167,26 @@ export async function api<T = unknown>(
   };
 }
 
+/** Every item of a paged list (`{ items, nextCursor }`), following the cursors; fails on any non-200. */
+export async function listAll<T>(caller: Caller | string, path: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const url = new URL(path, 'http://x/');
+    if (cursor !== null) url.searchParams.set('cursor', cursor);
+    if (!url.searchParams.has('limit')) url.searchParams.set('limit', '1000');
+    const page = await api<{ items: T[]; nextCursor: string | null }>(
+      caller,
+      'GET',
+      `${url.pathname.slice(1)}${url.search}`,
+    );
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    items.push(...page.body.items);
+    cursor = page.body.nextCursor;
+  } while (cursor !== null);
+  return items;
+}
+
 /**
  * Enrolls one owner over HTTP in a browser (its cookies kept): the service's Connect link, the owner's
  * consent in the simulator (with the link's own parameters), then the browser's redirect to the service's
@@ -192,9 +212,8 @@ export async function enrollOverHttp(
   const answer = await browser.fetch(callback, { redirect: 'manual' });
   expect(answer.status).toBe(303);
   expect(answer.headers.get('location')).toMatch(/^\.\.\/\?enrolled=/);
-  const vehicles = await api<{ id: string }[]>({ base: running.base, browser }, 'GET', 'api/vehicles');
-  expect(vehicles.status).toBe(200);
-  return vehicles.body.at(-1)!.id;
+  const vehicles = await listAll<{ id: string }>({ base: running.base, browser }, 'api/vehicles');
+  return vehicles.at(-1)!.id;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   connectCallback,
   enrollOverHttp,
   everyDayAt,
+  listAll,
   startService,
   TestBrowser,
   type RunningService,
@@ -52,8 +53,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
   const advance = async (minutes: number) => {
     await sim.clock.advance(minutes * 60_000);
   };
-  const commands = async (query: string) =>
-    (await api<CommandView[]>(running.admin, 'GET', `api/commands?${query}`)).body;
+  const commands = async (query: string) => listAll<CommandView>(running.admin, `api/commands?${query}`);
 
   it('enrolls owners through Connect over HTTP and lists their cars with state, grant and next departure', async () => {
     tesla = await enrollOverHttp(running, sim, {
@@ -70,18 +70,20 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       browser: bobBrowser,
     });
 
-    const vehicles = await api<
-      {
+    const vehicles = await api<{
+      items: {
         id: string;
         make: string;
         grantStatus: string;
         reconnectPath: string | null;
         state: { soc: number; pluggedIn: boolean } | null;
         nextDeparture: string | null;
-      }[]
-    >(running.admin, 'GET', 'api/vehicles');
+      }[];
+      nextCursor: string | null;
+    }>(running.admin, 'GET', 'api/vehicles');
     expect(vehicles.status).toBe(200);
-    const byId = new Map(vehicles.body.map((vehicle) => [vehicle.id, vehicle]));
+    expect(vehicles.body.nextCursor).toBeNull();
+    const byId = new Map(vehicles.body.items.map((vehicle) => [vehicle.id, vehicle]));
     expect([...byId.keys()].sort()).toEqual([tesla, citroen].sort());
     for (const id of [tesla, citroen]) {
       const vehicle = byId.get(id)!;
@@ -410,12 +412,10 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     await amtClient.deleteConnections(sim.demoApp.managementToken, { vehicleId: citroen });
     await api(running.admin, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: true });
     await running.service.tick();
-    type Listed = { id: string; grantId: string; grantStatus: string; reconnectPath: string | null }[];
+    type Listed = { id: string; grantId: string; grantStatus: string; reconnectPath: string | null };
     // The owner sees it in their own session.
     const bob = { base: running.base, browser: bobBrowser };
-    const listed = (await api<Listed>(bob, 'GET', 'api/vehicles')).body.find(
-      (vehicle) => vehicle.id === citroen,
-    )!;
+    const listed = (await listAll<Listed>(bob, 'api/vehicles')).find((vehicle) => vehicle.id === citroen)!;
     expect(listed.grantStatus).toBe('revoked');
     expect(listed.reconnectPath).toBe(`api/grants/${listed.grantId}/reconnect`);
 
@@ -427,9 +427,7 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     const callback = await bobBrowser.fetch(callbackUrl);
     expect(callback.status).toBe(303);
     expect(callback.headers.get('location')).toBe(`../?enrolled=${listed.grantId}`);
-    const after = (await api<Listed>(bob, 'GET', 'api/vehicles')).body.find(
-      (vehicle) => vehicle.id === citroen,
-    )!;
+    const after = (await listAll<Listed>(bob, 'api/vehicles')).find((vehicle) => vehicle.id === citroen)!;
     expect(after).toMatchObject({ grantStatus: 'active', reconnectPath: null });
   });
 

@@ -11,7 +11,7 @@ import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
 import { findVehicle } from '../src/store/vehicles.ts';
 import { TEST_DATABASE_URL, testTokenCipher } from '../src/store/test-backends.ts';
-import { api, enrollOverHttp, everyDayAt, startService, type RunningService } from './harness.ts';
+import { api, enrollOverHttp, everyDayAt, listAll, startService, type RunningService } from './harness.ts';
 
 const START = new Date('2026-11-22T00:00:00Z'); // 01:00 in Berlin
 const DEPARTURE = new Date('2026-11-22T06:00:00Z'); // 07:00 in Berlin
@@ -121,15 +121,15 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
       await sim.clock.advance(60_000);
     };
     while (sim.clock.now() < new Date(START.getTime() + 90 * 60_000)) await tick(running);
-    const confirmedBefore = (await api<CommandView[]>(running.admin, 'GET', 'api/commands?status=confirmed'))
-      .body.length;
+    const confirmedBefore = (await listAll<CommandView>(running.admin, 'api/commands?status=confirmed'))
+      .length;
     expect(confirmedBefore).toBeGreaterThan(0);
 
     // Then the crash: at the next minute with commands due, the service claims them (they are
     // "sending"), gets all but the last one to the cars, and dies before confirming anything.
     // Wait for a minute with two commands due, so the crash catches one sent and one not yet sent.
     const dueNow = async () =>
-      (await api<CommandView[]>(running.admin, 'GET', 'api/commands?status=pending')).body.filter(
+      (await listAll<CommandView>(running.admin, 'api/commands?status=pending')).filter(
         (command) => Date.parse(command.dueAt) <= sim.clock.now().getTime(),
       ).length;
     for (let minute = 0; minute < 240 && (await dueNow()) < 2; minute++) await tick(running);
@@ -164,7 +164,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
     const key = (command: CommandRecord) => `${command.vehicleId} ${command.action}`;
     for (const request of sentAtRestart) expect(unsent.map(key)).toContain(request);
     for (const command of sent) expect(sentAtRestart).not.toContain(key(command));
-    const afterRestart = await api<CommandView[]>(running.admin, 'GET', 'api/commands');
+    const afterRestart = { body: await listAll<CommandView>(running.admin, 'api/commands') };
     for (const command of sent) {
       expect(afterRestart.body.find((listed) => listed.id === command.id)).toMatchObject({
         status: 'confirmed',
@@ -186,7 +186,7 @@ describe.each(STORAGES)('killed mid-plan and started again on $name storage', (s
     for (const id of ids) expect(sim.vehicle(id).state.soc).toBeGreaterThanOrEqual(TARGET - 0.005);
 
     // The log: no duplicates, no gaps. Every command ended confirmed, or failed or cancelled with a reason.
-    const log = (await api<CommandView[]>(running.admin, 'GET', 'api/commands')).body;
+    const log = await listAll<CommandView>(running.admin, 'api/commands');
     const keys = log.map((command) => `${command.vehicleId} ${command.action} ${command.dueAt}`);
     expect(new Set(keys).size).toBe(keys.length);
     const dueBeforeDeparture = log.filter((command) => Date.parse(command.dueAt) < DEPARTURE.getTime());

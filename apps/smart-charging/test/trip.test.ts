@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
-import { api, enrollOverHttp, everyDayAt, startService, type RunningService } from './harness.ts';
+import { api, enrollOverHttp, everyDayAt, listAll, startService, type RunningService } from './harness.ts';
 
 const START = new Date('2026-11-21T21:00:00Z'); // Saturday 22:00 in Berlin
 
@@ -61,7 +61,7 @@ describe('a departure with a trip instead of a target', () => {
   });
 
   it('caps a long trip at the car’s charge limit', async () => {
-    const car = (await api<{ id: string }[]>(running.admin, 'GET', 'api/vehicles')).body[0]!.id;
+    const car = (await listAll<{ id: string }>(running.admin, 'api/vehicles'))[0]!.id;
     await api(running.admin, 'PUT', `api/vehicles/${car}/preferences`, {
       ...DEFAULT_PREFERENCES,
       departures: everyDayAt('07:00'),
@@ -72,7 +72,7 @@ describe('a departure with a trip instead of a target', () => {
   });
 
   it('refuses a trip without a distance, naming the field', async () => {
-    const car = (await api<{ id: string }[]>(running.admin, 'GET', 'api/vehicles')).body[0]!.id;
+    const car = (await listAll<{ id: string }>(running.admin, 'api/vehicles'))[0]!.id;
     const bad = await api<{ error: { message: string } }>(
       running.admin,
       'PUT',
@@ -90,7 +90,7 @@ describe('a departure with a trip instead of a target', () => {
 /** The car's range as the service read it (what the plan used). */
 async function readRange(running: RunningService, vehicleId: string): Promise<number> {
   const state = await running.service.gateway.readChargingState(
-    (await api<{ id: string; grantId: string }[]>(running.admin, 'GET', 'api/vehicles')).body.find(
+    (await listAll<{ id: string; grantId: string }>(running.admin, 'api/vehicles')).find(
       (vehicle) => vehicle.id === vehicleId,
     )!.grantId,
     vehicleId,

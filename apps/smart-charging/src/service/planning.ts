@@ -215,6 +215,11 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       horizonStart: new Date(horizonStart),
       horizonEnd: new Date(horizonEnd),
       body: { plan, skipped, priceNote: options.priceNote ?? null },
+      vehiclePower: {
+        firstSlotStart: new Date(plan.slots[0]?.start ?? horizonStart),
+        slotMinutes: plan.slotMinutes,
+        vehicles: plan.vehicles.map((vehicle) => ({ vehicleId: vehicle.id, powerKw: vehicle.powerKw })),
+      },
     });
     const schedules = plan.vehicles.flatMap((vehiclePlan) => {
       const vehicle = planned.find((candidate) => candidate.input.id === vehiclePlan.id);

@@ -43,14 +43,26 @@ export async function insertApiToken(
   return toRecord(rows[0]!);
 }
 
-/** The unrevoked token with this hash; marks it used. */
+/**
+ * The unrevoked token with this hash; marks it used, to the minute. Writing on every request would make
+ * each read a commit, and concurrent requests with one token queue on its row lock.
+ */
 export async function useApiToken(tx: SqlQueryable, tokenHash: string): Promise<ApiTokenRecord | undefined> {
   const rows = await tx.query<ApiTokenRow>(
-    `update api_tokens set last_used_at = now() where token_hash = $1 and revoked_at is null
-     returning id, name, role, created_at, last_used_at, revoked_at`,
+    `select id, name, role, created_at, last_used_at, revoked_at from api_tokens
+     where token_hash = $1 and revoked_at is null`,
     [tokenHash],
   );
-  return rows[0] && toRecord(rows[0]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const lastUsed = row.last_used_at === null ? null : new Date(row.last_used_at).getTime();
+  if (lastUsed !== null && Date.now() - lastUsed < 60_000) return toRecord(row);
+  const touched = await tx.query<ApiTokenRow>(
+    `update api_tokens set last_used_at = now() where id = $1 and revoked_at is null
+     returning id, name, role, created_at, last_used_at, revoked_at`,
+    [row.id],
+  );
+  return touched[0] && toRecord(touched[0]);
 }
 
 export async function findActiveApiToken(tx: SqlQueryable, id: string): Promise<ApiTokenRecord | undefined> {

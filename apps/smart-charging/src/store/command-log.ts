@@ -107,6 +107,14 @@ export async function replaceFutureCommands(
  * Atomically moves due commands from `pending` to `sending` and returns them. Marking before sending is
  * what lets a restarted service tell "maybe sent" (reconcile by reading the car) from "never sent".
  */
+export const CLAIM_DUE_SQL = `select id from commands
+  -- A retry is never before the due time, so due_at <= $1 holds too: it bounds the index range, else a
+  -- minute with few due commands would walk every future pending one.
+  where status = 'pending' and due_at <= $1 and coalesce(next_attempt_at, due_at) <= $1
+  order by due_at, vehicle_id, action
+  limit $2
+  for update skip locked`;
+
 export async function claimDueCommands(
   tx: SqlQueryable,
   now: Date,
@@ -115,12 +123,7 @@ export async function claimDueCommands(
 ): Promise<CommandRecord[]> {
   const rows = await tx.query<CommandRow>(
     `update commands set status = 'sending', attempts = attempts + 1, sent_at = $1, instance_id = $3
-     where id in (
-       select id from commands
-       where status = 'pending' and coalesce(next_attempt_at, due_at) <= $1
-       order by due_at, vehicle_id, action
-       limit $2
-       for update skip locked)
+     where id in (${CLAIM_DUE_SQL})
      returning *`,
     [now, limit, instanceId],
   );
@@ -162,14 +165,14 @@ export async function claimCommand(
 }
 
 /** Due pending commands, oldest first: what the minute job hands to the engine. */
+export const DUE_COMMANDS_SQL = `select * from commands
+  -- Bounded by due_at too, as in CLAIM_DUE_SQL, so the index range stops at now.
+  where status = 'pending' and due_at <= $1 and coalesce(next_attempt_at, due_at) <= $1
+  order by due_at, vehicle_id, action
+  limit $2`;
+
 export async function dueCommands(tx: SqlQueryable, now: Date, limit = 1000): Promise<CommandRecord[]> {
-  const rows = await tx.query<CommandRow>(
-    `select * from commands
-     where status = 'pending' and coalesce(next_attempt_at, due_at) <= $1
-     order by due_at, vehicle_id, action
-     limit $2`,
-    [now, limit],
-  );
+  const rows = await tx.query<CommandRow>(DUE_COMMANDS_SQL, [now, limit]);
   return rows.map(toRecord);
 }
 
@@ -196,11 +199,11 @@ export async function markCommandFailed(
   );
 }
 
+export const IN_FLIGHT_SQL = `select * from commands where status = 'sending' order by due_at, vehicle_id, action`;
+
 /** Commands left in `sending` by a crash: the caller reads each car's state to decide what happened. */
 export async function inFlightCommands(tx: SqlQueryable): Promise<CommandRecord[]> {
-  const rows = await tx.query<CommandRow>(
-    `select * from commands where status = 'sending' order by due_at, vehicle_id, action`,
-  );
+  const rows = await tx.query<CommandRow>(IN_FLIGHT_SQL);
   return rows.map(toRecord);
 }
 
@@ -218,16 +221,18 @@ export async function listCommands(
   return rows.map(toRecord);
 }
 
+export const COMMANDED_ON_TIME_SQL = `select vehicle_id, action, confirmed_at from commands
+  where status = 'confirmed' and action in ('start_charge', 'stop_charge')
+    and confirmed_at < $2 and confirmed_at >= $1::timestamptz - interval '2 days'
+  order by vehicle_id, confirmed_at`;
+
 /**
  * How long each vehicle was switched on (by confirmed start/stop commands) within [from, to), in ms. A
  * plan made in the middle of a slot needs this: the slot's grid budget is partly spent already.
  */
 export async function commandedOnTime(tx: SqlQueryable, from: Date, to: Date): Promise<Map<string, number>> {
   const rows = await tx.query<{ vehicle_id: string; action: CommandAction; confirmed_at: Date | string }>(
-    `select vehicle_id, action, confirmed_at from commands
-     where status = 'confirmed' and action in ('start_charge', 'stop_charge')
-       and confirmed_at < $2 and confirmed_at >= $1::timestamptz - interval '2 days'
-     order by vehicle_id, confirmed_at`,
+    COMMANDED_ON_TIME_SQL,
     [from, to],
   );
   const onTime = new Map<string, number>();
@@ -252,3 +257,6 @@ export async function commandedOnTime(tx: SqlQueryable, from: Date, to: Date): P
   }
   return onTime;
 }
+
+/** Row → record, for the paged listing in command-pages.ts (the same mapping as every query here). */
+export { toRecord as commandFromRow };

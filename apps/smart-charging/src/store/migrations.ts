@@ -192,6 +192,47 @@ export const MIGRATIONS: readonly Migration[] = [
       alter table commands add column instance_id text
     `,
   },
+  {
+    id: 5,
+    name: 'fleet scale: grid tree, vehicles on grid nodes, per-car planned power, an index for every query',
+    sql: `
+      create table grid_nodes (
+        id text primary key,
+        parent_id text references grid_nodes(id) on delete restrict,
+        kind text not null check (kind in ('substation', 'feeder', 'transformer', 'connection')),
+        name text not null,
+        limit_kw double precision not null check (limit_kw > 0),
+        base_load_kwh_per_year double precision not null default 0 check (base_load_kwh_per_year >= 0),
+        limit_mode text not null default 'average' check (limit_mode in ('average', 'hard')),
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        check (parent_id is null or parent_id <> id)
+      );
+      create index grid_nodes_children on grid_nodes (parent_id, id);
+      create index grid_nodes_by_kind on grid_nodes (kind, id);
+      alter table vehicles add column grid_node_id text references grid_nodes(id) on delete restrict;
+      create index vehicles_on_node on vehicles (grid_node_id, id);
+      create index vehicles_by_grant on vehicles (grant_id, id);
+      create index grants_by_owner on grants (owner_id, id);
+      -- Each car's share of the current plan, so a node's planned load sums rows instead of parsing the plan.
+      create table vehicle_plans (
+        vehicle_id text primary key references vehicles(id) on delete cascade,
+        plan_id text not null,
+        first_slot_start timestamptz not null,
+        slot_minutes integer not null check (slot_minutes > 0),
+        power_kw double precision[] not null
+      );
+      -- Keyset pages of the command log: the fleet's in due order, one car's, one status's.
+      create index commands_in_due_order on commands (due_at, vehicle_id, action);
+      create index commands_of_vehicle on commands (vehicle_id, due_at, action);
+      drop index if exists commands_due;
+      create index commands_by_status on commands (status, due_at, vehicle_id, action);
+      create index commands_confirmed on commands (confirmed_at) where status = 'confirmed';
+      create index grants_by_status on grants (status, id);
+      create index plans_current on plans (created_at) where superseded_at is null;
+      create index grid_events_window on grid_events (ends_at, starts_at)
+    `,
+  },
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { replaceVehiclePlans } from './grid-aggregates.ts';
 import type { SqlQueryable } from './sql-client.ts';
 
 export interface StoredPlan<TBody = unknown> {
@@ -18,6 +19,12 @@ export async function savePlan(
     readonly horizonStart: Date;
     readonly horizonEnd: Date;
     readonly body: unknown;
+    /** Each car's planned power per slot, for per-node aggregates without parsing the plan body. */
+    readonly vehiclePower?: {
+      readonly firstSlotStart: Date;
+      readonly slotMinutes: number;
+      readonly vehicles: readonly { readonly vehicleId: string; readonly powerKw: readonly number[] }[];
+    };
   },
 ): Promise<string> {
   const id = randomUUID();
@@ -26,8 +33,19 @@ export async function savePlan(
     'insert into plans (id, reason, horizon_start, horizon_end, body) values ($1, $2, $3, $4, $5)',
     [id, plan.reason, plan.horizonStart, plan.horizonEnd, JSON.stringify(plan.body)],
   );
+  if (plan.vehiclePower)
+    await replaceVehiclePlans(
+      tx,
+      id,
+      plan.vehiclePower.firstSlotStart,
+      plan.vehiclePower.slotMinutes,
+      plan.vehiclePower.vehicles,
+    );
   return id;
 }
+
+export const CURRENT_PLAN_QUERY =
+  'select * from plans where superseded_at is null order by created_at desc limit 1';
 
 export async function loadCurrentPlan<TBody>(tx: SqlQueryable): Promise<StoredPlan<TBody> | undefined> {
   const rows = await tx.query<{
@@ -37,7 +55,7 @@ export async function loadCurrentPlan<TBody>(tx: SqlQueryable): Promise<StoredPl
     horizon_start: Date | string;
     horizon_end: Date | string;
     body: TBody;
-  }>('select * from plans where superseded_at is null order by created_at desc limit 1');
+  }>(CURRENT_PLAN_QUERY);
   const row = rows[0];
   return (
     row && {

@@ -33,6 +33,24 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 export const apiGet = <T>(path: string): Promise<T> => request<T>('GET', path);
+/**
+ * Every item of a paged list (`{ items, nextCursor }`), following the cursors up to `max` items: the
+ * console sorts and searches what it holds; past `max` it shows the first ones and says so.
+ */
+export async function apiGetAll<T>(path: string, max = 5_000): Promise<{ items: T[]; complete: boolean }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  const separator = path.includes('?') ? '&' : '?';
+  do {
+    const page: { items: T[]; nextCursor: string | null } = await apiGet(
+      `${path}${separator}limit=1000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+    );
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null && items.length < max);
+  return { items, complete: cursor === null };
+}
+
 export const apiSend = <T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> =>
   request<T>(method, path, body);
 

@@ -1,6 +1,6 @@
 import type { VehicleView } from '../service/http/api-routes.ts';
 import type { DashboardData } from '../service/http/dashboard-data.ts';
-import { apiGet, apiSend, reconnect, whoAmI } from './api-client.ts';
+import { apiGet, apiGetAll, apiSend, reconnect, whoAmI } from './api-client.ts';
 import { byId, h, poll, showProblem } from './dom.ts';
 import {
   formatAge,
@@ -290,11 +290,11 @@ async function refresh(): Promise<void> {
   try {
     const [data, vehicles, commands, events] = await Promise.all([
       apiGet<DashboardData>('api/dashboard'),
-      apiGet<VehicleView[]>('api/vehicles'),
-      apiGet<CommandView[]>('api/commands'),
+      apiGetAll<VehicleView>('api/vehicles'),
+      apiGetAll<CommandView>('api/commands'),
       apiGet<GridEvent[]>('api/grid/events'),
     ]);
-    Object.assign(view, { data, vehicles, commands, events });
+    Object.assign(view, { data, vehicles: vehicles.items, commands: commands.items, events });
     renderHeader(data);
     drawLoadChart(byId('load-chart'), data, {
       title: 'Site load: planned charging on base load, limit and price',

@@ -1,7 +1,7 @@
 import type { VehicleView } from '../service/http/api-routes.ts';
 import type { DashboardData } from '../service/http/dashboard-data.ts';
 import type { ChargingPreferences } from '../store/preferences.ts';
-import { apiGet, apiSend, reconnect, whoAmI } from './api-client.ts';
+import { apiGet, apiGetAll, apiSend, reconnect, whoAmI } from './api-client.ts';
 import { byId, h, poll, showProblem } from './dom.ts';
 import { formatLocal, formatMoney, formatPercent, UNKNOWN } from './format.ts';
 import { drawLoadChart, slotMinutesOf } from './load-chart-view.ts';
@@ -152,9 +152,9 @@ function card(data: DashboardData, vehicle: VehicleView, stored: ChargingPrefere
 async function refresh(): Promise<void> {
   const status = byId('refresh-status');
   try {
-    const [data, vehicles] = await Promise.all([
+    const [data, { items: vehicles }] = await Promise.all([
       apiGet<DashboardData>('api/dashboard'),
-      apiGet<VehicleView[]>('api/vehicles'),
+      apiGetAll<VehicleView>('api/vehicles'),
     ]);
     for (const vehicle of vehicles)
       if (!preferences.has(vehicle.id))

@@ -1,8 +1,11 @@
 import { isVoltkitError } from '@voltkit/core/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { listCommands, type CommandRecord } from '../../store/command-log.ts';
-import { findGrant, listGrants, type GrantSummary } from '../../store/grants.ts';
+import { type CommandRecord } from '../../store/command-log.ts';
+import { listCommandPage } from '../../store/command-pages.ts';
+import { CursorError } from '../../store/cursor.ts';
+import { findGrant, listGrants } from '../../store/grants.ts';
+import { assignVehiclesToNode, GridNodeIdSchema, GridTreeError } from '../../store/grid-nodes.ts';
 import {
   addGridEvent,
   GridEventInputSchema,
@@ -12,9 +15,22 @@ import {
   saveGridSettings,
 } from '../../store/grid.ts';
 import { loadCurrentPlan } from '../../store/plans.ts';
-import { ChargingPreferencesSchema, loadPreferences, savePreferences } from '../../store/preferences.ts';
+import {
+  ChargingPreferencesSchema,
+  DEFAULT_PREFERENCES,
+  loadPreferences,
+  savePreferences,
+  type ChargingPreferences,
+} from '../../store/preferences.ts';
 import { loadPrices, savePrices } from '../../store/prices.ts';
-import { findVehicle, listVehicles, loadVehicleStates, type VehicleRecord } from '../../store/vehicles.ts';
+import {
+  findVehicleListing,
+  findVehicleOwner,
+  listVehiclePage,
+  ownerVehicleIds,
+  type VehicleListing,
+} from '../../store/vehicle-listing.ts';
+import { listVehicles } from '../../store/vehicles.ts';
 import type { Principal } from '../auth/identity.ts';
 import { startSession } from '../auth/identity.ts';
 import { nextDeparture } from '../departure.ts';
@@ -31,6 +47,8 @@ import {
   setSessionCookie,
 } from './cookies.ts';
 import { DashboardDataSchema, PriceCoverageViewSchema } from './dashboard-data.ts';
+import { createGridNodeRoutes } from './grid-node-routes.ts';
+import { CursorQuerySchema, pageSchema } from './paging.ts';
 import { priceCoverageView } from '../price-coverage.ts';
 
 const HOUR_MS = 3_600_000;
@@ -75,6 +93,8 @@ export const VehicleViewSchema = z.object({
   chargeNow: z.boolean(),
   /** smart: planned; now: charge now; off: not managed (no plan, no commands). */
   mode: z.enum(['smart', 'now', 'off']),
+  /** The grid node the car hangs on (its limits and every ancestor's apply), null when none. */
+  gridNodeId: z.string().nullable(),
 });
 export type VehicleView = z.infer<typeof VehicleViewSchema>;
 
@@ -130,8 +150,8 @@ function commandView(command: CommandRecord): z.infer<typeof CommandViewSchema> 
 }
 
 /**
- * The cars the principal may see: an owner's own (through their grants), every car for operators
- * (undefined). Object-level authorisation starts here.
+ * The cars an owner may see (their own, through their grants); undefined for operators (every car).
+ * Object-level authorisation starts here; only for owners, who have a handful of cars.
  */
 async function visibleVehicleIds(
   service: SmartChargingService,
@@ -139,29 +159,23 @@ async function visibleVehicleIds(
 ): Promise<ReadonlySet<string> | undefined> {
   if (principal.kind === 'operator') return undefined;
   if (principal.kind === 'anonymous') return new Set();
-  const own = new Set(
-    (await listGrants(service.db))
-      .filter((grant) => grant.ownerId === principal.ownerId)
-      .map((grant) => grant.id),
-  );
-  return new Set(
-    (await listVehicles(service.db))
-      .filter((vehicle) => own.has(vehicle.grantId))
-      .map((vehicle) => vehicle.id),
-  );
+  return new Set(await ownerVehicleIds(service.db, principal.ownerId));
 }
 
-/** The vehicle, if it exists and the principal may see it: another owner's car is a 404 like a missing one. */
+/** Whether the principal may see a car with this owner: another owner's car is a 404 like a missing one. */
+function maySee(principal: Principal, ownerId: string | null): boolean {
+  return principal.kind === 'operator' || (principal.kind === 'owner' && ownerId === principal.ownerId);
+}
+
+/** The car exists and the principal may see it (one indexed row), else a 404. */
 async function requireVehicle(
   service: SmartChargingService,
   vehicleId: string,
   principal: Principal,
-): Promise<VehicleRecord> {
-  const vehicle = await findVehicle(service.db, vehicleId);
-  const visible = await visibleVehicleIds(service, principal);
-  if (!vehicle || (visible !== undefined && !visible.has(vehicle.id)))
+): Promise<void> {
+  const vehicle = await findVehicleOwner(service.db, vehicleId);
+  if (!vehicle || !maySee(principal, vehicle.ownerId))
     throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${vehicleId}"`);
-  return vehicle;
 }
 
 /** A new browser-binding secret for a Connect flow, set as this browser's cookie (a newer flow replaces it). */
@@ -171,47 +185,79 @@ function browserBinding(request: FastifyRequest, reply: FastifyReply): string {
   return binding;
 }
 
-async function vehicleViews(
+/** A stored preferences body, or the defaults; a body that no longer parses is shown as the defaults. */
+function preferencesOf(stored: unknown): ChargingPreferences {
+  if (stored === null) return DEFAULT_PREFERENCES;
+  const parsed = ChargingPreferencesSchema.safeParse(stored);
+  return parsed.success ? parsed.data : DEFAULT_PREFERENCES;
+}
+
+/** What a page of views shares: the clock, the charge-now set, departures already worked out. */
+interface ViewContext {
+  readonly now: Date;
+  readonly chargeNow: ReadonlySet<string>;
+  /**
+   * Next departure by weekly schedule and one-off: the zone arithmetic costs ~0.2 ms a car, and cars
+   * share schedules, so a page works each distinct one out once.
+   */
+  readonly departures: Map<string, number | null>;
+}
+
+function viewContext(service: SmartChargingService, now: Date): ViewContext {
+  return { now, chargeNow: new Set(service.chargeNowVehicles()), departures: new Map() };
+}
+
+function vehicleView(
   service: SmartChargingService,
-  now: Date,
-  visible: ReadonlySet<string> | undefined,
-): Promise<VehicleView[]> {
-  const { db } = service;
-  const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
-  const states = await loadVehicleStates<ChargingState>(db);
-  const chargeNow = new Set(service.chargeNowVehicles());
-  const views: VehicleView[] = [];
-  for (const vehicle of await listVehicles(db)) {
-    if (visible !== undefined && !visible.has(vehicle.id)) continue;
-    const grant: GrantSummary | undefined = grants.get(vehicle.grantId);
-    const stored = states.get(vehicle.id);
-    const departure = nextDeparture(await loadPreferences(db, vehicle.id), now.getTime(), service.timeZone);
-    const unusable = grant === undefined || grant.status === 'revoked' || grant.status === 'expired';
-    views.push({
-      id: vehicle.id,
-      make: vehicle.make,
-      model: vehicle.model,
-      year: vehicle.year,
-      batteryCapacityKwh: vehicle.batteryCapacityKwh,
-      grantId: vehicle.grantId,
-      grantStatus: grant?.status ?? 'revoked',
-      grantStatusReason: grant?.statusReason ?? (grant ? null : 'grant missing'),
-      reconnectPath: unusable ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect` : null,
-      state: stored
+  context: ViewContext,
+  vehicle: VehicleListing,
+): VehicleView {
+  const preferences = preferencesOf(vehicle.preferences);
+  const key = JSON.stringify([preferences.departures, preferences.oneOffDeparture]);
+  let departure = context.departures.get(key);
+  if (departure === undefined) {
+    departure = nextDeparture(preferences, context.now.getTime(), service.timeZone);
+    context.departures.set(key, departure);
+  }
+  const { chargeNow } = context;
+  const unusable =
+    vehicle.grantStatus === null || vehicle.grantStatus === 'revoked' || vehicle.grantStatus === 'expired';
+  const state = vehicle.state && (vehicle.state.body as ChargingState);
+  return {
+    id: vehicle.id,
+    make: vehicle.make,
+    model: vehicle.model,
+    year: vehicle.year,
+    batteryCapacityKwh: vehicle.batteryCapacityKwh,
+    grantId: vehicle.grantId,
+    grantStatus: vehicle.grantStatus ?? 'revoked',
+    grantStatusReason: vehicle.grantStatus === null ? 'grant missing' : vehicle.grantStatusReason,
+    reconnectPath: unusable ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect` : null,
+    state:
+      state && vehicle.state
         ? {
-            soc: stored.state.soc,
-            pluggedIn: stored.state.pluggedIn,
-            charging: stored.state.charging,
-            chargeLimit: stored.state.chargeLimit,
-            readAt: stored.readAt.toISOString(),
+            soc: state.soc,
+            pluggedIn: state.pluggedIn,
+            charging: state.charging,
+            chargeLimit: state.chargeLimit,
+            readAt: vehicle.state.readAt.toISOString(),
           }
         : null,
-      nextDeparture: departure === null ? null : new Date(departure).toISOString(),
-      chargeNow: chargeNow.has(vehicle.id),
-      mode: service.modeOf(vehicle.id),
-    });
+    nextDeparture: departure === null ? null : new Date(departure).toISOString(),
+    chargeNow: chargeNow.has(vehicle.id),
+    mode: service.modeOf(vehicle.id),
+    gridNodeId: vehicle.gridNodeId,
+  };
+}
+
+/** A cursor the list did not give out is the caller's mistake: a 400 naming the field. */
+async function withCursor<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof CursorError) throw new ApiError(400, 'VALIDATION', `query.cursor: ${error.message}`);
+    throw error;
   }
-  return views;
 }
 
 /**
@@ -351,23 +397,75 @@ export function createApiRoutes(
       method: 'GET',
       url: '/api/vehicles',
       tag: 'vehicles',
-      summary: 'Vehicles with last-known state, grant status and next departure: an owner’s own, or all',
+      summary:
+        'Vehicles with last-known state, grant status and next departure, in id order, a page at a time: an owner’s own, or all; filter by grid node (its whole subtree), grant status and plugged in',
       access: 'signed-in',
-      response: z.array(VehicleViewSchema),
-      handler: async ({ principal }) =>
-        vehicleViews(service, now(), await visibleVehicleIds(service, principal)),
+      query: CursorQuerySchema.extend({
+        /** Cars on this node or any node below it. */
+        nodeId: GridNodeIdSchema.optional(),
+        grantStatus: z.enum(['pending', 'active', 'revoked', 'expired']).optional(),
+        pluggedIn: z
+          .enum(['true', 'false'], 'expected true or false')
+          .transform((value) => value === 'true')
+          .optional(),
+      }).strict(),
+      response: pageSchema(VehicleViewSchema),
+      async handler({ principal, query }) {
+        if (principal.kind === 'anonymous') return { items: [], nextCursor: null };
+        const page = await withCursor(() =>
+          listVehiclePage(db, {
+            limit: query.limit,
+            ...(principal.kind === 'owner' ? { ownerId: principal.ownerId } : {}),
+            ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+            ...(query.nodeId === undefined ? {} : { nodeId: query.nodeId }),
+            ...(query.grantStatus === undefined ? {} : { grantStatus: query.grantStatus }),
+            ...(query.pluggedIn === undefined ? {} : { pluggedIn: query.pluggedIn }),
+          }),
+        );
+        const context = viewContext(service, now());
+        return {
+          items: page.items.map((vehicle) => vehicleView(service, context, vehicle)),
+          nextCursor: page.nextCursor,
+        };
+      },
     }),
     defineRoute({
       method: 'GET',
       url: '/api/vehicles/:vehicleId',
       tag: 'vehicles',
-      summary: 'One vehicle (an owner’s own; another’s is 404)',
+      summary: 'One vehicle (an owner’s own; another’s is 404); reads that car’s rows only',
       access: 'signed-in',
       params: VehicleParamsSchema,
       response: VehicleViewSchema,
       async handler({ params, principal }) {
-        await requireVehicle(service, params.vehicleId, principal);
-        return (await vehicleViews(service, now(), new Set([params.vehicleId])))[0];
+        const vehicle = await findVehicleListing(db, params.vehicleId);
+        if (!vehicle || !maySee(principal, vehicle.ownerId))
+          throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${params.vehicleId}"`);
+        return vehicleView(service, viewContext(service, now()), vehicle);
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/api/vehicles/:vehicleId/grid-node',
+      tag: 'grid',
+      summary:
+        'Hang a vehicle on a grid node (null: on none); its load then counts against that node and every node above it',
+      access: 'admin',
+      params: VehicleParamsSchema,
+      body: z.object({ nodeId: GridNodeIdSchema.nullable() }).strict(),
+      response: z.object({ vehicleId: z.string(), gridNodeId: z.string().nullable() }),
+      async handler({ params, body }) {
+        let assigned: string[];
+        try {
+          assigned = await db.transaction((tx) => assignVehiclesToNode(tx, [params.vehicleId], body.nodeId));
+        } catch (error) {
+          if (error instanceof GridTreeError)
+            throw new ApiError(404, 'NOT_FOUND', `body.nodeId: ${error.message}`);
+          throw error;
+        }
+        if (assigned.length === 0)
+          throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${params.vehicleId}"`);
+        return { vehicleId: params.vehicleId, gridNodeId: body.nodeId };
       },
     }),
     defineRoute({
@@ -637,29 +735,34 @@ export function createApiRoutes(
       url: '/api/commands',
       tag: 'commands',
       summary:
-        'Command log with outcomes, oldest first (an owner’s own cars, or all); filter by vehicle, due time and status',
+        'Command log with outcomes, oldest first, a page at a time (an owner’s own cars, or all); filter by vehicle, due time window and status',
       access: 'signed-in',
-      query: z
-        .object({
-          vehicleId: z
-            .string()
-            .regex(/^[\w.:-]{1,100}$/, 'expected a vehicle id')
-            .optional(),
-          since: instant.optional(),
-          status: z.enum(['pending', 'sending', 'confirmed', 'failed', 'cancelled']).optional(),
-        })
-        .strict(),
-      response: z.array(CommandViewSchema),
+      query: CursorQuerySchema.extend({
+        vehicleId: z
+          .string()
+          .regex(/^[\w.:-]{1,100}$/, 'expected a vehicle id')
+          .optional(),
+        /** Due at or after. */
+        since: instant.optional(),
+        /** Due before. */
+        until: instant.optional(),
+        status: z.enum(['pending', 'sending', 'confirmed', 'failed', 'cancelled']).optional(),
+      }).strict(),
+      response: pageSchema(CommandViewSchema),
       async handler({ query, principal }) {
-        const visible = await visibleVehicleIds(service, principal);
-        const commands = await listCommands(db, {
-          ...(query.vehicleId === undefined ? {} : { vehicleId: query.vehicleId }),
-          ...(query.since === undefined ? {} : { since: new Date(query.since) }),
-          ...(query.status === undefined ? {} : { status: query.status }),
-        });
-        return commands
-          .filter((command) => visible === undefined || visible.has(command.vehicleId))
-          .map(commandView);
+        if (principal.kind === 'anonymous') return { items: [], nextCursor: null };
+        const page = await withCursor(() =>
+          listCommandPage(db, {
+            limit: query.limit,
+            ...(principal.kind === 'owner' ? { ownerId: principal.ownerId } : {}),
+            ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+            ...(query.vehicleId === undefined ? {} : { vehicleId: query.vehicleId }),
+            ...(query.since === undefined ? {} : { since: new Date(query.since) }),
+            ...(query.until === undefined ? {} : { until: new Date(query.until) }),
+            ...(query.status === undefined ? {} : { status: query.status }),
+          }),
+        );
+        return { items: page.items.map(commandView), nextCursor: page.nextCursor };
       },
     }),
     defineRoute({
@@ -674,6 +777,7 @@ export function createApiRoutes(
         return service.dashboard(visible === undefined ? {} : { vehicleIds: visible });
       },
     }),
+    ...createGridNodeRoutes(db),
   ];
   return routes;
 }

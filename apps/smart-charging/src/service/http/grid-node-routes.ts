@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { decodeCursor, encodeCursor, CursorError } from '../../store/cursor.ts';
+import { gridNodeAggregates } from '../../store/grid-aggregates.ts';
+import {
+  findGridNode,
+  GRID_NODE_KINDS,
+  GridNodeIdSchema,
+  GridNodeInputSchema,
+  GridNodeUpdateSchema,
+  GridTreeError,
+  listGridNodes,
+  saveGridNode,
+} from '../../store/grid-nodes.ts';
+import type { SqlClient } from '../../store/sql-client.ts';
+import { ApiError, defineRoute, type ApiRoute } from './api-route.ts';
+import { CursorQuerySchema, limitSchema, pageSchema } from './paging.ts';
+
+const GridNodeViewSchema = z.object({
+  id: z.string(),
+  parentId: z.string().nullable(),
+  kind: z.enum(GRID_NODE_KINDS),
+  name: z.string(),
+  limitKw: z.number(),
+  baseLoadKwhPerYear: z.number(),
+  limitMode: z.enum(['average', 'hard']),
+});
+
+const GridNodeAggregateSchema = z.object({
+  nodeId: z.string(),
+  cars: z.number(),
+  plugged: z.number(),
+  charging: z.number(),
+  baseLoadKwhPerYear: z.number(),
+  /** Summed planned charging of the subtree's cars per slot of the current plan. */
+  plannedKw: z.array(z.object({ start: z.string(), kw: z.number() })),
+});
+
+const NodeParamsSchema = z.object({ nodeId: GridNodeIdSchema }).strict();
+const NodeListQuerySchema = CursorQuerySchema.extend({
+  kind: z.enum(GRID_NODE_KINDS).optional(),
+  /** Children of this node. */
+  parentId: GridNodeIdSchema.optional(),
+  /** `true`: top-level nodes only (plans shard by these). */
+  topLevel: z.enum(['true'], 'expected true (or leave it out)').optional(),
+}).strict();
+const NodeCursorSchema = z.tuple([z.string().min(1).max(200)]);
+
+/** A refused tree change as an answer naming the body field at fault. */
+function treeProblem(error: unknown): never {
+  if (!(error instanceof GridTreeError)) throw error;
+  if (error.code === 'DUPLICATE') throw new ApiError(409, 'CONFLICT', `body.id: ${error.message}`);
+  if (error.code === 'NOT_FOUND') throw new ApiError(404, 'NOT_FOUND', `params.nodeId: ${error.message}`);
+  throw new ApiError(400, 'VALIDATION', `body.${error.field}: ${error.message}`);
+}
+
+/**
+ * The grid tree (substation → feeder → transformer → connection) and its per-node aggregates. Reading is
+ * for operators, changing for admins. The planner still plans against the site grid (`/api/grid`); these
+ * nodes are what it will shard by.
+ */
+export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
+  async function nodePage(query: z.infer<typeof NodeListQuerySchema>) {
+    if (query.topLevel !== undefined && query.parentId !== undefined)
+      throw new ApiError(400, 'VALIDATION', 'query.topLevel: give topLevel or parentId, not both');
+    let after: string | undefined;
+    try {
+      after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, NodeCursorSchema)[0];
+    } catch (error) {
+      if (error instanceof CursorError)
+        throw new ApiError(400, 'VALIDATION', `query.cursor: ${error.message}`);
+      throw error;
+    }
+    const rows = await listGridNodes(db, {
+      limit: query.limit + 1,
+      ...(query.kind === undefined ? {} : { kind: query.kind }),
+      ...(query.topLevel ? { parentId: null } : {}),
+      ...(query.parentId === undefined ? {} : { parentId: query.parentId }),
+      ...(after === undefined ? {} : { after }),
+    });
+    const items = rows.slice(0, query.limit);
+    return {
+      items,
+      nextCursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.id]) : null,
+    };
+  }
+
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/grid/nodes',
+      tag: 'grid',
+      summary: 'Grid nodes in id order, a page at a time; filter by kind, parent or top level',
+      access: 'operator',
+      query: NodeListQuerySchema,
+      response: pageSchema(GridNodeViewSchema),
+      handler: ({ query }) => nodePage(query),
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api/grid/nodes',
+      tag: 'grid',
+      summary:
+        'Add a grid node under an existing parent (or at the top); kinds nest substation → feeder → transformer → connection',
+      access: 'admin',
+      body: GridNodeInputSchema,
+      response: GridNodeViewSchema,
+      successStatus: 201,
+      async handler({ body }) {
+        try {
+          return await saveGridNode(db, body, 'create');
+        } catch (error) {
+          return treeProblem(error);
+        }
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/grid/nodes/:nodeId',
+      tag: 'grid',
+      summary: 'One grid node',
+      access: 'operator',
+      params: NodeParamsSchema,
+      response: GridNodeViewSchema,
+      async handler({ params }) {
+        const node = await findGridNode(db, params.nodeId);
+        if (!node) throw new ApiError(404, 'NOT_FOUND', `params.nodeId: no grid node "${params.nodeId}"`);
+        return node;
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/api/grid/nodes/:nodeId',
+      tag: 'grid',
+      summary:
+        'Replace a grid node’s fields (moving it under another parent too; never into its own subtree)',
+      access: 'admin',
+      params: NodeParamsSchema,
+      body: GridNodeUpdateSchema,
+      response: GridNodeViewSchema,
+      async handler({ params, body }) {
+        try {
+          return await saveGridNode(db, { ...body, id: params.nodeId }, 'replace');
+        } catch (error) {
+          return treeProblem(error);
+        }
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/grid/nodes/:nodeId/aggregate',
+      tag: 'grid',
+      summary:
+        'A node’s cars, plugged and charging, base load and planned charging kW per slot, summed over its whole subtree',
+      access: 'operator',
+      params: NodeParamsSchema,
+      response: GridNodeAggregateSchema,
+      async handler({ params }) {
+        const [aggregate] = await gridNodeAggregates(db, [params.nodeId]);
+        if (!aggregate)
+          throw new ApiError(404, 'NOT_FOUND', `params.nodeId: no grid node "${params.nodeId}"`);
+        return aggregate;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/grid/aggregates',
+      tag: 'grid',
+      summary:
+        'Per-node aggregates for dashboards (e.g. every feeder), a page of nodes at a time; same filters as the node list',
+      access: 'operator',
+      query: NodeListQuerySchema.extend({ limit: limitSchema(100, 20) }),
+      response: pageSchema(GridNodeAggregateSchema),
+      async handler({ query }) {
+        const page = await nodePage(query);
+        return {
+          items: await gridNodeAggregates(
+            db,
+            page.items.map((node) => node.id),
+          ),
+          nextCursor: page.nextCursor,
+        };
+      },
+    }),
+  ];
+}
