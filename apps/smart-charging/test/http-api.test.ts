@@ -28,6 +28,8 @@ interface CommandView {
   lastError: string | null;
   nextAttemptAt: string | null;
   dueAt: string;
+  id: string;
+  instanceId: string | null;
 }
 
 describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
@@ -367,8 +369,14 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     sim.setAsleep(citroen, false);
     await advance(2);
     await running.service.tick();
-    expect(await start()).toMatchObject({ status: 'confirmed', attempts: 3, lastError: null });
+    const confirmed = await start();
+    expect(confirmed).toMatchObject({ status: 'confirmed', attempts: 3, lastError: null });
     expect(sim.vehicle(citroen).state.chargeEnabled).toBe(true);
+    // The log names the instance that sent it to operators; the owner's view does not name a host.
+    expect(confirmed!.instanceId).toEqual(expect.any(String));
+    const bob = { base: running.base, browser: bobBrowser };
+    const bobsView = await listAll<CommandView>(bob, `api/commands?vehicleId=${citroen}`);
+    expect(bobsView.find((command) => command.id === confirmed!.id)).toMatchObject({ instanceId: null });
     await api(running.admin, 'PUT', `api/vehicles/${citroen}/charge-now`, { enabled: false });
     await running.service.tick();
   });

@@ -112,6 +112,8 @@ export const CommandViewSchema = z.object({
   nextAttemptAt: z.string().nullable(),
   sentAt: z.string().nullable(),
   confirmedAt: z.string().nullable(),
+  /** The service instance that sent it (operators only: it names a host). */
+  instanceId: z.string().nullable(),
 });
 
 const PriceSlotInputSchema = z
@@ -132,7 +134,7 @@ const GrantViewSchema = z.object({
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
-function commandView(command: CommandRecord): z.infer<typeof CommandViewSchema> {
+function commandView(command: CommandRecord, showInstance: boolean): z.infer<typeof CommandViewSchema> {
   return {
     id: command.id,
     planId: command.planId,
@@ -146,6 +148,7 @@ function commandView(command: CommandRecord): z.infer<typeof CommandViewSchema> 
     nextAttemptAt: iso(command.nextAttemptAt),
     sentAt: iso(command.sentAt),
     confirmedAt: iso(command.confirmedAt),
+    instanceId: showInstance ? command.instanceId : null,
   };
 }
 
@@ -762,7 +765,11 @@ export function createApiRoutes(
             ...(query.status === undefined ? {} : { status: query.status }),
           }),
         );
-        return { items: page.items.map(commandView), nextCursor: page.nextCursor };
+        const showInstance = principal.kind !== 'owner';
+        return {
+          items: page.items.map((command) => commandView(command, showInstance)),
+          nextCursor: page.nextCursor,
+        };
       },
     }),
     defineRoute({
