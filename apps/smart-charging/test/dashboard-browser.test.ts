@@ -332,4 +332,57 @@ describe('the operator console and the owner’s page in headless Chromium', () 
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('the grid tree: nodes with their limits and cars, opened level by level, a node’s load chart', async () => {
+    const before = await openPage('./');
+    expect(await before.textContent('#grid-tree')).toContain('No grid tree yet');
+    await before.close();
+
+    const nodes = [
+      { id: 'north', parentId: null, kind: 'substation', name: 'North substation', limitKw: 400 },
+      { id: 'f1', parentId: 'north', kind: 'feeder', name: 'Feeder 1', limitKw: 60 },
+      { id: 't1', parentId: 'f1', kind: 'transformer', name: 'Transformer 1', limitKw: 30 },
+      { id: 'c-ada', parentId: 't1', kind: 'connection', name: 'Ada’s house', limitKw: 11 },
+    ];
+    for (const node of nodes)
+      expect((await api(running.admin, 'POST', 'api/grid/nodes', node)).status).toBe(201);
+    expect(
+      (await api(running.admin, 'PUT', `api/vehicles/${ids[0]}/grid-node`, { nodeId: 'c-ada' })).status,
+    ).toBe(200);
+    expect(
+      (await api(running.admin, 'PUT', `api/vehicles/${ids[1]}/grid-node`, { nodeId: 't1' })).status,
+    ).toBe(200);
+    expect(
+      (await api<{ ok: boolean }>(running.admin, 'POST', 'api/plan', { reason: 'grid tree test' })).body.ok,
+    ).toBe(true);
+
+    const page = await openPage('./');
+    const north = page.locator('#grid-tree li[data-node="north"]');
+    await expect.poll(() => north.textContent(), { timeout: 10_000 }).toContain('2 cars');
+    expect(await north.textContent()).toContain('limit 400.0 kW');
+    // Children come when a node is opened, level by level, down to the car's connection.
+    for (const id of ['north', 'f1', 't1']) {
+      await page.click(`#grid-tree button[data-toggle-node="${id}"]`);
+      await page.waitForSelector(`#grid-tree li[data-node="${id}"] > ul li[data-node]`);
+    }
+    const connection = page.locator('#grid-tree li[data-node="c-ada"]');
+    await expect.poll(() => connection.textContent(), { timeout: 10_000 }).toContain('1 cars');
+    expect(await connection.textContent()).toContain('limit 11.0 kW');
+
+    await page.click('#grid-tree button[data-chart-node="f1"]');
+    const chart = page.locator('#node-chart svg');
+    await chart.waitFor();
+    // The feeder's own limit (60 kW) is drawn, with the plan's price, and the legend names the node.
+    expect((await chart.locator('path.limit').getAttribute('d'))?.length ?? 0).toBeGreaterThan(20);
+    expect(await chart.locator('path.planned').count()).toBe(1);
+    expect(await page.textContent('#node-chart .legend')).toContain('planned charging under Feeder 1');
+    expect(await page.textContent('#node-chart')).toContain('Base load is not drawn');
+    const kwTicks = (await chart.locator('text.tick-kw').allTextContents()).map(Number);
+    expect(Math.max(...kwTicks)).toBeGreaterThanOrEqual(60);
+
+    await page.screenshot({ path: join(tmpdir(), 'voltkit-grid-tree.png'), fullPage: true });
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
 });

@@ -12,6 +12,7 @@ import {
   UNKNOWN,
   wallTimeToInstant,
 } from './format.ts';
+import { refreshGridTree, wireGridTree } from './grid-tree-view.ts';
 import { drawLoadChart } from './load-chart-view.ts';
 
 interface CommandView {
@@ -303,6 +304,7 @@ async function refresh(): Promise<void> {
     renderCommands();
     renderEvents();
     renderDetail();
+    await refreshGridTree(data);
     status.textContent = `updated ${formatLocal(data.generatedAt, data.timeZone)}`;
     status.classList.remove('error');
     // When the first full render finished, for the budget script.
@@ -421,6 +423,10 @@ async function main(): Promise<void> {
   showNotice();
   const live = poll(refresh, 2_000);
   wire(live);
+  // A click redraws the tree at once, not at the next poll.
+  wireGridTree(() =>
+    refreshGridTree(view.data).catch((error: unknown) => showProblem(byId('refresh-status'), error)),
+  );
   await live.now();
   // Default DR window: the next full hour for two hours, in the site's zone.
   const zone = view.data?.timeZone ?? 'UTC';
