@@ -59,7 +59,7 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       id,
       name: `Car ${index}`,
       grantStatus: 'active',
-      reconnectUrl: null,
+      reconnectPath: null,
       soc: 0.3,
       pluggedIn: true,
       chargingState: 'CHARGING',
@@ -81,7 +81,7 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       grantId: `grant-${index}`,
       grantStatus: 'active',
       grantStatusReason: null,
-      reconnectUrl: null,
+      reconnectPath: null,
       state: {
         soc: 0.3,
         pluggedIn: true,
@@ -91,6 +91,7 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       },
       nextDeparture: new Date(START + 10 * 3_600_000).toISOString(),
       chargeNow: false,
+      mode: 'smart',
       gridNodeId: null,
     }),
   );
@@ -134,6 +135,48 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       summary: '',
       access: 'public',
       handler: () => Promise.resolve({ items: [], nextCursor: null }),
+    }),
+    // One substation with every car below it: the console's tree draws it and asks for its aggregate.
+    defineRoute({
+      method: 'GET',
+      url: '/api/grid/nodes',
+      tag: 'bench',
+      summary: '',
+      access: 'public',
+      handler: () =>
+        Promise.resolve({
+          items: [
+            {
+              id: 'substation',
+              parentId: null,
+              kind: 'substation',
+              name: 'Substation',
+              limitKw: cars * 4,
+              baseLoadKwhPerYear: cars * 3500,
+              limitMode: 'average',
+            },
+          ],
+          nextCursor: null,
+        }),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/grid/nodes/:nodeId/aggregate',
+      tag: 'bench',
+      summary: '',
+      access: 'public',
+      handler: () =>
+        Promise.resolve({
+          nodeId: 'substation',
+          cars,
+          plugged: cars,
+          charging: cars,
+          baseLoadKwhPerYear: cars * 3500,
+          plannedKw: dashboard.fleet.slots.map((slot) => ({
+            start: slot.start,
+            kw: Object.values(slot.plannedKw).reduce((sum, kw) => sum + kw, 0),
+          })),
+        }),
     }),
     defineRoute({
       method: 'GET',
