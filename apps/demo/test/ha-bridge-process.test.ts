@@ -4,20 +4,13 @@ import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimulator, type Simulator } from '@voltkit/simulator';
-import {
-  createOperatorToken,
-  createTokenCipher,
-  DEFAULT_PRICE_FILE,
-  migrate,
-  openSqlClient,
-  type SqlClient,
-} from '@voltkit/smart-charging';
+import type { Simulator } from '@voltkit/simulator';
+import { createOperatorToken, type SqlClient } from '@voltkit/smart-charging';
 import { DEMO_FLEET } from '../src/demo-fleet.ts';
 import { linkDemoFleet } from '../src/link-fleet.ts';
-import { wireSmartCharging, type WiredService } from '../src/wire-service.ts';
+import type { WiredService } from '../src/wire-service.ts';
+import { startEmbeddedService, type EmbeddedService } from './embedded-service.ts';
 
 // The built bridge under plain node, as `voltkit-mqtt-bridge` runs it (turbo builds before testing).
 const BRIDGE_BIN = join(
@@ -56,41 +49,20 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
 describe('the bridge as its own process, pointed at the service’s URL with an API token', () => {
   let sim: Simulator;
   let db: SqlClient;
+  let service: EmbeddedService;
   let wired: WiredService;
   let vehicleId: string;
   let token: string;
 
   beforeAll(async () => {
-    sim = await createSimulator({ clock: { mode: 'manual', start: new Date('2026-11-24T17:00:00Z') } });
-    db = await openSqlClient({});
-    await migrate(db);
-    wired = await wireSmartCharging({
-      db,
-      config: {
-        host: '127.0.0.1',
-        port: 0,
-        vehicleApi: { kind: 'embedded-simulator' },
-        timeZone: 'Europe/Berlin',
-        slotMinutes: 15,
-        priceSource: `file:${DEFAULT_PRICE_FILE}`,
-        priceFetchCron: '5 13 * * *',
-        connectMode: 'simulated',
-      },
-      sim,
-      logger: pino({ level: 'silent' }),
-      now: () => sim.clock.now(),
-      cipher: createTokenCipher([{ id: 'test', key: randomBytes(32) }]),
-    });
-    await wired.service.start({ schedule: false });
+    service = await startEmbeddedService(new Date('2026-11-24T17:00:00Z'));
+    ({ sim, db, wired } = service);
     const [linked] = await linkDemoFleet({ sim, api: wired.api, fleet: [DEMO_FLEET[0]!] });
     vehicleId = linked!.vehicleId;
     token = (await createOperatorToken(db, { name: 'mqtt bridge', role: 'admin' })).token;
   }, 120_000);
   afterAll(async () => {
-    await wired?.close();
-    await wired?.service.stop();
-    await db?.close();
-    await sim?.close();
+    await service?.close();
   });
 
   it.each(['aedes', 'mosquitto'] as const)(

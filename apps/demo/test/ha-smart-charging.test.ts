@@ -16,19 +16,17 @@ import {
   type EmbeddedBroker,
   type SmartChargingLink,
 } from '@voltkit/mqtt-bridge';
-import { createSimulator, type Simulator } from '@voltkit/simulator';
+import type { Simulator } from '@voltkit/simulator';
 import {
   createOperatorToken,
-  createTokenCipher,
-  DEFAULT_PRICE_FILE,
-  migrate,
-  openSqlClient,
   sqlTokenStore,
   type SqlClient,
+  type TokenCipher,
 } from '@voltkit/smart-charging';
 import { DEMO_FLEET } from '../src/demo-fleet.ts';
 import { linkDemoFleet } from '../src/link-fleet.ts';
-import { wireSmartCharging, type WiredService } from '../src/wire-service.ts';
+import type { WiredService } from '../src/wire-service.ts';
+import { startEmbeddedService, type EmbeddedService } from './embedded-service.ts';
 
 const START = new Date('2026-11-24T17:00:00Z'); // Tuesday 18:00 in Berlin
 const BROKERS = ['aedes', 'mosquitto'] as const;
@@ -72,6 +70,7 @@ describe.each(BROKERS.flatMap((broker) => LAYOUTS.map((layout) => ({ broker, lay
   ({ broker: brokerKind, layout }) => {
     let sim: Simulator;
     let db: SqlClient;
+    let service: EmbeddedService;
     let wired: WiredService;
     let embedded: EmbeddedBroker | undefined;
     let bridge: Bridge;
@@ -79,7 +78,7 @@ describe.each(BROKERS.flatMap((broker) => LAYOUTS.map((layout) => ({ broker, lay
     let link: SmartChargingLink;
     let bridgeToken: string;
     let vehicleId: string;
-    const cipher = createTokenCipher([{ id: 'test', key: randomBytes(32) }]);
+    let cipher: TokenCipher;
     let slug: string;
     const base = `vkha_${layout.replace('-', '')}_${randomBytes(3).toString('hex')}`;
     const prefix = `${base}_ha`;
@@ -99,27 +98,8 @@ describe.each(BROKERS.flatMap((broker) => LAYOUTS.map((layout) => ({ broker, lay
     };
 
     beforeAll(async () => {
-      sim = await createSimulator({ clock: { mode: 'manual', start: START } });
-      db = await openSqlClient({});
-      await migrate(db);
-      wired = await wireSmartCharging({
-        db,
-        config: {
-          host: '127.0.0.1',
-          port: 0,
-          vehicleApi: { kind: 'embedded-simulator' },
-          timeZone: 'Europe/Berlin',
-          slotMinutes: 15,
-          priceSource: `file:${DEFAULT_PRICE_FILE}`,
-          priceFetchCron: '5 13 * * *',
-          connectMode: 'simulated',
-        },
-        sim,
-        logger: pino({ level: 'silent' }),
-        now: () => sim.clock.now(),
-        cipher,
-      });
-      await wired.service.start({ schedule: false });
+      service = await startEmbeddedService(START);
+      ({ sim, db, wired, cipher } = service);
       await wired.api.setGrid(24, 17_500);
       // The car is linked once, in the service (Connect), and plugged in.
       const [linked] = await linkDemoFleet({ sim, api: wired.api, fleet: [FIRST_CAR!] });
@@ -190,10 +170,7 @@ describe.each(BROKERS.flatMap((broker) => LAYOUTS.map((layout) => ({ broker, lay
       }
       await ha?.client.endAsync();
       await embedded?.close();
-      await wired?.close();
-      await wired?.service.stop();
-      await db?.close();
-      await sim?.close();
+      await service?.close();
     });
 
     it('discovers the car linked in the service, with mode, targets, departure and the plan, valid for HA', async () => {
@@ -369,39 +346,18 @@ describe.each(BROKERS.flatMap((broker) => LAYOUTS.map((layout) => ({ broker, lay
 describe('what the bridge’s API token may do (the standalone layout)', () => {
   let sim: Simulator;
   let db: SqlClient;
+  let service: EmbeddedService;
   let wired: WiredService;
   let vehicleId: string;
 
   beforeAll(async () => {
-    sim = await createSimulator({ clock: { mode: 'manual', start: START } });
-    db = await openSqlClient({});
-    await migrate(db);
-    wired = await wireSmartCharging({
-      db,
-      config: {
-        host: '127.0.0.1',
-        port: 0,
-        vehicleApi: { kind: 'embedded-simulator' },
-        timeZone: 'Europe/Berlin',
-        slotMinutes: 15,
-        priceSource: `file:${DEFAULT_PRICE_FILE}`,
-        priceFetchCron: '5 13 * * *',
-        connectMode: 'simulated',
-      },
-      sim,
-      logger: pino({ level: 'silent' }),
-      now: () => sim.clock.now(),
-      cipher: createTokenCipher([{ id: 'test', key: randomBytes(32) }]),
-    });
-    await wired.service.start({ schedule: false });
+    service = await startEmbeddedService(START);
+    ({ sim, db, wired } = service);
     const [linked] = await linkDemoFleet({ sim, api: wired.api, fleet: [FIRST_CAR!] });
     vehicleId = linked!.vehicleId;
   }, 120_000);
   afterAll(async () => {
-    await wired?.close();
-    await wired?.service.stop();
-    await db?.close();
-    await sim?.close();
+    await service?.close();
   });
 
   it('a read token shows everything and changes nothing; an unknown token is refused, and never echoed', async () => {
