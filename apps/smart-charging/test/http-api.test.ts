@@ -186,6 +186,24 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
     expect((await mode('sometimes')).status).toBe(400);
   });
 
+  it('a second instance on the same database plans with a mode set through the first', async () => {
+    const other = await startService(db, sim, { start: false });
+    try {
+      const skippedBy = async (instance: RunningService) =>
+        (await instance.service.replan('another instance plans')).skipped.map((skip) => skip.vehicleId);
+      await api(running.admin, 'PUT', `api/vehicles/${tesla}/mode`, { mode: 'off' });
+      expect(await skippedBy(other)).toContain(tesla);
+      // And back, through the other instance this time: the first one follows.
+      await api(other.admin, 'PUT', `api/vehicles/${tesla}/mode`, { mode: 'smart' });
+      expect(await skippedBy(running)).not.toContain(tesla);
+      expect((await api<{ mode: string }>(running.admin, 'GET', `api/vehicles/${tesla}`)).body.mode).toBe(
+        'smart',
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('cancels a demand-response event and re-plans; an unknown or malformed id changes nothing', async () => {
     const before = (await api<{ id: string }[]>(running.admin, 'GET', 'api/grid/events')).body;
     const created = await api<{ event: { id: string } }>(running.admin, 'POST', 'api/grid/events', {

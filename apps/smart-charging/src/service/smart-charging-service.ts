@@ -177,8 +177,10 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       .catch(() => undefined)
       .then(() =>
         // One planning run of the site at a time across every instance on the database.
-        db.withLock(`replan:${SITE_UNIT}`, () =>
-          replanFleet(
+        db.withLock(`replan:${SITE_UNIT}`, async () => {
+          // Another instance may have changed an override since this one last looked: the database decides.
+          await loadChargeNow();
+          return replanFleet(
             {
               db,
               gateway,
@@ -194,8 +196,8 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
               ...(statesReadNow === undefined ? {} : { statesReadNow }),
             },
             reason,
-          ),
-        ),
+          );
+        }),
       )
       .then(async (outcome) => {
         await reportPriceCoverage(outcome.plan).catch((error: unknown) => {
@@ -385,6 +387,8 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   }
 
   async function tick(): Promise<void> {
+    // Views of the overrides follow changes made through other instances within a minute.
+    await loadChargeNow();
     if (now().getTime() - lastMonitorMs >= monitorIntervalMs) {
       lastMonitorMs = now().getTime();
       const { reasons, states } = await readFleet();
@@ -509,6 +513,14 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     await loadIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
   }
 
+  /** Read-modify-write of the overrides under one lock, so two instances' changes never overwrite each other. */
+  function changeOverrides(change: () => Promise<void>): Promise<void> {
+    return db.withLock('overrides', async () => {
+      await loadChargeNow();
+      await change();
+    });
+  }
+
   async function saveIdSet(key: string, ids: ReadonlySet<string>): Promise<void> {
     await db.query(
       `insert into settings (key, body) values ($1, $2)
@@ -531,26 +543,26 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     runDueCommands: () => executor.runDueCommands(),
     tick,
     async setChargeNow(vehicleId, enabled) {
-      if (enabled) chargeNow.add(vehicleId);
-      else chargeNow.delete(vehicleId);
-      // Charge now is a mode of smart charging: it switches smart charging back on.
-      if (enabled && smartChargingOff.delete(vehicleId))
-        await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
-      await db.query(
-        `insert into settings (key, body) values ($1, $2)
-         on conflict (key) do update set body = excluded.body, updated_at = now()`,
-        [CHARGE_NOW_KEY, JSON.stringify([...chargeNow].sort())],
-      );
+      await changeOverrides(async () => {
+        if (enabled) chargeNow.add(vehicleId);
+        else chargeNow.delete(vehicleId);
+        // Charge now is a mode of smart charging: it switches smart charging back on.
+        if (enabled && smartChargingOff.delete(vehicleId))
+          await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
+        await saveIdSet(CHARGE_NOW_KEY, chargeNow);
+      });
       return replanAfterChange(`charge now ${enabled ? 'on' : 'off'} for ${vehicleId}`);
     },
     chargeNowVehicles: () => [...chargeNow],
     async setMode(vehicleId, mode) {
-      if (mode === 'now') chargeNow.add(vehicleId);
-      else chargeNow.delete(vehicleId);
-      if (mode === 'off') smartChargingOff.add(vehicleId);
-      else smartChargingOff.delete(vehicleId);
-      await saveIdSet(CHARGE_NOW_KEY, chargeNow);
-      await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
+      await changeOverrides(async () => {
+        if (mode === 'now') chargeNow.add(vehicleId);
+        else chargeNow.delete(vehicleId);
+        if (mode === 'off') smartChargingOff.add(vehicleId);
+        else smartChargingOff.delete(vehicleId);
+        await saveIdSet(CHARGE_NOW_KEY, chargeNow);
+        await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
+      });
       return replanAfterChange(`smart charging mode ${mode} for ${vehicleId}`);
     },
     modeOf: (vehicleId) =>
