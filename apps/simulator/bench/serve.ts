@@ -3,31 +3,17 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSimulator } from '../src/index.ts';
+import { connectedToken } from '../test/helpers.ts';
 
 const kind = process.argv[2];
 
 if (kind === 'sim') {
   const sim = await createSimulator({ clock: { mode: 'real' } });
-  const { code, vehicleIds } = sim.authorize({
-    clientId: sim.demoApp.clientId,
-    redirectUri: 'https://example.com/auth',
+  const { token, vehicleIds } = await connectedToken(sim, {
     scope: 'read_battery',
     email: 'bench@example.com',
     make: 'TESLA',
   });
-  const response = await fetch(`${sim.url}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${sim.demoApp.clientId}:${sim.demoApp.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: 'https://example.com/auth',
-    }).toString(),
-  });
-  const { access_token: token } = (await response.json()) as { access_token: string };
   process.stdout.write(
     `${JSON.stringify({ url: sim.url, path: `/v2.0/vehicles/${vehicleIds[0] ?? ''}/battery`, token })}\n`,
   );

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, signPayload, type Simulator } from '@voltkit/simulator';
+import { connectedToken } from './helpers.ts';
 
 const REDIRECT = 'http://localhost/callback';
 
@@ -210,21 +211,11 @@ describe('dashboard: apps and secrets', () => {
 describe('dashboard: request log', () => {
   it('records method, path (no query), status, scope, latency and app; skips the dashboard itself', async () => {
     const { cookie } = await signIn();
-    const { code, vehicleIds } = sim.authorize({
-      clientId: sim.demoApp.clientId,
-      redirectUri: REDIRECT,
+    const { token, vehicleIds } = await connectedToken(sim, {
       scope: 'read_battery read_charge',
       email: 'log@example.com',
+      redirectUri: REDIRECT,
     });
-    const tokenResponse = await fetch(`${sim.url}/oauth/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${sim.demoApp.clientId}:${sim.demoApp.clientSecret}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }),
-    });
-    const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
     const battery = await fetch(`${sim.url}/v2.0/vehicles/${vehicleIds[0]}/battery?secret=hidden`, {
       headers: { authorization: `Bearer ${token}` },
     });

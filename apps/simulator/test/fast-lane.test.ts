@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VEHICLE_ENDPOINTS } from '@voltkit/core/permissions';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
+import { connectedToken } from './helpers.ts';
 
 /**
  * Vehicle data reads are answered by the fast lane (src/http/fast-lane.ts) unless anything is unusual; a
@@ -20,26 +21,11 @@ async function connected(
 ): Promise<{ sim: Simulator; token: string; vehicleId: string }> {
   const started = await createSimulator({ clock: { mode: 'manual' }, ...options });
   sim = started;
-  const { code, vehicleIds } = started.authorize({
-    clientId: started.demoApp.clientId,
-    redirectUri: 'https://example.com/auth',
+  const { token, vehicleIds } = await connectedToken(started, {
     scope,
     email: `lane-${Math.random()}@example.com`,
     make: 'TESLA',
   });
-  const response = await fetch(`${started.url}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${started.demoApp.clientId}:${started.demoApp.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: 'https://example.com/auth',
-    }).toString(),
-  });
-  const { access_token: token } = (await response.json()) as { access_token: string };
   return { sim: started, token, vehicleId: vehicleIds[0] ?? '' };
 }
 

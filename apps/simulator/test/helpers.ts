@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import smartcar from 'smartcar';
+import type { Simulator } from '@voltkit/simulator';
 
 /** Points the unmodified SDK at a simulator (it reads these variables at each call / construction). */
 export function pointSdkAt(url: string): void {
@@ -181,4 +182,38 @@ export async function sdkError(
     throw error;
   }
   throw new Error('expected a SmartcarError, but the call succeeded');
+}
+
+/**
+ * A user connected to the simulator's demo app without the Connect pages (`sim.authorize`), and the code
+ * exchanged for an access token over HTTP as an app would: the token and the user's vehicle ids.
+ */
+export async function connectedToken(
+  sim: Simulator,
+  input: { scope: string; email: string; make?: string; redirectUri?: string },
+): Promise<{ token: string; vehicleIds: string[] }> {
+  const redirectUri = input.redirectUri ?? 'https://example.com/auth';
+  const { code, vehicleIds } = sim.authorize({
+    clientId: sim.demoApp.clientId,
+    redirectUri,
+    scope: input.scope,
+    email: input.email,
+    ...(input.make === undefined ? {} : { make: input.make }),
+  });
+  const response = await fetch(`${sim.url}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${sim.demoApp.clientId}:${sim.demoApp.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+    }).toString(),
+  });
+  if (response.status !== 200)
+    throw new Error(`token exchange answered ${response.status}: ${await response.text()}`);
+  const { access_token: token } = (await response.json()) as { access_token: string };
+  return { token, vehicleIds: [...vehicleIds] };
 }
