@@ -347,9 +347,13 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
         [victimJobs.jobs],
       );
       lastTakeoverStates = JSON.stringify(states);
+      // A job completed on its first try was finished by the victim itself before the kill landed (its
+      // "job done" line was still in the pipe): it was never orphaned. Every other one must run again.
+      const orphaned = states.filter((row) => !(row.state === 'completed' && row.retry_count === 0));
       if (
         states.length === victimJobs.jobs.length &&
-        states.every((row) => row.retry_count > 0 && (row.state === 'active' || row.state === 'completed'))
+        orphaned.length > 0 &&
+        orphaned.every((row) => row.retry_count > 0 && (row.state === 'active' || row.state === 'completed'))
       )
         takeoverMs = Date.now() - victimJobs.at;
     };
