@@ -3,7 +3,7 @@ import { CommandViewSchema, VehicleViewSchema, type SmartChargingHttp } from '@v
 import { z } from 'zod';
 
 const EnrollmentSchema = z.object({ connectUrl: z.string().url(), expiresAt: z.string() });
-const GrantsSchema = z.array(z.object({ id: z.string(), status: z.string() }));
+const GrantSchema = z.object({ id: z.string(), status: z.string() });
 const PricesSchema = z.object({
   source: z.string(),
   slots: z.array(z.object({ start: z.string(), end: z.string(), pricePerKwh: z.number() })),
@@ -90,7 +90,7 @@ export function createServiceApi(http: Pick<SmartChargingHttp, 'app'>, adminToke
       return { ...EnrollmentSchema.parse(response.json()), cookie: `${binding.name}=${binding.value}` };
     },
     activeGrantIds: async () =>
-      (await call('GET', '/api/grants', GrantsSchema))
+      (await all('/api/grants', GrantSchema))
         .filter((grant) => grant.status === 'active')
         .map((grant) => grant.id),
     vehicles: () => all('/api/vehicles', VehicleViewSchema),

@@ -126,6 +126,16 @@ const MATRIX: Record<string, Entry> = {
     body: { nodeId: 'matrix-feeder' },
     expected: adminOnly(),
   },
+  'PUT /api/grid/nodes/{nodeId}/vehicles': {
+    path: () => 'api/grid/nodes/matrix-feeder/vehicles',
+    body: { vehicleIds: [] },
+    expected: { anonymous: 401, ownerA: 403, ownerB: 403, read: 403, admin: 400 },
+  },
+  // A's car hangs on it (the entry above): the admin is told to move it first; nobody else learns anything.
+  'DELETE /api/grid/nodes/{nodeId}': {
+    path: () => 'api/grid/nodes/matrix-feeder',
+    expected: adminOnly(409),
+  },
   'POST /api/grid/events': {
     path: () => 'api/grid/events',
     body: {
@@ -250,7 +260,7 @@ describe('who may call what: every route × anonymous, owner A, owner B, read, a
     const b = { base: running.base, browser: browserB };
     const vehicles = (await listAll<{ id: string }>(b, 'api/vehicles')).map((vehicle) => vehicle.id);
     expect(vehicles).toEqual([vehicleB]);
-    const grants = (await api<{ id: string }[]>(b, 'GET', 'api/grants')).body.map((grant) => grant.id);
+    const grants = (await listAll<{ id: string }>(b, 'api/grants')).map((grant) => grant.id);
     expect(grants).not.toContain(ids.grant);
     const commands = await listAll<{ vehicleId: string }>(b, `api/commands?vehicleId=${ids.vehicle}`);
     expect(commands).toEqual([]);

@@ -199,6 +199,49 @@ describe('the fleet API: grid nodes, assignment, aggregates and cursor pages', (
     expect((await api(running.reader, 'GET', 'api/grid/nodes/nope/aggregate')).status).toBe(404);
   });
 
+  it('assigns cars in bulk, all or none, and deletes only a node nothing hangs on', async () => {
+    const node = { id: 'bulk-f', parentId: null, kind: 'feeder', name: 'Bulk feeder', limitKw: 50 };
+    expect((await api(running.admin, 'POST', 'api/grid/nodes', node)).status).toBe(201);
+    const bulk = (vehicleIds: unknown, caller = running.admin) =>
+      api<Problem>(caller, 'PUT', 'api/grid/nodes/bulk-f/vehicles', { vehicleIds });
+    const gridNodeOf = async (car: string) =>
+      (await api<{ gridNodeId: string | null }>(running.reader, 'GET', `api/vehicles/${car}`)).body
+        .gridNodeId;
+
+    const partlyUnknown = await bulk([cyCar, 'no-such-car']);
+    expect(partlyUnknown.status).toBe(404);
+    expect(partlyUnknown.body.error.message).toContain('body.vehicleIds.1');
+    expect(await gridNodeOf(cyCar)).toBeNull();
+    const twice = await bulk([cyCar, cyCar]);
+    expect(twice.status).toBe(400);
+    expect(twice.body.error.message).toContain('body.vehicleIds');
+    expect((await bulk([])).status).toBe(400);
+    expect((await bulk([cyCar], running.reader)).status).toBe(403);
+    expect(await gridNodeOf(cyCar)).toBeNull();
+
+    const assigned = await api<{ nodeId: string; vehicleIds: string[] }>(
+      running.admin,
+      'PUT',
+      'api/grid/nodes/bulk-f/vehicles',
+      { vehicleIds: [cyCar] },
+    );
+    expect(assigned.body).toEqual({ nodeId: 'bulk-f', vehicleIds: [cyCar] });
+    expect(await gridNodeOf(cyCar)).toBe('bulk-f');
+
+    const inUse = await api<Problem>(running.admin, 'DELETE', 'api/grid/nodes/bulk-f');
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.error.message).toContain('1 car(s)');
+    const withChildren = await api<Problem>(running.admin, 'DELETE', 'api/grid/nodes/sub');
+    expect(withChildren.status).toBe(409);
+    expect(withChildren.body.error.message).toMatch(/[1-9]\d* child node\(s\)/);
+    expect((await api(running.reader, 'DELETE', 'api/grid/nodes/bulk-f')).status).toBe(403);
+    expect((await api(running.admin, 'DELETE', 'api/grid/nodes/nope')).status).toBe(404);
+
+    await api(running.admin, 'PUT', `api/vehicles/${cyCar}/grid-node`, { nodeId: null });
+    expect((await api(running.admin, 'DELETE', 'api/grid/nodes/bulk-f')).status).toBe(200);
+    expect((await api(running.reader, 'GET', 'api/grid/nodes/bulk-f')).status).toBe(404);
+  });
+
   it('pages vehicles and commands with cursors: every car once, an owner only theirs, a bad cursor a 400', async () => {
     const pages: string[][] = [];
     let cursor: string | null = null;

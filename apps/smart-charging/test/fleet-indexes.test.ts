@@ -8,6 +8,7 @@ import {
 } from '../src/store/command-log.ts';
 import { commandListQuery } from '../src/store/command-pages.ts';
 import { encodeCursor, type BuiltQuery } from '../src/store/cursor.ts';
+import { grantListQuery } from '../src/store/grant-listing.ts';
 import { nodeCountsQuery, nodePlannedPowerQuery } from '../src/store/grid-aggregates.ts';
 import { gridNodeListQuery } from '../src/store/grid-nodes.ts';
 import { migrate } from '../src/store/migrations.ts';
@@ -131,6 +132,25 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
     ['vehicles: one car', () => oneVehicleQuery(deepCar), /vehicles_pkey/, 1],
     ['vehicles: one car’s owner (access check)', () => vehicleOwnerQuery(deepCar), /vehicles_pkey/, 1],
     ['vehicles: an owner’s car ids', () => ownerVehicleIdsQuery(ownerId(4242)), /grants_by_owner/, 1],
+    ['grants: first page', () => grantListQuery({ limit: 100 }), /grants_pkey/, 101],
+    [
+      'grants: deep cursor page (90 %)',
+      () => grantListQuery({ limit: 100, cursor: encodeCursor([`grant-${deepCar.slice(4)}`]) }),
+      /grants_pkey/,
+      101,
+    ],
+    [
+      'grants: an owner’s',
+      () => grantListQuery({ limit: 100, ownerId: ownerId(4242) }),
+      /grants_by_owner/,
+      10,
+    ],
+    [
+      'grants: revoked, a page',
+      () => grantListQuery({ limit: 100, status: 'revoked' }),
+      /grants_by_status/,
+      101,
+    ],
     ['commands: first page', () => commandListQuery({ limit: 100 }), /commands_in_due_order/, 101],
     [
       'commands: deep cursor page',

@@ -97,8 +97,12 @@ describe.each(TEST_BACKENDS)('the HTTP API on $name storage', (backend) => {
       expect(vehicle.nextDeparture).toBe('2026-11-23T06:30:00.000Z');
     }
     expect(byId.get(tesla)!.make).toBe('TESLA');
-    const grants = await api<{ status: string; vehicleIds: string[] }[]>(running.admin, 'GET', 'api/grants');
-    expect(grants.body.map((grant) => [grant.status, grant.vehicleIds.length])).toEqual([
+    const grants = await api<{ items: { status: string; vehicleIds: string[] }[] }>(
+      running.admin,
+      'GET',
+      'api/grants',
+    );
+    expect(grants.body.items.map((grant) => [grant.status, grant.vehicleIds.length])).toEqual([
       ['active', 1],
       ['active', 1],
     ]);

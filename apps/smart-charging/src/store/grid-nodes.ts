@@ -33,7 +33,8 @@ export type GridNodeInput = z.input<typeof GridNodeInputSchema>;
 export type GridNodeUpdate = z.input<typeof GridNodeUpdateSchema>;
 export type GridNode = z.infer<typeof GridNodeInputSchema>;
 
-export type GridTreeErrorCode = 'NOT_FOUND' | 'DUPLICATE' | 'PARENT_NOT_FOUND' | 'CYCLE' | 'KIND_ORDER';
+export type GridTreeErrorCode =
+  'NOT_FOUND' | 'DUPLICATE' | 'PARENT_NOT_FOUND' | 'CYCLE' | 'KIND_ORDER' | 'IN_USE';
 
 /** A change the tree refuses; `field` names the input field at fault (`parentId`, `kind`, `id`). */
 export class GridTreeError extends Error {
@@ -212,4 +213,27 @@ export async function assignVehiclesToNode(
     [vehicleIds, nodeId],
   );
   return rows.map((row) => row.id);
+}
+
+/**
+ * Removes a node that nothing hangs on. A node with child nodes or cars is refused (`IN_USE`, saying how
+ * many): deleting it would silently drop limits that cars below it are planned against.
+ */
+export async function deleteGridNode(tx: SqlQueryable, nodeId: string): Promise<void> {
+  const rows = await tx.query<{ id: string; children: number; cars: number }>(
+    `select n.id,
+       (select count(*)::int from grid_nodes c where c.parent_id = n.id) as children,
+       (select count(*)::int from vehicles v where v.grid_node_id = n.id) as cars
+     from grid_nodes n where n.id = $1 for update`,
+    [nodeId],
+  );
+  const row = rows[0];
+  if (!row) throw new GridTreeError('NOT_FOUND', 'nodeId', `no grid node "${nodeId}"`);
+  if (row.children > 0 || row.cars > 0)
+    throw new GridTreeError(
+      'IN_USE',
+      'nodeId',
+      `grid node "${nodeId}" still has ${row.children} child node(s) and ${row.cars} car(s): move or remove them first`,
+    );
+  await tx.query('delete from grid_nodes where id = $1', [nodeId]);
 }

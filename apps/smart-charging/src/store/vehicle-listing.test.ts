@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listCommandPage } from './command-pages.ts';
 import { CursorError, type Page } from './cursor.ts';
+import { listGrantPage } from './grant-listing.ts';
 import { assignVehiclesToNode, saveGridNode } from './grid-nodes.ts';
 import type { SqlClient } from './sql-client.ts';
 import { TEST_BACKENDS } from './test-backends.ts';
@@ -9,7 +10,7 @@ import { saveVehicleState } from './vehicles.ts';
 
 const AT = new Date('2026-11-21T21:00:00Z');
 
-describe.each(TEST_BACKENDS)('paged vehicle and command lists on $name storage', (backend) => {
+describe.each(TEST_BACKENDS)('paged vehicle, grant and command lists on $name storage', (backend) => {
   let client: SqlClient;
   let dispose: () => Promise<void>;
   const cars = Array.from({ length: 7 }, (_, index) => `car-${index + 1}`);
@@ -100,6 +101,39 @@ describe.each(TEST_BACKENDS)('paged vehicle and command lists on $name storage',
     });
     expect(one?.state?.body).toMatchObject({ pluggedIn: true });
     expect(await findVehicleListing(client, 'car-99')).toBeUndefined();
+  });
+
+  it('pages grants by id with their cars, filtered by owner and status, and refuses a forged cursor', async () => {
+    const pages = await everyPage((cursor) =>
+      listGrantPage(client, { limit: 2, ...(cursor ? { cursor } : {}) }),
+    );
+    expect(pages.map((page) => page.map((grant) => [grant.id, grant.vehicleIds]))).toEqual([
+      [
+        ['g-ada', ['car-1', 'car-2']],
+        ['g-bo', ['car-3', 'car-4', 'car-5', 'car-6']],
+      ],
+      [['g-old', ['car-7']]],
+    ]);
+    const bo = await listGrantPage(client, { limit: 10, ownerId: 'bo' });
+    expect(bo.items.map((grant) => grant.id)).toEqual(['g-bo', 'g-old']);
+    const revoked = await listGrantPage(client, { limit: 10, ownerId: 'bo', status: 'revoked' });
+    expect(revoked).toEqual({
+      items: [
+        {
+          id: 'g-old',
+          ownerId: 'bo',
+          status: 'revoked',
+          statusReason: null,
+          scopes: [],
+          vehicleIds: ['car-7'],
+        },
+      ],
+      nextCursor: null,
+    });
+    expect((await listGrantPage(client, { limit: 10, ownerId: 'nobody' })).items).toEqual([]);
+    await expect(
+      listGrantPage(client, { limit: 1, cursor: Buffer.from('[1]').toString('base64url') }),
+    ).rejects.toThrow(CursorError);
   });
 
   it('pages the command log in due order and refuses a cursor it did not give out', async () => {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { type CommandRecord } from '../../store/command-log.ts';
 import { listCommandPage } from '../../store/command-pages.ts';
 import { CursorError } from '../../store/cursor.ts';
-import { findGrant, listGrants } from '../../store/grants.ts';
+import { listGrantPage } from '../../store/grant-listing.ts';
+import { findGrant } from '../../store/grants.ts';
 import { assignVehiclesToNode, GridNodeIdSchema, GridTreeError } from '../../store/grid-nodes.ts';
 import {
   addGridEvent,
@@ -30,7 +31,6 @@ import {
   ownerVehicleIds,
   type VehicleListing,
 } from '../../store/vehicle-listing.ts';
-import { listVehicles } from '../../store/vehicles.ts';
 import type { Principal } from '../auth/identity.ts';
 import { startSession } from '../auth/identity.ts';
 import { nextDeparture } from '../departure.ts';
@@ -357,23 +357,32 @@ export function createApiRoutes(
       url: '/api/grants',
       tag: 'enrollment',
       summary:
-        'Grants with their status (pending, active, revoked, expired), never tokens: an owner’s own, or all for operators',
+        'Grants with their status (pending, active, revoked, expired) and cars, never tokens, in id order, a page at a time: an owner’s own, or all for operators; filter by status',
       access: 'signed-in',
-      response: z.array(GrantViewSchema),
-      async handler({ principal }) {
-        const vehicles = await listVehicles(db);
-        const grants = (await listGrants(db)).filter(
-          (grant) =>
-            principal.kind === 'operator' ||
-            (principal.kind === 'owner' && grant.ownerId === principal.ownerId),
+      query: CursorQuerySchema.extend({
+        status: z.enum(['pending', 'active', 'revoked', 'expired']).optional(),
+      }).strict(),
+      response: pageSchema(GrantViewSchema),
+      async handler({ principal, query }) {
+        if (principal.kind === 'anonymous') return { items: [], nextCursor: null };
+        const page = await withCursor(() =>
+          listGrantPage(db, {
+            limit: query.limit,
+            ...(principal.kind === 'owner' ? { ownerId: principal.ownerId } : {}),
+            ...(query.status === undefined ? {} : { status: query.status }),
+            ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+          }),
         );
-        return grants.map((grant) => ({
-          id: grant.id,
-          status: grant.status,
-          statusReason: grant.statusReason,
-          scopes: [...grant.scopes],
-          vehicleIds: vehicles.filter((vehicle) => vehicle.grantId === grant.id).map((vehicle) => vehicle.id),
-        }));
+        return {
+          items: page.items.map((grant) => ({
+            id: grant.id,
+            status: grant.status,
+            statusReason: grant.statusReason,
+            scopes: [...grant.scopes],
+            vehicleIds: [...grant.vehicleIds],
+          })),
+          nextCursor: page.nextCursor,
+        };
       },
     }),
     defineRoute({

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor, CursorError } from '../../store/cursor.ts';
 import { gridNodeAggregates } from '../../store/grid-aggregates.ts';
 import {
+  assignVehiclesToNode,
+  deleteGridNode,
   findGridNode,
   GRID_NODE_KINDS,
   GridNodeIdSchema,
@@ -44,12 +46,24 @@ const NodeListQuerySchema = CursorQuerySchema.extend({
   topLevel: z.enum(['true'], 'expected true (or leave it out)').optional(),
 }).strict();
 const NodeCursorSchema = z.tuple([z.string().min(1).max(200)]);
+/** One bulk assignment: a page of the vehicle list's size. */
+const MAX_BULK_VEHICLES = 1000;
+const BulkAssignmentSchema = z
+  .object({
+    vehicleIds: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(MAX_BULK_VEHICLES, `at most ${MAX_BULK_VEHICLES} vehicle ids per call`)
+      .refine((ids) => new Set(ids).size === ids.length, 'each vehicle id once'),
+  })
+  .strict();
 
 /** A refused tree change as an answer naming the body field at fault. */
 function treeProblem(error: unknown): never {
   if (!(error instanceof GridTreeError)) throw error;
   if (error.code === 'DUPLICATE') throw new ApiError(409, 'CONFLICT', `body.id: ${error.message}`);
   if (error.code === 'NOT_FOUND') throw new ApiError(404, 'NOT_FOUND', `params.nodeId: ${error.message}`);
+  if (error.code === 'IN_USE') throw new ApiError(409, 'CONFLICT', `params.nodeId: ${error.message}`);
   throw new ApiError(400, 'VALIDATION', `body.${error.field}: ${error.message}`);
 }
 
@@ -140,6 +154,55 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
       async handler({ params, body }) {
         try {
           return await saveGridNode(db, { ...body, id: params.nodeId }, 'replace');
+        } catch (error) {
+          return treeProblem(error);
+        }
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api/grid/nodes/:nodeId',
+      tag: 'grid',
+      summary:
+        'Remove a grid node that has no child nodes and no cars (409 saying how many otherwise: move them first)',
+      access: 'admin',
+      params: NodeParamsSchema,
+      response: z.object({ deleted: z.string() }),
+      async handler({ params }) {
+        try {
+          await db.transaction((tx) => deleteGridNode(tx, params.nodeId));
+        } catch (error) {
+          return treeProblem(error);
+        }
+        return { deleted: params.nodeId };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      url: '/api/grid/nodes/:nodeId/vehicles',
+      tag: 'grid',
+      summary: `Hang up to ${MAX_BULK_VEHICLES} vehicles on this node at once; all or none (an unknown id refuses the whole call)`,
+      access: 'admin',
+      params: NodeParamsSchema,
+      body: BulkAssignmentSchema,
+      response: z.object({ nodeId: z.string(), vehicleIds: z.array(z.string()) }),
+      async handler({ params, body }) {
+        try {
+          const assigned = await db.transaction(async (tx) => {
+            const found = await assignVehiclesToNode(tx, body.vehicleIds, params.nodeId);
+            if (found.length < body.vehicleIds.length) {
+              const known = new Set(found);
+              const index = body.vehicleIds.findIndex((id) => !known.has(id));
+              // Thrown inside the transaction: nothing of the call is stored.
+              throw new ApiError(
+                404,
+                'NOT_FOUND',
+                `body.vehicleIds.${index}: no vehicle "${body.vehicleIds[index]}" (nothing was assigned)`,
+              );
+            }
+            return found;
+          });
+          return { nodeId: params.nodeId, vehicleIds: assigned.sort() };
         } catch (error) {
           return treeProblem(error);
         }
