@@ -384,9 +384,11 @@ describe('what the bridge’s API token may do (the standalone layout)', () => {
     const session = await fetch(new URL('api/grants', wired.url));
     expect(session.status).toBe(401);
     const admin = (await createOperatorToken(db, { name: 'probe', role: 'admin' })).token;
-    const grants = (await (
+    const page = (await (
       await fetch(new URL('api/grants', wired.url), { headers: { authorization: `Bearer ${admin}` } })
-    ).json()) as Record<string, unknown>[];
+    ).json()) as { items: Record<string, unknown>[]; nextCursor: string | null };
+    expect(Object.keys(page).sort()).toEqual(['items', 'nextCursor']);
+    const grants = page.items;
     expect(grants.length).toBeGreaterThan(0);
     for (const grant of grants)
       expect(Object.keys(grant).sort()).toEqual(['id', 'scopes', 'status', 'statusReason', 'vehicleIds']);
