@@ -100,6 +100,10 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
   const cursor = new Int32Array(items);
   const queue = new Int32Array(items);
   let search = 0;
+  // When `restricted`, searches visit only items whose allowStamp is `allowed` (see `keepPaths`).
+  const allowStamp = new Int32Array(items);
+  let allowed = 0;
+  let restricted = false;
   // Slots whose sink the current search fills.
   const isTarget = new Uint8Array(T);
 
@@ -162,12 +166,78 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     refreshNeeding();
     for (const t of slots) isTarget[t] = 1;
     const roomLeft = (): boolean => slots.some((t) => sinkRoom[t]! > EPSILON_KWH);
+    // The first search of the slots walks everything the targets can be reached from; later ones only
+    // what is left of the paths from a vehicle in need to a target (see `keepPaths`).
+    restricted = false;
     while (roomLeft() && needingCount > 0) {
       const pushed = dinicPhase(slots);
       refreshNeeding();
       if (pushed <= EPSILON_KWH) break;
+      keepPaths();
+      restricted = true;
     }
     for (const t of slots) isTarget[t] = 0;
+  }
+
+  /**
+   * Narrows the next search to the items the last one visited that a vehicle in need can still send
+   * energy to. Exact while the targets stay: an augmentation only adds edges back along its own path,
+   * the sinks only shrink and so do the needs, so an item that can no longer reach a target (or be
+   * reached from a vehicle in need) never can again, and every later augmenting path lies in this set.
+   */
+  function keepPaths(): void {
+    allowed++;
+    let head = 0;
+    let tail = 0;
+    const vehicleBase = T * V;
+    for (let k = 0; k < needingCount; k++) {
+      const item = vehicleBase + needingList[k]!;
+      if (stamp[item] !== search) continue;
+      allowStamp[item] = allowed;
+      queue[tail++] = item;
+    }
+    while (head < tail) {
+      const item = queue[head++]!;
+      if (item >= vehicleBase) {
+        // Vehicle j can draw more at any slot where it is below its cap.
+        const j = item - vehicleBase;
+        const v = vehicleAt[j]!;
+        for (let w = 0; w < words; w++) {
+          for (let bits = freeMask[j * words + w]!; bits !== 0; bits &= bits - 1) {
+            const node = ((w << 5) + lowestBit(bits)) * V + v;
+            if (stamp[node] === search && allowStamp[node] !== allowed) {
+              allowStamp[node] = allowed;
+              queue[tail++] = node;
+            }
+          }
+        }
+        continue;
+      }
+      const q = (item / V) | 0;
+      const v = item - q * V;
+      if (v > 0 && room[item]! - load[item]! > EPSILON_KWH) {
+        const up = q * V + parent[v]!;
+        if (stamp[up] === search && allowStamp[up] !== allowed) {
+          allowStamp[up] = allowed;
+          queue[tail++] = up;
+        }
+      }
+      for (let c = childOffsets[v]!, end = childOffsets[v + 1]!; c < end; c++) {
+        const child = q * V + children[c]!;
+        if (stamp[child] === search && allowStamp[child] !== allowed && load[child]! > EPSILON_KWH) {
+          allowStamp[child] = allowed;
+          queue[tail++] = child;
+        }
+      }
+      for (let k = atOffsets[item]!, end = atOffsets[item + 1]!; k < end; k++) {
+        const j = atVehicles[k]!;
+        const vehicle = vehicleBase + j;
+        if (stamp[vehicle] !== search || allowStamp[vehicle] === allowed) continue;
+        if ((drawsMask[j * words + (q >>> 5)]! & (1 << (q & 31))) === 0) continue;
+        allowStamp[vehicle] = allowed;
+        queue[tail++] = vehicle;
+      }
+    }
   }
 
   function visit(item: number, at: number, tail: number): number {
@@ -184,7 +254,9 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     searchCount++;
     let head = 0;
     let tail = 0;
-    for (const t of slots) if (sinkRoom[t]! > EPSILON_KWH) tail = visit(t * V, 0, tail);
+    for (const t of slots)
+      if (sinkRoom[t]! > EPSILON_KWH && (!restricted || allowStamp[t * V] === allowed))
+        tail = visit(t * V, 0, tail);
     let entryLevel = -1;
     const vehicleBase = T * V;
     while (head < tail) {
@@ -198,7 +270,8 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
         for (let w = 0; w < words; w++) {
           for (let bits = drawsMask[j * words + w]!; bits !== 0; bits &= bits - 1) {
             const node = ((w << 5) + lowestBit(bits)) * V + v;
-            if (stamp[node] !== search) tail = visit(node, next, tail);
+            if (stamp[node] !== search && (!restricted || allowStamp[node] === allowed))
+              tail = visit(node, next, tail);
           }
         }
         continue;
@@ -207,17 +280,21 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
       const v = item - q * V;
       for (let c = childOffsets[v]!, end = childOffsets[v + 1]!; c < end; c++) {
         const child = q * V + children[c]!;
-        if (stamp[child] !== search && room[child]! - load[child]! > EPSILON_KWH)
+        if (
+          stamp[child] !== search &&
+          room[child]! - load[child]! > EPSILON_KWH &&
+          (!restricted || allowStamp[child] === allowed)
+        )
           tail = visit(child, next, tail);
       }
       if (v > 0 && load[item]! > EPSILON_KWH) {
         const up = q * V + parent[v]!;
-        if (stamp[up] !== search) tail = visit(up, next, tail);
+        if (stamp[up] !== search && (!restricted || allowStamp[up] === allowed)) tail = visit(up, next, tail);
       }
       for (let k = atOffsets[item]!, end = atOffsets[item + 1]!; k < end; k++) {
         const j = atVehicles[k]!;
         const vehicle = vehicleBase + j;
-        if (stamp[vehicle] === search) continue;
+        if (stamp[vehicle] === search || (restricted && allowStamp[vehicle] !== allowed)) continue;
         if ((freeMask[j * words + (q >>> 5)]! & (1 << (q & 31))) === 0) continue;
         tail = visit(vehicle, next, tail);
         if (active[j] === 1 && need[j]! > EPSILON_KWH && entryLevel < 0) entryLevel = next;
