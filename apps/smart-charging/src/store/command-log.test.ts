@@ -40,6 +40,7 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
     ({ client, dispose } = await backend.open());
     await seedVehicle(client, 'car-a');
     await seedVehicle(client, 'car-b');
+    await seedVehicle(client, 'car-c');
     await insertPlan(client, 'plan-1');
     await insertPlan(client, 'plan-2');
   });
@@ -86,6 +87,24 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
     ]);
     expect(log.filter((c) => c.action === 'start_charge')).toHaveLength(1);
     expect(log.find((c) => c.action === 'start_charge')?.planId).toBe('plan-2');
+  });
+
+  it('a command the plan wants again after it was carried out is a new one, a millisecond later', async () => {
+    const now = at('18:00');
+    const stopNow = { vehicleId: 'car-c', action: 'stop_charge' as const, dueAt: now };
+    // The same stop twice in one plan is one row.
+    await client.transaction((tx) => replaceFutureCommands(tx, 'plan-1', [stopNow, stopNow], now));
+    const [sent] = await client.transaction((tx) => claimDueCommands(tx, now));
+    expect(sent?.vehicleId).toBe('car-c');
+    await markCommandConfirmed(client, sent!.id, now);
+    await client.transaction((tx) => replaceFutureCommands(tx, 'plan-2', [stopNow], now));
+    const log = (await listCommands(client)).filter((command) => command.vehicleId === 'car-c');
+    expect(
+      log.map((command) => [command.status, command.dueAt.getTime() - now.getTime(), command.planId]),
+    ).toEqual([
+      ['confirmed', 0, 'plan-1'],
+      ['pending', 1, 'plan-2'],
+    ]);
   });
 
   it('claims each due command exactly once, even with concurrent claimers', async () => {

@@ -75,10 +75,42 @@ export async function replaceFutureCommands(
   /** The cars the plan decides for (its unit's); other units' commands are theirs. @default every car */
   unitVehicleIds?: readonly string[],
 ): Promise<void> {
-  const keep: string[] = [];
+  // A time already past means "now": the plan was made after it. The same command twice is one row.
+  const wanted = new Map<string, PlannedCommand & { dueAt: Date }>();
   for (const command of commands) {
-    // A time already past means "now": the plan was made after it.
-    let dueAt = command.dueAt < now ? now : command.dueAt;
+    const dueAt = command.dueAt < now ? now : command.dueAt;
+    const key = `${command.vehicleId}|${command.action}|${dueAt.getTime()}`;
+    if (!wanted.has(key)) wanted.set(key, { ...command, dueAt });
+  }
+  const batch = [...wanted.values()];
+  // One statement for the whole plan: a feeder's re-plan writes hundreds of commands.
+  const inserted = await tx.query<{ id: string; vehicle_id: string; action: string; due_at: Date | string }>(
+    `insert into commands (id, plan_id, vehicle_id, action, value, due_at, status)
+     select id, $1, vehicle_id, action, value, due_at, 'pending'
+     from unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::timestamptz[])
+       as planned(id, vehicle_id, action, value, due_at)
+     on conflict (vehicle_id, action, due_at) do update
+       set plan_id = excluded.plan_id, value = excluded.value, status = 'pending'
+       where commands.status in ('pending', 'cancelled')
+     returning id, vehicle_id, action, due_at`,
+    [
+      planId,
+      batch.map(() => randomUUID()),
+      batch.map((command) => command.vehicleId),
+      batch.map((command) => command.action),
+      batch.map((command) => command.value ?? null),
+      batch.map((command) => command.dueAt),
+    ],
+  );
+  const keep = inserted.map((row) => row.id);
+  const done = new Set(
+    inserted.map((row) => `${row.vehicle_id}|${row.action}|${new Date(row.due_at).getTime()}`),
+  );
+  for (const command of batch) {
+    if (done.has(`${command.vehicleId}|${command.action}|${command.dueAt.getTime()}`)) continue;
+    // The same command for the same instant was already carried out (or is under way), and this plan
+    // wants it again, e.g. a stop after the car was switched on in between: it is a new command.
+    let dueAt = new Date(command.dueAt.getTime() + 1);
     for (let attempt = 0; attempt < 5; attempt++) {
       const rows = await tx.query<{ id: string }>(
         `insert into commands (id, plan_id, vehicle_id, action, value, due_at, status)
@@ -93,8 +125,6 @@ export async function replaceFutureCommands(
         keep.push(rows[0].id);
         break;
       }
-      // The same command for the same instant was already carried out (or is under way), and this plan
-      // wants it again, e.g. a stop after the car was switched on in between: it is a new command.
       dueAt = new Date(dueAt.getTime() + 1);
     }
   }
