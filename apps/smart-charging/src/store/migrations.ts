@@ -233,6 +233,30 @@ export const MIGRATIONS: readonly Migration[] = [
       create index grid_events_window on grid_events (ends_at, starts_at)
     `,
   },
+  // Id 6 is main's (plans.unit); the lead merges it in front of this one.
+  {
+    id: 7,
+    name: 'vehicle API quota: a cluster-wide request budget, per-car back-off, the source of each stored state',
+    sql: `
+      -- One token bucket per key ('vehicle-api': the application's requests), shared by every instance.
+      create table request_budget (
+        key text primary key,
+        tokens double precision not null,
+        refilled_at timestamptz not null,
+        -- What the last take granted: the statement that takes tokens returns it (no read-modify-write).
+        last_granted integer not null default 0
+      );
+      -- When each car was last asked, and when it may be asked again (a 429 with Retry-After).
+      create table vehicle_polls (
+        vehicle_id text primary key references vehicles(id) on delete cascade,
+        last_attempt_at timestamptz,
+        not_before timestamptz,
+        not_before_reason text
+      );
+      alter table vehicle_states add column source text not null default 'poll'
+        check (source in ('poll', 'webhook'))
+    `,
+  },
 ];
 
 /**
