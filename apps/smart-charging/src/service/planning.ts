@@ -33,6 +33,13 @@ export interface PlanningOptions {
   readonly smartChargingOff?: ReadonlySet<string>;
   /** States the caller read (and stored) moments ago; those cars are not asked again. */
   readonly statesReadNow?: ReadonlyMap<string, ChargingState>;
+  /**
+   * Which of these cars may be asked now (the vehicle API budget); the others are planned on their stored
+   * state. Omitted: every car is asked.
+   */
+  readonly selectReads?: (vehicleIds: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** Hears each failed read (a 429 is recorded as a back-off). */
+  readonly onReadFailure?: (vehicleId: string, error: unknown) => Promise<void>;
 }
 
 export interface PlanningOutcome {
@@ -66,7 +73,18 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     chargeLimit?: number;
   }[] = [];
 
-  for (const vehicle of await listVehicles(db)) {
+  const vehicles = await listVehicles(db);
+  const mayRead = await options.selectReads?.(
+    vehicles
+      .filter(
+        (vehicle) =>
+          grants.get(vehicle.grantId)?.status === 'active' &&
+          !options.smartChargingOff?.has(vehicle.id) &&
+          !options.statesReadNow?.has(vehicle.id),
+      )
+      .map((vehicle) => vehicle.id),
+  );
+  for (const vehicle of vehicles) {
     if (grants.get(vehicle.grantId)?.status !== 'active') {
       skipped.push({
         vehicleId: vehicle.id,
@@ -81,12 +99,21 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     let state: ChargingState;
     try {
       const readNow = options.statesReadNow?.get(vehicle.id);
+      const known = knownStates.get(vehicle.id);
       if (readNow) state = readNow;
-      else {
+      else if (mayRead !== undefined && !mayRead.has(vehicle.id)) {
+        // Not asked now (budget spent, backing off, or a fresh webhook state): the stored state stands.
+        if (!known) {
+          skipped.push({ vehicleId: vehicle.id, reason: 'not read yet: the vehicle API budget is spent' });
+          continue;
+        }
+        state = known.state;
+      } else {
         state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
         await saveVehicleState(db, vehicle.id, state, now);
       }
     } catch (error) {
+      await options.onReadFailure?.(vehicle.id, error);
       if (isVoltkitError(error) && error.type === 'COMPATIBILITY') {
         // A car without a traction battery (or one the API cannot charge): nothing to plan, nothing to warn.
         skipped.push({ vehicleId: vehicle.id, reason: 'not chargeable through the vehicle API' });

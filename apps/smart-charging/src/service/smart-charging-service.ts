@@ -27,6 +27,14 @@ import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
 import { describePriceCoverage, priceCoverageView, type PriceCoverage } from './price-coverage.ts';
 import { replanFleet, type PlanningOutcome } from './planning.ts';
 import {
+  DEFAULT_REQUEST_BUDGET,
+  recordRateLimited,
+  reportPollSelection,
+  selectCarsToPoll,
+  type PollBudgetOptions,
+} from './poll-budget.ts';
+import type { RequestBudgetLimits } from '../store/request-budget.ts';
+import {
   classifyFailure,
   createVehicleGateway,
   type ChargingState,
@@ -65,6 +73,11 @@ export interface SmartChargingServiceOptions {
   readonly jobEngine?: JobEngine;
   /** The keys work is split by (one re-plan of a key at a time, cluster-wide). @default ['site'] */
   readonly workUnits?: () => readonly string[];
+  /**
+   * The vehicle API requests all instances on the database may make together (a token bucket on the
+   * service's clock). @default 120 at once, 2 a minute (Smartcar's application limit)
+   */
+  readonly requestBudget?: RequestBudgetLimits;
 }
 
 export interface SmartChargingService {
@@ -158,6 +171,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   let lastMonitorMs = Number.NEGATIVE_INFINITY;
   let planning: Promise<PlanningOutcome> | undefined;
   const monitorIntervalMs = options.monitorIntervalMs ?? 5 * 60_000;
+  // A state a webhook pushed within one poll interval is as fresh as a poll would make it.
+  const pollBudget: PollBudgetOptions = {
+    limits: options.requestBudget ?? DEFAULT_REQUEST_BUDGET,
+    webhookFreshMs: monitorIntervalMs,
+  };
 
   const executor: CommandExecutor = createCommandExecutor({
     db,
@@ -194,6 +212,14 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
               smartChargingOff,
               ...(priceNote === undefined ? {} : { priceNote }),
               ...(statesReadNow === undefined ? {} : { statesReadNow }),
+              selectReads: async (vehicleIds) => {
+                const selection = await selectCarsToPoll(db, vehicleIds, now(), pollBudget);
+                reportPollSelection(logger, selection, 'replan');
+                return new Set(selection.granted);
+              },
+              onReadFailure: async (vehicleId, error) => {
+                await recordRateLimited(db, vehicleId, error, now());
+              },
             },
             reason,
           );
@@ -300,12 +326,33 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     const known = await loadVehicleStates<ChargingState>(db);
     const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
     const current = await loadCurrentPlan<StoredPlanBody>(db);
-    for (const vehicle of await listVehicles(db)) {
-      if (grants.get(vehicle.grantId)?.status !== 'active') continue;
+    const active = (await listVehicles(db)).filter(
+      (vehicle) => grants.get(vehicle.grantId)?.status === 'active',
+    );
+    // Only the cars the shared budget grants are asked; the others keep their stored state this round.
+    const selection = await selectCarsToPoll(
+      db,
+      active.map((vehicle) => vehicle.id),
+      now(),
+      pollBudget,
+    );
+    reportPollSelection(logger, selection, 'poll');
+    const granted = new Set(selection.granted);
+    let appLimited = false;
+    for (const vehicle of active) {
+      if (!granted.has(vehicle.id) || appLimited) continue;
       let state: ChargingState;
       try {
         state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
       } catch (error) {
+        // Over the application's limit, every further request this round would be refused too.
+        if ((await recordRateLimited(db, vehicle.id, error, now())) === 'app') {
+          appLimited = true;
+          logger.warn(
+            { vehicleId: vehicle.id, unread: granted.size },
+            'the vehicle API refused the application (rate limit): the rest of this round waits for its Retry-After',
+          );
+        }
         const verdict = classifyFailure(error);
         if (verdict.kind === 'reconnect') {
           await markGrantUnusable(db, vehicle.grantId, verdict.reason, now());

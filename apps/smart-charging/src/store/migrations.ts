@@ -254,7 +254,13 @@ export const MIGRATIONS: readonly Migration[] = [
         not_before_reason text
       );
       alter table vehicle_states add column source text not null default 'poll'
-        check (source in ('poll', 'webhook'))
+        check (source in ('poll', 'webhook'));
+      -- Webhook events already stored (by eventId or requestId): a replayed delivery stores nothing again.
+      create table webhook_events (
+        id text primary key,
+        received_at timestamptz not null
+      );
+      create index webhook_events_by_age on webhook_events (received_at)
     `,
   },
 ];
