@@ -34,6 +34,7 @@ import {
   type PollBudgetOptions,
 } from './poll-budget.ts';
 import type { RequestBudgetLimits } from '../store/request-budget.ts';
+import { createWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 import {
   classifyFailure,
   createVehicleGateway,
@@ -78,6 +79,13 @@ export interface SmartChargingServiceOptions {
    * service's clock). @default 120 at once, 2 a minute (Smartcar's application limit)
    */
   readonly requestBudget?: RequestBudgetLimits;
+  /** Receive the vehicle API's webhooks, signed with the application management token (a secret). */
+  readonly webhooks?: { readonly managementToken: string; readonly replanSocDelta?: number };
+  /**
+   * A webhook pushed a change that calls for a re-plan (plug-in, unplug, a big SoC change).
+   * @default one re-plan soon after, shared by the changes that arrive meanwhile
+   */
+  readonly onWebhookReplanNeeded?: (vehicleId: string, reason: string) => void;
 }
 
 export interface SmartChargingService {
@@ -88,6 +96,8 @@ export interface SmartChargingService {
   readonly priceSource: string;
   readonly timeZone: string;
   readonly instanceId: string;
+  /** The webhook receiver, when a management token is configured. */
+  readonly webhooks: WebhookReceiver | undefined;
   /** Plans the fleet now (serialised: concurrent calls share one run). */
   replan(reason: string): Promise<PlanningOutcome>;
   /**
@@ -176,6 +186,35 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     limits: options.requestBudget ?? DEFAULT_REQUEST_BUDGET,
     webhookFreshMs: monitorIntervalMs,
   };
+
+  // Webhook changes arriving while a re-plan waits join it, instead of queueing one run each.
+  let webhookReplan: { reasons: string[]; done: Promise<unknown> } | undefined;
+  function replanSoon(_vehicleId: string, reason: string): void {
+    if (webhookReplan) {
+      webhookReplan.reasons.push(reason);
+      return;
+    }
+    const reasons = [reason];
+    const done = (planning ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        webhookReplan = undefined;
+        return replanAfterChange(reasons.join('; '));
+      });
+    webhookReplan = { reasons, done };
+  }
+  const webhooks = options.webhooks
+    ? createWebhookReceiver({
+        db,
+        managementToken: options.webhooks.managementToken,
+        now,
+        logger,
+        ...(options.webhooks.replanSocDelta === undefined
+          ? {}
+          : { replanSocDelta: options.webhooks.replanSocDelta }),
+        onReplanNeeded: options.onWebhookReplanNeeded ?? replanSoon,
+      })
+    : undefined;
 
   const executor: CommandExecutor = createCommandExecutor({
     db,
@@ -583,6 +622,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     priceSource: config.priceSource,
     timeZone: config.timeZone,
     instanceId,
+    webhooks,
     replan,
     refreshPrices,
     priceCoverage,
@@ -646,6 +686,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     async stop() {
       await scheduler?.stop();
       scheduler = undefined;
+      await webhookReplan?.done.catch(() => undefined);
       await planning?.catch(() => undefined);
     },
   };

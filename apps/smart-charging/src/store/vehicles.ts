@@ -73,6 +73,8 @@ export async function saveVehicleState(
  * statement. A delivery older than the stored state changes nothing (a late retry never rolls it back);
  * `complete` says whether `fields` can stand alone as the first state of a car never read before.
  * Returns the stored state before and after, or undefined when nothing was stored (unknown car, older).
+ * `before` is read from the statement's snapshot (no row lock: a lock taken after the upsert changed the
+ * row would see nothing); two deliveries racing for one car may both compare with the same `before`.
  */
 export async function mergeWebhookState<TState>(
   tx: SqlQueryable,
@@ -82,7 +84,7 @@ export async function mergeWebhookState<TState>(
   complete: boolean,
 ): Promise<{ before: TState | null; after: TState } | undefined> {
   const rows = await tx.query<{ before: TState | null; after: TState }>(
-    `with previous as (select body from vehicle_states where vehicle_id = $1 for update),
+    `with previous as (select body from vehicle_states where vehicle_id = $1),
      stored as (
        insert into vehicle_states as s (vehicle_id, body, read_at, source)
        select v.id, $2::jsonb, $3, 'webhook' from vehicles v
