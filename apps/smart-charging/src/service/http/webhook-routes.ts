@@ -50,11 +50,12 @@ export async function registerWebhookRoutes(
   routes: readonly ApiRoute[],
   options: RegisterRoutesOptions,
 ): Promise<void> {
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     scope.removeContentTypeParser(['application/json']);
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
-      done(null, body),
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, parsed) =>
+      parsed(null, body),
     );
     registerApiRoutes(scope, routes, options);
+    done();
   });
 }
