@@ -83,8 +83,10 @@ export function pollCandidatesQuery(vehicleIds: readonly string[]): BuiltQuery {
     text: `select c.id as vehicle_id, p.not_before, s.source as state_source, s.read_at as state_read_at,
         p.last_attempt_at
       from unnest($1::text[]) as c(id)
-      left join vehicle_polls p on p.vehicle_id = c.id
-      left join vehicle_states s on s.vehicle_id = c.id
+      -- One primary-key probe per car (limit 1 keeps the planner from hashing the whole table instead).
+      left join lateral (select not_before, last_attempt_at from vehicle_polls
+        where vehicle_id = c.id limit 1) p on true
+      left join lateral (select source, read_at from vehicle_states where vehicle_id = c.id limit 1) s on true
       order by greatest(p.last_attempt_at, s.read_at) asc nulls first, c.id`,
     params: [vehicleIds],
   };

@@ -103,9 +103,12 @@ export async function mergeWebhookState<TState>(
   return { before: row.before === null ? null : parse(row.before), after: parse(row.after) };
 }
 
+/** Forgets webhook event ids received before `$1` (through webhook_events_by_age). */
+export const EXPIRE_WEBHOOK_EVENTS_SQL = 'delete from webhook_events where received_at < $1';
+
 /** Records a webhook event id; false when it was recorded before (a replay). Forgets ids after a day. */
 export async function firstSeenWebhookEvent(tx: SqlQueryable, eventId: string, at: Date): Promise<boolean> {
-  await tx.query(`delete from webhook_events where received_at < $1`, [new Date(at.getTime() - 86_400_000)]);
+  await tx.query(EXPIRE_WEBHOOK_EVENTS_SQL, [new Date(at.getTime() - 86_400_000)]);
   const rows = await tx.query(
     `insert into webhook_events (id, received_at) values ($1, $2) on conflict (id) do nothing returning id`,
     [eventId, at],
