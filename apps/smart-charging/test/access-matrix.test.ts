@@ -154,6 +154,12 @@ const MATRIX: Record<string, Entry> = {
     body: { credential: 'vkl_not-a-code-at-all' },
     expected: all(401),
   },
+  // Authenticated by SC-Signature, not by token or session: unsigned, everyone is refused alike.
+  'POST /webhooks/smartcar': {
+    path: () => 'webhooks/smartcar',
+    body: { version: '2.0', webhookId: 'w', eventName: 'verify', payload: { challenge: 'c' } },
+    expected: all(401),
+  },
   'GET /api/openapi.json': { path: () => 'api/openapi.json', expected: all(200) },
   'GET /': { path: () => '', expected: all(200) },
   'GET /login': { path: () => 'login', expected: all(200) },

@@ -14,6 +14,8 @@ import { nodeCountsQuery, nodePlannedPowerQuery } from '../src/store/grid-aggreg
 import { gridNodeListQuery } from '../src/store/grid-nodes.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { CURRENT_PLAN_OF_UNIT_QUERY } from '../src/store/plans.ts';
+import { pollCandidatesQuery } from '../src/store/request-budget.ts';
+import { EXPIRE_WEBHOOK_EVENTS_SQL } from '../src/store/vehicles.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
 import { TEST_DATABASE_URL } from '../src/store/test-backends.ts';
 import {
@@ -38,6 +40,8 @@ const BIG_TABLES = new Set([
   'commands',
   'vehicle_plans',
   'grid_nodes',
+  'vehicle_polls',
+  'webhook_events',
 ]);
 
 interface PlanNode {
@@ -71,6 +75,20 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
     db = await openSqlClient({ databaseUrl: TEST_DATABASE_URL, schema });
     await migrate(db);
     await fillFleet(db, { cars: CARS, feeders: FEEDERS, start: START });
+    // Every car tried by the poll once, one in ten held back by a 429; a day of webhook events.
+    await db.query(
+      `insert into vehicle_polls (vehicle_id, last_attempt_at, not_before)
+       select id, $1::timestamptz - (row_number() over (order by id) % 600) * interval '1 second',
+         case when row_number() over (order by id) % 10 = 0 then $1::timestamptz + interval '10 minutes' end
+       from vehicles`,
+      [START],
+    );
+    await db.query(
+      `insert into webhook_events (id, received_at)
+       select 'v3:' || i, $1::timestamptz - (i % 86400) * interval '1 second' from generate_series(1, $2::int) i`,
+      [START, CARS * 2],
+    );
+    await db.query('analyze');
   }, 180_000);
   afterAll(async () => {
     if (!db) return;
@@ -105,7 +123,15 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
   }
 
   const deepCar = carId(Math.round(CARS * 0.9));
+  /** A grid unit's cars, as the per-unit poll passes them: a hundred of the fleet, spread over it. */
+  const unitCars = Array.from({ length: 100 }, (_, i) => carId(1 + i * 293));
   const cases: [name: string, query: () => BuiltQuery, expectIndex: RegExp, maxRows: number][] = [
+    [
+      'poll: a unit’s cars, back-off and last state',
+      () => pollCandidatesQuery(unitCars),
+      /vehicle_polls_pkey.*vehicle_states_pkey|vehicle_states_pkey.*vehicle_polls_pkey/,
+      100,
+    ],
     ['vehicles: first page', () => vehicleListQuery({ limit: 100 }), /vehicles_pkey/, 101],
     [
       'vehicles: deep cursor page (90 %)',
@@ -295,6 +321,16 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
     expect(result.seqScans, `${name}: ${JSON.stringify(result)}`).toEqual([]);
     expect(result.indexes.join(' '), name).toMatch(expectIndex);
     expect(result.maxRowsRead, `${name}: rows read by one scan`).toBeLessThanOrEqual(maxRows);
+  });
+
+  it('webhook: forgetting old event ids goes through webhook_events_by_age (planned, not run)', async () => {
+    const result = await explain(
+      { text: EXPIRE_WEBHOOK_EVENTS_SQL, params: [new Date(START.getTime() - 86_000_000)] },
+      false,
+    );
+    report.push(`${'webhook: expire event ids'.padEnd(44)} ${result.indexes.join(', ')}`);
+    expect(result.seqScans).toEqual([]);
+    expect(result.indexes.join(' ')).toMatch(/webhook_events_by_age/);
   });
 
   it('has the row counts the plans were made for (the planner would scan small tables whole)', async () => {

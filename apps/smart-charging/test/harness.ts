@@ -67,6 +67,10 @@ export async function startService(
     /** Sign-in and Connect requests per client address and minute. @default 1000 (tests share 127.0.0.1) */
     rateLimitMax?: number;
     cipher?: TokenCipher;
+    /** @default the demo app's: the simulator signs webhooks with it */
+    webhookManagementToken?: string;
+    /** @default 120 at once, 2 a minute */
+    requestBudget?: { capacity: number; refillPerMinute: number };
   } = {},
 ): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: 'silent' });
@@ -106,6 +110,8 @@ export async function startService(
     profile: await PROFILE,
     logger,
     now,
+    webhooks: { managementToken: options.webhookManagementToken ?? sim.demoApp.managementToken },
+    ...(options.requestBudget ? { requestBudget: options.requestBudget } : {}),
   });
   const http = await createHttpServer(service, {
     now,

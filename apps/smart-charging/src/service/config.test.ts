@@ -65,4 +65,31 @@ describe('service configuration', () => {
     );
     expect(() => loadServiceConfig({ SMARTCAR_CLIENT_SECRET: 's3cr3t-value' })).not.toThrow(/s3cr3t-value/);
   });
+
+  it('takes the vehicle API budget and the webhook key from the environment, naming a bad value’s variable', () => {
+    expect(loadServiceConfig({}).requestBudget).toEqual({ capacity: 120, refillPerMinute: 2 });
+    expect(loadServiceConfig({}).webhookManagementToken).toBeUndefined();
+    const config = loadServiceConfig({
+      VEHICLE_API_BUDGET_CAPACITY: '600',
+      VEHICLE_API_BUDGET_REFILL_PER_MINUTE: '0.5',
+      SMARTCAR_MANAGEMENT_TOKEN: 'amt-secret-value',
+    });
+    expect(config.requestBudget).toEqual({ capacity: 600, refillPerMinute: 0.5 });
+    expect(config.webhookManagementToken).toBe('amt-secret-value');
+    expect(() => loadServiceConfig({ VEHICLE_API_BUDGET_CAPACITY: '0' })).toThrow(
+      /VEHICLE_API_BUDGET_CAPACITY: /,
+    );
+    expect(() => loadServiceConfig({ VEHICLE_API_BUDGET_CAPACITY: '1.5' })).toThrow(
+      /VEHICLE_API_BUDGET_CAPACITY: expected a whole number/,
+    );
+    expect(() => loadServiceConfig({ VEHICLE_API_BUDGET_REFILL_PER_MINUTE: 'lots' })).toThrow(
+      /VEHICLE_API_BUDGET_REFILL_PER_MINUTE: /,
+    );
+    expect(() =>
+      loadServiceConfig({
+        VEHICLE_API_BUDGET_REFILL_PER_MINUTE: '-1',
+        SMARTCAR_MANAGEMENT_TOKEN: 'amt-secret-value',
+      }),
+    ).not.toThrow(/amt-secret-value/);
+  });
 });

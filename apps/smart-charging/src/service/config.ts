@@ -80,6 +80,15 @@ export const ServiceEnvSchema = z.object({
   ),
   /** How often the cars are read, in minutes of the service's clock. */
   MONITOR_INTERVAL_MINUTES: z.coerce.number().positive().max(1440).default(5),
+  /** Vehicle API requests the application may make at once, cluster-wide (Smartcar: 120). */
+  VEHICLE_API_BUDGET_CAPACITY: z.coerce.number().int('expected a whole number').positive().default(120),
+  /** Requests the budget regains per minute of the service's clock (Smartcar: 2). */
+  VEHICLE_API_BUDGET_REFILL_PER_MINUTE: z.coerce.number().positive().default(2),
+  /**
+   * The application management token: the key of the webhooks' SC-Signature and of the verification
+   * challenge. Set it to receive webhooks at POST /webhooks/smartcar (without it that route answers 404).
+   */
+  SMARTCAR_MANAGEMENT_TOKEN: optionalText,
 });
 
 export type ServiceEnv = z.infer<typeof ServiceEnvSchema>;
@@ -115,6 +124,10 @@ export interface ServiceConfig {
     | { readonly kind: 'simulator'; readonly origin: string; readonly managementToken: string };
   readonly instanceId?: string;
   readonly monitorIntervalMinutes: number;
+  /** The cluster-wide token bucket of vehicle API requests. */
+  readonly requestBudget: { readonly capacity: number; readonly refillPerMinute: number };
+  /** Webhooks are received only with the application management token (a secret: never logged). */
+  readonly webhookManagementToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -220,6 +233,13 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
         : { kind: 'wall' },
     ...(values.INSTANCE_ID === undefined ? {} : { instanceId: values.INSTANCE_ID }),
     monitorIntervalMinutes: values.MONITOR_INTERVAL_MINUTES,
+    requestBudget: {
+      capacity: values.VEHICLE_API_BUDGET_CAPACITY,
+      refillPerMinute: values.VEHICLE_API_BUDGET_REFILL_PER_MINUTE,
+    },
+    ...(values.SMARTCAR_MANAGEMENT_TOKEN === undefined
+      ? {}
+      : { webhookManagementToken: values.SMARTCAR_MANAGEMENT_TOKEN }),
   };
 }
 

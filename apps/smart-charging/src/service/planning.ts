@@ -43,6 +43,13 @@ export interface PlanningOptions {
    * @default 0 (every car is read)
    */
   readonly reuseStatesYoungerThanMs?: number;
+  /**
+   * Which of these cars may be asked now (the vehicle API budget); the others are planned on their stored
+   * state. Omitted: every car is asked.
+   */
+  readonly selectReads?: (vehicleIds: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** Hears each failed read (a 429 is recorded as a back-off). */
+  readonly onReadFailure?: (vehicleId: string, error: unknown) => Promise<void>;
 }
 
 export interface PlanningOutcome {
@@ -203,6 +210,19 @@ async function vehiclesToPlan(
   const skipped: { vehicleId: string; reason: string }[] = [];
   const planned: PlannedVehicle[] = [];
   const reuseMs = options.reuseStatesYoungerThanMs ?? 0;
+  const fresh = (vehicle: UnitVehicle<ChargingState>) =>
+    vehicle.known !== null && now.getTime() - vehicle.known.readAt.getTime() < reuseMs;
+  const mayRead = await options.selectReads?.(
+    cars
+      .filter(
+        (vehicle) =>
+          vehicle.grantStatus === 'active' &&
+          !options.smartChargingOff?.has(vehicle.id) &&
+          !options.statesReadNow?.has(vehicle.id) &&
+          !fresh(vehicle),
+      )
+      .map((vehicle) => vehicle.id),
+  );
   for (const vehicle of cars) {
     if (vehicle.grantStatus !== 'active') {
       skipped.push({ vehicleId: vehicle.id, reason: `grant ${vehicle.grantStatus ?? 'missing'}` });
@@ -217,12 +237,20 @@ async function vehiclesToPlan(
       const readNow = options.statesReadNow?.get(vehicle.id);
       const known = vehicle.known;
       if (readNow) state = readNow;
-      else if (known && now.getTime() - known.readAt.getTime() < reuseMs) state = known.state;
-      else {
+      else if (known && fresh(vehicle)) state = known.state;
+      else if (mayRead !== undefined && !mayRead.has(vehicle.id)) {
+        // Not asked now (budget spent, backing off, or a fresh webhook state): the stored state stands.
+        if (!known) {
+          skipped.push({ vehicleId: vehicle.id, reason: 'not read yet: the vehicle API budget is spent' });
+          continue;
+        }
+        state = known.state;
+      } else {
         state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
         await saveVehicleState(db, vehicle.id, state, now);
       }
     } catch (error) {
+      await options.onReadFailure?.(vehicle.id, error);
       if (isVoltkitError(error) && error.type === 'COMPATIBILITY') {
         // A car without a traction battery (or one the API cannot charge): nothing to plan, nothing to warn.
         skipped.push({ vehicleId: vehicle.id, reason: 'not chargeable through the vehicle API' });

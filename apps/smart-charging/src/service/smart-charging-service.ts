@@ -35,6 +35,15 @@ import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
 import { describePriceCoverage, priceCoverageView, type PriceCoverage } from './price-coverage.ts';
 import { replanUnit, type PlanningOutcome } from './planning.ts';
 import {
+  DEFAULT_REQUEST_BUDGET,
+  recordRateLimited,
+  reportPollSelection,
+  selectCarsToPoll,
+  type PollBudgetOptions,
+} from './poll-budget.ts';
+import type { RequestBudgetLimits } from '../store/request-budget.ts';
+import { createWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
+import {
   classifyFailure,
   createVehicleGateway,
   type ChargingState,
@@ -76,6 +85,18 @@ export interface SmartChargingServiceOptions {
    * @default each top-level grid node, and the site while cars hang on no node
    */
   readonly workUnits?: () => readonly string[] | Promise<readonly string[]>;
+  /**
+   * The vehicle API requests all instances on the database may make together (a token bucket on the
+   * service's clock). @default 120 at once, 2 a minute (Smartcar's application limit)
+   */
+  readonly requestBudget?: RequestBudgetLimits;
+  /** Receive the vehicle API's webhooks, signed with the application management token (a secret). */
+  readonly webhooks?: { readonly managementToken: string; readonly replanSocDelta?: number };
+  /**
+   * A webhook pushed a change that calls for a re-plan (plug-in, unplug, a big SoC change).
+   * @default one re-plan soon after, shared by the changes that arrive meanwhile
+   */
+  readonly onWebhookReplanNeeded?: (vehicleId: string, reason: string) => void;
 }
 
 /** Which units a re-plan covers: the given units, the units of the given cars or nodes; else every unit. */
@@ -113,6 +134,8 @@ export interface SmartChargingService {
   readonly priceSource: string;
   readonly timeZone: string;
   readonly instanceId: string;
+  /** The webhook receiver, when a management token is configured. */
+  readonly webhooks: WebhookReceiver | undefined;
   /**
    * Plans the scope's units now (default: every unit), one after another; each unit's runs are serialised
    * in this process and locked cluster-wide. A unit that fails does not stop the others: the error names it.
@@ -207,6 +230,41 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   /** Each unit's latest planning run in this process: the next one of the unit waits for it. */
   const unitRuns = new Map<string, Promise<PlanningOutcome>>();
   const monitorIntervalMs = options.monitorIntervalMs ?? 5 * 60_000;
+  // A state a webhook pushed within one poll interval is as fresh as a poll would make it.
+  const pollBudget: PollBudgetOptions = {
+    limits: options.requestBudget ?? DEFAULT_REQUEST_BUDGET,
+    webhookFreshMs: monitorIntervalMs,
+  };
+
+  // Webhook changes arriving while a re-plan waits join it, instead of queueing one run each; only the
+  // units of the cars they name are planned.
+  let webhookReplan: { reasons: string[]; vehicleIds: Set<string>; done: Promise<unknown> } | undefined;
+  function replanSoon(vehicleId: string, reason: string): void {
+    if (webhookReplan) {
+      webhookReplan.reasons.push(reason);
+      webhookReplan.vehicleIds.add(vehicleId);
+      return;
+    }
+    const reasons = [reason];
+    const vehicleIds = new Set([vehicleId]);
+    const done = Promise.allSettled([...unitRuns.values()]).then(() => {
+      webhookReplan = undefined;
+      return replanAfterChange(reasons.join('; '), { vehicleIds: [...vehicleIds] });
+    });
+    webhookReplan = { reasons, vehicleIds, done };
+  }
+  const webhooks = options.webhooks
+    ? createWebhookReceiver({
+        db,
+        managementToken: options.webhooks.managementToken,
+        now,
+        logger,
+        ...(options.webhooks.replanSocDelta === undefined
+          ? {}
+          : { replanSocDelta: options.webhooks.replanSocDelta }),
+        onReplanNeeded: options.onWebhookReplanNeeded ?? replanSoon,
+      })
+    : undefined;
 
   const executor: CommandExecutor = createCommandExecutor({
     db,
@@ -247,6 +305,14 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
               ...(unitRootId(unit) === undefined ? {} : { reuseStatesYoungerThanMs: monitorIntervalMs }),
               ...(priceNote === undefined ? {} : { priceNote }),
               ...(statesReadNow === undefined ? {} : { statesReadNow }),
+              selectReads: async (vehicleIds) => {
+                const selection = await selectCarsToPoll(db, vehicleIds, now(), pollBudget);
+                reportPollSelection(logger, selection, 'replan');
+                return new Set(selection.granted);
+              },
+              onReadFailure: async (vehicleId, error) => {
+                await recordRateLimited(db, vehicleId, error, now());
+              },
             },
             unit,
             reason,
@@ -427,12 +493,33 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     const current = await loadCurrentPlan<StoredPlanBody>(db, unit);
     const planned = new Map((current?.body.plan.vehicles ?? []).map((vehicle) => [vehicle.id, vehicle]));
     const threshold = options.socDriftThreshold ?? 0.03;
-    for (const vehicle of await loadUnitVehicles<ChargingState>(db, unit)) {
-      if (vehicle.grantStatus !== 'active') continue;
+    const active = (await loadUnitVehicles<ChargingState>(db, unit)).filter(
+      (vehicle) => vehicle.grantStatus === 'active',
+    );
+    // Only the cars the shared budget grants are asked; the others keep their stored state this round.
+    const selection = await selectCarsToPoll(
+      db,
+      active.map((vehicle) => vehicle.id),
+      now(),
+      pollBudget,
+    );
+    reportPollSelection(logger, selection, 'poll');
+    const granted = new Set(selection.granted);
+    let appLimited = false;
+    for (const vehicle of active) {
+      if (!granted.has(vehicle.id) || appLimited) continue;
       let state: ChargingState;
       try {
         state = await gateway.readChargingState(vehicle.grantId, vehicle.id);
       } catch (error) {
+        // Over the application's limit, every further request this round would be refused too.
+        if ((await recordRateLimited(db, vehicle.id, error, now())) === 'app') {
+          appLimited = true;
+          logger.warn(
+            { vehicleId: vehicle.id, unread: granted.size },
+            'the vehicle API refused the application (rate limit): the rest of this round waits for its Retry-After',
+          );
+        }
         const verdict = classifyFailure(error);
         if (verdict.kind === 'reconnect') {
           await markGrantUnusable(db, vehicle.grantId, verdict.reason, now());
@@ -677,6 +764,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     priceSource: config.priceSource,
     timeZone: config.timeZone,
     instanceId,
+    webhooks,
     replan,
     currentPlan,
     refreshPrices,
@@ -744,6 +832,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     async stop() {
       await scheduler?.stop();
       scheduler = undefined;
+      await webhookReplan?.done.catch(() => undefined);
       await Promise.allSettled([...unitRuns.values()]);
     },
   };

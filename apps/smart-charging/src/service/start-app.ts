@@ -150,10 +150,14 @@ export async function startSmartCharging(
         "clock: the simulator's",
       );
     }
+    const webhookToken = config.webhookManagementToken ?? sim?.demoApp.managementToken;
     const service = createSmartChargingService({
       config,
       ...(config.instanceId === undefined ? {} : { instanceId: config.instanceId }),
       monitorIntervalMs: config.monitorIntervalMinutes * 60_000,
+      requestBudget: config.requestBudget,
+      // The embedded simulator signs its webhooks with its demo app's management token.
+      ...(webhookToken === undefined ? {} : { webhooks: { managementToken: webhookToken } }),
       db,
       client,
       connectMode: config.connectMode,

@@ -242,6 +242,35 @@ export const MIGRATIONS: readonly Migration[] = [
       create index plans_current on plans (unit, created_at) where superseded_at is null
     `,
   },
+  {
+    id: 7,
+    name: 'vehicle API quota: a cluster-wide request budget, per-car back-off, the source of each stored state',
+    sql: `
+      -- One token bucket per key ('vehicle-api': the application's requests), shared by every instance.
+      create table request_budget (
+        key text primary key,
+        tokens double precision not null,
+        refilled_at timestamptz not null,
+        -- What the last take granted: the statement that takes tokens returns it (no read-modify-write).
+        last_granted integer not null default 0
+      );
+      -- When each car was last asked, and when it may be asked again (a 429 with Retry-After).
+      create table vehicle_polls (
+        vehicle_id text primary key references vehicles(id) on delete cascade,
+        last_attempt_at timestamptz,
+        not_before timestamptz,
+        not_before_reason text
+      );
+      alter table vehicle_states add column source text not null default 'poll'
+        check (source in ('poll', 'webhook'));
+      -- Webhook events already stored (by eventId or requestId): a replayed delivery stores nothing again.
+      create table webhook_events (
+        id text primary key,
+        received_at timestamptz not null
+      );
+      create index webhook_events_by_age on webhook_events (received_at)
+    `,
+  },
 ];
 
 /**

@@ -17,7 +17,11 @@ export interface VehicleListing {
   readonly grantStatus: GrantStatus | null;
   readonly grantStatusReason: string | null;
   readonly ownerId: string | null;
-  readonly state: { readonly body: unknown; readonly readAt: Date } | null;
+  readonly state: {
+    readonly body: unknown;
+    readonly readAt: Date;
+    readonly source: 'poll' | 'webhook';
+  } | null;
   /** The stored preferences body, null until set (defaults apply). */
   readonly preferences: unknown;
 }
@@ -47,12 +51,13 @@ interface ListingRow extends Record<string, unknown> {
   owner_id: string | null;
   state_body: unknown;
   state_read_at: Date | string | null;
+  state_source: 'poll' | 'webhook' | null;
   preferences_body: unknown;
 }
 
 const LISTING_COLUMNS = `v.id, v.grant_id, v.make, v.model, v.year, v.battery_capacity_kwh, v.grid_node_id,
   g.status as grant_status, g.status_reason as grant_status_reason, g.owner_id,
-  s.body as state_body, s.read_at as state_read_at, p.body as preferences_body
+  s.body as state_body, s.read_at as state_read_at, s.source as state_source, p.body as preferences_body
   from vehicles v
   left join grants g on g.id = v.grant_id
   left join vehicle_states s on s.vehicle_id = v.id
@@ -72,7 +77,11 @@ const toListing = (row: ListingRow): VehicleListing => ({
   state:
     row.state_read_at === null
       ? null
-      : { body: parseJson(row.state_body), readAt: new Date(row.state_read_at) },
+      : {
+          body: parseJson(row.state_body),
+          readAt: new Date(row.state_read_at),
+          source: row.state_source ?? 'poll',
+        },
   preferences: row.preferences_body === null ? null : parseJson(row.preferences_body),
 });
 

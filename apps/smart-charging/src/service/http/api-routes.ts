@@ -78,7 +78,10 @@ export const VehicleViewSchema = z.object({
       pluggedIn: z.boolean(),
       charging: z.string(),
       chargeLimit: z.number().nullable(),
+      /** When the state was true: how old what is shown is (cars are not all read every round). */
       readAt: z.string(),
+      /** `poll`: read from the vehicle API; `webhook`: pushed by it. */
+      source: z.enum(['poll', 'webhook']),
     })
     .nullable(),
   nextDeparture: z.string().nullable(),
@@ -236,6 +239,7 @@ function vehicleView(
             charging: state.charging,
             chargeLimit: state.chargeLimit,
             readAt: vehicle.state.readAt.toISOString(),
+            source: vehicle.state.source,
           }
         : null,
     nextDeparture: departure === null ? null : new Date(departure).toISOString(),

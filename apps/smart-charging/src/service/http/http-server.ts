@@ -16,6 +16,7 @@ import { createAuthRoutes } from './auth-routes.ts';
 import { readCookie, SESSION_COOKIE } from './cookies.ts';
 import { registerBrowserHardening, type BrowserHardening } from './security.ts';
 import { registerWebAssets } from './web-pages.ts';
+import { createWebhookRoutes, registerWebhookRoutes } from './webhook-routes.ts';
 
 export interface HttpServerOptions {
   /** Request logs carry method, route, status and duration only (never query strings: Connect codes). */
@@ -69,19 +70,24 @@ export async function registerSmartChargingHttp(
   const rateLimit = options.rateLimit ?? { max: 30, timeWindowMs: 60_000 };
   await registerBrowserHardening(app, { allowedHosts: options.allowedHosts ?? [], rateLimit });
   let openApi: Record<string, unknown> = {};
+  const webhookRoutes = createWebhookRoutes(service);
   const routes: ApiRoute[] = [
     ...createApiRoutes(service, now, authNow),
     ...createAuthRoutes(service, { title, authNow, openApi: () => openApi }),
     ...registerWebAssets(app, title),
   ];
-  openApi = buildOpenApiDocument(routes, {
+  openApi = buildOpenApiDocument([...routes, ...webhookRoutes], {
     title,
     version: '0.1.0',
     description:
       'Enroll cars through Connect, set preferences, prices and the grid signal; the service plans the fleet and runs the commands. Operators use API tokens (Authorization: Bearer) or a session from a login link; owners a session that Connect starts. Every input is validated; a 400 names each wrong field; every error has the same body.',
   });
   registerApiRoutes(app, routes, { identify: identifier(service, authNow), rateLimit });
-  return { routes: routes.map((route) => `${route.method} ${route.url}`), openApi };
+  await registerWebhookRoutes(app, webhookRoutes, { identify: identifier(service, authNow), rateLimit });
+  return {
+    routes: [...routes, ...webhookRoutes].map((route) => `${route.method} ${route.url}`),
+    openApi,
+  };
 }
 
 /** A fastify server with the whole smart-charging HTTP surface; call `app.listen` (bind 127.0.0.1). */

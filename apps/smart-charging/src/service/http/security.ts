@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { problem } from './api-route.ts';
+import { WEBHOOK_PATH } from './webhook-routes.ts';
 
 /** Host names a loopback service answers to; anything else in `Host` is a DNS-rebinding attempt. */
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
@@ -70,6 +71,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function csrfRefusal(request: FastifyRequest): string | undefined {
   if (SAFE_METHODS.has(request.method)) return undefined;
+  // Webhooks carry no cookie or token to abuse: the body's signature is their only credential.
+  if (request.url === WEBHOOK_PATH) return undefined;
   const origin = request.headers.origin;
   if (origin !== undefined) {
     let originHost: string | undefined;
