@@ -4,6 +4,8 @@ import {
   CLAIM_DUE_SQL,
   COMMANDED_ON_TIME_OF_VEHICLES_SQL,
   COMMANDED_ON_TIME_SQL,
+  DUE_COMMANDS_AFTER_SQL,
+  DUE_COMMANDS_OF_VEHICLES_SQL,
   DUE_COMMANDS_SQL,
   IN_FLIGHT_SQL,
 } from '../src/store/command-log.ts';
@@ -295,6 +297,33 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       () => ({ text: DUE_COMMANDS_SQL, params: [new Date(START.getTime() - 5 * 3_600_000), 1000] }),
       /commands_by_status/,
       1001,
+    ],
+    [
+      'engine: the next page of due commands',
+      () => ({
+        text: DUE_COMMANDS_AFTER_SQL,
+        params: [
+          new Date(START.getTime() - 5 * 3_600_000),
+          1000,
+          new Date(START.getTime() - 6 * 3_600_000),
+          carId(17),
+          'start_charge',
+        ],
+      }),
+      /commands_by_status/,
+      1001,
+    ],
+    [
+      'engine: due commands of a unit’s cars',
+      () => ({
+        text: DUE_COMMANDS_OF_VEHICLES_SQL,
+        params: [
+          new Date(START.getTime() - 5 * 3_600_000),
+          Array.from({ length: 60 }, (_, k) => carId(k * 500 + 1)),
+        ],
+      }),
+      /commands_of_vehicle|commands_vehicle_id_action_due_at_key/,
+      60 * 8,
     ],
     ['engine: commands in flight', () => ({ text: IN_FLIGHT_SQL, params: [] }), /commands_by_status/, 1],
     [

@@ -9,8 +9,11 @@ export interface ServiceWork {
   claimPoll(unit: string): Promise<boolean>;
   /** Reads the unit's cars; re-plans if they call for it (or a failed command asked for it). */
   poll(unit: string): Promise<void>;
-  /** Due pending commands, as the minute job hands them out. */
-  dueCommands(): Promise<readonly { id: string; vehicleId: string; action: string; attempts: number }[]>;
+  /**
+   * Due pending commands, as the minute job hands them out: a page after `after` (in due order), or with
+   * `unit` all of that unit's cars'.
+   */
+  dueCommands(query: { readonly after?: DueCommand; readonly unit?: string }): Promise<readonly DueCommand[]>;
   /** Sends one command (claimed here); `takeOver` when its job came back from an instance that died. */
   runCommand(id: string, takeOver: boolean): Promise<void>;
   /** After a batch of commands: re-plan if one of them said the plan no longer fits. */
@@ -20,6 +23,17 @@ export interface ServiceWork {
   /** Plans one unit (its own lock keeps two runs of it apart, cluster-wide). */
   replanUnit(unit: string, reason: string): Promise<void>;
 }
+
+export interface DueCommand {
+  readonly id: string;
+  readonly vehicleId: string;
+  readonly action: string;
+  readonly attempts: number;
+  readonly dueAt: Date;
+}
+
+/** Pages the minute's dispatch goes through at most (1,000 commands each). */
+const MAX_DISPATCH_PAGES = 50;
 
 export interface SchedulerOptions {
   readonly engine: JobEngine;
@@ -49,6 +63,7 @@ export interface Scheduler {
 /** Queue names: jobs of earlier versions under these names are picked up as they are. */
 export const QUEUES = {
   minute: 'minute',
+  dispatch: 'dispatch',
   poll: 'poll',
   command: 'command',
   prices: 'prices',
@@ -65,6 +80,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const { engine, work, logger } = options;
   // The expiries bound takeover: a job of a killed instance comes back after expiry + maintenance (≤ 5 s).
   await engine.defineQueue({ name: QUEUES.minute, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
+  await engine.defineQueue({ name: QUEUES.dispatch, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
   await engine.defineQueue({ name: QUEUES.poll, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
   await engine.defineQueue({ name: QUEUES.command, policy: 'standard', expireInSeconds: 15, retryLimit: 5 });
   await engine.defineQueue({ name: QUEUES.prices, policy: 'stately', expireInSeconds: 120, retryLimit: 2 });
@@ -73,9 +89,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
 
   /** One job per car keeps its commands in order; the key (ids and attempts) makes a re-offer of the
    * same commands, from a later minute or another instance, the same job. */
-  const dispatchDueCommands = async () => {
-    const byVehicle = new Map<string, { id: string; action: string; attempts: number }[]>();
-    for (const command of await work.dueCommands()) {
+  const offerCommands = async (due: readonly DueCommand[]) => {
+    const byVehicle = new Map<string, DueCommand[]>();
+    for (const command of due) {
       const list = byVehicle.get(command.vehicleId) ?? [];
       list.push(command);
       byVehicle.set(command.vehicleId, list);
@@ -96,9 +112,26 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       );
     }
   };
-  // The minute job stays short (commands due now go out at once); reading the cars is a job of its own.
+  /** Every due command, a page at a time (a re-plan's burst at fleet scale is many pages). */
+  const dispatchDueCommands = async () => {
+    let after: DueCommand | undefined;
+    for (let page = 0; page < MAX_DISPATCH_PAGES; page++) {
+      const due = await work.dueCommands(after === undefined ? {} : { after });
+      await offerCommands(due);
+      if (due.length < 1000) return;
+      after = due.at(-1);
+    }
+    logger.warn(
+      { pages: MAX_DISPATCH_PAGES },
+      'more commands are due than one minute hands out; the rest go out next minute',
+    );
+  };
+  /** The unit's due commands, right after its poll or re-plan (a new plan's "stop now" among them). */
+  const dispatchUnitCommands = async (unit: string) => offerCommands(await work.dueCommands({ unit }));
+  // Once a minute cluster-wide (keyed by the minute), whichever instance takes it.
+  await engine.work<{ minute: number }>(QUEUES.dispatch, () => dispatchDueCommands());
+  // The minute job of a unit stays short; reading the cars is a job of its own.
   await engine.work<{ unit: string; minute: number }>(QUEUES.minute, async ({ data }) => {
-    await dispatchDueCommands();
     if (await work.claimPoll(data.unit))
       await engine.send(
         QUEUES.poll,
@@ -109,7 +142,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   await engine.work<{ unit: string }>(QUEUES.poll, async ({ data }) => {
     await work.poll(data.unit);
     // A new plan may make commands due right now: they must not wait for the next minute.
-    await dispatchDueCommands();
+    await dispatchUnitCommands(data.unit);
   });
   await engine.work<{ commandIds: string[] }>(
     QUEUES.command,
@@ -123,7 +156,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     QUEUES.replan,
     async ({ data }) => {
       await work.replanUnit(data.unit, data.reason);
-      await dispatchDueCommands();
+      await dispatchUnitCommands(data.unit);
     },
     { concurrency: options.replanConcurrency ?? 1 },
   );
@@ -142,6 +175,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     if (minute <= lastMinute || offering) return;
     offering = true;
     try {
+      await engine.send(QUEUES.dispatch, { minute }, { key: `${minute}`, singletonKey: 'dispatch' });
       for (const unit of await options.units())
         await engine.send(QUEUES.minute, { unit, minute }, { key: `${unit}:${minute}`, singletonKey: unit });
       lastMinute = minute;

@@ -592,7 +592,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           if (reasons.length > 0) await replan(reasons.join('; '), { units: [unit] }, states);
           await replanAfterFailures();
         },
-        dueCommands: () => dueCommands(db, now()),
+        async dueCommands({ after, unit }) {
+          if (unit === undefined) return dueCommands(db, now(), after === undefined ? {} : { after });
+          const cars = await loadUnitVehicles(db, unit);
+          return dueCommands(db, now(), { vehicleIds: cars.map((car) => car.id) });
+        },
         async runCommand(id, takeOver) {
           await executor.runCommand(id, { takeOver });
         },

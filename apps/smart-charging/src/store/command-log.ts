@@ -210,8 +210,44 @@ export const DUE_COMMANDS_SQL = `select * from commands
   order by due_at, vehicle_id, action
   limit $2`;
 
-export async function dueCommands(tx: SqlQueryable, now: Date, limit = 1000): Promise<CommandRecord[]> {
-  const rows = await tx.query<CommandRow>(DUE_COMMANDS_SQL, [now, limit]);
+/** The next page of due commands after `after` (keyset on the same order). */
+export const DUE_COMMANDS_AFTER_SQL = `select * from commands
+  where status = 'pending' and due_at <= $1 and coalesce(next_attempt_at, due_at) <= $1
+    and (due_at, vehicle_id, action) > ($3::timestamptz, $4::text, $5::text)
+  order by due_at, vehicle_id, action
+  limit $2`;
+
+/** Due commands of some cars (a unit's, right after its re-plan), through each car's own commands. */
+export const DUE_COMMANDS_OF_VEHICLES_SQL = `select * from commands
+  where vehicle_id = any($2::text[]) and status = 'pending' and due_at <= $1
+    and coalesce(next_attempt_at, due_at) <= $1
+  order by due_at, vehicle_id, action`;
+
+export interface DueCommandsPage {
+  readonly after?: { readonly dueAt: Date; readonly vehicleId: string; readonly action: string };
+  readonly limit?: number;
+  /** Only these cars' (a unit's). */
+  readonly vehicleIds?: readonly string[];
+}
+
+export async function dueCommands(
+  tx: SqlQueryable,
+  now: Date,
+  page: DueCommandsPage | number = {},
+): Promise<CommandRecord[]> {
+  const { after, limit = 1000, vehicleIds } = typeof page === 'number' ? { limit: page } : page;
+  const rows =
+    vehicleIds !== undefined
+      ? await tx.query<CommandRow>(DUE_COMMANDS_OF_VEHICLES_SQL, [now, vehicleIds])
+      : after === undefined
+        ? await tx.query<CommandRow>(DUE_COMMANDS_SQL, [now, limit])
+        : await tx.query<CommandRow>(DUE_COMMANDS_AFTER_SQL, [
+            now,
+            limit,
+            after.dueAt,
+            after.vehicleId,
+            after.action,
+          ]);
   return rows.map(toRecord);
 }
 
