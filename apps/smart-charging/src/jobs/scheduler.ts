@@ -85,7 +85,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   await engine.defineQueue({ name: QUEUES.command, policy: 'standard', expireInSeconds: 15, retryLimit: 5 });
   await engine.defineQueue({ name: QUEUES.prices, policy: 'stately', expireInSeconds: 120, retryLimit: 2 });
   // Per unit at most one re-plan waiting and one running: a burst of changes collapses into one more run.
-  await engine.defineQueue({ name: QUEUES.replan, policy: 'stately', expireInSeconds: 60, retryLimit: 2 });
+  // A unit of 10,000 cars took minutes on a loaded 2-core machine: an expiry below that hands a running
+  // re-plan to another instance, which then waits on the unit's lock and plans it again. A re-plan of a
+  // killed instance is therefore taken over after up to 5 minutes (its unit's next poll re-plans sooner).
+  await engine.defineQueue({ name: QUEUES.replan, policy: 'stately', expireInSeconds: 300, retryLimit: 2 });
 
   /** One job per car keeps its commands in order; the key (ids and attempts) makes a re-offer of the
    * same commands, from a later minute or another instance, the same job. */

@@ -419,7 +419,10 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       priceFetchError = error instanceof Error ? error.message : String(error);
       throw error;
     }
-    await db.transaction((tx) => savePrices(tx, config.priceSource, fetched.slots));
+    // Instances starting together fetch the same prices: one import at a time, or both insert one slot.
+    await db.withLock(`prices:${config.priceSource}`, () =>
+      db.transaction((tx) => savePrices(tx, config.priceSource, fetched.slots)),
+    );
     priceFetchError = null;
     priceNote = fetched.note;
     logger.info(

@@ -683,7 +683,10 @@ export function createApiRoutes(
           pricePerKwh: slot.pricePerKwh,
         }));
         // The series replaces every stored slot it overlaps, whatever their length (the file feed too).
-        await db.transaction((tx) => savePrices(tx, service.priceSource, slots));
+        // The same lock as the price job's import: two imports of one source never interleave.
+        await db.withLock(`prices:${service.priceSource}`, () =>
+          db.transaction((tx) => savePrices(tx, service.priceSource, slots)),
+        );
         const replan = await service.replanAfterChange(`${body.slots.length} prices imported`);
         return { stored: body.slots.length, replan };
       },
