@@ -3,8 +3,10 @@
  * served by 1 and then 3 instances of the built service (`dist/main.mjs`, each its own process, as
  * deployed) against the real simulator, which holds every car. Measures per instance count:
  *
- * - re-plan after a price update: wall time from `PUT /api/prices` until every work unit has a current
- *   plan created after the import (per `plans.unit` when that column exists, else the one 'site' plan);
+ * - re-plan after a price update: wall time from the price update until every work unit has a current
+ *   plan created after it. With per-unit plans (`plans.unit`) the update is the price job the cron runs
+ *   (prices fetched, one re-plan job per unit, spread over the instances); before them, `PUT /api/prices`
+ *   (one site plan, made by the instance that received it);
  * - commands sustained: commands confirmed per second over a window after that re-plan (the plan's own
  *   stops and starts), from the commands table, next to the simulator's own request log;
  * - p99 of `GET /api/vehicles` (first page, a deep cursor) and `GET /api/vehicles/:id` during that
@@ -13,7 +15,11 @@
  *
  * Everything lives in a database of its own (`voltkit_bench_scale_<random>`), dropped at the end.
  * The monitor poll (which reads every car) is held off for the measured windows, so they measure the
- * re-plan and the commands, not a poll that happens to fall into them.
+ * re-plan and the commands, not a poll that happens to fall into them. The monitor interval is the
+ * default (5 minutes): per-unit re-plans reuse car states read within it instead of reading the car.
+ *
+ * Duration (2-core machine): 10,000 cars ≈ 17 minutes for 1 and 3 instances. 100,000 cars did not finish:
+ * the first instance's start re-plan read ~56 cars/s (docs/capacity.md), i.e. ≥ 30 minutes per re-plan.
  *
  *   pnpm --filter @voltkit/smart-charging build
  *   pnpm --filter @voltkit/smart-charging bench:scale-out                                  (100,000 / 500)
@@ -36,6 +42,8 @@ import { awattarDeHourlyCsv } from '@voltkit/data';
 import { createSimulator } from '@voltkit/simulator';
 import pg from 'pg';
 import pino from 'pino';
+import { startJobEngine } from '../src/jobs/job-engine.ts';
+import { QUEUES } from '../src/jobs/scheduler.ts';
 import { parsePriceCsv } from '../src/planner/price-import.ts';
 import { createOperatorToken } from '../src/service/auth/identity.ts';
 import { encodeCursor } from '../src/store/cursor.ts';
@@ -227,8 +235,9 @@ async function startInstance(id: string, env: Record<string, string>): Promise<I
         `${id} still starting after ${seconds(lastProgress - started)}: the simulator has answered ${simulatorRequests.length} requests so far`,
       );
     }
-    if (child.exitCode !== null)
-      throw new Error(`${id} exited with ${child.exitCode}:\n${instance.tail.slice(-4000)}`);
+    // A signal leaves exitCode null: either one says the process is gone.
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${id} exited (${child.exitCode ?? child.signalCode}):\n${instance.tail.slice(-4000)}`);
     if (performance.now() - started > REPLAN_TIMEOUT_S * 1000)
       throw new Error(`${id} did not start within ${REPLAN_TIMEOUT_S} s:\n${instance.tail.slice(-4000)}`);
     await sleep(200);
@@ -237,9 +246,11 @@ async function startInstance(id: string, env: Record<string, string>): Promise<I
 }
 
 async function stopInstances(instances: readonly Instance[]): Promise<void> {
-  for (const instance of instances) if (instance.child.exitCode === null) instance.child.kill('SIGTERM');
+  const alive = (instance: Instance) =>
+    instance.child.exitCode === null && instance.child.signalCode === null;
+  for (const instance of instances) if (alive(instance)) instance.child.kill('SIGTERM');
   const killer = setTimeout(() => {
-    for (const instance of instances) if (instance.child.exitCode === null) instance.child.kill('SIGKILL');
+    for (const instance of instances) if (alive(instance)) instance.child.kill('SIGKILL');
   }, 30_000);
   await Promise.all(instances.map((instance) => instance.exited));
   clearTimeout(killer);
@@ -340,18 +351,30 @@ async function hasUnitColumn(db: SqlClient): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** The units a price update must re-plan: the root grid nodes when plans are per unit, else the site. */
-async function expectedUnits(db: SqlClient): Promise<string[]> {
+/**
+ * The units a price update must re-plan: with per-unit plans, every unit the started instances planned
+ * (a plan of the fixture's, before the start, is no unit's any more); before them, the one site plan.
+ */
+async function expectedUnits(db: SqlClient, startedAt: Date): Promise<string[]> {
   if (!(await hasUnitColumn(db))) return ['site'];
-  const current = await db.query<{ unit: string }>(
-    'select distinct unit from plans where superseded_at is null order by unit',
-  );
-  const roots = (
-    await db.query<{ id: string }>('select id from grid_nodes where parent_id is null order by id')
-  ).map((row) => row.id);
-  // Per-unit planning has planned some root on start; a service that still plans the site has not.
-  const rootSet = new Set(roots);
-  return current.some((row) => rootSet.has(row.unit)) ? roots : current.map((row) => row.unit);
+  const units = (
+    await db.query<{ unit: string }>(
+      'select distinct unit from plans where superseded_at is null and created_at >= $1 order by unit',
+      [startedAt],
+    )
+  ).map((row) => row.unit);
+  if (units.length === 0) throw new Error('the instances started but planned no unit');
+  return units;
+}
+
+/** Enqueues the price job, as the cron does, through the service's own job engine on the bench database. */
+async function priceJob(db: SqlClient): Promise<void> {
+  const engine = await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'bench' });
+  try {
+    if (!(await engine.send(QUEUES.prices, {}))) throw new Error('the price job was not enqueued');
+  } finally {
+    await engine.stop();
+  }
 }
 
 /** Units without a current plan created at or after `since` (database time). */
@@ -377,6 +400,7 @@ interface RunResult {
   readonly replanReads: number;
   readonly replanReadSpanMs: number;
   readonly units: number;
+  readonly priceUpdate: string;
   readonly replanRowsPerSecond: number;
   readonly replanTop: string;
   readonly plannedCommands: number;
@@ -514,14 +538,18 @@ try {
   }
   const substations = Math.ceil(FEEDERS / 50);
   await saveGridSettings(db, { limitKw: substations * SUBSTATION_KW, baseLoadKwhPerYear: 0 });
-  // The monitor poll reads every car: held off for a day (site and every root node), see the header.
+  // The monitor poll reads every car: held off (claimed until tomorrow) for the site and every root node,
+  // under the keys of the site plan and of per-unit plans (`node:<root>`), see the header.
   const roots = (await db.query<{ id: string }>('select id from grid_nodes where parent_id is null')).map(
     (row) => row.id,
   );
   await db.query(
     `insert into settings (key, body) select 'monitored:' || unit, to_jsonb($2::text) from unnest($1::text[]) unit
      on conflict (key) do update set body = excluded.body`,
-    [['site', ...roots], new Date().toISOString()],
+    [
+      ['site', ...roots, ...roots.map((root) => `node:${root}`)],
+      new Date(Date.now() + 86_400_000).toISOString(),
+    ],
   );
   for (const table of [
     'vehicles',
@@ -564,7 +592,6 @@ try {
     VEHICLE_API_ORIGIN: sim.url,
     TOKEN_ENCRYPTION_KEYS: tokenKeys,
     PRICE_SOURCE: `file:${awattarDeHourlyCsv}`,
-    MONITOR_INTERVAL_MINUTES: '1440',
     LOG_LEVEL: 'info',
   };
   // A day of real day-ahead prices (aWATTar DE, 2022-10-12) laid over the next 48 hours, quarter-hourly.
@@ -587,6 +614,9 @@ try {
   for (const [round, count] of INSTANCE_COUNTS.entries()) {
     log(`--- ${count} instance(s): starting (each start plans once, one after another)`);
     phase = performance.now();
+    const [{ at: startedAt }] = (await db.query<{ at: Date }>('select clock_timestamp() as at')) as [
+      { at: Date },
+    ];
     const instances = await Promise.all(
       Array.from({ length: count }, (_, k) =>
         startInstance(`i${k + 1}`, { ...env, DATA_DIR: join(dataDir, `${round}-${k}`) }),
@@ -595,7 +625,8 @@ try {
     running.push(...instances);
     const startupMs = performance.now() - phase;
     log(`${count} instance(s) running after ${seconds(startupMs)}`);
-    const units = await expectedUnits(db);
+    const units = await expectedUnits(db, startedAt);
+    const perUnit = await hasUnitColumn(db);
     if (round === 0) {
       // The deep cursor is what paging there would give: its page starts at the next car.
       const page = await send('GET', `${instances[0]!.base}${apiCases[1]!.paths[0]!}`, token);
@@ -611,14 +642,25 @@ try {
     ];
     const replanStarted = performance.now();
     let putOutcome: string | undefined;
-    const put = send('PUT', `${instances[0]!.base}api/prices`, token, { slots: priceSlots(round + 1) }).then(
-      (response) => {
-        putOutcome = response.status === 200 ? 'ok' : `${response.status} ${response.body.slice(0, 500)}`;
+    // With per-unit plans, the price job (what the cron runs): it fetches prices and hands out one re-plan
+    // job per unit, which every instance takes a share of. PUT /api/prices re-plans on the instance
+    // that received it, unit after unit; before per-unit plans it is the only way in.
+    const put = (
+      perUnit
+        ? priceJob(db).then(() => 'ok')
+        : send('PUT', `${instances[0]!.base}api/prices`, token, { slots: priceSlots(round + 1) }).then(
+            (response) =>
+              response.status === 200 ? 'ok' : `${response.status} ${response.body.slice(0, 500)}`,
+          )
+    ).then(
+      (outcome) => {
+        putOutcome = outcome;
       },
       (error: unknown) => {
         putOutcome = `request failed: ${String(error)}`;
       },
     );
+    log(`price update through ${perUnit ? 'the price job (per-unit re-plan jobs)' : 'PUT /api/prices'}`);
     let left = units;
     while (left.length > 0) {
       if (performance.now() - replanStarted > REPLAN_TIMEOUT_S * 1000)
@@ -690,6 +732,7 @@ try {
       replanReads: reads.length,
       replanReadSpanMs: readSpanMs,
       units: units.length,
+      priceUpdate: perUnit ? 'price job' : 'PUT /api/prices',
       replanRowsPerSecond: replanWrites.total / (replanMs / 1000),
       replanTop: replanWrites.top,
       plannedCommands,
@@ -748,7 +791,7 @@ try {
   }
   for (const result of results)
     console.log(
-      `rows written, top tables (${result.instances}): re-plan: ${result.replanTop}; window: ${result.windowTop}`,
+      `price update (${result.instances}): ${result.priceUpdate}; rows written, top tables: re-plan: ${result.replanTop}; window: ${result.windowTop}`,
     );
   const oneCar = apiCases[2]!.name;
   for (const result of results)
