@@ -14,6 +14,11 @@ export interface FleetShape {
   /** Slots of the current plan each car has a power series for. @default 96 */
   readonly slots?: number;
   readonly start?: Date;
+  /**
+   * The cars' ids, in order (car 1 first), e.g. those a simulator gave its vehicles, so the service can
+   * reach them. @default `car-0000001`…
+   */
+  readonly vehicleIds?: readonly string[];
 }
 
 /** Ids the fixture gives: `car-0000001`, `owner-0000001`, `feeder-0001`, `tr-0001-1`, `sub-0001`. */
@@ -36,6 +41,21 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
   const pad4 = (expression: string) => `lpad((${expression})::text, 4, '0')`;
   const pad7 = (expression: string) => `lpad((${expression})::text, 7, '0')`;
   const feederOf = (car: string) => `((${car} - 1) % $2) + 1`;
+  const ids = shape.vehicleIds;
+  if (ids !== undefined && ids.length !== shape.cars)
+    throw new Error(`vehicleIds: ${ids.length} ids for ${shape.cars} cars`);
+  // Given ids come from a lookup table (a primary-key probe per row), else they are made from the index.
+  const car = (expression: string) =>
+    ids === undefined
+      ? `'car-' || ${pad7(expression)}`
+      : `(select id from fleet_vehicle_ids where car_index = ${expression})`;
+  if (ids !== undefined) {
+    await db.query('create table fleet_vehicle_ids (car_index integer primary key, id text not null)');
+    await db.query(
+      'insert into fleet_vehicle_ids (car_index, id) select ordinality, id from unnest($1::text[]) with ordinality as given(id, ordinality)',
+      [ids],
+    );
+  }
   const statements: [string, unknown[]][] = [
     [
       `insert into grid_nodes (id, parent_id, kind, name, limit_kw, base_load_kwh_per_year)
@@ -79,7 +99,7 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
     ],
     [
       `insert into vehicles (id, grant_id, make, model, year, battery_capacity_kwh, grid_node_id)
-       select 'car-' || ${pad7('i')}, 'grant-' || ${pad7('i')},
+       select ${car('i')}, 'grant-' || ${pad7('i')},
          (array['TESLA', 'CITROEN', 'VOLKSWAGEN', 'RENAULT'])[i % 4 + 1], 'Model ' || (i % 7), 2020 + i % 6, 40 + i % 40,
          'conn-' || ${pad7('i')}
        from generate_series(1, $1::int) i`,
@@ -87,7 +107,7 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
     ],
     [
       `insert into vehicle_states (vehicle_id, body, read_at)
-       select 'car-' || ${pad7('i')},
+       select ${car('i')},
          jsonb_build_object('soc', (i % 100) / 100.0, 'pluggedIn', i % 3 <> 0,
            'charging', case when i % 5 = 0 then 'CHARGING' else 'NOT_CHARGING' end, 'chargeLimit', 0.9,
            'readAt', $2::timestamptz),
@@ -98,7 +118,7 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
     [
       // Twelve weekly schedules (06:00–08:45 on weekdays, some weekends too): cars share them, as people do.
       `insert into preferences (vehicle_id, body)
-       select 'car-' || ${pad7('i')}, jsonb_set($2::jsonb, '{departures}', (
+       select ${car('i')}, jsonb_set($2::jsonb, '{departures}', (
          select jsonb_object_agg(day, case when day in ('saturday', 'sunday') and i % 4 <> 0 then null
            else to_char(time '06:00' + (i % 12) * interval '15 minutes', 'HH24:MI') end)
          from unnest(array['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']) day))
@@ -114,7 +134,7 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
     ],
     [
       `insert into commands (id, plan_id, vehicle_id, action, due_at, status, attempts, sent_at, confirmed_at)
-       select 'cmd-' || ${pad7('i')} || '-' || k, 'plan-' || $4, 'car-' || ${pad7('i')},
+       select 'cmd-' || ${pad7('i')} || '-' || k, 'plan-' || $4, ${car('i')},
          case when k % 2 = 1 then 'start_charge' else 'stop_charge' end, due,
          case when k < $2 then 'confirmed' else 'pending' end, case when k < $2 then 1 else 0 end,
          case when k < $2 then due end, case when k < $2 then due + interval '20 seconds' end
@@ -124,12 +144,13 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
     ],
     [
       `insert into vehicle_plans (vehicle_id, plan_id, first_slot_start, slot_minutes, power_kw)
-       select 'car-' || ${pad7('i')}, 'plan-' || $4, $2, 15,
+       select ${car('i')}, 'plan-' || $4, $2, 15,
          array(select case when (i + s) % 8 = 0 then 11.0 else 0.0 end from generate_series(1, $3::int) s)
        from generate_series(1, $1::int) i where i % 3 <> 0`,
       [shape.cars, start, slots, PLANS],
     ],
   ];
   for (const [text, params] of statements) await db.query(text, params);
+  if (ids !== undefined) await db.query('drop table fleet_vehicle_ids');
   await db.query('analyze');
 }

@@ -1,0 +1,808 @@
+/**
+ * Scale-out benchmark (issue #13): a utility fleet (100,000 cars on 500 feeders by default) in PostgreSQL,
+ * served by 1 and then 3 instances of the built service (`dist/main.mjs`, each its own process, as
+ * deployed) against the real simulator, which holds every car. Measures per instance count:
+ *
+ * - re-plan after a price update: wall time from the price update until every work unit has a current
+ *   plan created after it. With per-unit plans (`plans.unit`) the update is the price job the cron runs
+ *   (prices fetched, one re-plan job per unit, spread over the instances); before them, `PUT /api/prices`
+ *   (one site plan, made by the instance that received it);
+ * - commands sustained: commands confirmed per second over a window after that re-plan (the plan's own
+ *   stops and starts), from the commands table, next to the simulator's own request log;
+ * - p99 of `GET /api/vehicles` (first page, a deep cursor) and `GET /api/vehicles/:id` during that
+ *   window (a worker thread, requests spread over the instances); goal ≤ 50 ms p99 for one-car reads;
+ * - PostgreSQL rows written per second (pg_stat_database tup_inserted + updated + deleted deltas).
+ *
+ * Everything lives in a database of its own (`voltkit_bench_scale_<random>`), dropped at the end.
+ * The monitor poll (which reads every car) is held off for the measured windows, so they measure the
+ * re-plan and the commands, not a poll that happens to fall into them. The monitor interval is the
+ * default (5 minutes): per-unit re-plans reuse car states read within it instead of reading the car.
+ *
+ * Duration (2-core machine): 10,000 cars ≈ 17 minutes for 1 and 3 instances. 100,000 cars did not finish:
+ * the first instance's start re-plan read ~56 cars/s (docs/capacity.md), i.e. ≥ 30 minutes per re-plan.
+ *
+ *   pnpm --filter @voltkit/smart-charging build
+ *   pnpm --filter @voltkit/smart-charging bench:scale-out                                  (100,000 / 500)
+ *   pnpm --filter @voltkit/smart-charging bench:scale-out -- --cars=10000 --feeders=50    (development)
+ *   options: --instances=1,3  --window=<s, commands window, default 60>  --requests=<per API case, 300>
+ *            --replan-timeout=<s, default 3600>  DATABASE_URL=<server, default local test database>
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { awattarDeHourlyCsv } from '@voltkit/data';
+import { createSimulator } from '@voltkit/simulator';
+import pg from 'pg';
+import pino from 'pino';
+import { startJobEngine } from '../src/jobs/job-engine.ts';
+import { QUEUES } from '../src/jobs/scheduler.ts';
+import { parsePriceCsv } from '../src/planner/price-import.ts';
+import { createOperatorToken } from '../src/service/auth/identity.ts';
+import { encodeCursor } from '../src/store/cursor.ts';
+import { saveGridSettings } from '../src/store/grid.ts';
+import { migrate } from '../src/store/migrations.ts';
+import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
+import { createTokenCipher, newTokenKey, parseTokenKeys } from '../src/store/token-cipher.ts';
+import { fillFleet } from '../test/fleet-fixture.ts';
+
+const argument = (name: string): string | undefined =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const numberArgument = (name: string, fallback: number): number => {
+  const raw = argument(name);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`--${name}: expected a positive integer, got ${raw}`);
+  return value;
+};
+const CARS = numberArgument('cars', 100_000);
+const FEEDERS = numberArgument('feeders', 500);
+const INSTANCE_COUNTS = (argument('instances') ?? '1,3').split(',').map(Number);
+const WINDOW_S = numberArgument('window', 60);
+const REQUESTS = numberArgument('requests', 300);
+const REPLAN_TIMEOUT_S = numberArgument('replan-timeout', 3600);
+const GOAL_P99_MS = 50;
+const BASE_DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const MAIN = join(PACKAGE_DIR, 'dist', 'main.mjs');
+const SCOPE = 'read_battery read_charge control_charge';
+const REDIRECT_URI = 'http://127.0.0.1/connect/callback';
+const MODELS = [
+  { brand: 'TESLA', model: 'Model 3' },
+  { brand: 'DS', model: 'DS 3 Crossback E-Tense' },
+  { brand: 'CITROEN', model: 'ë-C4' },
+];
+/** The fixture's substations hold 50 feeders of 2 MW under 40 MW each. */
+const SUBSTATION_KW = 40_000;
+/**
+ * Cars per simulator account (one Connect grant each). The service's store keeps the fixture's grant per
+ * car; the cars of one account share its tokens (each service grant holds them, encrypted for itself).
+ * Access tokens live 2 hours: a run must end before the first refresh, which would rotate the shared
+ * refresh token under the other grants.
+ */
+const CARS_PER_ACCOUNT = 100;
+
+if (!existsSync(MAIN))
+  throw new Error(`${MAIN} is missing: build first (pnpm --filter @voltkit/smart-charging build)`);
+if (INSTANCE_COUNTS.some((count) => !Number.isInteger(count) || count <= 0))
+  throw new Error(`--instances: expected counts like 1,3, got ${argument('instances')}`);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const log = (line: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new Error('percentile of no samples');
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** One request over node:http without a client-side timeout (a re-plan at 10⁵ cars takes minutes). */
+function send(
+  method: string,
+  url: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      url,
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The simulator's request log: every request it answered, with the wall time it was logged.
+
+interface LoggedRequest {
+  readonly at: number;
+  readonly method: string;
+  readonly route: string;
+  readonly status: number;
+}
+const simulatorRequests: LoggedRequest[] = [];
+const requestLog = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    const at = Date.now();
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.includes('"route"')) continue;
+      try {
+        const entry = JSON.parse(line) as { method?: string; route?: string; status?: number };
+        if (entry.method && entry.route && typeof entry.status === 'number')
+          simulatorRequests.push({ at, method: entry.method, route: entry.route, status: entry.status });
+      } catch {
+        // a line the simulator wrote that is not a request record
+      }
+    }
+    done();
+  },
+});
+/** POSTs under a vehicle answered 2xx (charge commands; batch reads share the route pattern). */
+const vehiclePostsBetween = (from: number, to: number) =>
+  simulatorRequests.filter(
+    (request) =>
+      request.at >= from &&
+      request.at < to &&
+      request.method === 'POST' &&
+      request.route.startsWith('/v2.0/vehicles/:id') &&
+      request.status >= 200 &&
+      request.status < 300,
+  ).length;
+
+// ---------------------------------------------------------------------------------------------------
+// Service instances: the built service, one process each.
+
+interface Instance {
+  readonly id: string;
+  readonly base: string;
+  readonly child: ChildProcess;
+  /** The last 64 kB of its output, for errors. */
+  tail: string;
+  readonly exited: Promise<number | null>;
+}
+
+async function startInstance(id: string, env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: PACKAGE_DIR,
+    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port), INSTANCE_ID: id },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const instance: Instance = {
+    id,
+    base: `http://127.0.0.1:${port}/`,
+    child,
+    tail: '',
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  let running = false;
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString();
+    instance.tail = (instance.tail + text).slice(-65_536);
+    if (!running && text.includes('"msg":"jobs running"')) running = true;
+    for (const line of text.split('\n'))
+      if (line.includes('"level":50') || line.includes('"level":60'))
+        log(`${id} error: ${line.slice(0, 400)}`);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const started = performance.now();
+  // At 10⁵ cars each start plans the whole fleet first, one instance after another: allow for it.
+  let lastProgress = performance.now();
+  while (!running) {
+    if (performance.now() - lastProgress > 60_000) {
+      lastProgress = performance.now();
+      log(
+        `${id} still starting after ${seconds(lastProgress - started)}: the simulator has answered ${simulatorRequests.length} requests so far`,
+      );
+    }
+    // A signal leaves exitCode null: either one says the process is gone.
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${id} exited (${child.exitCode ?? child.signalCode}):\n${instance.tail.slice(-4000)}`);
+    if (performance.now() - started > REPLAN_TIMEOUT_S * 1000)
+      throw new Error(`${id} did not start within ${REPLAN_TIMEOUT_S} s:\n${instance.tail.slice(-4000)}`);
+    await sleep(200);
+  }
+  return instance;
+}
+
+async function stopInstances(instances: readonly Instance[]): Promise<void> {
+  const alive = (instance: Instance) =>
+    instance.child.exitCode === null && instance.child.signalCode === null;
+  for (const instance of instances) if (alive(instance)) instance.child.kill('SIGTERM');
+  const killer = setTimeout(() => {
+    for (const instance of instances) if (alive(instance)) instance.child.kill('SIGKILL');
+  }, 30_000);
+  await Promise.all(instances.map((instance) => instance.exited));
+  clearTimeout(killer);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// API latency in a worker thread: its own event loop, so the simulator in this one does not delay it.
+
+const LATENCY_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { bases, token, cases, count } = workerData;
+(async () => {
+  const results = {};
+  for (const c of cases) results[c.name] = [];
+  let k = 0;
+  for (let round = 0; round < count; round++)
+    for (const c of cases) {
+      const path = c.paths[round % c.paths.length];
+      const base = bases[k++ % bases.length];
+      const before = performance.now();
+      const response = await fetch(base + path, { headers: { authorization: 'Bearer ' + token } });
+      const text = await response.text();
+      const ms = performance.now() - before;
+      if (response.status !== 200) throw new Error('GET ' + path + ': ' + response.status + ' ' + text.slice(0, 300));
+      results[c.name].push(ms);
+    }
+  parentPort.postMessage(results);
+})().catch((error) => parentPort.postMessage({ error: String(error && error.stack || error) }));
+`;
+
+interface ApiCase {
+  readonly name: string;
+  readonly paths: readonly string[];
+}
+
+function measureApi(
+  bases: readonly string[],
+  token: string,
+  cases: readonly ApiCase[],
+  count: number,
+): Promise<Record<string, number[]>> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(LATENCY_WORKER, { eval: true, workerData: { bases, token, cases, count } });
+    worker.once('message', (message: Record<string, number[]> | { error: string }) => {
+      void worker.terminate();
+      if ('error' in message && typeof message.error === 'string') reject(new Error(message.error));
+      else resolve(message as Record<string, number[]>);
+    });
+    worker.once('error', reject);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PostgreSQL write counters of the bench database.
+
+interface WriteCounters {
+  readonly total: number;
+  readonly byTable: ReadonlyMap<string, number>;
+}
+
+async function writeCounters(admin: pg.Client, database: string, db: SqlClient): Promise<WriteCounters> {
+  const [row] = (
+    await admin.query<{ n: string }>(
+      `select (tup_inserted + tup_updated + tup_deleted)::text as n from pg_stat_database where datname = $1`,
+      [database],
+    )
+  ).rows;
+  if (!row) throw new Error(`pg_stat_database has no row for ${database}`);
+  const tables = await db.query<{ name: string; n: string }>(
+    `select schemaname || '.' || relname as name, (n_tup_ins + n_tup_upd + n_tup_del)::text as n
+     from pg_stat_user_tables`,
+  );
+  return { total: Number(row.n), byTable: new Map(tables.map((table) => [table.name, Number(table.n)])) };
+}
+
+function writesBetween(before: WriteCounters, after: WriteCounters): { total: number; top: string } {
+  const deltas = [...after.byTable]
+    .map(([name, n]) => [name, n - (before.byTable.get(name) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return {
+    total: after.total - before.total,
+    top: deltas
+      .slice(0, 6)
+      .map(([name, n]) => `${name.replace(/^public\./, '')} ${n}`)
+      .join(', '),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Plans per unit: the lead's per-unit planning adds `plans.unit`; before it there is one 'site' plan.
+
+async function hasUnitColumn(db: SqlClient): Promise<boolean> {
+  const rows = await db.query(
+    `select 1 from information_schema.columns
+     where table_schema = current_schema() and table_name = 'plans' and column_name = 'unit'`,
+  );
+  return rows.length > 0;
+}
+
+/**
+ * The units a price update must re-plan: with per-unit plans, every unit the started instances planned
+ * (a plan of the fixture's, before the start, is no unit's any more); before them, the one site plan.
+ */
+async function expectedUnits(db: SqlClient, startedAt: Date): Promise<string[]> {
+  if (!(await hasUnitColumn(db))) return ['site'];
+  const units = (
+    await db.query<{ unit: string }>(
+      'select distinct unit from plans where superseded_at is null and created_at >= $1 order by unit',
+      [startedAt],
+    )
+  ).map((row) => row.unit);
+  if (units.length === 0) throw new Error('the instances started but planned no unit');
+  return units;
+}
+
+/** Enqueues the price job, as the cron does, through the service's own job engine on the bench database. */
+async function priceJob(db: SqlClient): Promise<void> {
+  const engine = await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'bench' });
+  try {
+    if (!(await engine.send(QUEUES.prices, {}))) throw new Error('the price job was not enqueued');
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** Units without a current plan created at or after `since` (database time). */
+async function unitsNotReplanned(db: SqlClient, units: readonly string[], since: Date): Promise<string[]> {
+  const fresh = (await hasUnitColumn(db))
+    ? await db.query<{ unit: string }>(
+        'select distinct unit from plans where superseded_at is null and created_at >= $1',
+        [since],
+      )
+    : (await db.query('select 1 from plans where superseded_at is null and created_at >= $1', [since])).map(
+        () => ({ unit: 'site' }),
+      );
+  const done = new Set(fresh.map((row) => row.unit));
+  return units.filter((unit) => !done.has(unit));
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+interface RunResult {
+  readonly instances: number;
+  readonly startupMs: number;
+  readonly replanMs: number;
+  readonly replanReads: number;
+  readonly replanReadSpanMs: number;
+  readonly units: number;
+  readonly priceUpdate: string;
+  readonly replanRowsPerSecond: number;
+  readonly replanTop: string;
+  readonly plannedCommands: number;
+  readonly confirmedPerSecond: number;
+  readonly simulatorPostsPerSecond: number;
+  readonly backlogAtEnd: number;
+  readonly rowsPerSecond: number;
+  readonly windowTop: string;
+  readonly p99: Readonly<Record<string, number>>;
+  readonly p50: Readonly<Record<string, number>>;
+}
+
+const runId = randomBytes(4).toString('hex');
+const database = `voltkit_bench_scale_${runId}`;
+const benchUrl = new URL(BASE_DATABASE_URL);
+benchUrl.pathname = `/${database}`;
+const admin = new pg.Client({ connectionString: BASE_DATABASE_URL });
+await admin.connect();
+await admin.query(`create database ${database}`);
+const dataDir = await mkdtemp(join(tmpdir(), 'voltkit-scale-'));
+const managementToken = randomBytes(24).toString('hex');
+const sim = await createSimulator({
+  clock: { mode: 'real' },
+  managementToken,
+  logger: pino({ level: 'info' }, requestLog),
+});
+let db: SqlClient | undefined;
+const running: Instance[] = [];
+const benchStarted = performance.now();
+try {
+  log(
+    `bench database ${database}; ${CARS} cars on ${FEEDERS} feeders; instances ${INSTANCE_COUNTS.join(', ')}`,
+  );
+
+  // 1. The fleet in the simulator: accounts of CARS_PER_ACCOUNT cars of one make (the simulator looks an
+  // account's cars up by scanning all of them, so an account per car is quadratic: 10⁵ would take most
+  // of an hour), one Connect grant per account, tokens by code exchange over HTTP.
+  const heapBefore = process.memoryUsage();
+  let phase = performance.now();
+  const accounts: { code: string; first: number; vehicleIds: string[] }[] = [];
+  const vehicleIds: string[] = [];
+  for (let first = 1; first <= CARS; first += CARS_PER_ACCOUNT) {
+    const model = MODELS[accounts.length % MODELS.length]!;
+    const email = `account${accounts.length + 1}@bench.example`;
+    const count = Math.min(CARS_PER_ACCOUNT, CARS - first + 1);
+    sim.createTestAccount({ email, brand: model.brand, model: model.model, vehicleCount: count });
+    const authorized = sim.authorize({
+      clientId: sim.demoApp.clientId,
+      redirectUri: REDIRECT_URI,
+      scope: SCOPE,
+      email,
+      make: model.brand,
+    });
+    if (authorized.vehicleIds.length !== count)
+      throw new Error(`account ${email} connected ${authorized.vehicleIds.length} of its ${count} vehicles`);
+    accounts.push({ code: authorized.code, first, vehicleIds: authorized.vehicleIds });
+    authorized.vehicleIds.forEach((id, k) => {
+      const index = first + k;
+      vehicleIds.push(id);
+      // Two cars in three plugged in, as the fixture's last states say; SoC spread over 20–69 %.
+      if (index % 3 !== 0) sim.plugIn(id, { stationKw: 11 });
+      sim.setSoc(id, 0.2 + (index % 50) / 100);
+    });
+  }
+  const createdMs = performance.now() - phase;
+  log(
+    `simulator: ${accounts.length} accounts of up to ${CARS_PER_ACCOUNT} cars created in ${seconds(createdMs)}`,
+  );
+  phase = performance.now();
+  const basic = `Basic ${Buffer.from(`${sim.demoApp.clientId}:${sim.demoApp.clientSecret}`).toString('base64')}`;
+  /** Per car (index - 1): its account's tokens. */
+  const tokens: { accessToken: string; refreshToken: string; expiresAt: Date }[] = new Array(CARS);
+  let nextAccount = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (nextAccount < accounts.length) {
+        const account = accounts[nextAccount++]!;
+        const response = await fetch(`${sim.url}/oauth/token`, {
+          method: 'POST',
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code: account.code,
+            redirect_uri: REDIRECT_URI,
+          }).toString(),
+        });
+        const body = (await response.json()) as {
+          access_token?: string;
+          refresh_token?: string;
+          expires_in?: number;
+        };
+        if (response.status !== 200 || !body.access_token || !body.refresh_token || !body.expires_in)
+          throw new Error(`token exchange answered ${response.status}: ${JSON.stringify(body)}`);
+        const issued = {
+          accessToken: body.access_token,
+          refreshToken: body.refresh_token,
+          expiresAt: new Date(Date.now() + body.expires_in * 1000),
+        };
+        for (let k = 0; k < account.vehicleIds.length; k++) tokens[account.first - 1 + k] = issued;
+      }
+    }),
+  );
+  const heapAfter = process.memoryUsage();
+  log(
+    `simulator holds ${CARS} cars: created in ${seconds(createdMs)}, tokens exchanged in ${seconds(performance.now() - phase)}; ` +
+      `this process grew by ${((heapAfter.rss - heapBefore.rss) / 2 ** 20).toFixed(0)} MiB RSS ` +
+      `(${((heapAfter.heapUsed - heapBefore.heapUsed) / 2 ** 20).toFixed(0)} MiB heap)`,
+  );
+
+  // 2. The service's store: the fleet fixture with the simulator's ids, the tokens encrypted as the service does.
+  phase = performance.now();
+  db = await openSqlClient({ databaseUrl: benchUrl.toString() });
+  await migrate(db);
+  await fillFleet(db, { cars: CARS, feeders: FEEDERS, vehicleIds: vehicleIds, start: new Date() });
+  const tokenKeys = newTokenKey('bench');
+  const cipher = createTokenCipher(parseTokenKeys(tokenKeys));
+  const grantIds = vehicleIds.map((_, index) => `grant-${String(index + 1).padStart(7, '0')}`);
+  const refreshExpiresAt = new Date(Date.now() + 60 * 86_400_000);
+  for (let from = 0; from < CARS; from += 10_000) {
+    const slice = grantIds.slice(from, from + 10_000);
+    await db.query(
+      `update grants g set access_token = t.access, refresh_token = t.refresh, access_expires_at = t.expires,
+         refresh_expires_at = $5, scopes = $6
+       from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) as t(id, access, refresh, expires)
+       where g.id = t.id and g.status = 'active'`,
+      [
+        slice,
+        slice.map((id, k) => cipher.encrypt(tokens[from + k]!.accessToken, `grant ${id} access token`)),
+        slice.map((id, k) => cipher.encrypt(tokens[from + k]!.refreshToken, `grant ${id} refresh token`)),
+        slice.map((_, k) => tokens[from + k]!.expiresAt),
+        refreshExpiresAt,
+        SCOPE.split(' '),
+      ],
+    );
+  }
+  const substations = Math.ceil(FEEDERS / 50);
+  await saveGridSettings(db, { limitKw: substations * SUBSTATION_KW, baseLoadKwhPerYear: 0 });
+  // The monitor poll reads every car: held off (claimed until tomorrow) for the site and every root node,
+  // under the keys of the site plan and of per-unit plans (`node:<root>`), see the header.
+  const roots = (await db.query<{ id: string }>('select id from grid_nodes where parent_id is null')).map(
+    (row) => row.id,
+  );
+  await db.query(
+    `insert into settings (key, body) select 'monitored:' || unit, to_jsonb($2::text) from unnest($1::text[]) unit
+     on conflict (key) do update set body = excluded.body`,
+    [
+      ['site', ...roots, ...roots.map((root) => `node:${root}`)],
+      new Date(Date.now() + 86_400_000).toISOString(),
+    ],
+  );
+  for (const table of [
+    'vehicles',
+    'vehicle_states',
+    'preferences',
+    'grants',
+    'commands',
+    'grid_nodes',
+    'vehicle_plans',
+  ])
+    await db.query(`vacuum (analyze) ${table}`);
+  const { token } = await createOperatorToken(db, { name: 'bench', role: 'admin' });
+  log(
+    `store filled (${CARS * 4} commands, ${FEEDERS} feeders, ${roots.length} roots) in ${seconds(performance.now() - phase)}`,
+  );
+
+  // API cases: the deep cursor is the key of the car at 90 % in the listing's own order.
+  const [deep, deepNext] = await db.query<{ id: string }>(
+    'select id from vehicles order by id offset $1 limit 2',
+    [Math.floor(CARS * 0.9) - 1],
+  );
+  const sampleCars = (
+    await db.query<{ id: string }>('select id from vehicles order by random() limit $1', [REQUESTS])
+  ).map((row) => `api/vehicles/${row.id}`);
+  const apiCases: ApiCase[] = [
+    { name: 'GET /api/vehicles (first page of 100)', paths: ['api/vehicles?limit=100'] },
+    {
+      name: 'GET /api/vehicles (deep cursor, car 90 %)',
+      paths: [`api/vehicles?limit=100&cursor=${encodeCursor([deep!.id])}`],
+    },
+    { name: 'GET /api/vehicles/:id (random car)', paths: sampleCars },
+  ];
+
+  const env: Record<string, string> = {
+    DATABASE_URL: benchUrl.toString(),
+    HOST: '127.0.0.1',
+    SMARTCAR_CLIENT_ID: sim.demoApp.clientId,
+    SMARTCAR_CLIENT_SECRET: sim.demoApp.clientSecret,
+    SMARTCAR_REDIRECT_URI: 'http://127.0.0.1:8740/connect/callback',
+    VEHICLE_API_ORIGIN: sim.url,
+    TOKEN_ENCRYPTION_KEYS: tokenKeys,
+    PRICE_SOURCE: `file:${awattarDeHourlyCsv}`,
+    LOG_LEVEL: 'info',
+  };
+  // A day of real day-ahead prices (aWATTar DE, 2022-10-12) laid over the next 48 hours, quarter-hourly.
+  const day = parsePriceCsv(readFileSync(awattarDeHourlyCsv, 'utf8'))
+    .filter((p) => p.startMs >= Date.parse('2022-10-12T00:00:00+02:00'))
+    .slice(0, 24)
+    .map((p) => p.pricePerKwh);
+  const priceSlots = (shift: number) => {
+    const first = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    return Array.from({ length: 49 * 4 }, (_, k) => ({
+      start: new Date(first + k * 900_000).toISOString(),
+      end: new Date(first + (k + 1) * 900_000).toISOString(),
+      pricePerKwh: Number(
+        (day[(Math.floor(k / 4) + new Date(first).getUTCHours() + shift) % 24]! + 0.01 * shift).toFixed(5),
+      ),
+    }));
+  };
+
+  const results: RunResult[] = [];
+  for (const [round, count] of INSTANCE_COUNTS.entries()) {
+    log(`--- ${count} instance(s): starting (each start plans once, one after another)`);
+    phase = performance.now();
+    const [{ at: startedAt }] = (await db.query<{ at: Date }>('select clock_timestamp() as at')) as [
+      { at: Date },
+    ];
+    const instances = await Promise.all(
+      Array.from({ length: count }, (_, k) =>
+        startInstance(`i${k + 1}`, { ...env, DATA_DIR: join(dataDir, `${round}-${k}`) }),
+      ),
+    );
+    running.push(...instances);
+    const startupMs = performance.now() - phase;
+    log(`${count} instance(s) running after ${seconds(startupMs)}`);
+    const units = await expectedUnits(db, startedAt);
+    const perUnit = await hasUnitColumn(db);
+    if (round === 0) {
+      // The deep cursor is what paging there would give: its page starts at the next car.
+      const page = await send('GET', `${instances[0]!.base}${apiCases[1]!.paths[0]!}`, token);
+      const first = (JSON.parse(page.body) as { items?: { id: string }[] }).items?.[0]?.id;
+      if (page.status !== 200 || first !== deepNext!.id)
+        throw new Error(`deep cursor page is off: ${page.status}, first ${first}, expected ${deepNext!.id}`);
+    }
+
+    // Re-plan after a price update.
+    const before = await writeCounters(admin, database, db);
+    const [{ at: importAt }] = (await db.query<{ at: Date }>('select clock_timestamp() as at')) as [
+      { at: Date },
+    ];
+    const replanStarted = performance.now();
+    let putOutcome: string | undefined;
+    // With per-unit plans, the price job (what the cron runs): it fetches prices and hands out one re-plan
+    // job per unit, which every instance takes a share of. PUT /api/prices re-plans on the instance
+    // that received it, unit after unit; before per-unit plans it is the only way in.
+    const put = (
+      perUnit
+        ? priceJob(db).then(() => 'ok')
+        : send('PUT', `${instances[0]!.base}api/prices`, token, { slots: priceSlots(round + 1) }).then(
+            (response) =>
+              response.status === 200 ? 'ok' : `${response.status} ${response.body.slice(0, 500)}`,
+          )
+    ).then(
+      (outcome) => {
+        putOutcome = outcome;
+      },
+      (error: unknown) => {
+        putOutcome = `request failed: ${String(error)}`;
+      },
+    );
+    log(`price update through ${perUnit ? 'the price job (per-unit re-plan jobs)' : 'PUT /api/prices'}`);
+    let left = units;
+    while (left.length > 0) {
+      if (performance.now() - replanStarted > REPLAN_TIMEOUT_S * 1000)
+        throw new Error(
+          `units not re-planned within ${REPLAN_TIMEOUT_S} s: ${left.slice(0, 10).join(', ')} (PUT: ${putOutcome})`,
+        );
+      if (putOutcome !== undefined && putOutcome !== 'ok') throw new Error(`PUT /api/prices: ${putOutcome}`);
+      await sleep(250);
+      left = await unitsNotReplanned(db, units, importAt);
+    }
+    const replanMs = performance.now() - replanStarted;
+    // Where the re-plan's time went: the cars read over the vehicle API (batch POSTs in the simulator's
+    // log) come first; what follows the last read is planning and writing the plan.
+    const replanFrom = Date.now() - replanMs;
+    const reads = simulatorRequests.filter(
+      (request) =>
+        request.at >= replanFrom &&
+        request.method === 'POST' &&
+        request.route.startsWith('/v2.0/vehicles/:id'),
+    );
+    const readSpanMs = reads.length === 0 ? 0 : reads.at(-1)!.at - replanFrom;
+    const afterReplan = await writeCounters(admin, database, db);
+    const replanWrites = writesBetween(before, afterReplan);
+    log(
+      `re-planned ${units.length} unit(s) after the price import in ${seconds(replanMs)}: ${reads.length} vehicle API POSTs, ` +
+        `the last ${seconds(readSpanMs)} after the import; ${seconds(replanMs - readSpanMs)} after it (planning, writing)`,
+    );
+    const [{ n: plannedCommands }] = (await db.query<{ n: number }>(
+      `select count(*)::int as n from commands c join plans p on p.id = c.plan_id
+       where p.superseded_at is null and p.created_at >= $1`,
+      [importAt],
+    )) as [{ n: number }];
+
+    // Commands sustained, and the API under that load.
+    const windowStart = Date.now();
+    const atStart = await writeCounters(admin, database, db);
+    const latencies = await measureApi(
+      instances.map((instance) => instance.base),
+      token,
+      apiCases,
+      REQUESTS,
+    );
+    const remaining = windowStart + WINDOW_S * 1000 - Date.now();
+    if (remaining > 0) await sleep(remaining);
+    const windowEnd = Date.now();
+    const atEnd = await writeCounters(admin, database, db);
+    const windowWrites = writesBetween(atStart, atEnd);
+    const windowSeconds = (windowEnd - windowStart) / 1000;
+    const [{ confirmed }] = (await db.query<{ confirmed: number }>(
+      `select count(*)::int as confirmed from commands where status = 'confirmed' and confirmed_at >= $1 and confirmed_at < $2`,
+      [new Date(windowStart), new Date(windowEnd)],
+    )) as [{ confirmed: number }];
+    const [{ backlog }] = (await db.query<{ backlog: number }>(
+      `select count(*)::int as backlog from commands where status in ('pending', 'sending') and due_at <= now()`,
+    )) as [{ backlog: number }];
+    await put;
+    if (putOutcome !== 'ok') throw new Error(`PUT /api/prices: ${putOutcome}`);
+    const p50: Record<string, number> = {};
+    const p99: Record<string, number> = {};
+    for (const apiCase of apiCases) {
+      const sorted = [...latencies[apiCase.name]!].sort((a, b) => a - b);
+      p50[apiCase.name] = percentile(sorted, 50);
+      p99[apiCase.name] = percentile(sorted, 99);
+    }
+    results.push({
+      instances: count,
+      startupMs,
+      replanMs,
+      replanReads: reads.length,
+      replanReadSpanMs: readSpanMs,
+      units: units.length,
+      priceUpdate: perUnit ? 'price job' : 'PUT /api/prices',
+      replanRowsPerSecond: replanWrites.total / (replanMs / 1000),
+      replanTop: replanWrites.top,
+      plannedCommands,
+      confirmedPerSecond: confirmed / windowSeconds,
+      simulatorPostsPerSecond: vehiclePostsBetween(windowStart, windowEnd) / windowSeconds,
+      backlogAtEnd: backlog,
+      rowsPerSecond: windowWrites.total / windowSeconds,
+      windowTop: windowWrites.top,
+      p50,
+      p99,
+    });
+    log(
+      `window ${windowSeconds.toFixed(0)} s: ${confirmed} commands confirmed, ${backlog} due and not done at its end; ` +
+        `rows written: ${windowWrites.top}`,
+    );
+    await stopInstances(instances);
+    running.length = 0;
+  }
+
+  // The table.
+  const columns = results.map((result) => `${result.instances} instance${result.instances === 1 ? '' : 's'}`);
+  const one = results.find((result) => result.instances === 1);
+  const three = results.find((result) => result.instances === 3);
+  const rows: [string, (result: RunResult) => number, number][] = [
+    ['start (all instances running), s', (r) => r.startupMs / 1000, 1],
+    ['re-plan every unit after a price update, s', (r) => r.replanMs / 1000, 1],
+    ['  units re-planned', (r) => r.units, 0],
+    ['  vehicle API POSTs (cars read) in it', (r) => r.replanReads, 0],
+    ['  of it: until the last car was read, s', (r) => r.replanReadSpanMs / 1000, 1],
+    ['  of it: after (planning, writing the plan), s', (r) => (r.replanMs - r.replanReadSpanMs) / 1000, 1],
+    ['  PostgreSQL rows written/s during it', (r) => r.replanRowsPerSecond, 0],
+    ['  commands the new plans hold', (r) => r.plannedCommands, 0],
+    [`commands confirmed/s (${WINDOW_S} s window after)`, (r) => r.confirmedPerSecond, 1],
+    ['  simulator vehicle POSTs 2xx/s (its log)', (r) => r.simulatorPostsPerSecond, 1],
+    ['  due, not yet done at window end', (r) => r.backlogAtEnd, 0],
+    ['  PostgreSQL rows written/s in the window', (r) => r.rowsPerSecond, 0],
+    ...apiCases.flatMap(
+      (apiCase) =>
+        [
+          [`${apiCase.name} p50, ms`, (r: RunResult) => r.p50[apiCase.name]!, 1],
+          [`${apiCase.name} p99, ms`, (r: RunResult) => r.p99[apiCase.name]!, 1],
+        ] as [string, (result: RunResult) => number, number][],
+    ),
+  ];
+  const width = 52;
+  console.log(
+    `\nscale-out: ${CARS} cars, ${FEEDERS} feeders, PostgreSQL, ${new Date().toISOString()}, total ${seconds(performance.now() - benchStarted)}`,
+  );
+  console.log(
+    `${'measure'.padEnd(width)} ${columns.map((c) => c.padStart(12)).join(' ')}${one && three ? '   3 / 1'.padStart(10) : ''}`,
+  );
+  for (const [label, value, digits] of rows) {
+    const cells = results.map((result) => value(result).toFixed(digits).padStart(12)).join(' ');
+    const ratio = one && three ? (value(three) / value(one)).toFixed(2).padStart(10) : '';
+    console.log(`${label.padEnd(width)} ${cells}${ratio}`);
+  }
+  for (const result of results)
+    console.log(
+      `price update (${result.instances}): ${result.priceUpdate}; rows written, top tables: re-plan: ${result.replanTop}; window: ${result.windowTop}`,
+    );
+  const oneCar = apiCases[2]!.name;
+  for (const result of results)
+    console.log(
+      `${result.instances} instance(s): one-car read p99 ${result.p99[oneCar]!.toFixed(1)} ms: goal ≤ ${GOAL_P99_MS} ms ${result.p99[oneCar]! <= GOAL_P99_MS ? 'met' : 'NOT met'}`,
+    );
+} finally {
+  await stopInstances(running);
+  await sim.close();
+  await db?.close();
+  if (process.env['KEEP'] !== '1') await admin.query(`drop database if exists ${database} with (force)`);
+  await admin.end();
+  await rm(dataDir, { recursive: true, force: true });
+}
