@@ -219,13 +219,16 @@ describe('the fleet API: grid nodes, assignment, aggregates and cursor pages', (
     expect((await bulk([cyCar], running.reader)).status).toBe(403);
     expect(await gridNodeOf(cyCar)).toBeNull();
 
-    const assigned = await api<{ nodeId: string; vehicleIds: string[] }>(
-      running.admin,
-      'PUT',
-      'api/grid/nodes/bulk-f/vehicles',
-      { vehicleIds: [cyCar] },
-    );
-    expect(assigned.body).toEqual({ nodeId: 'bulk-f', vehicleIds: [cyCar] });
+    const assigned = await api<{
+      nodeId: string;
+      vehicleIds: string[];
+      replan: { ok: boolean; plans: { unit: string }[] };
+    }>(running.admin, 'PUT', 'api/grid/nodes/bulk-f/vehicles', { vehicleIds: [cyCar] });
+    expect(assigned.body).toMatchObject({ nodeId: 'bulk-f', vehicleIds: [cyCar], replan: { ok: true } });
+    // The last car on no node left the site for its new top node: that unit is planned, the site is none.
+    expect(assigned.body.replan.plans.map((plan) => plan.unit)).toEqual(['node:bulk-f']);
+    const units = (await api<{ units: { unit: string }[] }>(running.admin, 'GET', 'api/plan')).body.units;
+    expect(units.map((unit) => unit.unit)).not.toContain('site');
     expect(await gridNodeOf(cyCar)).toBe('bulk-f');
 
     const inUse = await api<Problem>(running.admin, 'DELETE', 'api/grid/nodes/bulk-f');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLAIM_DUE_SQL,
+  COMMANDED_ON_TIME_OF_VEHICLES_SQL,
   COMMANDED_ON_TIME_SQL,
   DUE_COMMANDS_SQL,
   IN_FLIGHT_SQL,
@@ -12,7 +13,7 @@ import { grantListQuery } from '../src/store/grant-listing.ts';
 import { nodeCountsQuery, nodePlannedPowerQuery } from '../src/store/grid-aggregates.ts';
 import { gridNodeListQuery } from '../src/store/grid-nodes.ts';
 import { migrate } from '../src/store/migrations.ts';
-import { CURRENT_PLAN_QUERY } from '../src/store/plans.ts';
+import { CURRENT_PLAN_OF_UNIT_QUERY } from '../src/store/plans.ts';
 import { pollCandidatesQuery } from '../src/store/request-budget.ts';
 import { EXPIRE_WEBHOOK_EVENTS_SQL } from '../src/store/vehicles.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
@@ -23,6 +24,7 @@ import {
   vehicleListQuery,
   vehicleOwnerQuery,
 } from '../src/store/vehicle-listing.ts';
+import { nodeUnit, unitsOfVehiclesQuery, unitTreeQuery, unitVehiclesQuery } from '../src/store/work-units.ts';
 import { carId, feederId, fillFleet, ownerId } from './fleet-fixture.ts';
 
 const CARS = 30_000;
@@ -240,7 +242,44 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       /vehicles_on_node/,
       20 * (CARS / FEEDERS + 6),
     ],
-    ['engine: the current plan', () => ({ text: CURRENT_PLAN_QUERY, params: [] }), /plans_current/, 1],
+    [
+      'engine: a unit’s current plan',
+      () => ({ text: CURRENT_PLAN_OF_UNIT_QUERY, params: [nodeUnit('sub-0002')] }),
+      /plans_current/,
+      1,
+    ],
+    [
+      'engine: a unit’s cars with grant, state and preferences',
+      () => unitVehiclesQuery(nodeUnit('sub-0002')),
+      /vehicles_on_node/,
+      // A substation of 50 feeders: its cars (one connection each), looked up per node of its subtree.
+      (CARS / FEEDERS) * 50 + 50 * 6 + 1,
+    ],
+    [
+      'engine: a unit’s grid tree',
+      () => unitTreeQuery('sub-0002'),
+      /grid_nodes_children/,
+      (CARS / FEEDERS) * 50 + 50 * 6 + 1,
+    ],
+    [
+      'engine: the units of some cars',
+      () => unitsOfVehiclesQuery([carId(17), carId(29_000)]),
+      /vehicles_pkey/,
+      2,
+    ],
+    [
+      'engine: switched-on time of a unit’s cars',
+      () => ({
+        text: COMMANDED_ON_TIME_OF_VEHICLES_SQL,
+        params: [
+          new Date(START.getTime() - 6 * 3_600_000),
+          new Date(START.getTime() - 6 * 3_600_000 + 900_000),
+          Array.from({ length: 60 }, (_, k) => carId(k * 500 + 1)),
+        ],
+      }),
+      /commands_of_vehicle|commands_vehicle_id_action_due_at_key/,
+      60 * 8,
+    ],
     [
       'engine: due commands to claim',
       () => ({

@@ -15,7 +15,7 @@ import { createSmartChargingService } from '../src/service/smart-charging-servic
 import { loadBdewProfile } from '../src/service/start-app.ts';
 import { listCommands } from '../src/store/command-log.ts';
 import { sqlTokenStore } from '../src/store/grants.ts';
-import { saveGridSettings } from '../src/store/grid.ts';
+import { assignVehiclesToNode, saveGridNode } from '../src/store/grid-nodes.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES, savePreferences } from '../src/store/preferences.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
@@ -25,16 +25,19 @@ import { everyDayAt, PRICE_SOURCE } from './harness.ts';
 
 /**
  * Three service instances, each its own process, on one PostgreSQL, against one simulator on an
- * accelerated clock: a night of charging in about a minute. One instance is killed (SIGKILL) while it
+ * accelerated clock: a two-hour night of charging in about four minutes. One instance is killed (SIGKILL) while it
  * holds a command job, and started again.
  */
+/** 200 cars on 10 feeders (20 each, under two transformers of 10), as the issue asks. */
+const CARS = Number(process.env['MULTI_INSTANCE_CARS'] ?? 200);
+const CARS_PER_FEEDER = 20;
+const CARS_PER_TRANSFORMER = 10;
+const FEEDERS = Math.ceil(CARS / CARS_PER_FEEDER);
 /**
- * 50 by default: on a shared 2-core machine, 200 cars at ×60 fall behind (commands land minutes of
- * simulated time late); MULTI_INSTANCE_CARS=200 runs the issue's size.
+ * Simulated ms per wall ms during the night: ×30, a 2-hour night in 4 minutes. At ×60 on a shared
+ * 2-core machine the 200 cars' commands land minutes of simulated time late (p95 18 s wall).
  */
-const CARS = Number(process.env['MULTI_INSTANCE_CARS'] ?? 50);
-/** Simulated ms per wall ms during the night. */
-const SPEED = Number(process.env['MULTI_INSTANCE_SPEED'] ?? 60);
+const SPEED = Number(process.env['MULTI_INSTANCE_SPEED'] ?? 30);
 const NIGHT_MS = Number(process.env['MULTI_INSTANCE_NIGHT_HOURS'] ?? 2) * 3_600_000;
 const STATION_KW = 7.4;
 const EFFICIENCY = 0.9; // the simulator's charger efficiency
@@ -48,8 +51,14 @@ const SLOT_MS = 15 * 60_000;
  */
 const LIMIT_TOLERANCE = 0.01;
 const SOC_TOLERANCE = 0.02;
-/** Below what the cars draw uncontrolled (1,480 kW for 200), above what the night needs on average. */
-const LIMIT_KW = Math.round(CARS * STATION_KW * 0.6);
+/**
+ * Each feeder below what its cars draw uncontrolled (148 kW for 20), above what the night needs on
+ * average; each transformer a little looser, but together above their feeder, so both levels bind.
+ */
+const FEEDER_LIMIT_KW = Math.round(CARS_PER_FEEDER * STATION_KW * 0.6);
+const TRANSFORMER_LIMIT_KW = Math.round(CARS_PER_TRANSFORMER * STATION_KW * 0.7);
+const feederOf = (k: number) => `feeder-${Math.floor(k / CARS_PER_FEEDER) + 1}`;
+const transformerOf = (k: number) => `${feederOf(k)}-tr-${(Math.floor(k / CARS_PER_TRANSFORMER) % 2) + 1}`;
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const REDIRECT_URI = 'http://127.0.0.1:8740/connect/callback';
 const MODELS = [
@@ -120,12 +129,16 @@ function recordingProxy(
   );
 }
 
+/** Every process started, also those whose start failed: none may outlive the test. */
+const spawned: ChildProcess[] = [];
+
 function startInstance(id: string, env: Record<string, string>): Promise<Instance> {
   const child = spawn(process.execPath, ['--conditions=@voltkit/source', '--import', 'tsx', 'src/main.ts'], {
     cwd: PACKAGE_DIR,
     env: { PATH: process.env['PATH'] ?? '', ...env, INSTANCE_ID: id },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.push(child);
   const instance: Instance = {
     id,
     child,
@@ -209,7 +222,27 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
     proxy = await recordingProxy(sim.url, wire, wirePosts);
     db = await openSqlClient({ databaseUrl: TEST_DATABASE_URL, schema });
     await migrate(db);
-    await saveGridSettings(db, { limitKw: LIMIT_KW, baseLoadKwhPerYear: 0 });
+    // Ten feeders at the top of the tree (ten work units), two transformers under each.
+    for (let f = 1; f <= FEEDERS; f++) {
+      const feeder = `feeder-${f}`;
+      await saveGridNode(
+        db,
+        { id: feeder, parentId: null, kind: 'feeder', name: feeder, limitKw: FEEDER_LIMIT_KW },
+        'create',
+      );
+      for (const t of [1, 2])
+        await saveGridNode(
+          db,
+          {
+            id: `${feeder}-tr-${t}`,
+            parentId: feeder,
+            kind: 'transformer',
+            name: `${feeder} transformer ${t}`,
+            limitKw: TRANSFORMER_LIMIT_KW,
+          },
+          'create',
+        );
+    }
 
     // Enrollment through Connect, in this process, as the service does it (the instances need none).
     const cipher = createTokenCipher(parseTokenKeys(tokenKeys));
@@ -272,13 +305,15 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
         chargerPowerKw: STATION_KW,
       });
       sim.setSoc(id, 0.4 + ((k * 37) % 100) / 1000);
+      await db.transaction((tx) => assignVehiclesToNode(tx, [id], transformerOf(k)));
     }
     // Plugged in when the instances are about to start: a plugged-in car charges on its own until told.
     for (const car of cars) sim.plugIn(car.id, { stationKw: STATION_KW });
   }, 240_000);
 
   afterAll(async () => {
-    for (const instance of instances) if (instance.child.exitCode === null) instance.child.kill('SIGKILL');
+    for (const child of spawned)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await new Promise((resolve) => (proxy ? proxy.server.close(resolve) : resolve(undefined)));
     await sim?.close();
     if (db) {
@@ -314,20 +349,28 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
     const departure = nightStart + NIGHT_MS;
     sim.clock.setSpeed(SPEED);
 
-    // Sample the cars on the simulator's clock: grid energy per 15-minute slot.
-    const energyBySlot = new Map<number, number>();
+    // Sample the cars on the simulator's clock: grid energy per node of the tree and 15-minute slot.
+    const energyBySlot = new Map<string, Map<number, number>>();
+    const limits = new Map<string, number>();
+    cars.forEach((_, k) => {
+      limits.set(feederOf(k), FEEDER_LIMIT_KW);
+      limits.set(transformerOf(k), TRANSFORMER_LIMIT_KW);
+    });
     let socs = cars.map((car) => sim.vehicle(car.id).state.soc ?? 0);
     let sampledAt = sim.clock.now().getTime();
     const sample = () => {
       const at = sim.clock.now().getTime();
       const next = cars.map((car) => sim.vehicle(car.id).state.soc ?? 0);
-      const kwh = next.reduce(
-        (sum, soc, k) => sum + (Math.max(0, soc - socs[k]!) * cars[k]!.capacityKwh) / EFFICIENCY,
-        0,
-      );
       // Energy of the sampling interval goes to the slot of its middle (intervals are ~1 simulated minute).
       const slot = Math.floor((sampledAt + at) / 2 / SLOT_MS) * SLOT_MS;
-      energyBySlot.set(slot, (energyBySlot.get(slot) ?? 0) + kwh);
+      next.forEach((soc, k) => {
+        const kwh = (Math.max(0, soc - socs[k]!) * cars[k]!.capacityKwh) / EFFICIENCY;
+        for (const node of [feederOf(k), transformerOf(k)]) {
+          const slots = energyBySlot.get(node) ?? new Map<number, number>();
+          slots.set(slot, (slots.get(slot) ?? 0) + kwh);
+          energyBySlot.set(node, slots);
+        }
+      });
       socs = next;
       sampledAt = at;
     };
@@ -416,14 +459,19 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
       .map((car) => ({ id: car.id, soc: sim.vehicle(car.id).state.soc ?? 0 }))
       .filter((car) => car.soc < TARGET - SOC_TOLERANCE);
 
-    // No slot over the limit (the meter's 15-minute average; base load 0).
-    const overLimit = [...energyBySlot]
-      .map(([slot, kwh]) => ({ slot: new Date(slot).toISOString(), kw: kwh / (SLOT_MS / 3_600_000) }))
-      .filter((slot) => slot.kw > LIMIT_KW * (1 + LIMIT_TOLERANCE));
-    const peakKw = Math.max(...[...energyBySlot.values()].map((kwh) => kwh / (SLOT_MS / 3_600_000)));
-
-    const overMost = Math.max(
-      ...[...energyBySlot.values()].map((kwh) => kwh / (SLOT_MS / 3_600_000) / LIMIT_KW),
+    // No slot over any limit of the tree (the meters' 15-minute averages; base load 0).
+    const slotLoads = [...energyBySlot].flatMap(([node, slots]) =>
+      [...slots].map(([slot, kwh]) => ({
+        node,
+        slot: new Date(slot).toISOString(),
+        kw: kwh / (SLOT_MS / 3_600_000),
+        limitKw: limits.get(node)!,
+      })),
+    );
+    const overLimit = slotLoads.filter((load) => load.kw > load.limitKw * (1 + LIMIT_TOLERANCE));
+    const overMost = Math.max(...slotLoads.map((load) => load.kw / load.limitKw));
+    const peakFeederKw = Math.max(
+      ...slotLoads.filter((load) => !load.node.includes('-tr-')).map((load) => load.kw),
     );
     const minSoc = Math.min(...cars.map((car) => sim.vehicle(car.id).state.soc ?? 0));
     const lateness = (await listCommands(db))
@@ -489,12 +537,12 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
     expect(takeoverMs!).toBeLessThanOrEqual(30_000);
 
     console.info(
-      `multi-instance: ${CARS} cars, ×${SPEED} clock, ${NIGHT_MS / 3_600_000} h night; limit ${LIMIT_KW} kW, peak slot ${peakKw.toFixed(1)} kW (${((overMost - 1) * 100).toFixed(2)} % over); ` +
+      `multi-instance: ${CARS} cars on ${FEEDERS} feeders, ×${SPEED} clock, ${NIGHT_MS / 3_600_000} h night; feeder limit ${FEEDER_LIMIT_KW} kW (peak feeder slot ${peakFeederKw.toFixed(1)} kW), transformer ${TRANSFORMER_LIMIT_KW} kW; fullest node slot at ${(overMost * 100).toFixed(2)} % of its limit; ` +
         `${log.filter((c) => c.status === 'confirmed').length} commands confirmed (${executedBy.map((row) => `${row.instance_id}: ${row.n}`).join(', ')}), ` +
         `${wire.length} charge requests on the wire, 0 twice; killed ${victim.id} holding ${orphanedJobs.length} jobs ` +
         `(${orphanedCommands.length} commands mid-send), taken over in ${(takeoverMs! / 1000).toFixed(1)} s`,
     );
     expect(overLimit).toEqual([]);
     expect(shortfalls).toEqual([]);
-  }, 300_000);
+  }, 480_000);
 });

@@ -57,6 +57,23 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
     db = undefined;
   });
 
+  it('lets instances that start together define the same new queues at once', async () => {
+    db = await backend.open();
+    // Started one after another (one PGlite takes one engine's migrations at a time), then all at once.
+    const three: JobEngine[] = [];
+    for (const id of ['a', 'b', 'c']) three.push(await start(id));
+    const names = Array.from({ length: 5 }, (_, k) => `together-${k}`);
+    // Each instance defines every queue, all at the same moment (PostgreSQL deadlocked on this before).
+    await Promise.all(
+      three.flatMap((engine) =>
+        names.map((name) =>
+          engine.defineQueue({ name, policy: 'stately', expireInSeconds: 20, retryLimit: 1 }),
+        ),
+      ),
+    );
+    for (const name of names) expect(await three[0]!.send(name, {}, { key: 'once' })).toBe(true);
+  }, 90_000);
+
   it('runs a keyed job once however often and by however many instances it is sent', async () => {
     db = await backend.open();
     const [a, b] = [await start('a'), await start('b')];

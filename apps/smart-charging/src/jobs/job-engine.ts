@@ -107,9 +107,12 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
         retryLimit: spec.retryLimit,
         retryDelay: 0,
       };
-      // createQueue keeps an existing queue as it is; the settings of this version win.
-      await boss.createQueue(spec.name, queue);
-      await boss.updateQueue(spec.name, queue);
+      // createQueue keeps an existing queue as it is; the settings of this version win. Instances starting
+      // together would create the same new queue at once, which deadlocks in PostgreSQL: one at a time.
+      await db.withLock(`job-queue:${schema}`, async () => {
+        await boss.createQueue(spec.name, queue);
+        await boss.updateQueue(spec.name, queue);
+      });
     },
     async send(queue, data, sendOptions = {}) {
       const id = await boss.send(queue, data, {

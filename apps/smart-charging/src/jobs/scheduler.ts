@@ -15,8 +15,10 @@ export interface ServiceWork {
   runCommand(id: string, takeOver: boolean): Promise<void>;
   /** After a batch of commands: re-plan if one of them said the plan no longer fits. */
   afterCommands(): Promise<void>;
-  /** Fetches prices and re-plans. */
+  /** Fetches and stores prices (the re-plans follow as jobs, one per unit). */
   refreshPrices(): Promise<void>;
+  /** Plans one unit (its own lock keeps two runs of it apart, cluster-wide). */
+  replanUnit(unit: string, reason: string): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -24,16 +26,18 @@ export interface SchedulerOptions {
   readonly work: ServiceWork;
   readonly logger: Logger;
   /**
-   * The keys that work is split by: one minute job per key and minute, never two of one key at once.
-   * Today the store holds one site; a grid tree would list its top-level feeders here.
+   * The keys that work is split by: one minute job per key and minute, never two of one key at once;
+   * each top-level grid node and the site (see store/work-units.ts).
    */
-  readonly units: () => readonly string[];
+  readonly units: () => readonly string[] | Promise<readonly string[]>;
   readonly priceFetchCron: string;
   readonly timeZone: string;
   /** How often (wall ms) the clock is looked at for a new minute. @default 100 */
   readonly clockPollMs?: number;
   /** Command jobs this process runs at once. @default 4 */
   readonly commandConcurrency?: number;
+  /** Unit re-plans this process runs at once (planning is CPU: one per core at most). @default 1 */
+  readonly replanConcurrency?: number;
 }
 
 const isStop = (command: { action: string }) => command.action === 'stop_charge';
@@ -43,7 +47,13 @@ export interface Scheduler {
 }
 
 /** Queue names: jobs of earlier versions under these names are picked up as they are. */
-export const QUEUES = { minute: 'minute', poll: 'poll', command: 'command', prices: 'prices' } as const;
+export const QUEUES = {
+  minute: 'minute',
+  poll: 'poll',
+  command: 'command',
+  prices: 'prices',
+  replan: 'replan',
+} as const;
 
 /**
  * Runs the service's work as jobs. Every instance watches the service's clock and, at each new minute,
@@ -58,6 +68,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   await engine.defineQueue({ name: QUEUES.poll, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
   await engine.defineQueue({ name: QUEUES.command, policy: 'standard', expireInSeconds: 15, retryLimit: 5 });
   await engine.defineQueue({ name: QUEUES.prices, policy: 'stately', expireInSeconds: 120, retryLimit: 2 });
+  // Per unit at most one re-plan waiting and one running: a burst of changes collapses into one more run.
+  await engine.defineQueue({ name: QUEUES.replan, policy: 'stately', expireInSeconds: 60, retryLimit: 2 });
 
   /** One job per car keeps its commands in order; the key (ids and attempts) makes a re-offer of the
    * same commands, from a later minute or another instance, the same job. */
@@ -107,7 +119,20 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     },
     { concurrency: options.commandConcurrency ?? 4 },
   );
-  await engine.work(QUEUES.prices, () => work.refreshPrices());
+  await engine.work<{ unit: string; reason: string }>(
+    QUEUES.replan,
+    async ({ data }) => {
+      await work.replanUnit(data.unit, data.reason);
+      await dispatchDueCommands();
+    },
+    { concurrency: options.replanConcurrency ?? 1 },
+  );
+  // New prices change every unit's plan: one job per unit, so every instance takes a share.
+  await engine.work(QUEUES.prices, async () => {
+    await work.refreshPrices();
+    for (const unit of await options.units())
+      await engine.send(QUEUES.replan, { unit, reason: 'prices updated' }, { singletonKey: unit });
+  });
   await engine.schedule(QUEUES.prices, options.priceFetchCron, options.timeZone);
 
   let lastMinute = Math.floor(work.now().getTime() / 60_000) - 1;
@@ -117,7 +142,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     if (minute <= lastMinute || offering) return;
     offering = true;
     try {
-      for (const unit of options.units())
+      for (const unit of await options.units())
         await engine.send(QUEUES.minute, { unit, minute }, { key: `${unit}:${minute}`, singletonKey: unit });
       lastMinute = minute;
     } catch (error) {

@@ -110,7 +110,8 @@ export function gridSlots(grid: Grid, slots: SlotGrid, profile?: LoadProfile): G
   };
 }
 
-function baseLoadKw(
+/** The base load per slot (kW) of a base-load setting. */
+export function baseLoadKw(
   baseLoad: Grid['baseLoad'],
   slots: SlotGrid,
   profile: LoadProfile | undefined,

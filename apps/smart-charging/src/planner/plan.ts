@@ -28,6 +28,7 @@ import {
 } from './time-grid.ts';
 import { PlanInputError, issuesFromZod } from './errors.ts';
 import { VehicleSchema, requestedTargetSocPercent } from './vehicle.ts';
+import type { GridTreeNodePlan } from './tree-plan.ts';
 
 export { PlanInputError } from './errors.ts';
 
@@ -179,6 +180,8 @@ export interface Plan {
   readonly assumptions: readonly PriceAssumption[];
   /** What the plan rests on that a person should know (for example slots the LP cannot price exactly). */
   readonly warnings: readonly string[];
+  /** Under a grid tree: each node's limit, base load and charging per slot (the slots show the top). */
+  readonly nodes?: readonly GridTreeNodePlan[];
 }
 
 export interface PlanOptions {
@@ -641,36 +644,7 @@ function buildPlan(
   const costPerKwh = Float64Array.from(loadKwh, (kwh, t) =>
     kwh > 0 ? slotChargingCost(context, t, kwh) / kwh : prices.pricePerKwh[t]!,
   );
-  const vehicles: VehiclePlan[] = fleet.setups.map((setup, i) => {
-    const { vehicle } = setup;
-    const powerKw: number[] = new Array<number>(T);
-    const socPercent: number[] = new Array<number>(T + 1);
-    let soc = vehicle.socPercent;
-    socPercent[0] = soc;
-    let energy = 0;
-    let cost = 0;
-    for (let t = 0; t < T; t++) {
-      const kwh = energyKwh[i * T + t]!;
-      energy += kwh;
-      cost += kwh * costPerKwh[t]!;
-      powerKw[t] = kwh / grid.slotHours;
-      soc += ((kwh * vehicle.efficiency) / vehicle.capacityKwh) * 100;
-      socPercent[t + 1] = soc;
-    }
-    let last = -1;
-    for (let t = T - 1; t >= 0 && last < 0; t--) if (energyKwh[i * T + t]! > 1e-6) last = t;
-    const chargeCompleteAt =
-      last < 0
-        ? null
-        : formatZoned(
-            slotStartMs(grid, last) +
-              Math.min(1, energyKwh[i * T + last]! / (vehicle.maxPowerKw * grid.slotHours)) *
-                grid.slotHours *
-                3_600_000,
-            grid.timeZone,
-          );
-    return { ...vehiclePlan(setup, powerKw, socPercent, energy, cost, soc), chargeCompleteAt };
-  });
+  const vehicles = vehiclePlansOf(fleet.setups, grid, energyKwh, costPerKwh);
 
   const planned = costOfLoad(context, loadKwh, request.demandFloorKw);
   const targetLoadKwh = targetEnergyKwh === energyKwh ? loadKwh : slotLoads(targetEnergyKwh, T);
@@ -765,6 +739,49 @@ function buildPlan(
   };
 }
 
+/**
+ * Each car's plan from its energy per slot (`vehicle * slotCount + slot`, kWh) at a cost per kWh per slot:
+ * power, SoC at each boundary, cost, when charging ends and, if the target is missed, why.
+ */
+export function vehiclePlansOf(
+  setups: readonly VehicleSetup[],
+  grid: SlotGrid,
+  energyKwh: Float64Array,
+  costPerKwh: Float64Array,
+): VehiclePlan[] {
+  const T = grid.slotCount;
+  return setups.map((setup, i) => {
+    const { vehicle } = setup;
+    const powerKw: number[] = new Array<number>(T);
+    const socPercent: number[] = new Array<number>(T + 1);
+    let soc = vehicle.socPercent;
+    socPercent[0] = soc;
+    let energy = 0;
+    let cost = 0;
+    for (let t = 0; t < T; t++) {
+      const kwh = energyKwh[i * T + t]!;
+      energy += kwh;
+      cost += kwh * costPerKwh[t]!;
+      powerKw[t] = kwh / grid.slotHours;
+      soc += ((kwh * vehicle.efficiency) / vehicle.capacityKwh) * 100;
+      socPercent[t + 1] = soc;
+    }
+    let last = -1;
+    for (let t = T - 1; t >= 0 && last < 0; t--) if (energyKwh[i * T + t]! > 1e-6) last = t;
+    const chargeCompleteAt =
+      last < 0
+        ? null
+        : formatZoned(
+            slotStartMs(grid, last) +
+              Math.min(1, energyKwh[i * T + last]! / (vehicle.maxPowerKw * grid.slotHours)) *
+                grid.slotHours *
+                3_600_000,
+            grid.timeZone,
+          );
+    return { ...vehiclePlan(setup, powerKw, socPercent, energy, cost, soc), chargeCompleteAt };
+  });
+}
+
 const SOC_TOLERANCE_PERCENT = 1e-6;
 const SHORTFALL_TOLERANCE_KWH = 1e-4;
 
@@ -830,7 +847,7 @@ function vehiclePlan(
  * The baseline: every car flat out from plug-in (ignoring the grid limit) until it has `energyKwh[i]`,
  * the energy the plan gives it towards its target, so both sides buy the same energy.
  */
-function immediateCharging(fleet: PreparedFleet, T: number, energyKwh: Float64Array) {
+export function immediateCharging(fleet: PreparedFleet, T: number, energyKwh: Float64Array) {
   const loadKwh = new Float64Array(T);
   let total = 0;
   fleet.setups.forEach((_, i) => {

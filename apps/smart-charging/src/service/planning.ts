@@ -1,17 +1,21 @@
 import { isVoltkitError } from '@voltkit/core/client';
 import type { Logger } from 'pino';
-import { createPlan, parsePlanRequest, type Plan, type PlanRequestInput } from '../planner/plan.ts';
-import type { LoadProfile } from '../planner/load-profile.ts';
+import { baseLoadKw } from '../planner/grid.ts';
 import { laneCount } from '../planner/hard-limit.ts';
+import type { LoadProfile } from '../planner/load-profile.ts';
+import { createPlan, parsePlanRequest, type Plan, type PlanRequestInput } from '../planner/plan.ts';
+import { createSlotGrid } from '../planner/time-grid.ts';
+import { planGridTreeFleet } from '../planner/tree-fleet-plan.ts';
+import { parseGridTreePlanRequest } from '../planner/tree-plan.ts';
 import { requestedTargetSocPercent } from '../planner/vehicle.ts';
 import { commandedOnTime, replaceFutureCommands } from '../store/command-log.ts';
-import { listGrants } from '../store/grants.ts';
 import { listGridEvents, loadGridSettings } from '../store/grid.ts';
 import { savePlan } from '../store/plans.ts';
-import { loadPreferences, type ChargingPreferences } from '../store/preferences.ts';
+import type { ChargingPreferences } from '../store/preferences.ts';
 import { loadPrices } from '../store/prices.ts';
 import type { SqlClient, SqlQueryable } from '../store/sql-client.ts';
-import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
+import { saveVehicleState } from '../store/vehicles.ts';
+import { loadUnitTree, loadUnitVehicles, unitRootId, type UnitVehicle } from '../store/work-units.ts';
 import { nextDeparture } from './departure.ts';
 import { planToCommands } from './plan-to-commands.ts';
 import type { ChargingState, VehicleGateway } from './vehicle-gateway.ts';
@@ -40,10 +44,18 @@ export interface PlanningOptions {
   readonly selectReads?: (vehicleIds: readonly string[]) => Promise<ReadonlySet<string>>;
   /** Hears each failed read (a 429 is recorded as a back-off). */
   readonly onReadFailure?: (vehicleId: string, error: unknown) => Promise<void>;
+  /**
+   * A stored state younger than this (service clock) is planned with as it is, without asking the car:
+   * polls and webhooks keep them fresh, and a re-plan of a whole feeder must not spend the API quota.
+   * @default 0 (every car is read)
+   */
+  readonly reuseStatesYoungerThanMs?: number;
 }
 
 export interface PlanningOutcome {
   readonly planId: string;
+  /** The work unit planned (`site`, or `node:<id>` of a top-level grid node). */
+  readonly unit: string;
   readonly plan: Plan;
   /** Vehicles left out of the plan, with the reason (unplugged, grant not active, car not reachable, …). */
   readonly skipped: readonly { vehicleId: string; reason: string }[];
@@ -54,42 +66,163 @@ const MAX_HORIZON_MS = 48 * 3_600_000;
 /** Assumed usable capacity when a car does not report one (a mid-size EV). */
 const FALLBACK_CAPACITY_KWH = 50;
 
+interface PlannedVehicle {
+  readonly input: PlanRequestInput['vehicles'][number];
+  readonly chargerPowerKw: number;
+  readonly gridNodeId: string | null;
+  readonly chargeLimit?: number;
+}
+
+/** What a unit's plan was made of, for storing it and its commands. */
+interface UnitPlan {
+  readonly plan: Plan;
+  /** Cars that may be on at once per slot under a hard limit; undefined on slot averages. */
+  readonly lanes?: number[];
+}
+
 /**
- * Plans the whole fleet jointly: reads each plugged-in car's state, builds the planner request from the
- * stored preferences, prices and grid signal, stores the plan and replaces the future command log with it.
+ * Plans one work unit: the site (cars on no grid node, behind the site limit) or a top-level grid node
+ * with everything below it (the tree planner, every node's limit held). Builds the planner request from
+ * the cars' states, stored preferences, prices and grid, stores the unit's plan and replaces the unit's
+ * cars' future commands with it; other units' plans and commands are left alone.
  */
-export async function replanFleet(options: PlanningOptions, reason: string): Promise<PlanningOutcome> {
-  const { db, gateway, logger, timeZone, slotMinutes } = options;
+export async function replanUnit(
+  options: PlanningOptions,
+  unit: string,
+  reason: string,
+): Promise<PlanningOutcome> {
+  const { db, logger, slotMinutes } = options;
   const now = options.now();
   const slotMs = slotMinutes * 60_000;
   const horizonStart = Math.floor(now.getTime() / slotMs) * slotMs;
+  const cars = await loadUnitVehicles<ChargingState>(db, unit);
+  const { planned, skipped } = await vehiclesToPlan(options, cars, now, horizonStart);
+  const horizonEnd = Math.max(
+    horizonStart + slotMs,
+    ...planned.map((vehicle) => Math.ceil(Number(vehicle.input.departure) / slotMs) * slotMs),
+  );
+  // Energy the chargers already drew in the slot under way, at the power each was planned with.
+  const onTime = await commandedOnTime(
+    db,
+    new Date(horizonStart),
+    now,
+    planned.map((vehicle) => vehicle.input.id),
+  );
+  const drawnKwh = new Map(
+    planned.map((vehicle) => [
+      vehicle.input.id,
+      (vehicle.chargerPowerKw * (onTime.get(vehicle.input.id) ?? 0)) / 3_600_000,
+    ]),
+  );
+  const prices = await loadPrices(db, options.priceSource, new Date(horizonStart), new Date(horizonEnd));
+  const tariff: PlanRequestInput['tariff'] = {
+    type: 'dynamic',
+    name: options.priceSource,
+    prices: prices.map((slot) => ({
+      startMs: slot.start.getTime(),
+      endMs: slot.end.getTime(),
+      pricePerKwh: slot.pricePerKwh,
+    })),
+    gapPolicy: 'previous-day',
+    // With no price at all the planner refuses unless asked: the service plans energy only and
+    // shows every cost as unknown (its own price-coverage check flags those slots).
+    whenNoPriceKnown: 'energy-only',
+  };
+  const horizon = { start: horizonStart, end: horizonEnd, slotMinutes, timeZone: options.timeZone };
+  const rootId = unitRootId(unit);
+  const { plan, lanes } =
+    rootId === undefined
+      ? await planSite(options, { horizon, tariff, planned, drawnKwh })
+      : await planTree(options, rootId, { horizon, tariff, planned, drawnKwh });
 
-  const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
-  const knownStates = await loadVehicleStates<ChargingState>(db);
+  const slotStarts = plan.slots.map((slot) => new Date(slot.start));
+  const unitVehicleIds = cars.map((car) => car.id);
+  const planId = await db.transaction(async (tx) => {
+    const id = await savePlan(tx, {
+      unit,
+      reason,
+      horizonStart: new Date(horizonStart),
+      horizonEnd: new Date(horizonEnd),
+      body: { plan, skipped, priceNote: options.priceNote ?? null },
+      vehiclePower: {
+        firstSlotStart: new Date(plan.slots[0]?.start ?? horizonStart),
+        slotMinutes: plan.slotMinutes,
+        vehicles: plan.vehicles.map((vehicle) => ({ vehicleId: vehicle.id, powerKw: vehicle.powerKw })),
+        unitVehicleIds,
+      },
+    });
+    const byId = new Map(planned.map((vehicle) => [vehicle.input.id, vehicle]));
+    const schedules = plan.vehicles.flatMap((vehiclePlan) => {
+      const vehicle = byId.get(vehiclePlan.id);
+      if (!vehicle) return [];
+      return [
+        {
+          vehicleId: vehiclePlan.id,
+          chargingPowerKw: vehicle.chargerPowerKw,
+          energyPerSlotKwh: vehiclePlan.powerKw.map((kw) => (kw * slotMs) / 3_600_000),
+          ...(vehicle.chargeLimit === undefined ? {} : { chargeLimit: vehicle.chargeLimit }),
+        },
+      ];
+    });
+    const commands = planToCommands(
+      schedules,
+      slotStarts,
+      slotMs,
+      now,
+      lanes === undefined ? undefined : lanes,
+    );
+    // Cars that must not charge now get an explicit stop: a plugged-in car charges on its own otherwise.
+    const startsNow = new Set(
+      commands
+        .filter((command) => command.action === 'start_charge' && command.dueAt.getTime() <= now.getTime())
+        .map((command) => command.vehicleId),
+    );
+    for (const vehiclePlan of plan.vehicles)
+      if (!startsNow.has(vehiclePlan.id))
+        commands.push({ vehicleId: vehiclePlan.id, action: 'stop_charge', dueAt: now });
+    await replaceFutureCommands(tx, id, commands, now, unitVehicleIds);
+    await explainCancellations(tx, id, now, reason, unitVehicleIds);
+    return id;
+  });
+  logger.info(
+    {
+      planId,
+      unit,
+      reason,
+      vehicles: plan.vehicles.length,
+      skipped: skipped.length,
+      cost: plan.summary.totalCost,
+      savings: plan.summary.savings,
+    },
+    'unit planned',
+  );
+  return { planId, unit, plan, skipped };
+}
+
+/** Each car of the unit either planned (with its request) or skipped with the reason. */
+async function vehiclesToPlan(
+  options: PlanningOptions,
+  cars: readonly UnitVehicle<ChargingState>[],
+  now: Date,
+  horizonStart: number,
+): Promise<{ planned: PlannedVehicle[]; skipped: { vehicleId: string; reason: string }[] }> {
+  const { db, gateway, logger, timeZone } = options;
   const skipped: { vehicleId: string; reason: string }[] = [];
-  const planned: {
-    input: PlanRequestInput['vehicles'][number];
-    chargerPowerKw: number;
-    chargeLimit?: number;
-  }[] = [];
-
-  const vehicles = await listVehicles(db);
+  const planned: PlannedVehicle[] = [];
+  const reuseMs = options.reuseStatesYoungerThanMs ?? 0;
   const mayRead = await options.selectReads?.(
-    vehicles
+    cars
       .filter(
         (vehicle) =>
-          grants.get(vehicle.grantId)?.status === 'active' &&
+          vehicle.grantStatus === 'active' &&
           !options.smartChargingOff?.has(vehicle.id) &&
           !options.statesReadNow?.has(vehicle.id),
       )
       .map((vehicle) => vehicle.id),
   );
-  for (const vehicle of vehicles) {
-    if (grants.get(vehicle.grantId)?.status !== 'active') {
-      skipped.push({
-        vehicleId: vehicle.id,
-        reason: `grant ${grants.get(vehicle.grantId)?.status ?? 'missing'}`,
-      });
+  for (const vehicle of cars) {
+    if (vehicle.grantStatus !== 'active') {
+      skipped.push({ vehicleId: vehicle.id, reason: `grant ${vehicle.grantStatus ?? 'missing'}` });
       continue;
     }
     if (options.smartChargingOff?.has(vehicle.id)) {
@@ -99,8 +232,9 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     let state: ChargingState;
     try {
       const readNow = options.statesReadNow?.get(vehicle.id);
-      const known = knownStates.get(vehicle.id);
+      const known = vehicle.known;
       if (readNow) state = readNow;
+      else if (known && now.getTime() - known.readAt.getTime() < reuseMs) state = known.state;
       else if (mayRead !== undefined && !mayRead.has(vehicle.id)) {
         // Not asked now (budget spent, backing off, or a fresh webhook state): the stored state stands.
         if (!known) {
@@ -119,22 +253,21 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
         skipped.push({ vehicleId: vehicle.id, reason: 'not chargeable through the vehicle API' });
         continue;
       }
-      const known = knownStates.get(vehicle.id);
       logger.warn(
         { vehicleId: vehicle.id, err: error },
         'could not read the car; planning with its last known state',
       );
-      if (!known) {
+      if (!vehicle.known) {
         skipped.push({ vehicleId: vehicle.id, reason: 'car not reachable and no state known' });
         continue;
       }
-      state = known.state;
+      state = vehicle.known.state;
     }
     if (!state.pluggedIn) {
       skipped.push({ vehicleId: vehicle.id, reason: 'unplugged' });
       continue;
     }
-    const preferences = await loadPreferences(db, vehicle.id);
+    const { preferences } = vehicle;
     if (preferences.smartChargeOnlyAtHome && preferences.home !== null) {
       const where = await awayFromHome(gateway, vehicle, preferences.home, logger);
       if (where === 'away') {
@@ -157,6 +290,7 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     const chargeNow = options.chargeNow?.has(vehicle.id) ?? false;
     planned.push({
       chargerPowerKw: preferences.chargerPowerKw,
+      gridNodeId: vehicle.gridNodeId,
       // Set the car's own limit to the target as a backstop, where the car supports it and differs.
       ...(state.chargeLimit !== null &&
       Math.abs(state.chargeLimit - Math.max(targetPercent / 100, 0.5)) > 0.005
@@ -177,43 +311,35 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
       },
     });
   }
+  return { planned, skipped };
+}
 
-  const horizonEnd = Math.max(
-    horizonStart + slotMs,
-    ...planned.map((vehicle) => Math.ceil(Number(vehicle.input.departure) / slotMs) * slotMs),
-  );
+interface UnitRequestParts {
+  readonly horizon: { start: number; end: number; slotMinutes: 5 | 15 | 30 | 60; timeZone: string };
+  readonly tariff: PlanRequestInput['tariff'];
+  readonly planned: readonly PlannedVehicle[];
+  /** Energy each planned car drew in the slot under way (kWh). */
+  readonly drawnKwh: ReadonlyMap<string, number>;
+}
+
+/** The site: cars on no node, behind the site's limit, base load and demand-response events. */
+async function planSite(options: PlanningOptions, parts: UnitRequestParts): Promise<UnitPlan> {
+  const { db } = options;
+  const { horizon, planned } = parts;
+  const slotMs = horizon.slotMinutes * 60_000;
   const grid = await loadGridSettings(db);
-  // Energy the chargers already drew in the slot under way, at the power each was planned with.
-  const onTime = await commandedOnTime(db, new Date(horizonStart), now);
-  const powerByVehicle = new Map(planned.map((vehicle) => [vehicle.input.id, vehicle.chargerPowerKw]));
-  const drawnKwh = [...onTime].reduce(
-    (sum, [vehicleId, ms]) => sum + ((powerByVehicle.get(vehicleId) ?? 0) * ms) / 3_600_000,
-    0,
-  );
-  const events = await listGridEvents(db, new Date(horizonStart), new Date(horizonEnd));
-  const prices = await loadPrices(db, options.priceSource, new Date(horizonStart), new Date(horizonEnd));
+  const drawnKwh = [...parts.drawnKwh.values()].reduce((sum, kwh) => sum + kwh, 0);
+  const events = await listGridEvents(db, new Date(horizon.start), new Date(horizon.end));
   const plan = createPlan(
     parsePlanRequest({
-      horizon: { start: horizonStart, end: horizonEnd, slotMinutes, timeZone },
-      tariff: {
-        type: 'dynamic',
-        name: options.priceSource,
-        prices: prices.map((slot) => ({
-          startMs: slot.start.getTime(),
-          endMs: slot.end.getTime(),
-          pricePerKwh: slot.pricePerKwh,
-        })),
-        gapPolicy: 'previous-day',
-        // With no price at all the planner refuses unless asked: the service plans energy only and
-        // shows every cost as unknown (its own price-coverage check flags those slots).
-        whenNoPriceKnown: 'energy-only',
-      },
+      horizon,
+      tariff: parts.tariff,
       grid: {
         // A hard limit holds per minute, so energy drawn earlier in this slot does not shrink it.
         limitKw: slotLimits(
           grid.limitKw,
-          horizonStart,
-          horizonEnd,
+          horizon.start,
+          horizon.end,
           slotMs,
           grid.limitMode === 'hard' ? 0 : drawnKwh,
         ),
@@ -234,89 +360,93 @@ export async function replanFleet(options: PlanningOptions, reason: string): Pro
     } satisfies PlanRequestInput),
     { profile: options.profile },
   );
-
-  const slotStarts = plan.slots.map((slot) => new Date(slot.start));
-  const planId = await db.transaction(async (tx) => {
-    const id = await savePlan(tx, {
-      reason,
-      horizonStart: new Date(horizonStart),
-      horizonEnd: new Date(horizonEnd),
-      body: { plan, skipped, priceNote: options.priceNote ?? null },
-      vehiclePower: {
-        firstSlotStart: new Date(plan.slots[0]?.start ?? horizonStart),
-        slotMinutes: plan.slotMinutes,
-        vehicles: plan.vehicles.map((vehicle) => ({ vehicleId: vehicle.id, powerKw: vehicle.powerKw })),
-      },
-    });
-    const schedules = plan.vehicles.flatMap((vehiclePlan) => {
-      const vehicle = planned.find((candidate) => candidate.input.id === vehiclePlan.id);
-      if (!vehicle) return [];
-      return [
-        {
-          vehicleId: vehiclePlan.id,
-          chargingPowerKw: vehicle.chargerPowerKw,
-          energyPerSlotKwh: vehiclePlan.powerKw.map((kw) => (kw * slotMs) / 3_600_000),
-          ...(vehicle.chargeLimit === undefined ? {} : { chargeLimit: vehicle.chargeLimit }),
-        },
-      ];
-    });
-    const commands = planToCommands(
-      schedules,
-      slotStarts,
-      slotMs,
-      now,
-      grid.limitMode === 'hard' ? hardLimitLanes(plan, schedules) : undefined,
-    );
-    // Cars that must not charge now get an explicit stop: a plugged-in car charges on its own otherwise.
-    for (const vehiclePlan of plan.vehicles) {
-      const first = commands.find(
-        (command) => command.vehicleId === vehiclePlan.id && command.action === 'start_charge',
-      );
-      if (!first || first.dueAt.getTime() > now.getTime()) {
-        commands.push({ vehicleId: vehiclePlan.id, action: 'stop_charge', dueAt: now });
-      }
-    }
-    await replaceFutureCommands(tx, id, commands, now);
-    await explainCancellations(tx, id, now, reason);
-    return id;
-  });
-  logger.info(
-    {
-      planId,
-      reason,
-      vehicles: plan.vehicles.length,
-      skipped: skipped.length,
-      cost: plan.summary.totalCost,
-      savings: plan.summary.savings,
-    },
-    'fleet planned',
-  );
-  return { planId, plan, skipped };
-}
-
-/**
- * The site limit per slot. In the slot already under way the chargers have drawn `drawnKwh` under the
- * previous plan, which this plan must leave out of the slot's budget: the meter averages the whole slot.
- */
-/**
- * Cars that may be on at once in each slot under a hard limit: ⌊headroom / strongest charger planned to
- * charge in it⌋. The planner sized each slot's energy for at least this many lanes, so laying the on-times
- * over them never exceeds the limit in any minute.
- */
-function hardLimitLanes(
-  plan: Plan,
-  schedules: readonly { chargingPowerKw: number; energyPerSlotKwh: readonly number[] }[],
-): number[] {
-  return plan.slots.map((slot, t) => {
-    const strongest = Math.max(
+  if (grid.limitMode !== 'hard') return { plan };
+  const chargerKw = new Map(planned.map((vehicle) => [vehicle.input.id, vehicle.chargerPowerKw]));
+  const strongest = (t: number) =>
+    Math.max(
       0,
-      ...schedules
-        .filter((schedule) => (schedule.energyPerSlotKwh[t] ?? 0) > 0)
-        .map((schedule) => schedule.chargingPowerKw),
+      ...plan.vehicles
+        .filter((vehicle) => (vehicle.powerKw[t] ?? 0) > 0)
+        .map((vehicle) => chargerKw.get(vehicle.id) ?? 0),
     );
-    return Math.max(0, laneCount(slot.limitKw - slot.baseKw, strongest));
-  });
+  // Cars that may be on at once in each slot: ⌊headroom / strongest charger planned to charge in it⌋. The
+  // planner sized each slot's energy for at least this many lanes, so laying the on-times over them never
+  // exceeds the limit in any minute.
+  return {
+    plan,
+    lanes: plan.slots.map((slot, t) => Math.max(0, laneCount(slot.limitKw - slot.baseKw, strongest(t)))),
+  };
 }
+
+/**
+ * A top-level node and everything below it, with the tree planner. Each node's limit in the slot under
+ * way leaves out what the cars below it drew earlier in the slot (meters average the whole slot); base
+ * loads follow the standard load profile scaled to each node's yearly consumption.
+ */
+async function planTree(
+  options: PlanningOptions,
+  rootId: string,
+  parts: UnitRequestParts,
+): Promise<UnitPlan> {
+  const { horizon, planned } = parts;
+  const nodes = await loadUnitTree(options.db, rootId);
+  if (nodes.length === 0) throw new RangeError(`grid node "${rootId}" no longer exists`);
+  const slots = createSlotGrid({
+    startMs: horizon.start,
+    endMs: horizon.end,
+    slotMinutes: horizon.slotMinutes,
+    timeZone: horizon.timeZone,
+  });
+  const T = slots.slotCount;
+  // The profile scaled to 1 kWh a year, once; each node's base load is a multiple of it.
+  const perKwhPerYear = nodes.some((node) => node.baseLoadKwhPerYear > 0)
+    ? baseLoadKw({ kind: 'bdew-h25', annualKwh: 1 }, slots, options.profile)
+    : undefined;
+  const parentOf = new Map(nodes.map((node) => [node.id, node.parentId]));
+  const drawnBelow = new Map<string, number>();
+  for (const vehicle of planned) {
+    const kwh = parts.drawnKwh.get(vehicle.input.id) ?? 0;
+    if (kwh <= 0) continue;
+    for (let id = vehicle.gridNodeId; id !== null && id !== undefined; id = parentOf.get(id) ?? null)
+      drawnBelow.set(id, (drawnBelow.get(id) ?? 0) + kwh);
+  }
+  const request = parseGridTreePlanRequest({
+    horizon,
+    tariff: parts.tariff,
+    gridTree: {
+      nodes: nodes.map((node) => {
+        const drawn = drawnBelow.get(node.id) ?? 0;
+        return {
+          id: node.id,
+          kind: node.kind,
+          ...(node.parentId === null ? {} : { parentId: node.parentId }),
+          limitKw:
+            drawn > 0
+              ? Array.from({ length: T }, (_, t) =>
+                  t === 0 ? Math.max(MIN_LIMIT_KW, node.limitKw - drawn / slots.slotHours) : node.limitKw,
+                )
+              : node.limitKw,
+          baseLoadKw:
+            perKwhPerYear && node.baseLoadKwhPerYear > 0
+              ? Array.from(perKwhPerYear, (kw) => kw * node.baseLoadKwhPerYear)
+              : 0,
+        };
+      }),
+    },
+    vehicles: planned.map((vehicle) => vehicle.input),
+    vehicleNodes: Object.fromEntries(planned.map((vehicle) => [vehicle.input.id, vehicle.gridNodeId!])),
+  });
+  const plan = planGridTreeFleet(request);
+  const hard = nodes.filter((node) => node.limitMode === 'hard').map((node) => node.id);
+  if (hard.length === 0) return { plan };
+  // Nested limits are planned on slot averages only; say so rather than pretend every minute holds.
+  const warning = `grid node(s) ${hard.map((id) => `"${id}"`).join(', ')} ask for a hard limit; nested limits are planned on slot averages, so a minute may exceed them`;
+  options.logger.warn({ rootId, nodes: hard }, warning);
+  return { plan: { ...plan, warnings: [...plan.warnings, warning] } };
+}
+
+/** The planner takes limits above 0 only; a node whose slot is used up gets this instead. */
+const MIN_LIMIT_KW = 1e-9;
 
 /** The planner's trip input from the owner's trip and the car's range per percent; undefined = no trip. */
 function tripInput(
@@ -340,6 +470,10 @@ function tripTargetPercent(
   return Math.min(requestedTargetSocPercent(input), (chargeLimit ?? 1) * 100);
 }
 
+/**
+ * The site limit per slot. In the slot already under way the chargers have drawn `drawnKwh` under the
+ * previous plan, which this plan must leave out of the slot's budget: the meter averages the whole slot.
+ */
 function slotLimits(
   limitKw: number,
   horizonStart: number,
@@ -364,17 +498,18 @@ async function explainCancellations(
   planId: string,
   now: Date,
   reason: string,
+  unitVehicleIds: readonly string[],
 ): Promise<void> {
   await tx.query(
     `update commands set status = 'cancelled', next_attempt_at = null,
        last_error = case when last_error is null then $3 else last_error || '; ' || $3 end
-     where status = 'pending' and plan_id <> $1 and due_at < $2`,
-    [planId, now, `superseded by plan ${planId} (${reason})`],
+     where vehicle_id = any($4::text[]) and status = 'pending' and plan_id <> $1 and due_at < $2`,
+    [planId, now, `superseded by plan ${planId} (${reason})`, unitVehicleIds],
   );
   await tx.query(
-    `update commands set last_error = $1
-     where status = 'cancelled' and last_error is null`,
-    [`not in plan ${planId} (${reason})`],
+    `update commands set last_error = $2
+     where vehicle_id = any($1::text[]) and status = 'cancelled' and last_error is null`,
+    [unitVehicleIds, `not in plan ${planId} (${reason})`],
   );
   // A command cancelled earlier and wanted again by this plan starts afresh.
   await tx.query(

@@ -8,11 +8,19 @@ import { startJobEngine, type JobEngine } from '../jobs/job-engine.ts';
 import { startScheduler, type Scheduler } from '../jobs/scheduler.ts';
 import { dueCommands } from '../store/command-log.ts';
 import { listGrants } from '../store/grants.ts';
-import { loadCurrentPlan } from '../store/plans.ts';
+import { loadCurrentPlan, loadCurrentPlans, retireUnitPlans } from '../store/plans.ts';
 import { loadPreferences } from '../store/preferences.ts';
 import { loadPrices, savePrices } from '../store/prices.ts';
 import type { SqlClient } from '../store/sql-client.ts';
 import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
+import {
+  listWorkUnits,
+  loadUnitVehicles,
+  unitOfNode,
+  unitRootId,
+  unitsOfVehicles,
+} from '../store/work-units.ts';
+import { combinePlans } from './combined-plan.ts';
 import {
   createCommandExecutor,
   markGrantUnusable,
@@ -25,7 +33,7 @@ import { createEnrollment, type ConnectMode, type Enrollment, type EnrollmentRes
 import type { DashboardData } from './http/dashboard-data.ts';
 import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
 import { describePriceCoverage, priceCoverageView, type PriceCoverage } from './price-coverage.ts';
-import { replanFleet, type PlanningOutcome } from './planning.ts';
+import { replanUnit, type PlanningOutcome } from './planning.ts';
 import {
   DEFAULT_REQUEST_BUDGET,
   recordRateLimited,
@@ -72,8 +80,11 @@ export interface SmartChargingServiceOptions {
   readonly instanceId?: string;
   /** The job engine for `start({ schedule: true })`. @default pg-boss on `db` */
   readonly jobEngine?: JobEngine;
-  /** The keys work is split by (one re-plan of a key at a time, cluster-wide). @default ['site'] */
-  readonly workUnits?: () => readonly string[];
+  /**
+   * The keys work is split by (one re-plan of a key at a time, cluster-wide).
+   * @default each top-level grid node, and the site while cars hang on no node
+   */
+  readonly workUnits?: () => readonly string[] | Promise<readonly string[]>;
   /**
    * The vehicle API requests all instances on the database may make together (a token bucket on the
    * service's clock). @default 120 at once, 2 a minute (Smartcar's application limit)
@@ -88,6 +99,33 @@ export interface SmartChargingServiceOptions {
   readonly onWebhookReplanNeeded?: (vehicleId: string, reason: string) => void;
 }
 
+/** Which units a re-plan covers: the given units, the units of the given cars or nodes; else every unit. */
+export interface ReplanScope {
+  readonly units?: readonly string[];
+  readonly vehicleIds?: readonly string[];
+  readonly nodeIds?: readonly string[];
+}
+
+/** The current plan of one unit or of all (combined); `id` and `reason` are the newest unit plan's. */
+export interface CurrentPlan {
+  readonly id: string;
+  readonly reason: string;
+  readonly createdAt: Date;
+  readonly horizonStart: Date;
+  readonly horizonEnd: Date;
+  readonly body: StoredPlanBody;
+  readonly units: readonly { unit: string; id: string; reason: string; createdAt: Date }[];
+}
+
+/** The units planned, and their plans as one. */
+export interface FleetPlanningOutcome {
+  /** The first unit's plan id (the only one while the store has no grid tree). */
+  readonly planId: string;
+  readonly plan: Plan;
+  readonly skipped: PlanningOutcome['skipped'];
+  readonly units: readonly PlanningOutcome[];
+}
+
 export interface SmartChargingService {
   readonly db: SqlClient;
   readonly enrollment: Enrollment;
@@ -98,8 +136,13 @@ export interface SmartChargingService {
   readonly instanceId: string;
   /** The webhook receiver, when a management token is configured. */
   readonly webhooks: WebhookReceiver | undefined;
-  /** Plans the fleet now (serialised: concurrent calls share one run). */
-  replan(reason: string): Promise<PlanningOutcome>;
+  /**
+   * Plans the scope's units now (default: every unit), one after another; each unit's runs are serialised
+   * in this process and locked cluster-wide. A unit that fails does not stop the others: the error names it.
+   */
+  replan(reason: string, scope?: ReplanScope): Promise<FleetPlanningOutcome>;
+  /** The current plan: one unit's, or every unit's combined; undefined before the first. */
+  currentPlan(unit?: string): Promise<CurrentPlan | undefined>;
   /**
    * Which parts of [from, to) have no stored price of the configured source, and whether the last fetch
    * failed: what the API and the dashboard show in a banner. Defaults to the current plan's horizon.
@@ -107,7 +150,7 @@ export interface SmartChargingService {
   priceCoverage(from?: Date, to?: Date): Promise<PriceCoverage>;
   /** Fetches prices for today and tomorrow from the configured source, then re-plans. */
   refreshPrices(): Promise<number>;
-  /** Reads every car once; plug-in, unplug or SoC drift from the plan trigger a re-plan. */
+  /** Reads every car once; plug-in, unplug or SoC drift from the plan trigger a re-plan (of its unit). */
   monitorVehicles(): Promise<string[]>;
   runDueCommands(): Promise<CommandOutcome[]>;
   /** One scheduler step: monitor the cars, run due commands, re-plan if a command asked for it. */
@@ -116,7 +159,7 @@ export interface SmartChargingService {
    * Re-plans after an input changed (preferences, grid, prices, enrollment). The change itself is already
    * stored, so a planning failure is reported, not thrown.
    */
-  replanAfterChange(reason: string): Promise<ReplanReport>;
+  replanAfterChange(reason: string, scope?: ReplanScope): Promise<ReplanReport>;
   /** Completes a Connect callback from the browser holding `browserBinding`, reads the new cars, re-plans. */
   completeEnrollment(
     callbackUrl: string | URL,
@@ -145,15 +188,19 @@ export interface SmartChargingService {
 export type SmartChargingMode = 'smart' | 'now' | 'off';
 
 export type ReplanReport =
-  | { readonly ok: true; readonly planId: string; readonly skipped: PlanningOutcome['skipped'] }
+  | {
+      readonly ok: true;
+      readonly planId: string;
+      /** Each unit planned, with its plan. */
+      readonly plans: readonly { readonly unit: string; readonly planId: string }[];
+      readonly skipped: PlanningOutcome['skipped'];
+    }
   | { readonly ok: false; readonly error: string };
 
 /** Settings key of the persisted charge-now overrides. */
 const CHARGE_NOW_KEY = 'charge-now';
 /** Settings key of the cars with smart charging switched off. */
 const SMART_CHARGING_OFF_KEY = 'smart-charging-off';
-/** The one work unit the store has today: the whole site behind its connection limit. */
-const SITE_UNIT = 'site';
 
 function defaultInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -172,14 +219,16 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   const chargeNow = new Set<string>();
   const smartChargingOff = new Set<string>();
   const instanceId = options.instanceId ?? defaultInstanceId();
-  const workUnits = options.workUnits ?? (() => [SITE_UNIT]);
+  const workUnits = options.workUnits ?? (() => listWorkUnits(db));
   let scheduler: Scheduler | undefined;
-  const pendingReplans: string[] = [];
+  /** Cars whose command failed in a way that calls for a new plan of their unit. */
+  const pendingReplans: { vehicleId: string; reason: string }[] = [];
   let priceNote: string | undefined;
   let priceFetchError: string | null = null;
   let loggedPriceProblem: string | null = null;
   let lastMonitorMs = Number.NEGATIVE_INFINITY;
-  let planning: Promise<PlanningOutcome> | undefined;
+  /** Each unit's latest planning run in this process: the next one of the unit waits for it. */
+  const unitRuns = new Map<string, Promise<PlanningOutcome>>();
   const monitorIntervalMs = options.monitorIntervalMs ?? 5 * 60_000;
   // A state a webhook pushed within one poll interval is as fresh as a poll would make it.
   const pollBudget: PollBudgetOptions = {
@@ -188,20 +237,21 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   };
 
   // Webhook changes arriving while a re-plan waits join it, instead of queueing one run each.
-  let webhookReplan: { reasons: string[]; done: Promise<unknown> } | undefined;
-  function replanSoon(_vehicleId: string, reason: string): void {
+  let webhookReplan: { reasons: string[]; vehicleIds: Set<string>; done: Promise<unknown> } | undefined;
+  function replanSoon(vehicleId: string, reason: string): void {
     if (webhookReplan) {
       webhookReplan.reasons.push(reason);
+      webhookReplan.vehicleIds.add(vehicleId);
       return;
     }
     const reasons = [reason];
-    const done = (planning ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => {
-        webhookReplan = undefined;
-        return replanAfterChange(reasons.join('; '));
-      });
-    webhookReplan = { reasons, done };
+    const vehicleIds = new Set([vehicleId]);
+    // After the runs under way: what arrives meanwhile joins this one re-plan of the cars' units.
+    const done = Promise.allSettled([...unitRuns.values()]).then(() => {
+      webhookReplan = undefined;
+      return replanAfterChange(reasons.join('; '), { vehicleIds: [...vehicleIds] });
+    });
+    webhookReplan = { reasons, vehicleIds, done };
   }
   const webhooks = options.webhooks
     ? createWebhookReceiver({
@@ -222,22 +272,24 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     now,
     logger,
     instanceId,
-    onReplanNeeded: (vehicleId, reason) => pendingReplans.push(`command failed for ${vehicleId}: ${reason}`),
+    onReplanNeeded: (vehicleId, reason) =>
+      pendingReplans.push({ vehicleId, reason: `command failed for ${vehicleId}: ${reason}` }),
   });
 
-  function replan(
+  function replanOne(
+    unit: string,
     reason: string,
     statesReadNow?: ReadonlyMap<string, ChargingState>,
   ): Promise<PlanningOutcome> {
-    // One planning run at a time; a caller arriving during a run waits for it and then plans again.
-    const run = (planning ?? Promise.resolve())
+    // One planning run of a unit at a time; a caller arriving during a run waits for it and plans again.
+    const run = (unitRuns.get(unit) ?? Promise.resolve())
       .catch(() => undefined)
       .then(() =>
-        // One planning run of the site at a time across every instance on the database.
-        db.withLock(`replan:${SITE_UNIT}`, async () => {
+        // One planning run of the unit at a time across every instance on the database.
+        db.withLock(`replan:${unit}`, async () => {
           // Another instance may have changed an override since this one last looked: the database decides.
           await loadChargeNow();
-          return replanFleet(
+          return replanUnit(
             {
               db,
               gateway,
@@ -249,6 +301,8 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
               profile,
               chargeNow,
               smartChargingOff,
+              // A feeder's cars are kept fresh by its polls: its re-plan reads none of them again.
+              ...(unitRootId(unit) === undefined ? {} : { reuseStatesYoungerThanMs: monitorIntervalMs }),
               ...(priceNote === undefined ? {} : { priceNote }),
               ...(statesReadNow === undefined ? {} : { statesReadNow }),
               selectReads: async (vehicleIds) => {
@@ -260,18 +314,90 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
                 await recordRateLimited(db, vehicleId, error, now());
               },
             },
+            unit,
             reason,
           );
         }),
-      )
-      .then(async (outcome) => {
-        await reportPriceCoverage(outcome.plan).catch((error: unknown) => {
-          logger.error({ err: error }, 'could not check price coverage');
-        });
-        return outcome;
-      });
-    planning = run;
+      );
+    unitRuns.set(unit, run);
+    void run
+      .finally(() => {
+        if (unitRuns.get(unit) === run) unitRuns.delete(unit);
+      })
+      .catch(() => undefined);
     return run;
+  }
+
+  async function unitsIn(scope: ReplanScope): Promise<string[]> {
+    const existing = await workUnits();
+    // A unit whose top node was deleted or moved below another has no plan of its own any more.
+    await retireUnitPlans(db, existing);
+    if (scope.units !== undefined) return scope.units.filter((unit) => existing.includes(unit));
+    if (scope.vehicleIds === undefined && scope.nodeIds === undefined) return [...existing];
+    const units = new Set(await unitsOfVehicles(db, scope.vehicleIds ?? []));
+    for (const nodeId of scope.nodeIds ?? []) {
+      const unit = await unitOfNode(db, nodeId);
+      if (unit !== undefined) units.add(unit);
+    }
+    return [...units].sort();
+  }
+
+  async function replan(
+    reason: string,
+    scope: ReplanScope = {},
+    statesReadNow?: ReadonlyMap<string, ChargingState>,
+  ): Promise<FleetPlanningOutcome> {
+    const outcomes: PlanningOutcome[] = [];
+    const failures: string[] = [];
+    for (const unit of await unitsIn(scope)) {
+      try {
+        outcomes.push(await replanOne(unit, reason, statesReadNow));
+      } catch (error) {
+        logger.error({ err: error, unit, reason }, 'planning a unit failed');
+        failures.push(`${unit}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(`planning failed for ${failures.join('; ')}`);
+    const plan = combinePlans(outcomes.map((outcome) => outcome.plan));
+    const first = outcomes[0];
+    if (plan === undefined || first === undefined) throw new Error('nothing to plan: no work unit in scope');
+    await reportPriceCoverage(plan).catch((error: unknown) => {
+      logger.error({ err: error }, 'could not check price coverage');
+    });
+    return {
+      planId: first.planId,
+      plan,
+      skipped: outcomes.flatMap((outcome) => outcome.skipped),
+      units: outcomes,
+    };
+  }
+
+  async function currentPlan(unit?: string): Promise<CurrentPlan | undefined> {
+    const stored =
+      unit === undefined
+        ? await loadCurrentPlans<StoredPlanBody>(db)
+        : [await loadCurrentPlan<StoredPlanBody>(db, unit)].filter((entry) => entry !== undefined);
+    const plan = combinePlans(stored.map((entry) => entry.body.plan));
+    if (plan === undefined || stored.length === 0) return undefined;
+    const newest = stored.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
+    return {
+      id: newest.id,
+      reason: newest.reason,
+      createdAt: newest.createdAt,
+      horizonStart: new Date(Math.min(...stored.map((entry) => entry.horizonStart.getTime()))),
+      horizonEnd: new Date(Math.max(...stored.map((entry) => entry.horizonEnd.getTime()))),
+      body: {
+        plan,
+        skipped: stored.flatMap((entry) => entry.body.skipped),
+        priceNote: newest.body.priceNote,
+      },
+      units: stored.map((entry) => ({
+        unit: entry.unit,
+        id: entry.id,
+        reason: entry.reason,
+        createdAt: entry.createdAt,
+      })),
+    };
   }
 
   async function refreshPrices(): Promise<number> {
@@ -305,7 +431,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
 
   async function priceCoverage(from?: Date, to?: Date): Promise<PriceCoverage> {
     if (from !== undefined && to !== undefined) return coverageOf(from, to);
-    const window = planWindow((await loadCurrentPlan<StoredPlanBody>(db))?.body.plan);
+    const window = planWindow((await currentPlan())?.body.plan);
     return coverageOf(from ?? window.from, to ?? window.to);
   }
 
@@ -355,18 +481,20 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   }
 
   async function monitorVehicles(): Promise<string[]> {
-    return (await readFleet()).reasons;
+    const reasons: string[] = [];
+    for (const unit of await workUnits()) reasons.push(...(await readUnit(unit)).reasons);
+    return reasons;
   }
 
-  /** Reads every car once and says which changes call for a new plan; the states are kept for it. */
-  async function readFleet(): Promise<{ reasons: string[]; states: Map<string, ChargingState> }> {
+  /** Reads the unit's cars once and says which changes call for a new plan; the states are kept for it. */
+  async function readUnit(unit: string): Promise<{ reasons: string[]; states: Map<string, ChargingState> }> {
     const reasons: string[] = [];
     const states = new Map<string, ChargingState>();
-    const known = await loadVehicleStates<ChargingState>(db);
-    const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
-    const current = await loadCurrentPlan<StoredPlanBody>(db);
-    const active = (await listVehicles(db)).filter(
-      (vehicle) => grants.get(vehicle.grantId)?.status === 'active',
+    const current = await loadCurrentPlan<StoredPlanBody>(db, unit);
+    const planned = new Map((current?.body.plan.vehicles ?? []).map((vehicle) => [vehicle.id, vehicle]));
+    const threshold = options.socDriftThreshold ?? 0.03;
+    const active = (await loadUnitVehicles<ChargingState>(db, unit)).filter(
+      (vehicle) => vehicle.grantStatus === 'active',
     );
     // Only the cars the shared budget grants are asked; the others keep their stored state this round.
     const selection = await selectCarsToPoll(
@@ -375,7 +503,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       now(),
       pollBudget,
     );
-    reportPollSelection(logger, selection, 'poll');
+    reportPollSelection(logger, selection, `poll ${unit}`);
     const granted = new Set(selection.granted);
     let appLimited = false;
     for (const vehicle of active) {
@@ -402,12 +530,11 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       }
       await saveVehicleState(db, vehicle.id, state, now());
       states.set(vehicle.id, state);
-      const before = known.get(vehicle.id)?.state;
+      const before = vehicle.known?.state;
       if (before && before.pluggedIn !== state.pluggedIn)
         reasons.push(`${vehicle.id} ${state.pluggedIn ? 'plugged in' : 'unplugged'}`);
-      const vehiclePlan = current?.body.plan.vehicles.find((candidate) => candidate.id === vehicle.id);
+      const vehiclePlan = planned.get(vehicle.id);
       const expected = current ? expectedSoc(current.body.plan, vehicle.id, now().getTime()) : undefined;
-      const threshold = options.socDriftThreshold ?? 0.03;
       if (vehiclePlan && expected !== undefined && state.pluggedIn) {
         // Where the car ends up if the rest of the plan runs as planned from its actual SoC.
         const projected = state.soc + (vehiclePlan.finalSocPercent / 100 - expected);
@@ -421,6 +548,16 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       }
     }
     return { reasons, states };
+  }
+
+  /** Re-plans the units of the cars whose commands asked for it since the last look. */
+  async function replanAfterFailures(): Promise<boolean> {
+    const failures = pendingReplans.splice(0);
+    if (failures.length === 0) return false;
+    await replan(failures.map((failure) => failure.reason).join('; '), {
+      vehicleIds: [...new Set(failures.map((failure) => failure.vehicleId))],
+    });
+    return true;
   }
 
   /**
@@ -450,22 +587,23 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       work: {
         now,
         claimPoll: claimMonitor,
-        async poll() {
-          const { reasons, states } = await readFleet();
-          reasons.push(...pendingReplans.splice(0));
-          if (reasons.length > 0) await replan(reasons.join('; '), states);
+        async poll(unit) {
+          const { reasons, states } = await readUnit(unit);
+          if (reasons.length > 0) await replan(reasons.join('; '), { units: [unit] }, states);
+          await replanAfterFailures();
         },
         dueCommands: () => dueCommands(db, now()),
         async runCommand(id, takeOver) {
           await executor.runCommand(id, { takeOver });
         },
         async afterCommands() {
-          const failures = pendingReplans.splice(0);
-          if (failures.length > 0) await replan(failures.join('; '));
+          await replanAfterFailures();
         },
         async refreshPrices() {
           await refreshPrices();
-          await replan('prices updated');
+        },
+        async replanUnit(unit, reason) {
+          await replan(reason, { units: [unit] });
         },
       },
     });
@@ -477,26 +615,25 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     await loadChargeNow();
     if (now().getTime() - lastMonitorMs >= monitorIntervalMs) {
       lastMonitorMs = now().getTime();
-      const { reasons, states } = await readFleet();
-      // Plan first, then act: commands a new plan makes due right now must not wait for the next tick,
-      // or cars run a minute past what the plan (and the grid limit) allowed. The plan reuses the
-      // states just read instead of asking every car again.
-      if (reasons.length > 0) await replan(reasons.join('; '), states);
+      for (const unit of await workUnits()) {
+        const { reasons, states } = await readUnit(unit);
+        // Plan first, then act: commands a new plan makes due right now must not wait for the next tick,
+        // or cars run a minute past what the plan (and the grid limit) allowed. The plan reuses the
+        // states just read instead of asking every car again.
+        if (reasons.length > 0) await replan(reasons.join('; '), { units: [unit] }, states);
+      }
     }
     await executor.runDueCommands();
-    const failures = pendingReplans.splice(0);
-    if (failures.length > 0) {
-      await replan(failures.join('; '));
-      await executor.runDueCommands();
-    }
+    if (await replanAfterFailures()) await executor.runDueCommands();
   }
 
   async function dashboard(
     filter: { readonly vehicleIds?: ReadonlySet<string> } = {},
   ): Promise<DashboardData> {
-    const current = await loadCurrentPlan<StoredPlanBody>(db);
+    const current = await currentPlan();
     const plan = current?.body.plan;
     const horizon = planWindow(plan);
+    const planOf = new Map((plan?.vehicles ?? []).map((vehicle) => [vehicle.id, vehicle]));
     const states = await loadVehicleStates<ChargingState>(db);
     const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
     const shown = filter.vehicleIds;
@@ -505,7 +642,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     );
     const vehicleRows = await Promise.all(
       vehicles.map(async (vehicle) => {
-        const vehiclePlan = plan?.vehicles.find((candidate) => candidate.id === vehicle.id);
+        const vehiclePlan = planOf.get(vehicle.id);
         const preferences = await loadPreferences(db, vehicle.id);
         const grant = grants.get(vehicle.grantId);
         const state = states.get(vehicle.id)?.state;
@@ -576,10 +713,15 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     };
   }
 
-  async function replanAfterChange(reason: string): Promise<ReplanReport> {
+  async function replanAfterChange(reason: string, scope: ReplanScope = {}): Promise<ReplanReport> {
     try {
-      const outcome = await replan(reason);
-      return { ok: true, planId: outcome.planId, skipped: outcome.skipped };
+      const outcome = await replan(reason, scope);
+      return {
+        ok: true,
+        planId: outcome.planId,
+        plans: outcome.units.map((unit) => ({ unit: unit.unit, planId: unit.planId })),
+        skipped: outcome.skipped,
+      };
     } catch (error) {
       logger.error({ err: error, reason }, 'planning failed');
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -624,6 +766,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     instanceId,
     webhooks,
     replan,
+    currentPlan,
     refreshPrices,
     priceCoverage,
     monitorVehicles,
@@ -638,7 +781,9 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
         await saveIdSet(CHARGE_NOW_KEY, chargeNow);
       });
-      return replanAfterChange(`charge now ${enabled ? 'on' : 'off'} for ${vehicleId}`);
+      return replanAfterChange(`charge now ${enabled ? 'on' : 'off'} for ${vehicleId}`, {
+        vehicleIds: [vehicleId],
+      });
     },
     chargeNowVehicles: () => [...chargeNow],
     async setMode(vehicleId, mode) {
@@ -650,7 +795,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
         await saveIdSet(CHARGE_NOW_KEY, chargeNow);
         await saveIdSet(SMART_CHARGING_OFF_KEY, smartChargingOff);
       });
-      return replanAfterChange(`smart charging mode ${mode} for ${vehicleId}`);
+      return replanAfterChange(`smart charging mode ${mode} for ${vehicleId}`, { vehicleIds: [vehicleId] });
     },
     modeOf: (vehicleId) =>
       smartChargingOff.has(vehicleId) ? 'off' : chargeNow.has(vehicleId) ? 'now' : 'smart',
@@ -659,6 +804,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       const result = await enrollment.complete(callbackUrl, browserBinding);
       const report = await replanAfterChange(
         `enrolled ${result.vehicles.map((vehicle) => vehicle.id).join(', ') || 'no vehicles'}`,
+        result.vehicles.length > 0 ? { vehicleIds: result.vehicles.map((vehicle) => vehicle.id) } : {},
       );
       if (!report.ok) logger.warn({ error: report.error }, 'planning after enrollment failed');
       return result;
@@ -687,7 +833,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       await scheduler?.stop();
       scheduler = undefined;
       await webhookReplan?.done.catch(() => undefined);
-      await planning?.catch(() => undefined);
+      await Promise.allSettled([...unitRuns.values()]);
     },
   };
 }

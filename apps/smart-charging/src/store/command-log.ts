@@ -72,6 +72,8 @@ export async function replaceFutureCommands(
   planId: string,
   commands: readonly PlannedCommand[],
   now: Date,
+  /** The cars the plan decides for (its unit's); other units' commands are theirs. @default every car */
+  unitVehicleIds?: readonly string[],
 ): Promise<void> {
   const keep: string[] = [];
   for (const command of commands) {
@@ -96,11 +98,18 @@ export async function replaceFutureCommands(
       dueAt = new Date(dueAt.getTime() + 1);
     }
   }
-  await tx.query(
-    `update commands set status = 'cancelled'
-     where status = 'pending' and due_at >= $1 and not (id = any($2::text[]))`,
-    [now, keep],
-  );
+  if (unitVehicleIds === undefined)
+    await tx.query(
+      `update commands set status = 'cancelled'
+       where status = 'pending' and due_at >= $1 and not (id = any($2::text[]))`,
+      [now, keep],
+    );
+  else
+    await tx.query(
+      `update commands set status = 'cancelled'
+       where vehicle_id = any($3::text[]) and status = 'pending' and due_at >= $1 and not (id = any($2::text[]))`,
+      [now, keep, unitVehicleIds],
+    );
 }
 
 /**
@@ -230,10 +239,23 @@ export const COMMANDED_ON_TIME_SQL = `select vehicle_id, action, confirmed_at fr
  * How long each vehicle was switched on (by confirmed start/stop commands) within [from, to), in ms. A
  * plan made in the middle of a slot needs this: the slot's grid budget is partly spent already.
  */
-export async function commandedOnTime(tx: SqlQueryable, from: Date, to: Date): Promise<Map<string, number>> {
+/** The same for some cars only (a unit's): through each car's own commands, not the fleet's. */
+export const COMMANDED_ON_TIME_OF_VEHICLES_SQL = `select vehicle_id, action, confirmed_at from commands
+  where vehicle_id = any($3::text[]) and due_at < $2 and due_at >= $1::timestamptz - interval '3 days'
+    and status = 'confirmed' and action in ('start_charge', 'stop_charge')
+    and confirmed_at < $2 and confirmed_at >= $1::timestamptz - interval '2 days'
+  order by vehicle_id, confirmed_at`;
+
+export async function commandedOnTime(
+  tx: SqlQueryable,
+  from: Date,
+  to: Date,
+  /** Only these cars' (a unit's). @default every car */
+  vehicleIds?: readonly string[],
+): Promise<Map<string, number>> {
   const rows = await tx.query<{ vehicle_id: string; action: CommandAction; confirmed_at: Date | string }>(
-    COMMANDED_ON_TIME_SQL,
-    [from, to],
+    vehicleIds === undefined ? COMMANDED_ON_TIME_SQL : COMMANDED_ON_TIME_OF_VEHICLES_SQL,
+    vehicleIds === undefined ? [from, to] : [from, to, vehicleIds],
   );
   const onTime = new Map<string, number>();
   const switchedOnAt = new Map<string, number | null>();

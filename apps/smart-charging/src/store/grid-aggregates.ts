@@ -110,8 +110,8 @@ export async function gridNodeAggregates(
 }
 
 /**
- * Replaces every car's share of the plan with this plan's (a fleet plan covers every car it plans; a car
- * it leaves out has no planned load).
+ * Replaces the unit's cars' shares of the plan with this plan's (a plan covers every car of its unit it
+ * plans; a car it leaves out has no planned load). Without `unitVehicleIds`, every car's.
  */
 export async function replaceVehiclePlans(
   tx: SqlQueryable,
@@ -119,8 +119,10 @@ export async function replaceVehiclePlans(
   firstSlotStart: Date,
   slotMinutes: number,
   vehicles: readonly { readonly vehicleId: string; readonly powerKw: readonly number[] }[],
+  unitVehicleIds?: readonly string[],
 ): Promise<void> {
-  await tx.query('delete from vehicle_plans');
+  if (unitVehicleIds === undefined) await tx.query('delete from vehicle_plans');
+  else await tx.query('delete from vehicle_plans where vehicle_id = any($1::text[])', [unitVehicleIds]);
   if (vehicles.length === 0) return;
   await tx.query(
     `insert into vehicle_plans (vehicle_id, plan_id, first_slot_start, slot_minutes, power_kw)

@@ -233,7 +233,15 @@ export const MIGRATIONS: readonly Migration[] = [
       create index grid_events_window on grid_events (ends_at, starts_at)
     `,
   },
-  // Id 6 is main's (plans.unit); the lead merges it in front of this one.
+  {
+    id: 6,
+    name: 'plans per work unit: each top-level grid node (and the site) has its own current plan',
+    sql: `
+      alter table plans add column unit text not null default 'site';
+      drop index if exists plans_current;
+      create index plans_current on plans (unit, created_at) where superseded_at is null
+    `,
+  },
   {
     id: 7,
     name: 'vehicle API quota: a cluster-wide request budget, per-car back-off, the source of each stored state',

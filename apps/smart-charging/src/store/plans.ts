@@ -4,6 +4,8 @@ import type { SqlQueryable } from './sql-client.ts';
 
 export interface StoredPlan<TBody = unknown> {
   readonly id: string;
+  /** The work unit planned: `site`, or `node:<id>` of a top-level grid node. */
+  readonly unit: string;
   readonly reason: string;
   readonly createdAt: Date;
   readonly horizonStart: Date;
@@ -11,10 +13,12 @@ export interface StoredPlan<TBody = unknown> {
   readonly body: TBody;
 }
 
-/** Records a new plan and marks the previous current one superseded; returns the new plan's id. */
+/** Records a new plan of its unit and marks the unit's previous one superseded; returns the new plan's id. */
 export async function savePlan(
   tx: SqlQueryable,
   plan: {
+    /** @default 'site' */
+    readonly unit?: string;
     readonly reason: string;
     readonly horizonStart: Date;
     readonly horizonEnd: Date;
@@ -24,14 +28,17 @@ export async function savePlan(
       readonly firstSlotStart: Date;
       readonly slotMinutes: number;
       readonly vehicles: readonly { readonly vehicleId: string; readonly powerKw: readonly number[] }[];
+      /** Every car of the unit, planned or not: their earlier shares are replaced. @default every car */
+      readonly unitVehicleIds?: readonly string[];
     };
   },
 ): Promise<string> {
   const id = randomUUID();
-  await tx.query('update plans set superseded_at = now() where superseded_at is null');
+  const unit = plan.unit ?? 'site';
+  await tx.query('update plans set superseded_at = now() where superseded_at is null and unit = $1', [unit]);
   await tx.query(
-    'insert into plans (id, reason, horizon_start, horizon_end, body) values ($1, $2, $3, $4, $5)',
-    [id, plan.reason, plan.horizonStart, plan.horizonEnd, JSON.stringify(plan.body)],
+    'insert into plans (id, unit, reason, horizon_start, horizon_end, body) values ($1, $2, $3, $4, $5, $6)',
+    [id, unit, plan.reason, plan.horizonStart, plan.horizonEnd, JSON.stringify(plan.body)],
   );
   if (plan.vehiclePower)
     await replaceVehiclePlans(
@@ -40,31 +47,57 @@ export async function savePlan(
       plan.vehiclePower.firstSlotStart,
       plan.vehiclePower.slotMinutes,
       plan.vehiclePower.vehicles,
+      plan.vehiclePower.unitVehicleIds,
     );
   return id;
 }
 
-export const CURRENT_PLAN_QUERY =
-  'select * from plans where superseded_at is null order by created_at desc limit 1';
+interface PlanRow<TBody> extends Record<string, unknown> {
+  id: string;
+  unit: string;
+  reason: string;
+  created_at: Date | string;
+  horizon_start: Date | string;
+  horizon_end: Date | string;
+  body: TBody;
+}
 
-export async function loadCurrentPlan<TBody>(tx: SqlQueryable): Promise<StoredPlan<TBody> | undefined> {
-  const rows = await tx.query<{
-    id: string;
-    reason: string;
-    created_at: Date | string;
-    horizon_start: Date | string;
-    horizon_end: Date | string;
-    body: TBody;
-  }>(CURRENT_PLAN_QUERY);
-  const row = rows[0];
-  return (
-    row && {
-      id: row.id,
-      reason: row.reason,
-      createdAt: new Date(row.created_at),
-      horizonStart: new Date(row.horizon_start),
-      horizonEnd: new Date(row.horizon_end),
-      body: row.body,
-    }
+const toStoredPlan = <TBody>(row: PlanRow<TBody>): StoredPlan<TBody> => ({
+  id: row.id,
+  unit: row.unit,
+  reason: row.reason,
+  createdAt: new Date(row.created_at),
+  horizonStart: new Date(row.horizon_start),
+  horizonEnd: new Date(row.horizon_end),
+  body: row.body,
+});
+
+export const CURRENT_PLAN_OF_UNIT_QUERY =
+  'select * from plans where superseded_at is null and unit = $1 order by created_at desc limit 1';
+export const CURRENT_PLANS_QUERY =
+  'select * from plans where superseded_at is null order by unit, created_at desc';
+
+/** The unit's current plan (@default the site's). */
+export async function loadCurrentPlan<TBody>(
+  tx: SqlQueryable,
+  unit = 'site',
+): Promise<StoredPlan<TBody> | undefined> {
+  const rows = await tx.query<PlanRow<TBody>>(CURRENT_PLAN_OF_UNIT_QUERY, [unit]);
+  return rows[0] && toStoredPlan(rows[0]);
+}
+
+/** Every unit's current plan, in unit order. */
+export async function loadCurrentPlans<TBody>(tx: SqlQueryable): Promise<StoredPlan<TBody>[]> {
+  const rows = await tx.query<PlanRow<TBody>>(CURRENT_PLANS_QUERY);
+  const seen = new Set<string>();
+  // At most one current plan per unit; should a race ever leave two, the newest counts.
+  return rows.filter((row) => !seen.has(row.unit) && seen.add(row.unit)).map(toStoredPlan);
+}
+
+/** Supersedes the current plans of units not among `units` (their top node is gone or no longer top). */
+export async function retireUnitPlans(tx: SqlQueryable, units: readonly string[]): Promise<void> {
+  await tx.query(
+    'update plans set superseded_at = now() where superseded_at is null and not (unit = any($1::text[]))',
+    [units],
   );
 }

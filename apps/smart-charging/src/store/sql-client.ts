@@ -51,6 +51,7 @@ async function openPostgres(databaseUrl: string, schema: string | undefined): Pr
 
   const query = async <TRow extends Record<string, unknown>>(text: string, params?: readonly unknown[]) =>
     (await pool.query<TRow>(text, params as unknown[] | undefined)).rows;
+  const localLocks = new Map<string, Promise<void>>();
 
   return {
     backend: 'postgres',
@@ -77,22 +78,26 @@ async function openPostgres(databaseUrl: string, schema: string | undefined): Pr
       const last = Array.isArray(results) ? results.at(-1) : results;
       return (last?.rows ?? []) as Record<string, unknown>[];
     },
-    async withLock(key, work) {
-      // A connection of its own: the lock lives as long as this session, whatever work does meanwhile.
-      const connection = await pool.connect();
-      try {
-        await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
-        try {
-          return await work();
-        } finally {
-          await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-        }
-      } finally {
-        connection.release();
-      }
-    },
+    // Callers of one key in this process queue here first, so only one of them holds a connection while
+    // it waits for the advisory lock: waiters must not take the pool the lock holder's work needs.
+    withLock: (key, work) => inOrderPerKey(localLocks, key, () => advisoryLocked(key, work)),
     close: () => pool.end(),
   };
+
+  async function advisoryLocked<TResult>(key: string, work: () => Promise<TResult>): Promise<TResult> {
+    // A connection of its own: the lock lives as long as this session, whatever work does meanwhile.
+    const connection = await pool.connect();
+    try {
+      await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [key]);
+      try {
+        return await work();
+      } finally {
+        await connection.query('select pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+      }
+    } finally {
+      connection.release();
+    }
+  }
 }
 
 async function openEmbedded(dataDir: string | undefined): Promise<SqlClient> {
@@ -123,19 +128,7 @@ async function openEmbedded(dataDir: string | undefined): Promise<SqlClient> {
       ),
     exec: (script) =>
       serialised(async () => ((await database.exec(script)).at(-1)?.rows ?? []) as Record<string, unknown>[]),
-    withLock: (key, work) => {
-      const before = locks.get(key) ?? Promise.resolve();
-      const run = before.then(work, work);
-      const settled = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      locks.set(key, settled);
-      void settled.then(() => {
-        if (locks.get(key) === settled) locks.delete(key);
-      });
-      return run;
-    },
+    withLock: (key, work) => inOrderPerKey(locks, key, work),
     close: () => serialised(() => database.close()),
   };
 }
@@ -153,4 +146,23 @@ export function describeDatabaseUrl(databaseUrl: string): string {
 function quoteIdentifier(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid schema name "${name}": use [a-z0-9_]`);
   return `"${name}"`;
+}
+
+/** Runs `work` after every earlier call of the same key in this process has settled. */
+function inOrderPerKey<TResult>(
+  locks: Map<string, Promise<void>>,
+  key: string,
+  work: () => Promise<TResult>,
+): Promise<TResult> {
+  const before = locks.get(key) ?? Promise.resolve();
+  const run = before.then(work, work);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  locks.set(key, settled);
+  void settled.then(() => {
+    if (locks.get(key) === settled) locks.delete(key);
+  });
+  return run;
 }

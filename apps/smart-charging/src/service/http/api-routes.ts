@@ -15,7 +15,7 @@ import {
   loadGridSettings,
   saveGridSettings,
 } from '../../store/grid.ts';
-import { loadCurrentPlan } from '../../store/plans.ts';
+import { unitsOfVehicles } from '../../store/work-units.ts';
 import {
   ChargingPreferencesSchema,
   DEFAULT_PREFERENCES,
@@ -35,7 +35,7 @@ import type { Principal } from '../auth/identity.ts';
 import { startSession } from '../auth/identity.ts';
 import { nextDeparture } from '../departure.ts';
 import { EnrollmentError, newBrowserBinding } from '../enrollment.ts';
-import type { SmartChargingService, StoredPlanBody } from '../smart-charging-service.ts';
+import type { SmartChargingService } from '../smart-charging-service.ts';
 import type { ChargingState } from '../vehicle-gateway.ts';
 import { ApiError, defineRoute, type ApiRoute } from './api-route.ts';
 import {
@@ -48,6 +48,7 @@ import {
 } from './cookies.ts';
 import { DashboardDataSchema, PriceCoverageViewSchema } from './dashboard-data.ts';
 import { createGridNodeRoutes } from './grid-node-routes.ts';
+import { ReplanReportSchema } from './replan-report.ts';
 import { CursorQuerySchema, pageSchema } from './paging.ts';
 import { priceCoverageView } from '../price-coverage.ts';
 
@@ -59,15 +60,6 @@ const VehicleParamsSchema = z
   })
   .strict();
 const GrantParamsSchema = z.object({ grantId: z.string().min(1).max(200) }).strict();
-
-const ReplanReportSchema = z.union([
-  z.object({
-    ok: z.literal(true),
-    planId: z.string(),
-    skipped: z.array(z.object({ vehicleId: z.string(), reason: z.string() })),
-  }),
-  z.object({ ok: z.literal(false), error: z.string() }),
-]);
 
 export const VehicleViewSchema = z.object({
   id: z.string(),
@@ -469,9 +461,15 @@ export function createApiRoutes(
       access: 'admin',
       params: VehicleParamsSchema,
       body: z.object({ nodeId: GridNodeIdSchema.nullable() }).strict(),
-      response: z.object({ vehicleId: z.string(), gridNodeId: z.string().nullable() }),
+      response: z.object({
+        vehicleId: z.string(),
+        gridNodeId: z.string().nullable(),
+        replan: ReplanReportSchema,
+      }),
       async handler({ params, body }) {
         let assigned: string[];
+        // The car leaves one unit's plan and joins another's: both are planned again.
+        const unitsBefore = await unitsOfVehicles(db, [params.vehicleId]);
         try {
           assigned = await db.transaction((tx) => assignVehiclesToNode(tx, [params.vehicleId], body.nodeId));
         } catch (error) {
@@ -481,7 +479,11 @@ export function createApiRoutes(
         }
         if (assigned.length === 0)
           throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${params.vehicleId}"`);
-        return { vehicleId: params.vehicleId, gridNodeId: body.nodeId };
+        const replan = await service.replanAfterChange(
+          `${params.vehicleId} hung on ${body.nodeId === null ? 'no grid node' : `grid node ${body.nodeId}`}`,
+          { units: [...new Set([...unitsBefore, ...(await unitsOfVehicles(db, [params.vehicleId]))])] },
+        );
+        return { vehicleId: params.vehicleId, gridNodeId: body.nodeId, replan };
       },
     }),
     defineRoute({
@@ -509,7 +511,9 @@ export function createApiRoutes(
       async handler({ params, body, principal }) {
         await requireVehicle(service, params.vehicleId, principal);
         await savePreferences(db, params.vehicleId, body);
-        const replan = await service.replanAfterChange(`preferences of ${params.vehicleId} changed`);
+        const replan = await service.replanAfterChange(`preferences of ${params.vehicleId} changed`, {
+          vehicleIds: [params.vehicleId],
+        });
         return { preferences: body, replan };
       },
     }),
@@ -573,9 +577,22 @@ export function createApiRoutes(
       tag: 'plan',
       summary: 'The current fleet plan: slots, per-vehicle power and SoC, costs, skipped vehicles',
       access: 'operator',
-      async handler() {
-        const current = await loadCurrentPlan<StoredPlanBody>(db);
-        if (!current) throw new ApiError(404, 'NOT_FOUND', 'no plan yet');
+      query: z
+        .object({
+          unit: z
+            .string()
+            .regex(/^(site|node:[\w.:-]{1,100})$/, 'expected "site" or "node:<top-level grid node id>"')
+            .optional(),
+        })
+        .strict(),
+      async handler({ query }) {
+        const current = await service.currentPlan(query.unit);
+        if (!current)
+          throw new ApiError(
+            404,
+            'NOT_FOUND',
+            query.unit === undefined ? 'no plan yet' : `query.unit: no plan of unit "${query.unit}"`,
+          );
         return {
           id: current.id,
           reason: current.reason,
@@ -583,6 +600,7 @@ export function createApiRoutes(
           horizonStart: current.horizonStart.toISOString(),
           horizonEnd: current.horizonEnd.toISOString(),
           ...current.body,
+          units: current.units.map((unit) => ({ ...unit, createdAt: unit.createdAt.toISOString() })),
         };
       },
     }),
@@ -797,7 +815,7 @@ export function createApiRoutes(
         return service.dashboard(visible === undefined ? {} : { vehicleIds: visible });
       },
     }),
-    ...createGridNodeRoutes(db),
+    ...createGridNodeRoutes(db, service),
   ];
   return routes;
 }

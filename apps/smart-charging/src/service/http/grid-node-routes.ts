@@ -14,6 +14,10 @@ import {
   saveGridNode,
 } from '../../store/grid-nodes.ts';
 import type { SqlClient } from '../../store/sql-client.ts';
+import { retireUnitPlans } from '../../store/plans.ts';
+import { listWorkUnits, unitOfNode, unitsOfVehicles } from '../../store/work-units.ts';
+import type { SmartChargingService } from '../smart-charging-service.ts';
+import { ReplanReportSchema } from './replan-report.ts';
 import { ApiError, defineRoute, type ApiRoute } from './api-route.ts';
 import { CursorQuerySchema, limitSchema, pageSchema } from './paging.ts';
 
@@ -72,7 +76,16 @@ function treeProblem(error: unknown): never {
  * for operators, changing for admins. The planner still plans against the site grid (`/api/grid`); these
  * nodes are what it will shard by.
  */
-export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
+export function createGridNodeRoutes(
+  db: SqlClient,
+  service: Pick<SmartChargingService, 'replanAfterChange'>,
+): ApiRoute[] {
+  /** Plans the units a tree change touched (before and after it); each is planned once. */
+  const replanUnits = (reason: string, units: readonly (string | undefined)[]) =>
+    service.replanAfterChange(reason, {
+      units: [...new Set(units.filter((unit): unit is string => unit !== undefined))].sort(),
+    });
+
   async function nodePage(query: z.infer<typeof NodeListQuerySchema>) {
     if (query.topLevel !== undefined && query.parentId !== undefined)
       throw new ApiError(400, 'VALIDATION', 'query.topLevel: give topLevel or parentId, not both');
@@ -150,13 +163,21 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
       access: 'admin',
       params: NodeParamsSchema,
       body: GridNodeUpdateSchema,
-      response: GridNodeViewSchema,
+      response: GridNodeViewSchema.extend({ replan: ReplanReportSchema }),
       async handler({ params, body }) {
+        const unitBefore = await unitOfNode(db, params.nodeId);
+        let node;
         try {
-          return await saveGridNode(db, { ...body, id: params.nodeId }, 'replace');
+          node = await saveGridNode(db, { ...body, id: params.nodeId }, 'replace');
         } catch (error) {
           return treeProblem(error);
         }
+        // A limit, base load or parent changed: the cars below plan anew (in the old unit and the new).
+        const replan = await replanUnits(`grid node ${params.nodeId} changed`, [
+          unitBefore,
+          await unitOfNode(db, params.nodeId),
+        ]);
+        return { ...node, replan };
       },
     }),
     defineRoute({
@@ -170,7 +191,11 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
       response: z.object({ deleted: z.string() }),
       async handler({ params }) {
         try {
-          await db.transaction((tx) => deleteGridNode(tx, params.nodeId));
+          await db.transaction(async (tx) => {
+            await deleteGridNode(tx, params.nodeId);
+            // A deleted top node's (empty) plan is no unit's current plan any more.
+            await retireUnitPlans(tx, await listWorkUnits(tx));
+          });
         } catch (error) {
           return treeProblem(error);
         }
@@ -185,10 +210,16 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
       access: 'admin',
       params: NodeParamsSchema,
       body: BulkAssignmentSchema,
-      response: z.object({ nodeId: z.string(), vehicleIds: z.array(z.string()) }),
+      response: z.object({
+        nodeId: z.string(),
+        vehicleIds: z.array(z.string()),
+        replan: ReplanReportSchema,
+      }),
       async handler({ params, body }) {
+        const unitsBefore = await unitsOfVehicles(db, body.vehicleIds);
+        let assigned: string[];
         try {
-          const assigned = await db.transaction(async (tx) => {
+          assigned = await db.transaction(async (tx) => {
             const found = await assignVehiclesToNode(tx, body.vehicleIds, params.nodeId);
             if (found.length < body.vehicleIds.length) {
               const known = new Set(found);
@@ -202,10 +233,14 @@ export function createGridNodeRoutes(db: SqlClient): ApiRoute[] {
             }
             return found;
           });
-          return { nodeId: params.nodeId, vehicleIds: assigned.sort() };
         } catch (error) {
           return treeProblem(error);
         }
+        const replan = await replanUnits(`${assigned.length} vehicle(s) hung on grid node ${params.nodeId}`, [
+          ...unitsBefore,
+          await unitOfNode(db, params.nodeId),
+        ]);
+        return { nodeId: params.nodeId, vehicleIds: assigned.sort(), replan };
       },
     }),
     defineRoute({

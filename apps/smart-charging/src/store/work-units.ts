@@ -1,0 +1,172 @@
+/**
+ * Work units: what plans are made per, and what the jobs shard by. Each top-level grid node (with
+ * everything below it) is one unit, planned on its own since units share no limit; cars hung on no node
+ * form the `site` unit behind the site's connection limit, as before there was a tree.
+ */
+import type { BuiltQuery } from './cursor.ts';
+import { MAX_TREE_DEPTH, subtreeSql, type GridNode } from './grid-nodes.ts';
+import { ChargingPreferencesSchema, DEFAULT_PREFERENCES, type ChargingPreferences } from './preferences.ts';
+import type { SqlQueryable } from './sql-client.ts';
+import type { VehicleRecord } from './vehicles.ts';
+
+export const SITE_UNIT = 'site';
+const NODE_PREFIX = 'node:';
+
+/** The unit of a top-level node (prefixed, so a node called "site" is not the site). */
+export const nodeUnit = (rootId: string): string => `${NODE_PREFIX}${rootId}`;
+
+/** The root node id of a node unit; undefined for the site. */
+export function unitRootId(unit: string): string | undefined {
+  return unit.startsWith(NODE_PREFIX) ? unit.slice(NODE_PREFIX.length) : undefined;
+}
+
+/**
+ * Every unit with something to plan: each top-level node, and the site while a car hangs on no node (or
+ * no tree exists, so an empty store still has its one plan).
+ */
+export async function listWorkUnits(tx: SqlQueryable): Promise<string[]> {
+  const rows = await tx.query<{ id: string | null; site: boolean }>(
+    `select id, false as site from grid_nodes where parent_id is null
+     union all
+     select null, exists (select 1 from vehicles where grid_node_id is null)
+     order by id nulls first`,
+  );
+  const roots = rows.filter((row) => row.id !== null).map((row) => nodeUnit(row.id!));
+  const siteHasCars = rows.some((row) => row.site);
+  return siteHasCars || roots.length === 0 ? [SITE_UNIT, ...roots] : roots;
+}
+
+/** A car of a unit with what planning needs of it, read in one query. */
+export interface UnitVehicle<TState> extends VehicleRecord {
+  readonly gridNodeId: string | null;
+  readonly grantStatus: string | null;
+  readonly known: { readonly state: TState; readonly readAt: Date } | null;
+  readonly preferences: ChargingPreferences;
+}
+
+/** The unit's cars in id order, each with its grant's status, last stored state and preferences. */
+export function unitVehiclesQuery(unit: string): BuiltQuery {
+  const rootId = unitRootId(unit);
+  const columns = `v.*, g.status as grant_status, s.body as state_body, s.read_at as state_read_at,
+      p.body as preferences_body
+    from %FROM%
+    left join grants g on g.id = v.grant_id
+    left join vehicle_states s on s.vehicle_id = v.id
+    left join preferences p on p.vehicle_id = v.id`;
+  if (rootId === undefined)
+    return {
+      text: `select ${columns.replace('%FROM%', 'vehicles v')} where v.grid_node_id is null order by v.id`,
+      params: [],
+    };
+  return {
+    text: `with tree as (${subtreeSql('array[$1::text]')})
+      select ${columns.replace('%FROM%', 'tree join vehicles v on v.grid_node_id = tree.id')}
+      order by v.id`,
+    params: [rootId],
+  };
+}
+
+export async function loadUnitVehicles<TState>(
+  tx: SqlQueryable,
+  unit: string,
+): Promise<UnitVehicle<TState>[]> {
+  const query = unitVehiclesQuery(unit);
+  const rows = await tx.query<{
+    id: string;
+    grant_id: string;
+    make: string;
+    model: string;
+    year: number;
+    battery_capacity_kwh: number | null;
+    grid_node_id: string | null;
+    grant_status: string | null;
+    state_body: unknown;
+    state_read_at: Date | string | null;
+    preferences_body: unknown;
+  }>(query.text, query.params);
+  const json = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
+  return rows.map((row) => ({
+    id: row.id,
+    grantId: row.grant_id,
+    make: row.make,
+    model: row.model,
+    year: row.year,
+    batteryCapacityKwh: row.battery_capacity_kwh,
+    gridNodeId: row.grid_node_id,
+    grantStatus: row.grant_status,
+    known:
+      row.state_read_at === null
+        ? null
+        : { state: json(row.state_body) as TState, readAt: new Date(row.state_read_at) },
+    preferences:
+      row.preferences_body === null
+        ? DEFAULT_PREFERENCES
+        : ChargingPreferencesSchema.parse(json(row.preferences_body)),
+  }));
+}
+
+/** The unit's nodes, the root first and every node after its parent (the order planning needs). */
+export function unitTreeQuery(rootId: string): BuiltQuery {
+  return {
+    text: `with tree as (${subtreeSql('array[$1::text]')})
+      select n.* from tree join grid_nodes n on n.id = tree.id`,
+    params: [rootId],
+  };
+}
+
+export async function loadUnitTree(tx: SqlQueryable, rootId: string): Promise<GridNode[]> {
+  const query = unitTreeQuery(rootId);
+  const rows = await tx.query<{
+    id: string;
+    parent_id: string | null;
+    kind: GridNode['kind'];
+    name: string;
+    limit_kw: number;
+    base_load_kwh_per_year: number;
+    limit_mode: 'average' | 'hard';
+  }>(query.text, query.params);
+  // `subtreeSql` lists level by level, so parents come before children.
+  return rows.map((row) => ({
+    id: row.id,
+    parentId: row.parent_id,
+    kind: row.kind,
+    name: row.name,
+    limitKw: row.limit_kw,
+    baseLoadKwhPerYear: row.base_load_kwh_per_year,
+    limitMode: row.limit_mode,
+  }));
+}
+
+/** The top of a node's tree: `a.parent_id` followed up at most four levels. */
+const ROOT_OF_NODE = `coalesce(${Array.from({ length: MAX_TREE_DEPTH + 1 }, (_, level) => `n${MAX_TREE_DEPTH - level}.id`).join(', ')})`;
+const ANCESTOR_JOINS = Array.from(
+  { length: MAX_TREE_DEPTH },
+  (_, level) => `left join grid_nodes n${level + 1} on n${level + 1}.id = n${level}.parent_id`,
+).join('\n');
+
+/** The units the given cars are in now (a car on no node is in the site's). */
+export function unitsOfVehiclesQuery(vehicleIds: readonly string[]): BuiltQuery {
+  return {
+    text: `select distinct ${ROOT_OF_NODE} as root_id
+      from vehicles v left join grid_nodes n0 on n0.id = v.grid_node_id
+      ${ANCESTOR_JOINS}
+      where v.id = any($1::text[])`,
+    params: [vehicleIds],
+  };
+}
+
+export async function unitsOfVehicles(tx: SqlQueryable, vehicleIds: readonly string[]): Promise<string[]> {
+  if (vehicleIds.length === 0) return [];
+  const query = unitsOfVehiclesQuery(vehicleIds);
+  const rows = await tx.query<{ root_id: string | null }>(query.text, query.params);
+  return rows.map((row) => (row.root_id === null ? SITE_UNIT : nodeUnit(row.root_id))).sort();
+}
+
+/** The unit a node is in (its top-level ancestor's); undefined for an unknown node. */
+export async function unitOfNode(tx: SqlQueryable, nodeId: string): Promise<string | undefined> {
+  const rows = await tx.query<{ root_id: string }>(
+    `select ${ROOT_OF_NODE} as root_id from grid_nodes n0 ${ANCESTOR_JOINS} where n0.id = $1`,
+    [nodeId],
+  );
+  return rows[0] && nodeUnit(rows[0].root_id);
+}
