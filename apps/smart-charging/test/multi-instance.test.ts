@@ -341,6 +341,10 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
       TOKEN_ENCRYPTION_KEYS: tokenKeys,
       PRICE_SOURCE,
       MONITOR_INTERVAL_MINUTES: '15',
+      // This simulator enforces no rate limit and this test is about instances, not quota: every car is
+      // read each round (the shared budget itself is tested in quota.test.ts).
+      VEHICLE_API_BUDGET_CAPACITY: '1000000',
+      VEHICLE_API_BUDGET_REFILL_PER_MINUTE: '1000000',
       LOG_LEVEL: 'debug',
     });
     instances.push(...(await Promise.all(['i1', 'i2', 'i3'].map((id) => startInstance(id, env(id))))));

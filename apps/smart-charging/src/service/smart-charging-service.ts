@@ -506,7 +506,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
       now(),
       pollBudget,
     );
-    reportPollSelection(logger, selection, 'poll');
+    reportPollSelection(logger, selection, `poll ${unit}`);
     const granted = new Set(selection.granted);
     let appLimited = false;
     for (const vehicle of active) {
