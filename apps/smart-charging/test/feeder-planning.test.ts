@@ -39,7 +39,8 @@ describe('planning per top-level grid node', () => {
     sim = await createSimulator({ clock: { mode: 'manual', start: START } });
     db = await openSqlClient({});
     await migrate(db);
-    running = await startService(db, sim);
+    // On a manual clock the shared read budget never refills; this test is about units, not quota.
+    running = await startService(db, sim, { requestBudget: { capacity: 100_000, refillPerMinute: 100_000 } });
     for (let k = 0; k < 5; k++)
       cars.push(
         await enrollOverHttp(running, sim, {
@@ -188,5 +189,35 @@ describe('planning per top-level grid node', () => {
     expect(after.units.find((unit) => unit.unit === 'node:s1')).toEqual(
       before.units.find((unit) => unit.unit === 'node:s1'),
     );
+  });
+
+  it('a re-plan sends no stop to a car already idle, and one to a car charging against the plan', async () => {
+    // Send what is due (the first plans' stops), read the cars: they are idle now.
+    await running.service.runDueCommands();
+    await running.service.monitorVehicles();
+    const s1Cars = [cars[1]!, cars[3]!, cars[4]!];
+    const stopsNow = async () =>
+      (await listCommands(db))
+        .filter(
+          (command) =>
+            s1Cars.includes(command.vehicleId) &&
+            command.action === 'stop_charge' &&
+            command.status === 'pending' &&
+            // "Now" (a stop already carried out at this instant makes a new one a millisecond later).
+            command.dueAt.getTime() <= sim.clock.now().getTime() + 1_000,
+        )
+        .map((command) => command.vehicleId);
+    expect(await stopsNow()).toEqual([]);
+    // One car starts charging behind the plan's back (plugged in again, it charges on its own): the next
+    // re-plan stops it alone.
+    sim.unplug(cars[3]!);
+    sim.plugIn(cars[3]!, { stationKw: 11 });
+    await running.service.monitorVehicles();
+    const outcome = await running.service.replan('check the stops', { units: ['node:s1'] });
+    const charging = outcome.plan.vehicles
+      .filter((vehicle) => (vehicle.powerKw[0] ?? 0) > 0)
+      .map((v) => v.id);
+    expect(charging).not.toContain(cars[3]);
+    expect(await stopsNow()).toEqual([cars[3]]);
   });
 });

@@ -70,6 +70,8 @@ interface PlannedVehicle {
   readonly input: PlanRequestInput['vehicles'][number];
   readonly chargerPowerKw: number;
   readonly gridNodeId: string | null;
+  /** Whether the state planned with shows the car charging. */
+  readonly chargingNow: boolean;
   readonly chargeLimit?: number;
 }
 
@@ -171,17 +173,29 @@ export async function replanUnit(
       now,
       lanes === undefined ? undefined : lanes,
     );
+    // Earlier plans' commands still waiting are cancelled first: from here on none of them can be claimed,
+    // so the switches read next are all that will have reached the cars.
+    await cancelSuperseded(tx, id, now, reason, unitVehicleIds);
+    const lastSwitch = await lastSwitches(
+      tx,
+      plan.vehicles.map((vehicle) => vehicle.id),
+    );
     // Cars that must not charge now get an explicit stop: a plugged-in car charges on its own otherwise.
+    // Not a car already stopped: its state shows it idle and nothing switched it on since (a re-plan of a
+    // feeder would otherwise send every idle car a stop).
     const startsNow = new Set(
       commands
         .filter((command) => command.action === 'start_charge' && command.dueAt.getTime() <= now.getTime())
         .map((command) => command.vehicleId),
     );
-    for (const vehiclePlan of plan.vehicles)
-      if (!startsNow.has(vehiclePlan.id))
-        commands.push({ vehicleId: vehiclePlan.id, action: 'stop_charge', dueAt: now });
+    for (const vehiclePlan of plan.vehicles) {
+      if (startsNow.has(vehiclePlan.id)) continue;
+      const idle =
+        byId.get(vehiclePlan.id)?.chargingNow === false && lastSwitch.get(vehiclePlan.id) !== 'start_charge';
+      if (!idle) commands.push({ vehicleId: vehiclePlan.id, action: 'stop_charge', dueAt: now });
+    }
     await replaceFutureCommands(tx, id, commands, now, unitVehicleIds);
-    await explainCancellations(tx, id, now, reason, unitVehicleIds);
+    await explainCancellations(tx, id, reason, unitVehicleIds);
     return id;
   });
   logger.info(
@@ -294,6 +308,7 @@ async function vehiclesToPlan(
     planned.push({
       chargerPowerKw: preferences.chargerPowerKw,
       gridNodeId: vehicle.gridNodeId,
+      chargingNow: state.charging === 'CHARGING',
       // Set the car's own limit to the target as a backstop, where the car supports it and differs.
       ...(state.chargeLimit !== null &&
       Math.abs(state.chargeLimit - Math.max(targetPercent / 100, 0.5)) > 0.005
@@ -496,7 +511,7 @@ function slotLimits(
  * (missed while the service was down, or retrying) are cancelled too; every cancelled command says why.
  * A command the new plan wants again (same car, action and time) is the same row and stays pending.
  */
-async function explainCancellations(
+async function cancelSuperseded(
   tx: SqlQueryable,
   planId: string,
   now: Date,
@@ -509,6 +524,27 @@ async function explainCancellations(
      where vehicle_id = any($4::text[]) and status = 'pending' and plan_id <> $1 and due_at < $2`,
     [planId, now, `superseded by plan ${planId} (${reason})`, unitVehicleIds],
   );
+}
+
+/** Each car's last switch on or off that reached it or is on its way (confirmed or being sent). */
+async function lastSwitches(tx: SqlQueryable, vehicleIds: readonly string[]): Promise<Map<string, string>> {
+  if (vehicleIds.length === 0) return new Map();
+  const rows = await tx.query<{ vehicle_id: string; action: string }>(LAST_SWITCH_SQL, [vehicleIds]);
+  return new Map(rows.map((row) => [row.vehicle_id, row.action]));
+}
+
+export const LAST_SWITCH_SQL = `select distinct on (vehicle_id) vehicle_id, action from commands
+  where vehicle_id = any($1::text[]) and status in ('confirmed', 'sending')
+    and action in ('start_charge', 'stop_charge')
+  order by vehicle_id, due_at desc`;
+
+/** Every command the new plan cancelled says why; one it wants again starts afresh. */
+async function explainCancellations(
+  tx: SqlQueryable,
+  planId: string,
+  reason: string,
+  unitVehicleIds: readonly string[],
+): Promise<void> {
   await tx.query(
     `update commands set last_error = $2
      where vehicle_id = any($1::text[]) and status = 'cancelled' and last_error is null`,
