@@ -15,6 +15,7 @@ import { grantListQuery } from '../src/store/grant-listing.ts';
 import { nodeCountsQuery, nodePlannedPowerQuery } from '../src/store/grid-aggregates.ts';
 import { gridNodeListQuery } from '../src/store/grid-nodes.ts';
 import { migrate } from '../src/store/migrations.ts';
+import { LAST_SWITCH_SQL } from '../src/service/planning.ts';
 import { CURRENT_PLAN_OF_UNIT_QUERY } from '../src/store/plans.ts';
 import { pollCandidatesQuery } from '../src/store/request-budget.ts';
 import { EXPIRE_WEBHOOK_EVENTS_SQL } from '../src/store/vehicles.ts';
@@ -322,6 +323,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
           Array.from({ length: 60 }, (_, k) => carId(k * 500 + 1)),
         ],
       }),
+      /commands_of_vehicle|commands_vehicle_id_action_due_at_key/,
+      60 * 8,
+    ],
+    [
+      'engine: the last switch of a unit’s cars',
+      () => ({ text: LAST_SWITCH_SQL, params: [Array.from({ length: 60 }, (_, k) => carId(k * 500 + 1))] }),
       /commands_of_vehicle|commands_vehicle_id_action_due_at_key/,
       60 * 8,
     ],
