@@ -25,7 +25,7 @@ import { everyDayAt, PRICE_SOURCE } from './harness.ts';
 
 /**
  * Three service instances, each its own process, on one PostgreSQL, against one simulator on an
- * accelerated clock: a two-hour night of charging in about four minutes. One instance is killed (SIGKILL) while it
+ * accelerated clock: a two-hour night of charging in about six minutes. One instance is killed (SIGKILL) while it
  * holds a command job, and started again.
  */
 /** 200 cars on 10 feeders (20 each, under two transformers of 10), as the issue asks. */
@@ -34,10 +34,10 @@ const CARS_PER_FEEDER = 20;
 const CARS_PER_TRANSFORMER = 10;
 const FEEDERS = Math.ceil(CARS / CARS_PER_FEEDER);
 /**
- * Simulated ms per wall ms during the night: ×30, a 2-hour night in 4 minutes. At ×60 on a shared
- * 2-core machine the 200 cars' commands land minutes of simulated time late (p95 18 s wall).
+ * Simulated ms per wall ms during the night: ×20, a 2-hour night in 6 minutes. At ×30 and ×60 on a shared
+ * 2-core machine the 200 cars' commands landed late enough (p95 2.5–18 s wall) to miss the tolerances.
  */
-const SPEED = Number(process.env['MULTI_INSTANCE_SPEED'] ?? 30);
+const SPEED = Number(process.env['MULTI_INSTANCE_SPEED'] ?? 20);
 const NIGHT_MS = Number(process.env['MULTI_INSTANCE_NIGHT_HOURS'] ?? 2) * 3_600_000;
 const STATION_KW = 7.4;
 const EFFICIENCY = 0.9; // the simulator's charger efficiency
@@ -548,5 +548,5 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
     );
     expect(overLimit).toEqual([]);
     expect(shortfalls).toEqual([]);
-  }, 480_000);
+  }, 660_000);
 });

@@ -48,7 +48,7 @@ export class GridTreeError extends Error {
   }
 }
 
-interface GridNodeRow extends Record<string, unknown> {
+export interface GridNodeRow extends Record<string, unknown> {
   id: string;
   parent_id: string | null;
   kind: GridNodeKind;
@@ -58,7 +58,7 @@ interface GridNodeRow extends Record<string, unknown> {
   limit_mode: 'average' | 'hard';
 }
 
-const toNode = (row: GridNodeRow): GridNode => ({
+export const toNode = (row: GridNodeRow): GridNode => ({
   id: row.id,
   parentId: row.parent_id,
   kind: row.kind,

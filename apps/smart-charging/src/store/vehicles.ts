@@ -10,7 +10,7 @@ export interface VehicleRecord {
   readonly batteryCapacityKwh: number | null;
 }
 
-interface VehicleRow extends Record<string, unknown> {
+export interface VehicleRow extends Record<string, unknown> {
   id: string;
   grant_id: string;
   make: string;
@@ -19,7 +19,7 @@ interface VehicleRow extends Record<string, unknown> {
   battery_capacity_kwh: number | null;
 }
 
-const toRecord = (row: VehicleRow): VehicleRecord => ({
+export const toRecord = (row: VehicleRow): VehicleRecord => ({
   id: row.id,
   grantId: row.grant_id,
   make: row.make,

@@ -4,10 +4,10 @@
  * form the `site` unit behind the site's connection limit, as before there was a tree.
  */
 import type { BuiltQuery } from './cursor.ts';
-import { MAX_TREE_DEPTH, subtreeSql, type GridNode } from './grid-nodes.ts';
+import { MAX_TREE_DEPTH, subtreeSql, toNode, type GridNode, type GridNodeRow } from './grid-nodes.ts';
 import { ChargingPreferencesSchema, DEFAULT_PREFERENCES, type ChargingPreferences } from './preferences.ts';
 import type { SqlQueryable } from './sql-client.ts';
-import type { VehicleRecord } from './vehicles.ts';
+import { toRecord, type VehicleRecord, type VehicleRow } from './vehicles.ts';
 
 export const SITE_UNIT = 'site';
 const NODE_PREFIX = 'node:';
@@ -71,27 +71,18 @@ export async function loadUnitVehicles<TState>(
   unit: string,
 ): Promise<UnitVehicle<TState>[]> {
   const query = unitVehiclesQuery(unit);
-  const rows = await tx.query<{
-    id: string;
-    grant_id: string;
-    make: string;
-    model: string;
-    year: number;
-    battery_capacity_kwh: number | null;
-    grid_node_id: string | null;
-    grant_status: string | null;
-    state_body: unknown;
-    state_read_at: Date | string | null;
-    preferences_body: unknown;
-  }>(query.text, query.params);
+  const rows = await tx.query<
+    VehicleRow & {
+      grid_node_id: string | null;
+      grant_status: string | null;
+      state_body: unknown;
+      state_read_at: Date | string | null;
+      preferences_body: unknown;
+    }
+  >(query.text, query.params);
   const json = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
   return rows.map((row) => ({
-    id: row.id,
-    grantId: row.grant_id,
-    make: row.make,
-    model: row.model,
-    year: row.year,
-    batteryCapacityKwh: row.battery_capacity_kwh,
+    ...toRecord(row),
     gridNodeId: row.grid_node_id,
     grantStatus: row.grant_status,
     known:
@@ -116,25 +107,8 @@ export function unitTreeQuery(rootId: string): BuiltQuery {
 
 export async function loadUnitTree(tx: SqlQueryable, rootId: string): Promise<GridNode[]> {
   const query = unitTreeQuery(rootId);
-  const rows = await tx.query<{
-    id: string;
-    parent_id: string | null;
-    kind: GridNode['kind'];
-    name: string;
-    limit_kw: number;
-    base_load_kwh_per_year: number;
-    limit_mode: 'average' | 'hard';
-  }>(query.text, query.params);
   // `subtreeSql` lists level by level, so parents come before children.
-  return rows.map((row) => ({
-    id: row.id,
-    parentId: row.parent_id,
-    kind: row.kind,
-    name: row.name,
-    limitKw: row.limit_kw,
-    baseLoadKwhPerYear: row.base_load_kwh_per_year,
-    limitMode: row.limit_mode,
-  }));
+  return (await tx.query<GridNodeRow>(query.text, query.params)).map(toNode);
 }
 
 /** The top of a node's tree: `a.parent_id` followed up at most four levels. */
