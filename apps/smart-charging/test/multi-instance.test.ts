@@ -381,7 +381,7 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
 
     // Mid-night, kill an instance while it holds a command job; start it again 5 s later.
     const victim = instances[0]!;
-    let killed: { at: number; jobs: string[]; sending: string[] } | undefined;
+    let killed: { at: number; simAt: number; jobs: string[]; sending: string[] } | undefined;
     let takeoverMs: number | undefined;
     let restarted: Promise<Instance> | undefined;
     let lastCheck = 0;
@@ -424,7 +424,12 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
             `select id from commands where status = 'sending' and instance_id = $1`,
             [victim.id],
           );
-          killed = { at, jobs: jobsInFlight(victim.output), sending: sending.map((row) => row.id) };
+          killed = {
+            at,
+            simAt: sim.clock.now().getTime(),
+            jobs: jobsInFlight(victim.output),
+            sending: sending.map((row) => row.id),
+          };
         }
       }
       if (killed && takeoverMs === undefined && Date.now() - lastCheck > 250) {
@@ -472,7 +477,21 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
         limitKw: limits.get(node)!,
       })),
     );
-    const overLimit = slotLoads.filter((load) => load.kw > load.limitKw * (1 + LIMIT_TOLERANCE));
+    // The kill's own cost: each car whose command job the dead instance held stays as it was until the
+    // takeover (≤ 30 s wall, as the issue allows), which the accelerated clock stretches to minutes. A slot
+    // overlapping that window may hold that much more: one charger per held job, for the late part.
+    const lateSimMs = (takeoverMs ?? 30_000) * SPEED;
+    const killAllowanceKw = (slot: string) => {
+      const start = Date.parse(slot);
+      const overlap = Math.max(
+        0,
+        Math.min(start + SLOT_MS, killed!.simAt + lateSimMs) - Math.max(start, killed!.simAt),
+      );
+      return (STATION_KW * killed!.jobs.length * overlap) / SLOT_MS;
+    };
+    const overLimit = slotLoads.filter(
+      (load) => load.kw > load.limitKw * (1 + LIMIT_TOLERANCE) + killAllowanceKw(load.slot),
+    );
     const overMost = Math.max(...slotLoads.map((load) => load.kw / load.limitKw));
     const peakFeederKw = Math.max(
       ...slotLoads.filter((load) => !load.node.includes('-tr-')).map((load) => load.kw),
@@ -544,7 +563,7 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
       `multi-instance: ${CARS} cars on ${FEEDERS} feeders, ×${SPEED} clock, ${NIGHT_MS / 3_600_000} h night; feeder limit ${FEEDER_LIMIT_KW} kW (peak feeder slot ${peakFeederKw.toFixed(1)} kW), transformer ${TRANSFORMER_LIMIT_KW} kW; fullest node slot at ${(overMost * 100).toFixed(2)} % of its limit; ` +
         `${log.filter((c) => c.status === 'confirmed').length} commands confirmed (${executedBy.map((row) => `${row.instance_id}: ${row.n}`).join(', ')}), ` +
         `${wire.length} charge requests on the wire, 0 twice; killed ${victim.id} holding ${orphanedJobs.length} jobs ` +
-        `(${orphanedCommands.length} commands mid-send), taken over in ${(takeoverMs! / 1000).toFixed(1)} s`,
+        `(${orphanedCommands.length} commands mid-send), taken over in ${(takeoverMs! / 1000).toFixed(1)} s (${(lateSimMs / 60_000).toFixed(1)} simulated min; slots in it may hold ${STATION_KW} kW more per held job)`,
     );
     expect(overLimit).toEqual([]);
     expect(shortfalls).toEqual([]);
