@@ -166,13 +166,7 @@ export async function replanUnit(
         },
       ];
     });
-    const commands = planToCommands(
-      schedules,
-      slotStarts,
-      slotMs,
-      now,
-      lanes === undefined ? undefined : lanes,
-    );
+    const commands = planToCommands(schedules, slotStarts, slotMs, now, lanes);
     // Earlier plans' commands still waiting are cancelled first: from here on none of them can be claimed,
     // so the switches read next are all that will have reached the cars.
     await cancelSuperseded(tx, id, now, reason, unitVehicleIds);

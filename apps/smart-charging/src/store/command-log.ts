@@ -233,9 +233,8 @@ export interface DueCommandsPage {
 export async function dueCommands(
   tx: SqlQueryable,
   now: Date,
-  page: DueCommandsPage | number = {},
+  { after, limit = 1000, vehicleIds }: DueCommandsPage = {},
 ): Promise<CommandRecord[]> {
-  const { after, limit = 1000, vehicleIds } = typeof page === 'number' ? { limit: page } : page;
   const rows =
     vehicleIds !== undefined
       ? await tx.query<CommandRow>(DUE_COMMANDS_OF_VEHICLES_SQL, [now, vehicleIds])
