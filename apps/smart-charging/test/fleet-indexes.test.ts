@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CAR_BUSY_SQL,
   CLAIM_DUE_SQL,
   COMMANDED_ON_TIME_OF_VEHICLES_SQL,
   COMMANDED_ON_TIME_SQL,
@@ -27,7 +28,13 @@ import {
   vehicleListQuery,
   vehicleOwnerQuery,
 } from '../src/store/vehicle-listing.ts';
-import { nodeUnit, unitsOfVehiclesQuery, unitTreeQuery, unitVehiclesQuery } from '../src/store/work-units.ts';
+import {
+  nodeUnit,
+  unitsOfVehiclesQuery,
+  unitTreeQuery,
+  unitVehicleIdsQuery,
+  unitVehiclesQuery,
+} from '../src/store/work-units.ts';
 import { carId, feederId, fillFleet, ownerId } from './fleet-fixture.ts';
 
 const CARS = 30_000;
@@ -259,6 +266,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       (CARS / FEEDERS) * 50 + 50 * 6 + 1,
     ],
     [
+      'engine: a unit’s car ids (its command dispatch)',
+      () => unitVehicleIdsQuery(nodeUnit('sub-0002')),
+      /vehicles_on_node/,
+      (CARS / FEEDERS) * 50 + 50 * 6 + 1,
+    ],
+    [
       'engine: a unit’s grid tree',
       () => unitTreeQuery('sub-0002'),
       /grid_nodes_children/,
@@ -315,6 +328,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       1001,
     ],
     [
+      'engine: another command of the car in flight (before a claim)',
+      () => ({ text: CAR_BUSY_SQL, params: ['command-does-not-exist', START] }),
+      /commands_in_flight/,
+      10,
+    ],
+    [
       'engine: due commands of a unit’s cars',
       () => ({
         text: DUE_COMMANDS_OF_VEHICLES_SQL,
@@ -332,7 +351,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       /commands_of_vehicle|commands_vehicle_id_action_due_at_key/,
       60 * 8,
     ],
-    ['engine: commands in flight', () => ({ text: IN_FLIGHT_SQL, params: [] }), /commands_by_status/, 1],
+    [
+      'engine: commands in flight',
+      () => ({ text: IN_FLIGHT_SQL, params: [] }),
+      /commands_in_flight|commands_by_status/,
+      1,
+    ],
     [
       'engine: switched-on time in a window',
       () => ({

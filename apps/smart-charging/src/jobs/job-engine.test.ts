@@ -98,6 +98,30 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
     expect(await b.send('once', { n: 1 }, { key: 'k1' })).toBe(false);
   }, 30_000);
 
+  it('enqueues many jobs in one call, each key once, also beside jobs sent one by one', async () => {
+    db = await backend.open();
+    const [a, b] = [await start('a'), await start('b')];
+    await a.defineQueue({ name: 'many', policy: 'standard', expireInSeconds: 10, retryLimit: 0 });
+    const runs: number[] = [];
+    for (const engine of [a, b])
+      await engine.work<{ n: number }>(
+        'many',
+        ({ data }) => {
+          runs.push(data.n);
+          return Promise.resolve();
+        },
+        { concurrency: 2 },
+      );
+    expect(await a.send('many', { n: 0 }, { key: 'k0' })).toBe(true);
+    // 2,500 jobs (more than one INSERT page), sent by both instances at once, overlapping k0.
+    const jobs = Array.from({ length: 2500 }, (_, n) => ({ data: { n }, key: `k${n}` }));
+    await Promise.all([a.sendMany('many', jobs), b.sendMany('many', jobs.slice(1000))]);
+    await until(() => runs.length >= 2500, 60_000);
+    await sleep(1_500);
+    expect(runs).toHaveLength(2500);
+    expect(new Set(runs).size).toBe(2500);
+  }, 90_000);
+
   it('never runs two jobs of one singleton key at the same time', async () => {
     db = await backend.open();
     const [a, b] = [await start('a'), await start('b')];
@@ -127,6 +151,30 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
     // While one runs and one waits, further offers are dropped, not queued up.
     expect(accepted).toBeLessThan(12);
     expect(accepted).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('takes the next waiting job at once instead of waiting out the polling interval after each', async () => {
+    db = await backend.open();
+    // A long interval makes the difference plain: 12 jobs, one worker; waiting 3 s between jobs is ≥ 33 s.
+    const engine = await startJobEngine({
+      db,
+      logger,
+      instanceId: 'a',
+      maintenanceIntervalSeconds: 1,
+      pollingIntervalSeconds: 3,
+    });
+    engines.push(engine);
+    await engine.defineQueue({ name: 'burst', policy: 'standard', expireInSeconds: 10, retryLimit: 0 });
+    for (let k = 0; k < 12; k++) await engine.send('burst', { k });
+    const startedAt = Date.now();
+    let done = 0;
+    await engine.work('burst', () => {
+      done++;
+      return Promise.resolve();
+    });
+    await until(() => done === 12, 20_000);
+    // One interval at most: the first fetch may come before the jobs are visible, never one per job.
+    expect(Date.now() - startedAt).toBeLessThan(12_000);
   }, 30_000);
 
   it('hands the job an instance was running when it stopped abruptly to another instance', async () => {

@@ -17,11 +17,21 @@ export interface JobEngine {
    * instances (or twice by one) yields one job: false says this send was the duplicate.
    */
   send(queue: string, data: object, options?: SendOptions): Promise<boolean>;
-  /** Runs `handler` for jobs of `queue`, `concurrency` at a time in this process. */
+  /**
+   * Enqueues many jobs in one statement (a re-plan's commands at fleet scale are thousands of jobs);
+   * keys work as in `send`, a job whose key exists already is left as it is.
+   */
+  sendMany(queue: string, jobs: readonly ({ readonly data: object } & SendOptions)[]): Promise<void>;
+  /**
+   * Runs `handler` for jobs of `queue`: `concurrency` workers in this process, each fetching up to
+   * `batchSize` jobs at once and running them side by side. A batch completes or fails as a whole, so a
+   * handler given a batch must be safe to run again for a job that had succeeded (the command job is:
+   * a command is claimed once, and a claimed one is not sent again).
+   */
   work<TData>(
     queue: string,
     handler: (job: JobRun<TData>) => Promise<void>,
-    options?: { readonly concurrency?: number },
+    options?: { readonly concurrency?: number; readonly batchSize?: number },
   ): Promise<void>;
   /** A cron schedule that fires once per match across all instances (wall clock, in `timeZone`). */
   schedule(queue: string, cron: string, timeZone: string): Promise<void>;
@@ -67,6 +77,9 @@ export interface JobEngineOptions {
   /** How often (cluster-wide) expired jobs are handed on. @default 5 */
   readonly maintenanceIntervalSeconds?: number;
 }
+
+/** Jobs per INSERT of `sendMany`. */
+const SEND_MANY_PAGE = 1000;
 
 /** A stable job id for an idempotency key (name-based UUID, version 5 layout). */
 export function jobIdForKey(key: string): string {
@@ -124,16 +137,36 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       if (id !== null) for (const worker of workers.get(queue) ?? []) boss.notifyWorker(worker);
       return id !== null;
     },
-    async work(queue, handler, { concurrency = 1 } = {}) {
+    async sendMany(queue, jobs) {
+      // pg-boss inserts the whole array in one statement (json_to_recordset); pages keep it bounded.
+      for (let from = 0; from < jobs.length; from += SEND_MANY_PAGE) {
+        await boss.insert(
+          jobs.slice(from, from + SEND_MANY_PAGE).map((job) => ({
+            name: queue,
+            data: job.data,
+            ...(job.key === undefined ? {} : { id: jobIdForKey(`${queue}:${job.key}`) }),
+            ...(job.singletonKey === undefined ? {} : { singletonKey: job.singletonKey }),
+            ...(job.priority === undefined ? {} : { priority: job.priority }),
+          })),
+        );
+      }
+      if (jobs.length > 0) for (const worker of workers.get(queue) ?? []) boss.notifyWorker(worker);
+    },
+    async work(queue, handler, { concurrency = 1, batchSize = 1 } = {}) {
       const ids = workers.get(queue) ?? [];
       workers.set(queue, ids);
       for (let k = 0; k < concurrency; k++) {
-        ids.push(
-          await boss.work(
-            queue,
-            { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: polling },
-            async (jobs) => {
-              for (const job of jobs) {
+        // pg-boss waits out the polling interval after every fetch, also one that found a job: one job
+        // per worker and half second capped a burst of commands at ~8/s per instance. A worker that
+        // found a job looks again at once; only an empty fetch waits.
+        let workerId: string | undefined;
+        workerId = await boss.work(
+          queue,
+          { includeMetadata: true, batchSize, pollingIntervalSeconds: polling },
+          async (jobs) => {
+            if (jobs.length > 0 && workerId !== undefined && !stopped) boss.notifyWorker(workerId);
+            const outcomes = await Promise.allSettled(
+              jobs.map(async (job) => {
                 const run = { id: job.id, queue, data: job.data as never, retryCount: job.retryCount };
                 logger.debug({ jobId: job.id, queue, retry: job.retryCount }, 'job started');
                 try {
@@ -143,10 +176,13 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
                   throw error;
                 }
                 logger.debug({ jobId: job.id, queue }, 'job done');
-              }
-            },
-          ),
+              }),
+            );
+            const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+            if (failed) throw failed.reason;
+          },
         );
+        ids.push(workerId);
       }
     },
     async schedule(queue, cron, timeZone) {

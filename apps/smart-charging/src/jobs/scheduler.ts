@@ -48,8 +48,13 @@ export interface SchedulerOptions {
   readonly timeZone: string;
   /** How often (wall ms) the clock is looked at for a new minute. @default 100 */
   readonly clockPollMs?: number;
-  /** Command jobs this process runs at once. @default 4 */
+  /** Workers fetching command jobs in this process. @default 4 */
   readonly commandConcurrency?: number;
+  /**
+   * Command jobs (cars) each worker fetches and runs at once: one fetch and one completion per batch
+   * instead of per car, which is what bounded a re-plan's burst of commands. @default 8
+   */
+  readonly commandBatchSize?: number;
   /** Unit re-plans this process runs at once (planning is CPU: one per core at most). @default 1 */
   readonly replanConcurrency?: number;
 }
@@ -104,16 +109,14 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     const stopsFirst = [...byVehicle.values()].sort(
       (a, b) => Number(b.some(isStop)) - Number(a.some(isStop)),
     );
-    for (const commands of stopsFirst) {
-      await engine.send(
-        QUEUES.command,
-        { commandIds: commands.map((command) => command.id) },
-        {
-          key: commands.map((command) => `${command.id}#${command.attempts}`).join(','),
-          priority: commands.some(isStop) ? 1 : 0,
-        },
-      );
-    }
+    await engine.sendMany(
+      QUEUES.command,
+      stopsFirst.map((commands) => ({
+        data: { commandIds: commands.map((command) => command.id) },
+        key: commands.map((command) => `${command.id}#${command.attempts}`).join(','),
+        priority: commands.some(isStop) ? 1 : 0,
+      })),
+    );
   };
   /** Every due command, a page at a time (a re-plan's burst at fleet scale is many pages). */
   const dispatchDueCommands = async () => {
@@ -153,7 +156,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       for (const id of data.commandIds) await work.runCommand(id, retryCount > 0);
       await work.afterCommands();
     },
-    { concurrency: options.commandConcurrency ?? 4 },
+    { concurrency: options.commandConcurrency ?? 4, batchSize: options.commandBatchSize ?? 8 },
   );
   await engine.work<{ unit: string; reason: string }>(
     QUEUES.replan,

@@ -2,7 +2,7 @@ import { createClient, type VoltkitClient } from '@voltkit/core/client';
 import { createSimulator, type Simulator } from '@voltkit/simulator';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claimDueCommands, listCommands, replaceFutureCommands } from '../store/command-log.ts';
+import { claimCommand, claimDueCommands, listCommands, replaceFutureCommands } from '../store/command-log.ts';
 import { createUnclaimedGrant, findGrant, sqlTokenStore } from '../store/grants.ts';
 import { migrate } from '../store/migrations.ts';
 import { savePlan } from '../store/plans.ts';
@@ -10,7 +10,7 @@ import { openSqlClient, type SqlClient } from '../store/sql-client.ts';
 import { testTokenCipher } from '../store/test-backends.ts';
 import { saveVehicle } from '../store/vehicles.ts';
 import { createCommandExecutor, type CommandExecutor } from './command-executor.ts';
-import { createVehicleGateway, SMART_CHARGING_SCOPES } from './vehicle-gateway.ts';
+import { createVehicleGateway, SMART_CHARGING_SCOPES, type VehicleGateway } from './vehicle-gateway.ts';
 
 const REDIRECT_URI = 'http://localhost:8740/callback';
 const minutes = (n: number) => n * 60_000;
@@ -136,6 +136,50 @@ describe('command executor against the simulator', () => {
     expect((await executor.runDueCommands())[0]).toMatchObject({ outcome: 'confirmed' });
     const [command] = await listCommands(db, { vehicleId });
     expect(command).toMatchObject({ status: 'confirmed', attempts: 2 });
+  });
+
+  it('a job’s first attempt sends and reads back; a taken-over one reads the car first', async () => {
+    const calls: string[] = [];
+    const real = createVehicleGateway(client, () => sim.clock.now());
+    const counted: VehicleGateway = {
+      ...real,
+      readChargingState: (grant, vehicle) => (calls.push('read'), real.readChargingState(grant, vehicle)),
+      startCharge: (grant, vehicle) => (calls.push('start'), real.startCharge(grant, vehicle)),
+      stopCharge: (grant, vehicle) => (calls.push('stop'), real.stopCharge(grant, vehicle)),
+    };
+    const jobExecutor = createCommandExecutor({
+      db,
+      gateway: counted,
+      now: () => sim.clock.now(),
+      logger: pino({ level: 'silent' }),
+      instanceId: 'job',
+    });
+    await plugInIdle({ stationKw: 11 });
+    await plan({ vehicleId, action: 'start_charge', dueAt: sim.clock.now() });
+    const [first] = await listCommands(db, { vehicleId });
+    expect(await jobExecutor.runCommand(first!.id)).toMatchObject({ outcome: 'confirmed' });
+    expect(calls).toEqual(['start', 'read']);
+
+    // An instance claimed the stop and reached the car, then died: the job's retry confirms from the car.
+    calls.length = 0;
+    await plan({ vehicleId, action: 'stop_charge', dueAt: sim.clock.now() });
+    const stop = (await listCommands(db, { vehicleId })).find((c) => c.action === 'stop_charge')!;
+    await claimCommand(db, stop.id, sim.clock.now(), 'dead');
+    await real.stopCharge(grantId, vehicleId);
+    expect(await jobExecutor.runCommand(stop.id, { takeOver: true })).toMatchObject({
+      outcome: 'already-satisfied',
+    });
+    expect(calls).toEqual(['read']);
+  });
+
+  it('a stop the car refuses as not charging is done, not a failure to re-plan for', async () => {
+    await plugInIdle({ stationKw: 11 });
+    await plan({ vehicleId, action: 'stop_charge', dueAt: sim.clock.now() });
+    const [stop] = await listCommands(db, { vehicleId });
+    // A job's first attempt sends without reading first: the car answers VEHICLE_STATE:NOT_CHARGING.
+    expect(await executor.runCommand(stop!.id)).toMatchObject({ outcome: 'already-satisfied' });
+    expect((await listCommands(db, { vehicleId }))[0]).toMatchObject({ status: 'confirmed' });
+    expect(replans).toEqual([]);
   });
 
   it('after a crash mid-command it confirms from the car instead of sending twice', async () => {

@@ -1,3 +1,4 @@
+import { isVoltkitError } from '@voltkit/core/client';
 import type { Logger } from 'pino';
 import {
   claimCommand,
@@ -19,6 +20,9 @@ export interface RetryPolicy {
   /** After this many attempts a command fails for good and the vehicle is re-planned. */
   readonly maxAttempts: number;
 }
+
+/** Wall time a command job waits for its car's other command in flight (the command job expires at 15 s). */
+const CAR_BUSY_WAIT_MS = 5_000;
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseSeconds: 30, maxSeconds: 600, maxAttempts: 6 };
 
@@ -78,6 +82,12 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       await markCommandConfirmed(db, command.id, now());
       return log({ command, outcome: 'confirmed' });
     } catch (error) {
+      // The car refused because it already is where the command wants it (a stop to a car not charging):
+      // that is the command's outcome, not a failure to re-plan for.
+      if (alreadyThere(command, error)) {
+        await markCommandConfirmed(db, command.id, now());
+        return log({ command, outcome: 'already-satisfied' });
+      }
       const verdict = classifyFailure(error);
       switch (verdict.kind) {
         case 'retry':
@@ -142,6 +152,19 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     return result;
   }
 
+  /** Claims the command once no other command of its car is being sent (that one takes a moment). */
+  async function claimWhenCarIsFree(id: string, takeOver: boolean): Promise<CommandRecord | null> {
+    const deadline = Date.now() + CAR_BUSY_WAIT_MS;
+    for (;;) {
+      const claim = await claimCommand(db, id, now(), options.instanceId ?? 'local', { takeOver });
+      if (claim !== 'car-busy') return claim;
+      // The job fails and comes back later rather than outlast its expiry waiting here.
+      if (Date.now() > deadline)
+        throw new Error(`command ${id}: its car had another command in flight for ${CAR_BUSY_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   return {
     async runDueCommands() {
       const claimed = await db.transaction((tx) =>
@@ -153,8 +176,10 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       return outcomes;
     },
     async runCommand(id, { takeOver = false } = {}) {
-      const command = await claimCommand(db, id, now(), options.instanceId ?? 'local', { takeOver });
-      return command ? execute(command, { checkFirst: true }) : null;
+      const command = await claimWhenCarIsFree(id, takeOver);
+      // Only a command an earlier attempt may have delivered (taken over, or retried) reads the car
+      // first: a first send costs one request and its read-back, not a third (the quota is per request).
+      return command ? execute(command, { checkFirst: takeOver || command.attempts > 1 }) : null;
     },
     async reconcile() {
       const outcomes: CommandOutcome[] = [];
@@ -163,6 +188,22 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       return outcomes;
     },
   };
+}
+
+/** Refusals of the vehicle API that say the car already is where the command wants it. */
+const ALREADY_THERE: Readonly<Record<CommandRecord['action'], readonly string[]>> = {
+  start_charge: ['CHARGING_IN_PROGRESS', 'FULLY_CHARGED'],
+  stop_charge: ['NOT_CHARGING'],
+  set_charge_limit: [],
+};
+
+function alreadyThere(command: Pick<CommandRecord, 'action'>, error: unknown): boolean {
+  return (
+    isVoltkitError(error) &&
+    error.type === 'VEHICLE_STATE' &&
+    error.code !== null &&
+    ALREADY_THERE[command.action].includes(error.code)
+  );
 }
 
 /** Whether the car already is where the command wants it. */

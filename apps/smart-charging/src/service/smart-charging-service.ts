@@ -15,6 +15,7 @@ import type { SqlClient } from '../store/sql-client.ts';
 import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
 import {
   listWorkUnits,
+  loadUnitVehicleIds,
   loadUnitVehicles,
   unitOfNode,
   unitRootId,
@@ -597,8 +598,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
         },
         async dueCommands({ after, unit }) {
           if (unit === undefined) return dueCommands(db, now(), after === undefined ? {} : { after });
-          const cars = await loadUnitVehicles(db, unit);
-          return dueCommands(db, now(), { vehicleIds: cars.map((car) => car.id) });
+          return dueCommands(db, now(), { vehicleIds: await loadUnitVehicleIds(db, unit) });
         },
         async runCommand(id, takeOver) {
           await executor.runCommand(id, { takeOver });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  claimCommand,
   claimDueCommands,
+  IN_FLIGHT_HOLD_MS,
   inFlightCommands,
   listCommands,
   markCommandConfirmed,
@@ -131,6 +133,61 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
     ]);
     expect(claimed.every((c) => c.status === 'sending' && c.attempts === 1)).toBe(true);
     expect(await client.transaction((tx) => claimDueCommands(tx, at('22:30')))).toEqual([]);
+  });
+
+  it('sends one command of a car at a time: a second claim of the car waits, even claimed at once', async () => {
+    await client.transaction((tx) =>
+      replaceFutureCommands(
+        tx,
+        'plan-1',
+        [
+          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('22:15') },
+          { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
+        ],
+        at('18:00'),
+      ),
+    );
+    const ids = new Map((await listCommands(client)).map((c) => [`${c.vehicleId} ${c.action}`, c.id]));
+    const now = at('22:30');
+    // Two jobs holding the car's two commands claim at the same moment: one gets its command, one waits.
+    const claims = await Promise.all([
+      claimCommand(client, ids.get('car-a start_charge')!, now, 'i1'),
+      claimCommand(client, ids.get('car-a stop_charge')!, now, 'i2'),
+    ]);
+    expect(claims.filter((claim) => claim === 'car-busy')).toHaveLength(1);
+    const claimed = claims.find((claim) => typeof claim === 'object' && claim !== null)!;
+    // Another car is not held up.
+    expect(await claimCommand(client, ids.get('car-b start_charge')!, now, 'i3')).toMatchObject({
+      status: 'sending',
+    });
+    const waiting = claims[0] === 'car-busy' ? 'car-a start_charge' : 'car-a stop_charge';
+    expect(await claimCommand(client, ids.get(waiting)!, now, 'i2')).toBe('car-busy');
+    await markCommandConfirmed(client, typeof claimed === 'object' ? claimed.id : '', now);
+    expect(await claimCommand(client, ids.get(waiting)!, now, 'i2')).toMatchObject({ status: 'sending' });
+  });
+
+  it('a command left in flight by a dead instance holds its car only for a while', async () => {
+    await client.transaction((tx) =>
+      replaceFutureCommands(
+        tx,
+        'plan-1',
+        [
+          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('22:15') },
+        ],
+        at('18:00'),
+      ),
+    );
+    const ids = new Map((await listCommands(client)).map((c) => [c.action, c.id]));
+    expect(await claimCommand(client, ids.get('start_charge')!, at('22:00'), 'dead')).toMatchObject({
+      status: 'sending',
+    });
+    expect(await claimCommand(client, ids.get('stop_charge')!, at('22:01'), 'i2')).toBe('car-busy');
+    const later = new Date(at('22:00').getTime() + IN_FLIGHT_HOLD_MS + 1000);
+    expect(await claimCommand(client, ids.get('stop_charge')!, later, 'i2')).toMatchObject({
+      status: 'sending',
+    });
   });
 
   it('a crash between claim and confirm leaves the command visible as in flight', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SqlQueryable } from './sql-client.ts';
+import type { SqlClient, SqlQueryable } from './sql-client.ts';
 
 export type CommandAction = 'start_charge' | 'stop_charge' | 'set_charge_limit';
 export type CommandStatus = 'pending' | 'sending' | 'confirmed' | 'failed' | 'cancelled';
@@ -183,24 +183,55 @@ export async function claimDueCommands(
  * back). Null when the command is not there to claim (cancelled by a newer plan, done, or another
  * instance's live claim).
  */
+/**
+ * How long (service clock) a claimed command keeps its car's other commands waiting. Sends take well under
+ * a second; a claim older than this belongs to an instance that died and is not in flight any more.
+ */
+export const IN_FLIGHT_HOLD_MS = 2 * 60_000;
+
+/** Whether another command of the command's car was claimed since $2 and is still being sent. */
+export const CAR_BUSY_SQL = `select exists (
+    select 1 from commands o
+    where o.vehicle_id = (select vehicle_id from commands where id = $1)
+      and o.id <> $1 and o.status = 'sending' and o.sent_at > $2
+  ) as busy`;
+
+/**
+ * Claims one command for sending: pending (or, with `takeOver`, left in flight by a dead instance). A car
+ * has one command in flight at a time, cluster-wide: two jobs holding commands of one car (a minute's
+ * offer and a later, larger one) would otherwise send them side by side and out of order. `car-busy`
+ * says another of its commands is being sent now; the caller waits and asks again.
+ */
 export async function claimCommand(
-  tx: SqlQueryable,
+  db: SqlClient,
   id: string,
   now: Date,
   instanceId: string,
   { takeOver = false } = {},
-): Promise<CommandRecord | null> {
-  const rows = await tx.query<CommandRow>(
-    `update commands
-     set status = 'sending', instance_id = $3,
-         attempts = case when status = 'pending' then attempts + 1 else attempts end,
-         sent_at = case when status = 'pending' then $2 else sent_at end
-     where id = $1
-       and (status = 'pending' or ($4 and status = 'sending'))
-     returning *`,
-    [id, now, instanceId, takeOver],
-  );
-  return rows[0] ? toRecord(rows[0]) : null;
+): Promise<CommandRecord | 'car-busy' | null> {
+  return db.transaction(async (tx) => {
+    // The car's row lock orders concurrent claims of its commands: the one after sees the other's claim.
+    await tx.query(
+      'select 1 from vehicles where id = (select vehicle_id from commands where id = $1) for update',
+      [id],
+    );
+    const [{ busy }] = (await tx.query<{ busy: boolean }>(CAR_BUSY_SQL, [
+      id,
+      new Date(now.getTime() - IN_FLIGHT_HOLD_MS),
+    ])) as [{ busy: boolean }];
+    if (busy) return 'car-busy';
+    const rows = await tx.query<CommandRow>(
+      `update commands
+       set status = 'sending', instance_id = $3,
+           attempts = case when status = 'pending' then attempts + 1 else attempts end,
+           sent_at = case when status = 'pending' then $2 else sent_at end
+       where id = $1
+         and (status = 'pending' or ($4 and status = 'sending'))
+       returning *`,
+      [id, now, instanceId, takeOver],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  });
 }
 
 /** Due pending commands, oldest first: what the minute job hands to the engine. */

@@ -271,6 +271,13 @@ export const MIGRATIONS: readonly Migration[] = [
       create index webhook_events_by_age on webhook_events (received_at)
     `,
   },
+  {
+    id: 8,
+    name: 'commands in flight per car: one command of a car is sent at a time, cluster-wide',
+    sql: `
+      create index commands_in_flight on commands (vehicle_id) where status = 'sending'
+    `,
+  },
 ];
 
 /**

@@ -96,6 +96,23 @@ export async function loadUnitVehicles<TState>(
   }));
 }
 
+/** Only the ids of the unit's cars (what a unit's command dispatch needs), in id order. */
+export function unitVehicleIdsQuery(unit: string): BuiltQuery {
+  const rootId = unitRootId(unit);
+  if (rootId === undefined)
+    return { text: 'select v.id from vehicles v where v.grid_node_id is null order by v.id', params: [] };
+  return {
+    text: `with tree as (${subtreeSql('array[$1::text]')})
+      select v.id from tree join vehicles v on v.grid_node_id = tree.id order by v.id`,
+    params: [rootId],
+  };
+}
+
+export async function loadUnitVehicleIds(tx: SqlQueryable, unit: string): Promise<string[]> {
+  const query = unitVehicleIdsQuery(unit);
+  return (await tx.query<{ id: string }>(query.text, query.params)).map((row) => row.id);
+}
+
 /** The unit's nodes, the root first and every node after its parent (the order planning needs). */
 export function unitTreeQuery(rootId: string): BuiltQuery {
   return {
