@@ -159,12 +159,12 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
         // pg-boss waits out the polling interval after every fetch, also one that found a job: one job
         // per worker and half second capped a burst of commands at ~8/s per instance. A worker that
         // found a job looks again at once; only an empty fetch waits.
-        let workerId: string | undefined;
-        workerId = await boss.work(
+        const self: { workerId?: string } = {};
+        self.workerId = await boss.work(
           queue,
           { includeMetadata: true, batchSize, pollingIntervalSeconds: polling },
           async (jobs) => {
-            if (jobs.length > 0 && workerId !== undefined && !stopped) boss.notifyWorker(workerId);
+            if (jobs.length > 0 && self.workerId !== undefined && !stopped) boss.notifyWorker(self.workerId);
             const outcomes = await Promise.allSettled(
               jobs.map(async (job) => {
                 const run = { id: job.id, queue, data: job.data as never, retryCount: job.retryCount };
@@ -182,7 +182,7 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
             if (failed) throw failed.reason;
           },
         );
-        ids.push(workerId);
+        ids.push(self.workerId);
       }
     },
     async schedule(queue, cron, timeZone) {
