@@ -209,6 +209,11 @@ export async function claimCommand(
   instanceId: string,
   { takeOver = false } = {},
 ): Promise<CommandRecord | 'car-busy' | null> {
+  // Most offers of a command that was done or cancelled meanwhile end here, without a transaction.
+  const [current] = await db.query<{ status: CommandStatus }>('select status from commands where id = $1', [
+    id,
+  ]);
+  if (!current || !(current.status === 'pending' || (takeOver && current.status === 'sending'))) return null;
   return db.transaction(async (tx) => {
     // The car's row lock orders concurrent claims of its commands: the one after sees the other's claim.
     await tx.query(
