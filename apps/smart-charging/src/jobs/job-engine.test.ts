@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlClient, type SqlClient } from '../store/sql-client.ts';
 import { TEST_DATABASE_URL } from '../store/test-backends.ts';
-import { jobIdForKey, startJobEngine, type JobEngine } from './job-engine.ts';
+import { jobIdForKey, startJobEngine, type JobEngine, type JobEngineOptions } from './job-engine.ts';
 
 const logger = pino({ level: process.env['JOB_TEST_LOG'] ?? 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,8 +43,14 @@ describe('jobIdForKey', () => {
 describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
   let db: SqlClient | undefined;
   const engines: JobEngine[] = [];
-  const start = async (instanceId: string) => {
-    const engine = await startJobEngine({ db: db!, logger, instanceId, maintenanceIntervalSeconds: 1 });
+  const start = async (instanceId: string, options: Partial<JobEngineOptions> = {}) => {
+    const engine = await startJobEngine({
+      db: db!,
+      logger,
+      instanceId,
+      maintenanceIntervalSeconds: 1,
+      ...options,
+    });
     engines.push(engine);
     return engine;
   };
@@ -156,14 +162,7 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
   it('takes the next waiting job at once instead of waiting out the polling interval after each', async () => {
     db = await backend.open();
     // A long interval makes the difference plain: 12 jobs, one worker; waiting 3 s between jobs is ≥ 33 s.
-    const engine = await startJobEngine({
-      db,
-      logger,
-      instanceId: 'a',
-      maintenanceIntervalSeconds: 1,
-      pollingIntervalSeconds: 3,
-    });
-    engines.push(engine);
+    const engine = await start('a', { pollingIntervalSeconds: 3 });
     await engine.defineQueue({ name: 'burst', policy: 'standard', expireInSeconds: 10, retryLimit: 0 });
     for (let k = 0; k < 12; k++) await engine.send('burst', { k });
     const startedAt = Date.now();
@@ -204,13 +203,8 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
 
   it('a graceful stop waits for a job running past pg-boss’s own stop timeout', async () => {
     db = await backend.open();
-    const engine = await startJobEngine({
-      db,
-      logger,
-      instanceId: 'a',
-      maintenanceIntervalSeconds: 1,
-      stopTimeoutMs: 300,
-    });
+    const engine = await start('a', { stopTimeoutMs: 300 });
+    engines.splice(engines.indexOf(engine), 1); // stopped by the test itself
     await engine.defineQueue({ name: 'long', policy: 'standard', expireInSeconds: 30, retryLimit: 0 });
     let started = false;
     let finished = false;

@@ -34,6 +34,8 @@ export interface DueCommand {
 
 /** Pages the minute's dispatch goes through at most (1,000 commands each). */
 const MAX_DISPATCH_PAGES = 50;
+/** Wall time the minute's dispatch pages for at most (its job expires after 20 s). */
+const DISPATCH_WALL_MS = 10_000;
 
 export interface SchedulerOptions {
   readonly engine: JobEngine;
@@ -121,14 +123,17 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   /** Every due command, a page at a time (a re-plan's burst at fleet scale is many pages). */
   const dispatchDueCommands = async () => {
     let after: DueCommand | undefined;
-    for (let page = 0; page < MAX_DISPATCH_PAGES; page++) {
+    // Bounded in wall time too, well inside the job's expiry: a dispatch failed as expired would be run
+    // again elsewhere while it still runs. Units offer their own due commands after each poll and re-plan.
+    const until = Date.now() + DISPATCH_WALL_MS;
+    for (let page = 0; page < MAX_DISPATCH_PAGES && Date.now() < until; page++) {
       const due = await work.dueCommands(after === undefined ? {} : { after });
       await offerCommands(due);
       if (due.length < 1000) return;
       after = due.at(-1);
     }
     logger.warn(
-      { pages: MAX_DISPATCH_PAGES },
+      { pages: MAX_DISPATCH_PAGES, wallMs: DISPATCH_WALL_MS },
       'more commands are due than one minute hands out; the rest go out next minute',
     );
   };

@@ -37,6 +37,9 @@ async function insertPlan(client: SqlClient, id: string): Promise<void> {
 describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
   let client: SqlClient;
   let dispose: () => Promise<void>;
+  /** Plan 1's commands, as a re-plan at 18:00 writes them. */
+  const planAt1800 = (commands: Parameters<typeof replaceFutureCommands>[2]) =>
+    client.transaction((tx) => replaceFutureCommands(tx, 'plan-1', commands, at('18:00')));
 
   beforeEach(async () => {
     ({ client, dispose } = await backend.open());
@@ -110,18 +113,11 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
   });
 
   it('claims each due command exactly once, even with concurrent claimers', async () => {
-    await client.transaction((tx) =>
-      replaceFutureCommands(
-        tx,
-        'plan-1',
-        [
-          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
-          { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
-          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('23:00') },
-        ],
-        at('18:00'),
-      ),
-    );
+    await planAt1800([
+      { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+      { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
+      { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('23:00') },
+    ]);
     const [first, second] = await Promise.all([
       client.transaction((tx) => claimDueCommands(tx, at('22:30'))),
       client.transaction((tx) => claimDueCommands(tx, at('22:30'))),
@@ -136,18 +132,11 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
   });
 
   it('sends one command of a car at a time: a second claim of the car waits, even claimed at once', async () => {
-    await client.transaction((tx) =>
-      replaceFutureCommands(
-        tx,
-        'plan-1',
-        [
-          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
-          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('22:15') },
-          { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
-        ],
-        at('18:00'),
-      ),
-    );
+    await planAt1800([
+      { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+      { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('22:15') },
+      { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
+    ]);
     const ids = new Map((await listCommands(client)).map((c) => [`${c.vehicleId} ${c.action}`, c.id]));
     const now = at('22:30');
     // Two jobs holding the car's two commands claim at the same moment: one gets its command, one waits.
@@ -168,17 +157,10 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
   });
 
   it('a command left in flight by a dead instance holds its car only for a while', async () => {
-    await client.transaction((tx) =>
-      replaceFutureCommands(
-        tx,
-        'plan-1',
-        [
-          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
-          { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('22:15') },
-        ],
-        at('18:00'),
-      ),
-    );
+    await planAt1800([
+      { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+      { vehicleId: 'car-a', action: 'stop_charge', dueAt: at('22:15') },
+    ]);
     const ids = new Map((await listCommands(client)).map((c) => [c.action, c.id]));
     expect(await claimCommand(client, ids.get('start_charge')!, at('22:00'), 'dead')).toMatchObject({
       status: 'sending',
@@ -209,17 +191,10 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
   });
 
   it('retryable failures come back at their retry time; final failures stay failed', async () => {
-    await client.transaction((tx) =>
-      replaceFutureCommands(
-        tx,
-        'plan-1',
-        [
-          { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
-          { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
-        ],
-        at('18:00'),
-      ),
-    );
+    await planAt1800([
+      { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+      { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
+    ]);
     const claimed = await client.transaction((tx) => claimDueCommands(tx, at('22:00')));
     const carA = claimed.find((c) => c.vehicleId === 'car-a')!;
     const carB = claimed.find((c) => c.vehicleId === 'car-b')!;
