@@ -106,4 +106,33 @@ describe.each(TEST_BACKENDS)('grants and token store on $name storage', (backend
       'plain-refresh',
     );
   });
+
+  it.runIf(backend.name === 'postgres')(
+    'a start with every token under the current key locks no grant (instances start together)',
+    async () => {
+      const store = sqlTokenStore(client, cipher);
+      const ids = await Promise.all(
+        Array.from({ length: 3 }, () => createUnclaimedGrant(client, ['read_battery'])),
+      );
+      for (const [k, id] of ids.entries()) await store.set(id, access(String(k)));
+      // Another instance holds a grant's row (a token refresh under way) while this one starts.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked = () => {};
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holder = client.transaction(async (tx) => {
+        await tx.query('select 1 from grants where id = $1 for update', [ids[1]]);
+        locked();
+        await held;
+      });
+      await isLocked;
+      const outcome = await Promise.race([
+        reencryptTokens(client, cipher),
+        new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 3_000)),
+      ]);
+      release();
+      await holder;
+      expect(outcome).toBe(0);
+    },
+  );
 });

@@ -164,9 +164,14 @@ export async function reencryptTokens(
   cipher: TokenCipher,
 ): Promise<number> {
   return db.transaction(async (tx) => {
+    // Only rows not yet under the current key, locked in id order: instances starting together at fleet
+    // scale locked every grant in no set order and deadlocked; once rewritten, a start locks nothing.
     const rows = await tx.query<{ id: string; access_token: string | null; refresh_token: string | null }>(
-      `select id, access_token, refresh_token from grants where access_token is not null or refresh_token is not null
+      `select id, access_token, refresh_token from grants
+       where not starts_with(coalesce(access_token, $1), $1) or not starts_with(coalesce(refresh_token, $1), $1)
+       order by id
        for update`,
+      [cipher.currentPrefix],
     );
     let rewritten = 0;
     for (const row of rows) {

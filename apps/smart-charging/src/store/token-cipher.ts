@@ -13,6 +13,8 @@ export interface TokenKey {
  */
 export interface TokenCipher {
   readonly currentKeyId: string;
+  /** How every value encrypted with the current key begins (a query can find the rows that do not). */
+  readonly currentPrefix: string;
   encrypt(plaintext: string, context: string): string;
   decrypt(stored: string, context: string): string;
   /** The key id a stored value was encrypted with; undefined for a value stored in plain text. */
@@ -39,6 +41,7 @@ export function createTokenCipher(keys: readonly TokenKey[]): TokenCipher {
   }
   return {
     currentKeyId: current.id,
+    currentPrefix: `${PREFIX}${current.id}:`,
     encrypt(plaintext, context) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', current.key, iv);
