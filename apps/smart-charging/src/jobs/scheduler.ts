@@ -10,7 +10,7 @@ export interface ServiceWork {
   /** Reads the unit's cars; re-plans if they call for it (or a failed command asked for it). */
   poll(unit: string): Promise<void>;
   /**
-   * Due pending commands, as the minute job hands them out: a page after `after` (in due order), or with
+   * Due pending commands, as the dispatch hands them out: a page after `after` (in due order), or with
    * `unit` all of that unit's cars'.
    */
   dueCommands(query: { readonly after?: DueCommand; readonly unit?: string }): Promise<readonly DueCommand[]>;
@@ -32,9 +32,15 @@ export interface DueCommand {
   readonly dueAt: Date;
 }
 
-/** Pages the minute's dispatch goes through at most (1,000 commands each). */
+/**
+ * Service-clock ms between two dispatches of due commands. The plan switches cars mid-minute (a car's last
+ * slot is partly charged): a stop handed out only at the next minute drew up to 59 s past it, above the
+ * limit the plan kept. Every 5 s, a stop is at most 5 s late on top of the sending itself.
+ */
+export const DISPATCH_TICK_MS = 5_000;
+/** Pages one dispatch goes through at most (1,000 commands each). */
 const MAX_DISPATCH_PAGES = 50;
-/** Wall time the minute's dispatch pages for at most (its job expires after 20 s). */
+/** Wall time one dispatch pages for at most (its job expires after 20 s). */
 const DISPATCH_WALL_MS = 10_000;
 
 export interface SchedulerOptions {
@@ -48,7 +54,7 @@ export interface SchedulerOptions {
   readonly units: () => readonly string[] | Promise<readonly string[]>;
   readonly priceFetchCron: string;
   readonly timeZone: string;
-  /** How often (wall ms) the clock is looked at for a new minute. @default 100 */
+  /** How often (wall ms) the clock is looked at for a new minute or dispatch tick. @default 100 */
   readonly clockPollMs?: number;
   /** Workers fetching command jobs in this process. @default 4 */
   readonly commandConcurrency?: number;
@@ -80,8 +86,9 @@ export const QUEUES = {
 /**
  * Runs the service's work as jobs. Every instance watches the service's clock and, at each new minute,
  * offers that minute's job per work unit under a key made of unit and minute: the first offer wins, so
- * each minute runs once cluster-wide, on whichever instance takes it. The minute job hands due commands
- * out as jobs (one per car, keyed by its commands), which any instance may run.
+ * each minute runs once cluster-wide, on whichever instance takes it. Every dispatch tick (5 s) the same
+ * way one dispatch job hands due commands out as jobs (one per car, keyed by its commands), which any
+ * instance may run.
  */
 export async function startScheduler(options: SchedulerOptions): Promise<Scheduler> {
   const { engine, work, logger } = options;
@@ -134,13 +141,13 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     }
     logger.warn(
       { pages: MAX_DISPATCH_PAGES, wallMs: DISPATCH_WALL_MS },
-      'more commands are due than one minute hands out; the rest go out next minute',
+      'more commands are due than one dispatch hands out; the rest go out with the next',
     );
   };
   /** The unit's due commands, right after its poll or re-plan (a new plan's "stop now" among them). */
   const dispatchUnitCommands = async (unit: string) => offerCommands(await work.dueCommands({ unit }));
-  // Once a minute cluster-wide (keyed by the minute), whichever instance takes it.
-  await engine.work<{ minute: number }>(QUEUES.dispatch, () => dispatchDueCommands());
+  // Once a tick cluster-wide (keyed by the tick), whichever instance takes it.
+  await engine.work<{ tick: number }>(QUEUES.dispatch, () => dispatchDueCommands());
   // The minute job of a unit stays short; reading the cars is a job of its own.
   await engine.work<{ unit: string; minute: number }>(QUEUES.minute, async ({ data }) => {
     if (await work.claimPoll(data.unit))
@@ -152,7 +159,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   });
   await engine.work<{ unit: string }>(QUEUES.poll, async ({ data }) => {
     await work.poll(data.unit);
-    // A new plan may make commands due right now: they must not wait for the next minute.
+    // A new plan may make commands due right now: they must not wait for the next tick.
     await dispatchUnitCommands(data.unit);
   });
   await engine.work<{ commandIds: string[] }>(
@@ -180,18 +187,30 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   await engine.schedule(QUEUES.prices, options.priceFetchCron, options.timeZone);
 
   let lastMinute = Math.floor(work.now().getTime() / 60_000) - 1;
+  let lastTick = Math.floor(work.now().getTime() / DISPATCH_TICK_MS) - 1;
   let offering = false;
   const offer = async () => {
-    const minute = Math.floor(work.now().getTime() / 60_000);
-    if (minute <= lastMinute || offering) return;
+    const at = work.now().getTime();
+    const minute = Math.floor(at / 60_000);
+    const tick = Math.floor(at / DISPATCH_TICK_MS);
+    if ((minute <= lastMinute && tick <= lastTick) || offering) return;
     offering = true;
     try {
-      await engine.send(QUEUES.dispatch, { minute }, { key: `${minute}`, singletonKey: 'dispatch' });
-      for (const unit of await options.units())
-        await engine.send(QUEUES.minute, { unit, minute }, { key: `${unit}:${minute}`, singletonKey: unit });
-      lastMinute = minute;
+      if (tick > lastTick) {
+        await engine.send(QUEUES.dispatch, { tick }, { key: `tick:${tick}`, singletonKey: 'dispatch' });
+        lastTick = tick;
+      }
+      if (minute > lastMinute) {
+        for (const unit of await options.units())
+          await engine.send(
+            QUEUES.minute,
+            { unit, minute },
+            { key: `${unit}:${minute}`, singletonKey: unit },
+          );
+        lastMinute = minute;
+      }
     } catch (error) {
-      logger.error({ err: error }, 'could not offer the minute job');
+      logger.error({ err: error }, 'could not offer the minute or dispatch job');
     } finally {
       offering = false;
     }
