@@ -12,6 +12,9 @@ import { startSmartCharging } from '../src/service/start-app.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { openSqlClient } from '../src/store/sql-client.ts';
+import { TEST_DATABASE_URL } from '../src/store/test-backends.ts';
 import { api, TestBrowser } from './harness.ts';
 
 /** The operator command as a process (same environment as the service). */
@@ -215,4 +218,53 @@ describe('main.ts as a process', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('on PostgreSQL answers the HTTP API from a pool of its own while the jobs hold every connection of theirs', async () => {
+    const schema = `voltkit_pools_${randomBytes(6).toString('hex')}`;
+    const databaseUrl = new URL(TEST_DATABASE_URL);
+    databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+    const admin = await openSqlClient({ databaseUrl: TEST_DATABASE_URL, schema });
+    const sim = await createSimulator({ clock: { mode: 'manual', start: new Date('2026-11-21T21:00:00Z') } });
+    const dir = await mkdtemp(join(tmpdir(), 'voltkit-pools-'));
+    let release = () => {};
+    try {
+      const running = await startSmartCharging(
+        loadServiceConfig({
+          PORT: '0',
+          DATA_DIR: dir,
+          DATABASE_URL: databaseUrl.toString(),
+          DATABASE_POOL_SIZE: '2',
+          API_DATABASE_POOL_SIZE: '2',
+        }),
+        { logger: pino({ level: 'silent' }), simulator: sim, schedule: false },
+      );
+      const base = running.url.replace('localhost', '127.0.0.1');
+      const { token } = await createOperatorToken(running.db, { name: 'pools', role: 'read' });
+      // A re-plan's burst in miniature: both of the jobs' connections busy until the request is answered.
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let holding = 0;
+      const holds = [1, 2].map(() =>
+        running.service.db.transaction(async (tx) => {
+          await tx.query('select 1');
+          holding++;
+          await held;
+        }),
+      );
+      while (holding < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      const answer = await Promise.race([
+        api<{ data: unknown[] }>({ base, token }, 'GET', 'api/vehicles'),
+        new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 10_000)),
+      ]);
+      expect(answer === 'waited' ? 'the request waited for a job connection' : answer.status).toBe(200);
+      release();
+      await Promise.all(holds);
+      await running.close();
+    } finally {
+      release();
+      await sim.close();
+      await admin.query(`drop schema if exists ${schema}_jobs cascade`);
+      await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

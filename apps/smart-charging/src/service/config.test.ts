@@ -17,9 +17,18 @@ describe('service configuration', () => {
       SMARTCAR_REDIRECT_URI: 'http://localhost:8740/callback',
       SLOT_MINUTES: '60',
     });
-    expect(config.storage).toEqual({ databaseUrl: 'postgres://postgres@127.0.0.1:5432/test' });
+    // The jobs' pool and the HTTP API's own, at their defaults.
+    expect(config.storage).toEqual({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+      poolSize: 5,
+      apiPoolSize: 4,
+    });
     expect(config.vehicleApi).toMatchObject({ kind: 'smartcar', clientId: 'id' });
     expect(config.slotMinutes).toBe(60);
+    expect(() => loadServiceConfig({ API_DATABASE_POOL_SIZE: '0' })).toThrow(/API_DATABASE_POOL_SIZE/);
+    expect(() => loadServiceConfig({ DATABASE_POOL_SIZE: '2.5' })).toThrow(
+      /DATABASE_POOL_SIZE: expected a whole number/,
+    );
   });
 
   it('follows a simulator’s clock only with its origin and management token', () => {

@@ -36,6 +36,13 @@ export const ServiceEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8740),
   /** PostgreSQL; without it the service keeps its data in an embedded database under DATA_DIR. */
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  /** Connections to DATABASE_URL for the jobs (planning, commands, polls) of this process. */
+  DATABASE_POOL_SIZE: z.coerce.number().int('expected a whole number').min(2).max(100).default(5),
+  /**
+   * Connections of the HTTP API's own pool: a request never waits behind the jobs' queries for one
+   * (with a single pool, one-car reads queued behind a re-plan's burst of commands).
+   */
+  API_DATABASE_POOL_SIZE: z.coerce.number().int('expected a whole number').min(1).max(100).default(4),
   DATA_DIR: z.string().default('.data/smart-charging'),
   TIME_ZONE: timeZone.default('Europe/Berlin'),
   /** Smartcar credentials; without them the service runs against the embedded simulator. */
@@ -96,7 +103,9 @@ export type ServiceEnv = z.infer<typeof ServiceEnvSchema>;
 export interface ServiceConfig {
   readonly host: string;
   readonly port: number;
-  readonly storage: { readonly databaseUrl: string } | { readonly dataDir: string };
+  readonly storage:
+    | { readonly databaseUrl: string; readonly poolSize: number; readonly apiPoolSize: number }
+    | { readonly dataDir: string };
   readonly timeZone: string;
   readonly vehicleApi:
     | {
@@ -191,7 +200,13 @@ export function loadServiceConfig(env: Record<string, string | undefined>): Serv
     host: values.HOST,
     port: values.PORT,
     storage:
-      values.DATABASE_URL === undefined ? { dataDir: values.DATA_DIR } : { databaseUrl: values.DATABASE_URL },
+      values.DATABASE_URL === undefined
+        ? { dataDir: values.DATA_DIR }
+        : {
+            databaseUrl: values.DATABASE_URL,
+            poolSize: values.DATABASE_POOL_SIZE,
+            apiPoolSize: values.API_DATABASE_POOL_SIZE,
+          },
     timeZone: values.TIME_ZONE,
     vehicleApi:
       smartcar &&

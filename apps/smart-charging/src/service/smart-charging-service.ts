@@ -63,6 +63,8 @@ export interface SmartChargingServiceOptions {
     'timeZone' | 'slotMinutes' | 'priceSource' | 'priceFetchCron' | 'entsoeToken'
   >;
   readonly db: SqlClient;
+  /** The HTTP API's connections (a pool of its own on PostgreSQL, see API_DATABASE_POOL_SIZE). @default db */
+  readonly apiDb?: SqlClient;
   readonly client: VoltkitClient;
   readonly connectMode: ConnectMode;
   readonly profile: LoadProfile;
@@ -129,6 +131,8 @@ export interface FleetPlanningOutcome {
 
 export interface SmartChargingService {
   readonly db: SqlClient;
+  /** What the HTTP API queries: the same database as `db`, through connections the jobs never hold. */
+  readonly apiDb: SqlClient;
   readonly enrollment: Enrollment;
   readonly gateway: VehicleGateway;
   /** The configured price source; prices imported through the API are stored under it too. */
@@ -766,6 +770,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
 
   return {
     db,
+    apiDb: options.apiDb ?? db,
     enrollment,
     gateway,
     priceSource: config.priceSource,

@@ -73,8 +73,9 @@ export async function startSmartCharging(
     }
   };
   try {
-    const db = await openStorage(config, logger);
+    const { db, apiDb } = await openStorage(config, logger);
     cleanup.push(() => db.close());
+    if (apiDb !== db) cleanup.push(() => apiDb.close());
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     // Beyond loopback only with someone able to sign in as an operator: never an open port by accident.
@@ -159,6 +160,7 @@ export async function startSmartCharging(
       // The embedded simulator signs its webhooks with its demo app's management token.
       ...(webhookToken === undefined ? {} : { webhooks: { managementToken: webhookToken } }),
       db,
+      apiDb,
       client,
       connectMode: config.connectMode,
       profile: await loadBdewProfile(),
@@ -183,16 +185,31 @@ export async function startSmartCharging(
   }
 }
 
-async function openStorage(config: ServiceConfig, logger: Logger): Promise<SqlClient> {
+/** The jobs' pool and the HTTP API's (one and the same embedded: PGlite is one connection). */
+async function openStorage(
+  config: ServiceConfig,
+  logger: Logger,
+): Promise<{ db: SqlClient; apiDb: SqlClient }> {
   if ('databaseUrl' in config.storage) {
-    const db = await openSqlClient({ databaseUrl: config.storage.databaseUrl });
-    logger.info({ database: describeDatabaseUrl(config.storage.databaseUrl) }, 'storage: PostgreSQL');
-    return db;
+    const { databaseUrl, poolSize, apiPoolSize } = config.storage;
+    const db = await openSqlClient({ databaseUrl, maxConnections: poolSize });
+    try {
+      const apiDb = await openSqlClient({ databaseUrl, maxConnections: apiPoolSize });
+      logger.info(
+        { database: describeDatabaseUrl(databaseUrl), poolSize, apiPoolSize },
+        'storage: PostgreSQL',
+      );
+      return { db, apiDb };
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
   }
   const dir = join(config.storage.dataDir, 'db');
   await mkdir(dir, { recursive: true });
   logger.info({ dataDir: dir }, 'storage: embedded (PGlite)');
-  return openSqlClient({ dataDir: dir });
+  const db = await openSqlClient({ dataDir: dir });
+  return { db, apiDb: db };
 }
 
 function freePort(host: string): Promise<number> {

@@ -24,19 +24,29 @@ export interface SqlClient {
 export type SqlQueryable = Pick<SqlClient, 'query'>;
 
 export type SqlClientOptions =
-  | { readonly databaseUrl: string; readonly schema?: string }
+  | {
+      readonly databaseUrl: string;
+      readonly schema?: string;
+      /** Connections the pool opens at most. @default 5 */
+      readonly maxConnections?: number;
+    }
   /** `dataDir` omitted = in memory (tests, throwaway demos). */
   | { readonly dataDir?: string };
 
 export async function openSqlClient(options: SqlClientOptions): Promise<SqlClient> {
-  if ('databaseUrl' in options) return openPostgres(options.databaseUrl, options.schema);
+  if ('databaseUrl' in options)
+    return openPostgres(options.databaseUrl, options.schema, options.maxConnections ?? 5);
   return openEmbedded(options.dataDir);
 }
 
-async function openPostgres(databaseUrl: string, schema: string | undefined): Promise<SqlClient> {
+async function openPostgres(
+  databaseUrl: string,
+  schema: string | undefined,
+  maxConnections: number,
+): Promise<SqlClient> {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    max: 5,
+    max: maxConnections,
     ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(schema)}` }),
   });
   // Surface a bad URL or a down server at start, with the host named but never the password.

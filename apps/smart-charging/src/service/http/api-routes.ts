@@ -157,7 +157,7 @@ async function visibleVehicleIds(
 ): Promise<ReadonlySet<string> | undefined> {
   if (principal.kind === 'operator') return undefined;
   if (principal.kind === 'anonymous') return new Set();
-  return new Set(await ownerVehicleIds(service.db, principal.ownerId));
+  return new Set(await ownerVehicleIds(service.apiDb, principal.ownerId));
 }
 
 /** Whether the principal may see a car with this owner: another owner's car is a 404 like a missing one. */
@@ -171,7 +171,7 @@ async function requireVehicle(
   vehicleId: string,
   principal: Principal,
 ): Promise<void> {
-  const vehicle = await findVehicleOwner(service.db, vehicleId);
+  const vehicle = await findVehicleOwner(service.apiDb, vehicleId);
   if (!vehicle || !maySee(principal, vehicle.ownerId))
     throw new ApiError(404, 'NOT_FOUND', `params.vehicleId: no vehicle "${vehicleId}"`);
 }
@@ -268,7 +268,7 @@ export function createApiRoutes(
   now: () => Date,
   authNow: () => Date = () => new Date(),
 ): ApiRoute[] {
-  const { db } = service;
+  const { apiDb: db } = service;
   const routes = [
     // Enrollment
     defineRoute({

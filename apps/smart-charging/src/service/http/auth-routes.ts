@@ -23,7 +23,7 @@ export function createAuthRoutes(
     readonly openApi: () => Record<string, unknown>;
   },
 ): ApiRoute[] {
-  const { db } = service;
+  const { apiDb: db } = service;
   const login = renderLoginPage(options.title);
   const page = (html: string) => ({ html, csp: pageContentSecurityPolicy(inlineScriptHashes(html)) });
   const pages = { login: page(login) };

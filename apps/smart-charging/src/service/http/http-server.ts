@@ -51,7 +51,7 @@ function identifier(service: SmartChargingService, authNow: () => Date) {
     }
     const sessionSecret =
       request.cookies[SESSION_COOKIE] === undefined ? undefined : (readCookie(request, SESSION_COOKIE) ?? '');
-    return resolvePrincipal(service.db, { bearer, sessionSecret }, authNow());
+    return resolvePrincipal(service.apiDb, { bearer, sessionSecret }, authNow());
   };
 }
 
