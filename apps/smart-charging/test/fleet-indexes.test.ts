@@ -39,6 +39,8 @@ import { carId, feederId, fillFleet, ownerId } from './fleet-fixture.ts';
 
 const CARS = 30_000;
 const FEEDERS = 500;
+/** Commands left `sending` in the fixture: what a few instances have in flight at a moment. */
+const IN_FLIGHT = 200;
 const START = new Date('2026-11-21T21:00:00Z');
 /** Tables that grow with the fleet: none of them may be read whole by a list, one-car or aggregate query. */
 const BIG_TABLES = new Set([
@@ -80,6 +82,7 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
   let db: SqlClient;
   const schema = `voltkit_explain_${randomBytes(6).toString('hex')}`;
   const report: string[] = [];
+  let sendingCommandId = '';
 
   beforeAll(async () => {
     db = await openSqlClient({ databaseUrl: TEST_DATABASE_URL, schema });
@@ -98,6 +101,16 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
        select 'v3:' || i, $1::timestamptz - (i % 86400) * interval '1 second' from generate_series(1, $2::int) i`,
       [START, CARS * 2],
     );
+    // Commands being sent right now, as across a few busy instances: the car-busy check must find a
+    // car's own among them, not read them all.
+    await db.query(
+      `update commands set status = 'sending', sent_at = $1::timestamptz - interval '10 seconds'
+       where id in (select id from commands where status = 'pending' order by id limit $2)`,
+      [START, IN_FLIGHT],
+    );
+    [{ id: sendingCommandId }] = (await db.query<{ id: string }>(
+      `select id from commands where status = 'sending' order by id desc limit 1`,
+    )) as [{ id: string }];
     await db.query('analyze');
   }, 180_000);
   afterAll(async () => {
@@ -307,7 +320,7 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       101,
     ],
     [
-      'engine: due commands the minute job hands out',
+      'engine: due commands the dispatch hands out',
       () => ({ text: DUE_COMMANDS_SQL, params: [new Date(START.getTime() - 5 * 3_600_000), 1000] }),
       /commands_by_status/,
       1001,
@@ -329,7 +342,7 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
     ],
     [
       'engine: another command of the car in flight (before a claim)',
-      () => ({ text: CAR_BUSY_SQL, params: ['command-does-not-exist', START] }),
+      () => ({ text: CAR_BUSY_SQL, params: [sendingCommandId, new Date(START.getTime() - 120_000)] }),
       /commands_in_flight/,
       10,
     ],
@@ -355,7 +368,7 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       'engine: commands in flight',
       () => ({ text: IN_FLIGHT_SQL, params: [] }),
       /commands_in_flight|commands_by_status/,
-      1,
+      IN_FLIGHT,
     ],
     [
       'engine: switched-on time in a window',

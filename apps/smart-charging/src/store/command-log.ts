@@ -177,13 +177,6 @@ export async function claimDueCommands(
 }
 
 /**
- * Claims one command for `instanceId`: a pending one (the caller's job was made when it fell due, on
- * the clock of whichever instance made it, so it is not checked against this instance's clock again),
- * or, when `takeOver` is set, one left `sending` by an instance that died (its job expired and came
- * back). Null when the command is not there to claim (cancelled by a newer plan, done, or another
- * instance's live claim).
- */
-/**
  * How long (service clock) a claimed command keeps its car's other commands waiting. Sends take well under
  * a second; a claim older than this belongs to an instance that died and is not in flight any more.
  */
@@ -197,10 +190,14 @@ export const CAR_BUSY_SQL = `select exists (
   ) as busy`;
 
 /**
- * Claims one command for sending: pending (or, with `takeOver`, left in flight by a dead instance). A car
- * has one command in flight at a time, cluster-wide: two jobs holding commands of one car (a minute's
- * offer and a later, larger one) would otherwise send them side by side and out of order. `car-busy`
- * says another of its commands is being sent now; the caller waits and asks again.
+ * Claims one command for `instanceId`: a pending one (the caller's job was made when it fell due, on the
+ * clock of whichever instance made it, so it is not checked against this instance's clock again), or,
+ * with `takeOver`, one left `sending` by an instance that died (its job expired and came back). Null when
+ * the command is not there to claim (cancelled by a newer plan, done, or another instance's live claim).
+ *
+ * A car has one command in flight at a time, cluster-wide: two jobs holding commands of one car (one
+ * dispatch's offer and a later, larger one) would otherwise send them side by side and out of order.
+ * `car-busy` says another of its commands is being sent now; the caller waits and asks again.
  */
 export async function claimCommand(
   db: SqlClient,
@@ -210,16 +207,14 @@ export async function claimCommand(
   { takeOver = false } = {},
 ): Promise<CommandRecord | 'car-busy' | null> {
   // Most offers of a command that was done or cancelled meanwhile end here, without a transaction.
-  const [current] = await db.query<{ status: CommandStatus }>('select status from commands where id = $1', [
-    id,
-  ]);
+  const [current] = await db.query<{ status: CommandStatus; vehicle_id: string }>(
+    'select status, vehicle_id from commands where id = $1',
+    [id],
+  );
   if (!current || !(current.status === 'pending' || (takeOver && current.status === 'sending'))) return null;
   return db.transaction(async (tx) => {
     // The car's row lock orders concurrent claims of its commands: the one after sees the other's claim.
-    await tx.query(
-      'select 1 from vehicles where id = (select vehicle_id from commands where id = $1) for update',
-      [id],
-    );
+    await tx.query('select 1 from vehicles where id = $1 for update', [current.vehicle_id]);
     const [{ busy }] = (await tx.query<{ busy: boolean }>(CAR_BUSY_SQL, [
       id,
       new Date(now.getTime() - IN_FLIGHT_HOLD_MS),

@@ -45,25 +45,34 @@ export interface UnitVehicle<TState> extends VehicleRecord {
 }
 
 /** The unit's cars in id order, each with its grant's status, last stored state and preferences. */
-export function unitVehiclesQuery(unit: string): BuiltQuery {
+/**
+ * `columns` of the unit's cars (`v`) and whatever `joins` add to them, in id order: the cars under the
+ * unit's node, or, for the site unit, the cars on no node.
+ */
+function unitVehiclesSelect(unit: string, columns: string, joins = ''): BuiltQuery {
   const rootId = unitRootId(unit);
-  const columns = `v.*, g.status as grant_status, s.body as state_body, s.read_at as state_read_at,
-      p.body as preferences_body
-    from %FROM%
-    left join grants g on g.id = v.grant_id
-    left join vehicle_states s on s.vehicle_id = v.id
-    left join preferences p on p.vehicle_id = v.id`;
   if (rootId === undefined)
     return {
-      text: `select ${columns.replace('%FROM%', 'vehicles v')} where v.grid_node_id is null order by v.id`,
+      text: `select ${columns} from vehicles v ${joins} where v.grid_node_id is null order by v.id`,
       params: [],
     };
   return {
     text: `with tree as (${subtreeSql('array[$1::text]')})
-      select ${columns.replace('%FROM%', 'tree join vehicles v on v.grid_node_id = tree.id')}
+      select ${columns} from tree join vehicles v on v.grid_node_id = tree.id ${joins}
       order by v.id`,
     params: [rootId],
   };
+}
+
+export function unitVehiclesQuery(unit: string): BuiltQuery {
+  return unitVehiclesSelect(
+    unit,
+    `v.*, g.status as grant_status, s.body as state_body, s.read_at as state_read_at,
+      p.body as preferences_body`,
+    `left join grants g on g.id = v.grant_id
+    left join vehicle_states s on s.vehicle_id = v.id
+    left join preferences p on p.vehicle_id = v.id`,
+  );
 }
 
 export async function loadUnitVehicles<TState>(
@@ -98,14 +107,7 @@ export async function loadUnitVehicles<TState>(
 
 /** Only the ids of the unit's cars (what a unit's command dispatch needs), in id order. */
 export function unitVehicleIdsQuery(unit: string): BuiltQuery {
-  const rootId = unitRootId(unit);
-  if (rootId === undefined)
-    return { text: 'select v.id from vehicles v where v.grid_node_id is null order by v.id', params: [] };
-  return {
-    text: `with tree as (${subtreeSql('array[$1::text]')})
-      select v.id from tree join vehicles v on v.grid_node_id = tree.id order by v.id`,
-    params: [rootId],
-  };
+  return unitVehiclesSelect(unit, 'v.id');
 }
 
 export async function loadUnitVehicleIds(tx: SqlQueryable, unit: string): Promise<string[]> {
