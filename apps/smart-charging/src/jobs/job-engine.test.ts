@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlClient, type SqlClient } from '../store/sql-client.ts';
@@ -254,4 +256,79 @@ describe.each(BACKENDS)('pg-boss on $name storage', (backend) => {
     release();
     await sleep(300);
   }, 30_000);
+  it('keeps a job that runs past its renewal window with the instance that renews it', async () => {
+    db = await backend.open();
+    const a = await start('a');
+    const b = await start('b');
+    await a.defineQueue({ name: 'slow', policy: 'standard', expireInSeconds: 60, retryLimit: 2 });
+    const runs: { by: string; retry: number }[] = [];
+    let done = false;
+    const handler =
+      (by: string) =>
+      async ({ retryCount }: { retryCount: number }) => {
+        runs.push({ by, retry: retryCount });
+        // Three renewal windows long, with maintenance every second on both instances.
+        await sleep(6_000);
+        done = true;
+      };
+    await a.work('slow', handler('a'), { aliveSeconds: 2 });
+    await a.send('slow', {}, { key: 'slow-1' });
+    await until(() => runs.length > 0, 10_000);
+    await b.work('slow', handler('b'), { aliveSeconds: 2 });
+    await until(() => done, 20_000);
+    await sleep(1_500);
+    expect(runs).toEqual([{ by: 'a', retry: 0 }]);
+  }, 40_000);
+});
+
+describe('a long job of a killed instance (PostgreSQL, separate processes)', () => {
+  it('is taken over once its renewals stop, long before the queue’s expiry', async () => {
+    const schema = `voltkit_alive_${randomBytes(6).toString('hex')}`;
+    const db = await openSqlClient({ databaseUrl: TEST_DATABASE_URL, schema });
+    const aliveSeconds = 4;
+    const holder = spawn(
+      process.execPath,
+      [
+        '--conditions=@voltkit/source',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./testing/job-holder.ts', import.meta.url)),
+      ],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: TEST_DATABASE_URL,
+          SCHEMA: schema,
+          ALIVE_SECONDS: String(aliveSeconds),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let heir: JobEngine | undefined;
+    try {
+      let output = '';
+      holder.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await until(() => output.includes('holding '), 30_000);
+      // Held past several renewals: a claim that was not renewed would have lapsed by now.
+      await sleep(aliveSeconds * 1_500);
+      holder.kill('SIGKILL');
+      const killedAt = Date.now();
+      heir = await startJobEngine({ db, logger, instanceId: 'heir', maintenanceIntervalSeconds: 1 });
+      await heir.defineQueue({ name: 'held', policy: 'standard', expireInSeconds: 600, retryLimit: 2 });
+      let takenOver: { retryCount: number; at: number } | undefined;
+      await heir.work('held', async ({ retryCount }) => {
+        takenOver = { retryCount, at: Date.now() };
+      });
+      await until(() => takenOver !== undefined, 30_000);
+      expect(takenOver!.retryCount).toBe(1);
+      // The renewal window, one maintenance round and a poll: well inside the 30 s a takeover may take.
+      expect(takenOver!.at - killedAt).toBeLessThan((aliveSeconds + 6) * 1_000);
+    } finally {
+      holder.kill('SIGKILL');
+      await heir?.stop();
+      await db.query(`drop schema if exists ${schema}_jobs cascade`);
+      await db.query(`drop schema if exists ${schema} cascade`);
+      await db.close();
+    }
+  }, 90_000);
 });

@@ -31,7 +31,7 @@ export interface JobEngine {
   work<TData>(
     queue: string,
     handler: (job: JobRun<TData>) => Promise<void>,
-    options?: { readonly concurrency?: number; readonly batchSize?: number },
+    options?: WorkOptions,
   ): Promise<void>;
   /** A cron schedule that fires once per match across all instances (wall clock, in `timeZone`). */
   schedule(queue: string, cron: string, timeZone: string): Promise<void>;
@@ -49,6 +49,20 @@ export interface QueueSpec {
    */
   readonly expireInSeconds: number;
   readonly retryLimit: number;
+}
+
+export interface WorkOptions {
+  /** Workers fetching jobs of the queue in this process. @default 1 */
+  readonly concurrency?: number;
+  /** Jobs each worker fetches and runs at once. @default 1 */
+  readonly batchSize?: number;
+  /**
+   * For jobs that may honestly run longer than a takeover may wait (a unit's re-plan at fleet scale): while
+   * the handler runs, this process renews the job's claim every quarter of `aliveSeconds`, and the job counts
+   * as lost once `aliveSeconds` pass without a renewal (a killed instance) rather than at the queue's
+   * expiry, which then bounds only an honest run.
+   */
+  readonly aliveSeconds?: number;
 }
 
 export interface SendOptions {
@@ -169,8 +183,21 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
       }
       if (jobs.length > 0) for (const worker of workers.get(queue) ?? []) boss.notifyWorker(worker);
     },
-    async work(queue, handler, { concurrency = 1, batchSize = 1 } = {}) {
+    async work(queue, handler, { concurrency = 1, batchSize = 1, aliveSeconds } = {}) {
       const ids = workers.get(queue) ?? [];
+      // The claim's deadline moves with each renewal: pg-boss hands on an active job whose started_on +
+      // expire_in has passed (its maintenance), so expire_in becomes "run so far + aliveSeconds".
+      const renew = async (jobIds: readonly string[]) => {
+        try {
+          await db.query(
+            `update ${schema}.job set expire_in = (now() - started_on) + make_interval(secs => $3::double precision)
+             where name = $1 and id = any($2::uuid[]) and state = 'active'`,
+            [queue, jobIds, aliveSeconds],
+          );
+        } catch (error) {
+          logger.warn({ queue, err: error }, 'could not renew the claim of running jobs');
+        }
+      };
       workers.set(queue, ids);
       for (let k = 0; k < concurrency; k++) {
         // pg-boss waits out the polling interval after every fetch, also one that found a job: one job
@@ -182,6 +209,12 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
           { includeMetadata: true, batchSize, pollingIntervalSeconds: polling },
           async (jobs) => {
             if (jobs.length > 0 && self.workerId !== undefined && !stopped) boss.notifyWorker(self.workerId);
+            let renewal: NodeJS.Timeout | undefined;
+            if (aliveSeconds !== undefined && jobs.length > 0) {
+              const jobIds = jobs.map((job) => job.id);
+              await renew(jobIds);
+              renewal = setInterval(() => void renew(jobIds), (aliveSeconds * 1000) / 4);
+            }
             const outcomes = await Promise.allSettled(
               jobs.map(async (job) => {
                 const run = { id: job.id, queue, data: job.data as never, retryCount: job.retryCount };
@@ -199,6 +232,7 @@ export async function startJobEngine(options: JobEngineOptions): Promise<JobEngi
                 logger.debug({ jobId: job.id, queue }, 'job done');
               }),
             );
+            clearInterval(renewal);
             const failed = outcomes.find((outcome) => outcome.status === 'rejected');
             if (failed) throw failed.reason;
           },

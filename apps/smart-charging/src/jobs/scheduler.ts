@@ -38,6 +38,11 @@ export interface DueCommand {
  * limit the plan kept. Every 5 s, a stop is at most 5 s late on top of the sending itself.
  */
 export const DISPATCH_TICK_MS = 5_000;
+/**
+ * A running re-plan whose instance has not renewed its claim for this long is handed on: with maintenance
+ * every 5 s and the half-second poll, a killed instance's re-plan runs again within 30 s.
+ */
+export const REPLAN_ALIVE_SECONDS = 20;
 /** Pages one dispatch goes through at most (1,000 commands each). */
 const MAX_DISPATCH_PAGES = 50;
 /** Wall time one dispatch pages for at most (its job expires after 20 s). */
@@ -99,10 +104,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   await engine.defineQueue({ name: QUEUES.command, policy: 'standard', expireInSeconds: 15, retryLimit: 5 });
   await engine.defineQueue({ name: QUEUES.prices, policy: 'stately', expireInSeconds: 120, retryLimit: 2 });
   // Per unit at most one re-plan waiting and one running: a burst of changes collapses into one more run.
-  // A unit of 10,000 cars took minutes on a loaded 2-core machine: an expiry below that hands a running
-  // re-plan to another instance, which then waits on the unit's lock and plans it again. A re-plan of a
-  // killed instance is therefore taken over after up to 5 minutes (its unit's next poll re-plans sooner).
-  await engine.defineQueue({ name: QUEUES.replan, policy: 'stately', expireInSeconds: 300, retryLimit: 2 });
+  // A unit of 10,000 cars took minutes on a loaded 2-core machine, so the expiry only bounds an honest run;
+  // the running instance renews its claim (REPLAN_ALIVE_SECONDS), and a killed one's re-plan is taken
+  // over once that lapses.
+  await engine.defineQueue({ name: QUEUES.replan, policy: 'stately', expireInSeconds: 1800, retryLimit: 2 });
 
   /** One job per car keeps its commands in order; the key (ids and attempts) makes a re-offer of the
    * same commands, from a later minute or another instance, the same job. */
@@ -176,7 +181,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       await work.replanUnit(data.unit, data.reason);
       await dispatchUnitCommands(data.unit);
     },
-    { concurrency: options.replanConcurrency ?? 1 },
+    { concurrency: options.replanConcurrency ?? 1, aliveSeconds: REPLAN_ALIVE_SECONDS },
   );
   // New prices change every unit's plan: one job per unit, so every instance takes a share.
   await engine.work(QUEUES.prices, async () => {
