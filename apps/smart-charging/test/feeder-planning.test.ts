@@ -4,7 +4,14 @@ import { listCommands } from '../src/store/command-log.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
-import { api, enrollOverHttp, everyDayAt, startService, type RunningService } from './harness.ts';
+import {
+  api,
+  enrollOverHttp,
+  everyDayAt,
+  startService,
+  TestBrowser,
+  type RunningService,
+} from './harness.ts';
 
 const START = new Date('2026-11-23T18:00:00Z');
 
@@ -34,6 +41,8 @@ describe('planning per top-level grid node', () => {
   let db: SqlClient;
   let running: RunningService;
   const cars: string[] = [];
+  /** Each owner's signed-in browser, by car index. */
+  const owners: TestBrowser[] = [];
 
   beforeAll(async () => {
     sim = await createSimulator({ clock: { mode: 'manual', start: START } });
@@ -41,14 +50,17 @@ describe('planning per top-level grid node', () => {
     await migrate(db);
     // On a manual clock the shared read budget never refills; this test is about units, not quota.
     running = await startService(db, sim, { requestBudget: { capacity: 100_000, refillPerMinute: 100_000 } });
-    for (let k = 0; k < 5; k++)
+    for (let k = 0; k < 5; k++) {
+      owners.push(new TestBrowser());
       cars.push(
         await enrollOverHttp(running, sim, {
           name: `Owner ${k}`,
           email: `owner${k}@example.com`,
           brand: k % 2 === 0 ? 'TESLA' : 'DS',
+          browser: owners[k]!,
         }),
       );
+    }
     for (const id of cars) {
       sim.setSoc(id, 0.3);
       sim.plugIn(id, { stationKw: 11 });
@@ -110,6 +122,20 @@ describe('planning per top-level grid node', () => {
       (await api<{ error: { message: string } }>(running.admin, 'GET', 'api/plan?unit=feeder')).body.error
         .message,
     ).toContain('query.unit');
+  });
+
+  it('an owner’s dashboard shows their car with its feeder’s plan, and no other car', async () => {
+    const { body } = await api<{
+      vehicles: { id: string; socTrajectory: number[]; costPlanned: number | null }[];
+      fleet: { slots: { plannedKw: Record<string, number> }[] };
+    }>({ base: running.base, browser: owners[4]! }, 'GET', 'api/dashboard');
+    expect(body.vehicles.map((vehicle) => vehicle.id)).toEqual([cars[4]]);
+    // The car is planned in f2's unit: its trajectory and its power come from that plan.
+    const f2 = (await api<PlanView>(running.admin, 'GET', 'api/plan?unit=node:f2')).body;
+    const planned = f2.plan.vehicles.find((vehicle) => vehicle.id === cars[4])!;
+    expect(body.vehicles[0]!.socTrajectory.length).toBe(planned.powerKw.length);
+    expect(body.fleet.slots.map((slot) => slot.plannedKw[cars[4]!] ?? 0)).toEqual(planned.powerKw);
+    for (const slot of body.fleet.slots) expect(Object.keys(slot.plannedKw)).toEqual([cars[4]]);
   });
 
   it('a change in one feeder re-plans that feeder only; the other keeps its plan and commands', async () => {

@@ -34,6 +34,7 @@ import {
   unitTreeQuery,
   unitVehicleIdsQuery,
   unitVehiclesQuery,
+  vehiclesWithStateQuery,
 } from '../src/store/work-units.ts';
 import { carId, feederId, fillFleet, ownerId } from './fleet-fixture.ts';
 
@@ -289,6 +290,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       () => unitTreeQuery('sub-0002'),
       /grid_nodes_children/,
       (CARS / FEEDERS) * 50 + 50 * 6 + 1,
+    ],
+    [
+      'dashboard: an owner’s cars with grant, state and preferences',
+      () => vehiclesWithStateQuery([carId(17), carId(29_000)]),
+      /vehicles_pkey/,
+      2,
     ],
     [
       'engine: the units of some cars',

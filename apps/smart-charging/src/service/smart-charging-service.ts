@@ -7,16 +7,15 @@ import type { Plan } from '../planner/plan.ts';
 import { startJobEngine, type JobEngine } from '../jobs/job-engine.ts';
 import { startScheduler, type Scheduler } from '../jobs/scheduler.ts';
 import { dueCommands } from '../store/command-log.ts';
-import { listGrants } from '../store/grants.ts';
 import { loadCurrentPlan, loadCurrentPlans, retireUnitPlans } from '../store/plans.ts';
-import { loadPreferences } from '../store/preferences.ts';
 import { loadPrices, savePrices } from '../store/prices.ts';
 import type { SqlClient } from '../store/sql-client.ts';
-import { listVehicles, loadVehicleStates, saveVehicleState } from '../store/vehicles.ts';
+import { saveVehicleState } from '../store/vehicles.ts';
 import {
   listWorkUnits,
   loadUnitVehicleIds,
   loadUnitVehicles,
+  loadVehiclesWithState,
   unitOfNode,
   unitRootId,
   unitsOfVehicles,
@@ -146,8 +145,8 @@ export interface SmartChargingService {
    * in this process and locked cluster-wide. A unit that fails does not stop the others: the error names it.
    */
   replan(reason: string, scope?: ReplanScope): Promise<FleetPlanningOutcome>;
-  /** The current plan: one unit's, or every unit's combined; undefined before the first. */
-  currentPlan(unit?: string): Promise<CurrentPlan | undefined>;
+  /** The current plan: one unit's, some units' or every unit's combined; undefined before the first. */
+  currentPlan(unit?: string | readonly string[]): Promise<CurrentPlan | undefined>;
   /**
    * Which parts of [from, to) have no stored price of the configured source, and whether the last fetch
    * failed: what the API and the dashboard show in a banner. Defaults to the current plan's horizon.
@@ -377,11 +376,14 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     };
   }
 
-  async function currentPlan(unit?: string): Promise<CurrentPlan | undefined> {
+  async function currentPlan(unit?: string | readonly string[]): Promise<CurrentPlan | undefined> {
+    const units = typeof unit === 'string' ? [unit] : unit;
     const stored =
-      unit === undefined
+      units === undefined
         ? await loadCurrentPlans<StoredPlanBody>(db)
-        : [await loadCurrentPlan<StoredPlanBody>(db, unit)].filter((entry) => entry !== undefined);
+        : (await Promise.all(units.map((one) => loadCurrentPlan<StoredPlanBody>(db, one)))).filter(
+            (entry) => entry !== undefined,
+          );
     const plan = combinePlans(stored.map((entry) => entry.body.plan));
     if (plan === undefined || stored.length === 0) return undefined;
     const newest = stored.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
@@ -641,28 +643,30 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
   async function dashboard(
     filter: { readonly vehicleIds?: ReadonlySet<string> } = {},
   ): Promise<DashboardData> {
-    const current = await currentPlan();
+    const shown = filter.vehicleIds;
+    // An owner's dashboard reads their cars and their units' plans, never the rest of the fleet.
+    const current =
+      shown === undefined ? await currentPlan() : await currentPlan(await unitsOfVehicles(db, [...shown]));
     const plan = current?.body.plan;
     const horizon = planWindow(plan);
     const planOf = new Map((plan?.vehicles ?? []).map((vehicle) => [vehicle.id, vehicle]));
-    const states = await loadVehicleStates<ChargingState>(db);
-    const grants = new Map((await listGrants(db)).map((grant) => [grant.id, grant]));
-    const shown = filter.vehicleIds;
-    const vehicles = (await listVehicles(db)).filter(
-      (vehicle) => shown === undefined || shown.has(vehicle.id),
+    const vehicles = (
+      await loadVehiclesWithState<ChargingState>(db, shown === undefined ? undefined : [...shown])
+    ).sort(
+      (a, b) => a.make.localeCompare(b.make) || a.model.localeCompare(b.model) || a.id.localeCompare(b.id),
     );
     const vehicleRows = await Promise.all(
       vehicles.map(async (vehicle) => {
         const vehiclePlan = planOf.get(vehicle.id);
-        const preferences = await loadPreferences(db, vehicle.id);
-        const grant = grants.get(vehicle.grantId);
-        const state = states.get(vehicle.id)?.state;
+        const { preferences } = vehicle;
+        const grantStatus = asGrantStatus(vehicle.grantStatus);
+        const state = vehicle.known?.state;
         const departure = nextDeparture(preferences, now().getTime(), config.timeZone);
-        const needsReconnect = grant !== undefined && grant.status !== 'active';
+        const needsReconnect = vehicle.grantStatus !== null && grantStatus !== 'active';
         return {
           id: vehicle.id,
           name: `${vehicle.make} ${vehicle.model}`,
-          grantStatus: grant?.status ?? 'revoked',
+          grantStatus,
           reconnectPath: needsReconnect
             ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect`
             : null,
@@ -678,7 +682,7 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
               ? vehiclePlan.cost
               : null
             : 0,
-          costOnArrival: plan ? costOnArrival(plan, vehicle.id, preferences.chargerPowerKw) : 0,
+          costOnArrival: plan ? costOnArrival(plan, vehiclePlan, preferences.chargerPowerKw) : 0,
         } satisfies DashboardData['vehicles'][number];
       }),
     );
@@ -877,6 +881,13 @@ function pricedThroughout(plan: Plan, powerKw: readonly number[]): boolean {
  * arrival, compared with what the plan pays for that same energy; its opportunistic extra is apart. An
  * owner's cars: each car's planned energy charged on arrival against the plan for it.
  */
+const GRANT_STATUSES = ['pending', 'active', 'revoked', 'expired'] as const;
+
+/** A grant's stored status as the dashboard shows it; a car whose grant is gone shows as revoked. */
+function asGrantStatus(status: string | null): (typeof GRANT_STATUSES)[number] {
+  return GRANT_STATUSES.find((known) => known === status) ?? 'revoked';
+}
+
 function fleetSavings(
   plan: Plan | undefined,
   shown: ReadonlySet<string> | undefined,
@@ -907,8 +918,11 @@ function fleetPriced(plan: Plan): boolean {
  * What the same energy would cost charged flat out from the start of the plan (the uncontrolled baseline);
  * null when that would draw in a slot without a real price.
  */
-function costOnArrival(plan: Plan, vehicleId: string, chargerPowerKw: number): number | null {
-  const vehicle = plan.vehicles.find((candidate) => candidate.id === vehicleId);
+function costOnArrival(
+  plan: Plan,
+  vehicle: Plan['vehicles'][number] | undefined,
+  chargerPowerKw: number,
+): number | null {
   if (!vehicle) return 0;
   const slotKwh = (chargerPowerKw * plan.slotMinutes) / 60;
   let left = vehicle.energyKwh;

@@ -64,33 +64,42 @@ function unitVehiclesSelect(unit: string, columns: string, joins = ''): BuiltQue
   };
 }
 
-export function unitVehiclesQuery(unit: string): BuiltQuery {
-  return unitVehiclesSelect(
-    unit,
-    `v.*, g.status as grant_status, s.body as state_body, s.read_at as state_read_at,
-      p.body as preferences_body`,
-    `left join grants g on g.id = v.grant_id
+/** What `UnitVehicle` is read from: the car, its grant's status, its last state, its preferences. */
+const WITH_STATE_COLUMNS = `v.*, g.status as grant_status, s.body as state_body, s.read_at as state_read_at,
+      p.body as preferences_body`;
+const WITH_STATE_JOINS = `left join grants g on g.id = v.grant_id
     left join vehicle_states s on s.vehicle_id = v.id
-    left join preferences p on p.vehicle_id = v.id`,
-  );
+    left join preferences p on p.vehicle_id = v.id`;
+
+export function unitVehiclesQuery(unit: string): BuiltQuery {
+  return unitVehiclesSelect(unit, WITH_STATE_COLUMNS, WITH_STATE_JOINS);
 }
 
-export async function loadUnitVehicles<TState>(
-  tx: SqlQueryable,
-  unit: string,
-): Promise<UnitVehicle<TState>[]> {
-  const query = unitVehiclesQuery(unit);
-  const rows = await tx.query<
-    VehicleRow & {
-      grid_node_id: string | null;
-      grant_status: string | null;
-      state_body: unknown;
-      state_read_at: Date | string | null;
-      preferences_body: unknown;
-    }
-  >(query.text, query.params);
+/** The given cars (or every car) as `unitVehiclesQuery` reads them, in id order: by primary key. */
+export function vehiclesWithStateQuery(vehicleIds?: readonly string[]): BuiltQuery {
+  if (vehicleIds === undefined)
+    return {
+      text: `select ${WITH_STATE_COLUMNS} from vehicles v ${WITH_STATE_JOINS} order by v.id`,
+      params: [],
+    };
+  return {
+    text: `select ${WITH_STATE_COLUMNS} from vehicles v ${WITH_STATE_JOINS}
+      where v.id = any($1::text[]) order by v.id`,
+    params: [vehicleIds],
+  };
+}
+
+type WithStateRow = VehicleRow & {
+  grid_node_id: string | null;
+  grant_status: string | null;
+  state_body: unknown;
+  state_read_at: Date | string | null;
+  preferences_body: unknown;
+};
+
+function toUnitVehicle<TState>(row: WithStateRow): UnitVehicle<TState> {
   const json = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
-  return rows.map((row) => ({
+  return {
     ...toRecord(row),
     gridNodeId: row.grid_node_id,
     grantStatus: row.grant_status,
@@ -102,7 +111,28 @@ export async function loadUnitVehicles<TState>(
       row.preferences_body === null
         ? DEFAULT_PREFERENCES
         : ChargingPreferencesSchema.parse(json(row.preferences_body)),
-  }));
+  };
+}
+
+/**
+ * The given cars (an owner's, say) with what `loadUnitVehicles` reads, without reading anyone else's;
+ * every car without `vehicleIds`.
+ */
+export async function loadVehiclesWithState<TState>(
+  tx: SqlQueryable,
+  vehicleIds?: readonly string[],
+): Promise<UnitVehicle<TState>[]> {
+  if (vehicleIds?.length === 0) return [];
+  const query = vehiclesWithStateQuery(vehicleIds);
+  return (await tx.query<WithStateRow>(query.text, query.params)).map((row) => toUnitVehicle<TState>(row));
+}
+
+export async function loadUnitVehicles<TState>(
+  tx: SqlQueryable,
+  unit: string,
+): Promise<UnitVehicle<TState>[]> {
+  const query = unitVehiclesQuery(unit);
+  return (await tx.query<WithStateRow>(query.text, query.params)).map((row) => toUnitVehicle<TState>(row));
 }
 
 /** Only the ids of the unit's cars (what a unit's command dispatch needs), in id order. */
