@@ -40,7 +40,11 @@ describe('demo arguments and environment', () => {
       PRICE_SOURCE: 'awattar-de',
     });
     expect(config.service.vehicleApi.kind).toBe('smartcar');
-    expect(config.service.storage).toEqual({ databaseUrl: 'postgres://user:pw@db.example:5432/voltkit' });
+    expect(config.service.storage).toEqual({
+      databaseUrl: 'postgres://user:pw@db.example:5432/voltkit',
+      poolSize: 5,
+      apiPoolSize: 4,
+    });
     expect(config.service.priceSource).toBe('awattar-de');
     expect(config.bridge.mqtt.url).toBe('mqtt://broker.example:1883');
     try {

@@ -104,7 +104,7 @@ export async function startStack(config: StackConfig): Promise<Stack> {
 
     const db: SqlClient = await openSqlClient(
       'databaseUrl' in serviceConfig.storage
-        ? { databaseUrl: serviceConfig.storage.databaseUrl }
+        ? { databaseUrl: serviceConfig.storage.databaseUrl, maxConnections: serviceConfig.storage.poolSize }
         : { dataDir: join(config.dataDir, 'smart-charging') },
     );
     closers.push(() => db.close());
