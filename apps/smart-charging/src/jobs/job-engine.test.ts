@@ -316,8 +316,9 @@ describe('a long job of a killed instance (PostgreSQL, separate processes)', () 
       heir = await startJobEngine({ db, logger, instanceId: 'heir', maintenanceIntervalSeconds: 1 });
       await heir.defineQueue({ name: 'held', policy: 'standard', expireInSeconds: 600, retryLimit: 2 });
       let takenOver: { retryCount: number; at: number } | undefined;
-      await heir.work('held', async ({ retryCount }) => {
+      await heir.work('held', ({ retryCount }) => {
         takenOver = { retryCount, at: Date.now() };
+        return Promise.resolve();
       });
       await until(() => takenOver !== undefined, 30_000);
       expect(takenOver!.retryCount).toBe(1);

@@ -21,19 +21,25 @@ function recordingWork(startAt: number, commands: readonly DueCommand[]) {
   const queries: { at: number; from: number | undefined }[] = [];
   const work: ServiceWork = {
     now: () => new Date(now),
-    claimPoll: async () => true,
-    poll: async (unit) => void polls.push(`${unit}@${Math.floor(now / 60_000)}`),
-    dueCommands: async ({ after, unit }) => {
+    claimPoll: () => Promise.resolve(true),
+    poll: (unit) => {
+      polls.push(`${unit}@${Math.floor(now / 60_000)}`);
+      return Promise.resolve();
+    },
+    dueCommands: ({ after, unit }) => {
       if (unit === undefined) queries.push({ at: now, from: after?.dueAt.getTime() });
-      return commands.filter(
-        (command) =>
-          !ran.has(command.id) &&
-          command.dueAt.getTime() <= now &&
-          (after === undefined || command.dueAt > after.dueAt),
+      return Promise.resolve(
+        commands.filter(
+          (command) =>
+            !ran.has(command.id) &&
+            command.dueAt.getTime() <= now &&
+            (after === undefined || command.dueAt > after.dueAt),
+        ),
       );
     },
-    runCommand: async (id) => {
+    runCommand: (id) => {
       if (!ran.has(id)) ran.set(id, now);
+      return Promise.resolve();
     },
     afterCommands: async () => {},
     refreshPrices: async () => {},

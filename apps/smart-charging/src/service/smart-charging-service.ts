@@ -655,37 +655,33 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     ).sort(
       (a, b) => a.make.localeCompare(b.make) || a.model.localeCompare(b.model) || a.id.localeCompare(b.id),
     );
-    const vehicleRows = await Promise.all(
-      vehicles.map(async (vehicle) => {
-        const vehiclePlan = planOf.get(vehicle.id);
-        const { preferences } = vehicle;
-        const grantStatus = asGrantStatus(vehicle.grantStatus);
-        const state = vehicle.known?.state;
-        const departure = nextDeparture(preferences, now().getTime(), config.timeZone);
-        const needsReconnect = vehicle.grantStatus !== null && grantStatus !== 'active';
-        return {
-          id: vehicle.id,
-          name: `${vehicle.make} ${vehicle.model}`,
-          grantStatus,
-          reconnectPath: needsReconnect
-            ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect`
-            : null,
-          soc: state?.soc ?? null,
-          pluggedIn: state?.pluggedIn ?? null,
-          chargingState: state?.charging ?? null,
-          targetSoc: preferences.targetSoc,
-          departure: departure === null ? null : new Date(departure).toISOString(),
-          socTrajectory: vehiclePlan ? vehiclePlan.socPercent.slice(1).map((percent) => percent / 100) : [],
-          shortfall: vehiclePlan?.shortfall?.message ?? null,
-          costPlanned: vehiclePlan
-            ? pricedThroughout(plan!, vehiclePlan.powerKw)
-              ? vehiclePlan.cost
-              : null
-            : 0,
-          costOnArrival: plan ? costOnArrival(plan, vehiclePlan, preferences.chargerPowerKw) : 0,
-        } satisfies DashboardData['vehicles'][number];
-      }),
-    );
+    const vehicleRows = vehicles.map((vehicle) => {
+      const vehiclePlan = planOf.get(vehicle.id);
+      const { preferences } = vehicle;
+      const grantStatus = asGrantStatus(vehicle.grantStatus);
+      const state = vehicle.known?.state;
+      const departure = nextDeparture(preferences, now().getTime(), config.timeZone);
+      const needsReconnect = vehicle.grantStatus !== null && grantStatus !== 'active';
+      return {
+        id: vehicle.id,
+        name: `${vehicle.make} ${vehicle.model}`,
+        grantStatus,
+        reconnectPath: needsReconnect ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect` : null,
+        soc: state?.soc ?? null,
+        pluggedIn: state?.pluggedIn ?? null,
+        chargingState: state?.charging ?? null,
+        targetSoc: preferences.targetSoc,
+        departure: departure === null ? null : new Date(departure).toISOString(),
+        socTrajectory: vehiclePlan ? vehiclePlan.socPercent.slice(1).map((percent) => percent / 100) : [],
+        shortfall: vehiclePlan?.shortfall?.message ?? null,
+        costPlanned: vehiclePlan
+          ? pricedThroughout(plan!, vehiclePlan.powerKw)
+            ? vehiclePlan.cost
+            : null
+          : 0,
+        costOnArrival: plan ? costOnArrival(plan, vehiclePlan, preferences.chargerPowerKw) : 0,
+      } satisfies DashboardData['vehicles'][number];
+    });
     return {
       generatedAt: now().toISOString(),
       timeZone: config.timeZone,
