@@ -132,17 +132,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       })),
     );
   };
-  /**
-   * Every due command, a page at a time (a re-plan's burst at fleet scale is many pages); or, with
-   * `sinceMs`, only those that fell due since then. The minute's dispatch sweeps everything (retries, a
-   * burst's rest); the ticks between hand out what just fell due, not the whole burst again every 5 s.
-   */
-  const dispatchDueCommands = async (sinceMs?: number) => {
-    // A keyset position just before the first command due after `sinceMs`.
-    let after: DueCommand | undefined =
-      sinceMs === undefined
-        ? undefined
-        : { id: '', vehicleId: '', action: '', attempts: 0, dueAt: new Date(sinceMs) };
+  /** Every due command, a page at a time (a re-plan's burst at fleet scale is many pages). */
+  const dispatchDueCommands = async () => {
+    let after: DueCommand | undefined;
     // Bounded in wall time too, well inside the job's expiry: a dispatch failed as expired would be run
     // again elsewhere while it still runs. Units offer their own due commands after each poll and re-plan.
     const until = Date.now() + DISPATCH_WALL_MS;
@@ -160,10 +152,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   /** The unit's due commands, right after its poll or re-plan (a new plan's "stop now" among them). */
   const dispatchUnitCommands = async (unit: string) => offerCommands(await work.dueCommands({ unit }));
   // Once a tick cluster-wide (keyed by the tick), whichever instance takes it.
-  await engine.work<{ tick: number; sweep?: boolean }>(QUEUES.dispatch, ({ data }) =>
-    // Two ticks back: a tick's dispatch that ran late still sees what fell due just before it.
-    dispatchDueCommands(data.sweep === false ? (data.tick - 2) * DISPATCH_TICK_MS : undefined),
-  );
+  await engine.work<{ tick: number }>(QUEUES.dispatch, () => dispatchDueCommands());
   // The minute job of a unit stays short; reading the cars is a job of its own.
   await engine.work<{ unit: string; minute: number }>(QUEUES.minute, async ({ data }) => {
     if (await work.claimPoll(data.unit))
@@ -213,13 +202,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     offering = true;
     try {
       if (tick > lastTick) {
-        // The minute's sweep and the ticks' deltas queue apart: a waiting delta never crowds out a sweep.
-        const sweep = minute > lastMinute;
-        await engine.send(
-          QUEUES.dispatch,
-          { tick, sweep },
-          { key: `tick:${tick}`, singletonKey: sweep ? 'dispatch' : 'dispatch:tick' },
-        );
+        await engine.send(QUEUES.dispatch, { tick }, { key: `tick:${tick}`, singletonKey: 'dispatch' });
         lastTick = tick;
       }
       if (minute > lastMinute) {
