@@ -473,6 +473,9 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
         instance.child.kill('SIGTERM');
     await Promise.all(instances.map((instance) => instance.exited));
 
+    // What the instances recorded, read once they all stopped.
+    const log = await listCommands(db);
+
     // Every target met.
     const shortfalls = cars
       .map((car) => ({ id: car.id, soc: sim.vehicle(car.id).state.soc ?? 0 }))
@@ -506,7 +509,7 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
     const carIndex = new Map(cars.map((car, k) => [car.id, k]));
     const lateStopKwh = new Map<string, number>();
     let latestStopMs = 0;
-    for (const command of await listCommands(db)) {
+    for (const command of log) {
       if (command.action !== 'stop_charge' || command.confirmedAt === null) continue;
       const k = carIndex.get(command.vehicleId)!;
       const from = command.dueAt.getTime();
@@ -538,12 +541,12 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
       ...slotLoads.filter((load) => !load.node.includes('-tr-')).map((load) => load.kw),
     );
     const minSoc = Math.min(...cars.map((car) => sim.vehicle(car.id).state.soc ?? 0));
-    const lateness = (await listCommands(db))
+    const lateness = log
       .filter((command) => command.status === 'confirmed' && command.sentAt !== null)
       .map((command) => (command.sentAt!.getTime() - command.dueAt.getTime()) / 1000)
       .sort((a, b) => a - b);
     const shortIds = new Set(shortfalls.map((car) => car.id));
-    const shortLog = (await listCommands(db))
+    const shortLog = log
       .filter((command) => shortIds.has(command.vehicleId))
       .slice(0, 40)
       .map(
@@ -560,7 +563,6 @@ describe('three service instances on one PostgreSQL, one killed mid-night', () =
         `stops confirmed up to ${(latestStopMs / 1000).toFixed(0)} simulated s after due, a slot allowed at most ${largestLateStopAllowanceKw.toFixed(2)} kW for them`,
     );
     // Each command sent once, none lost: what reached the cars is what the log says was sent.
-    const log = await listCommands(db);
     const executedBy = await db.query<{ instance_id: string | null; n: number }>(
       `select instance_id, count(*)::int as n from commands where status = 'confirmed' group by instance_id`,
     );

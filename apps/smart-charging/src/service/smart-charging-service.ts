@@ -30,7 +30,7 @@ import {
 import type { ServiceConfig } from './config.ts';
 import { nextDeparture } from './departure.ts';
 import { createEnrollment, type ConnectMode, type Enrollment, type EnrollmentResult } from './enrollment.ts';
-import type { DashboardData } from './http/dashboard-data.ts';
+import { DashboardVehicleSchema, type DashboardData } from './http/dashboard-data.ts';
 import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
 import { describePriceCoverage, priceCoverageView, type PriceCoverage } from './price-coverage.ts';
 import { replanUnit, type PlanningOutcome } from './planning.ts';
@@ -877,11 +877,10 @@ function pricedThroughout(plan: Plan, powerKw: readonly number[]): boolean {
  * arrival, compared with what the plan pays for that same energy; its opportunistic extra is apart. An
  * owner's cars: each car's planned energy charged on arrival against the plan for it.
  */
-const GRANT_STATUSES = ['pending', 'active', 'revoked', 'expired'] as const;
-
 /** A grant's stored status as the dashboard shows it; a car whose grant is gone shows as revoked. */
-function asGrantStatus(status: string | null): (typeof GRANT_STATUSES)[number] {
-  return GRANT_STATUSES.find((known) => known === status) ?? 'revoked';
+function asGrantStatus(status: string | null): DashboardData['vehicles'][number]['grantStatus'] {
+  const known = DashboardVehicleSchema.shape.grantStatus.safeParse(status);
+  return known.success ? known.data : 'revoked';
 }
 
 function fleetSavings(

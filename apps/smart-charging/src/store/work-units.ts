@@ -44,7 +44,6 @@ export interface UnitVehicle<TState> extends VehicleRecord {
   readonly preferences: ChargingPreferences;
 }
 
-/** The unit's cars in id order, each with its grant's status, last stored state and preferences. */
 /**
  * `columns` of the unit's cars (`v`) and whatever `joins` add to them, in id order: the cars under the
  * unit's node, or, for the site unit, the cars on no node.
@@ -71,21 +70,17 @@ const WITH_STATE_JOINS = `left join grants g on g.id = v.grant_id
     left join vehicle_states s on s.vehicle_id = v.id
     left join preferences p on p.vehicle_id = v.id`;
 
+/** The unit's cars in id order, each with its grant's status, last stored state and preferences. */
 export function unitVehiclesQuery(unit: string): BuiltQuery {
   return unitVehiclesSelect(unit, WITH_STATE_COLUMNS, WITH_STATE_JOINS);
 }
 
 /** The given cars (or every car) as `unitVehiclesQuery` reads them, in id order: by primary key. */
 export function vehiclesWithStateQuery(vehicleIds?: readonly string[]): BuiltQuery {
-  if (vehicleIds === undefined)
-    return {
-      text: `select ${WITH_STATE_COLUMNS} from vehicles v ${WITH_STATE_JOINS} order by v.id`,
-      params: [],
-    };
   return {
     text: `select ${WITH_STATE_COLUMNS} from vehicles v ${WITH_STATE_JOINS}
-      where v.id = any($1::text[]) order by v.id`,
-    params: [vehicleIds],
+      ${vehicleIds === undefined ? '' : 'where v.id = any($1::text[])'} order by v.id`,
+    params: vehicleIds === undefined ? [] : [vehicleIds],
   };
 }
 
