@@ -13,10 +13,13 @@ import {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A service whose clock the test moves; it records when (service time) each command ran. */
-function recordingWork(startAt: number, commands: readonly DueCommand[]) {
+function recordingWork(startAt: number, commands: readonly DueCommand[], { sendWallMs = 0 } = {}) {
   let now = startAt;
   const ran = new Map<string, number>();
   const polls: string[] = [];
+  /** Commands handed out by dueCommands, and how often: the engine holds a job for each one marked. */
+  const handedOut = new Map<string, number>();
+  const offered = new Set<string>();
   const work: ServiceWork = {
     now: () => new Date(now),
     claimPoll: () => Promise.resolve(true),
@@ -24,25 +27,26 @@ function recordingWork(startAt: number, commands: readonly DueCommand[]) {
       polls.push(`${unit}@${Math.floor(now / 60_000)}`);
       return Promise.resolve();
     },
-    dueCommands: ({ after }) => {
-      return Promise.resolve(
-        commands.filter(
-          (command) =>
-            !ran.has(command.id) &&
-            command.dueAt.getTime() <= now &&
-            (after === undefined || command.dueAt > after.dueAt),
-        ),
+    dueCommands: () => {
+      const due = commands.filter(
+        (command) => !ran.has(command.id) && !offered.has(command.id) && command.dueAt.getTime() <= now,
       );
+      for (const command of due) handedOut.set(command.id, (handedOut.get(command.id) ?? 0) + 1);
+      return Promise.resolve(due);
     },
-    runCommand: (id) => {
-      if (!ran.has(id)) ran.set(id, now);
+    markOffered: (marked) => {
+      for (const command of marked) offered.add(command.id);
       return Promise.resolve();
+    },
+    runCommand: async (id) => {
+      await sleep(sendWallMs);
+      if (!ran.has(id)) ran.set(id, now);
     },
     afterCommands: async () => {},
     refreshPrices: async () => {},
     replanUnit: async () => {},
   };
-  return { work, ran, polls, advance: (ms: number) => (now += ms) };
+  return { work, ran, polls, handedOut, advance: (ms: number) => (now += ms) };
 }
 
 describe('the scheduler on the embedded job engine', () => {
@@ -84,4 +88,39 @@ describe('the scheduler on the embedded job engine', () => {
     // The minute's unit job still runs once a minute.
     expect(service.polls.filter((poll) => poll.startsWith('feeder-1@')).length).toBeLessThanOrEqual(2);
   }, 30_000);
+
+  it('offers a command once while it waits for its turn, not again at every tick', async () => {
+    db = await openSqlClient({});
+    const startAt = Date.parse('2026-12-03T22:00:00Z');
+    // A burst: every car due at once, sent one at a time, so most wait through many ticks.
+    const burst = Array.from({ length: 12 }, (_, k) => ({
+      id: `start-${k}`,
+      vehicleId: `car-${k}`,
+      action: 'start_charge',
+      attempts: 0,
+      dueAt: new Date(startAt + 1_000),
+    }));
+    const service = recordingWork(startAt, burst, { sendWallMs: 400 });
+    scheduler = await startScheduler({
+      engine: await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'test' }),
+      work: service.work,
+      logger: pino({ level: 'silent' }),
+      units: () => ['feeder-1'],
+      priceFetchCron: '0 13 * * *',
+      timeZone: 'Europe/Berlin',
+      clockPollMs: 20,
+      commandConcurrency: 1,
+      commandBatchSize: 1,
+    });
+    // A tick every 500 wall ms: the burst takes about ten of them to send.
+    for (let second = 0; second < 200 && service.ran.size < burst.length; second++) {
+      service.advance(1_000);
+      await sleep(100);
+    }
+    expect(service.ran.size, 'every command of the burst was sent').toBe(burst.length);
+    expect(Math.max(...service.ran.values()) - startAt, 'the burst outlasted several ticks').toBeGreaterThan(
+      4 * DISPATCH_TICK_MS,
+    );
+    expect([...service.handedOut.values()], 'each command handed out once').toEqual(burst.map(() => 1));
+  }, 40_000);
 });

@@ -10,10 +10,12 @@ export interface ServiceWork {
   /** Reads the unit's cars; re-plans if they call for it (or a failed command asked for it). */
   poll(unit: string): Promise<void>;
   /**
-   * Due pending commands, as the dispatch hands them out: a page after `after` (in due order), or with
-   * `unit` all of that unit's cars'.
+   * Due pending commands not yet offered at their attempt, as the dispatch hands them out: the first page
+   * (in due order; offering it takes it out of the set), or with `unit` all of that unit's cars'.
    */
-  dueCommands(query: { readonly after?: DueCommand; readonly unit?: string }): Promise<readonly DueCommand[]>;
+  dueCommands(query: { readonly unit?: string }): Promise<readonly DueCommand[]>;
+  /** Records that the engine holds jobs for these commands, so later dispatches pass them by. */
+  markOffered(commands: readonly DueCommand[]): Promise<void>;
   /** Sends one command (claimed here); `takeOver` when its job came back from an instance that died. */
   runCommand(id: string, takeOver: boolean): Promise<void>;
   /** After a batch of commands: re-plan if one of them said the plan no longer fits. */
@@ -131,18 +133,17 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         priority: commands.some(isStop) ? 1 : 0,
       })),
     );
+    await work.markOffered(due);
   };
-  /** Every due command, a page at a time (a re-plan's burst at fleet scale is many pages). */
+  /** Every due command not offered yet, a page at a time (a re-plan's burst at fleet scale is many pages). */
   const dispatchDueCommands = async () => {
-    let after: DueCommand | undefined;
     // Bounded in wall time too, well inside the job's expiry: a dispatch failed as expired would be run
     // again elsewhere while it still runs. Units offer their own due commands after each poll and re-plan.
     const until = Date.now() + DISPATCH_WALL_MS;
     for (let page = 0; page < MAX_DISPATCH_PAGES && Date.now() < until; page++) {
-      const due = await work.dueCommands(after === undefined ? {} : { after });
+      const due = await work.dueCommands({});
       await offerCommands(due);
       if (due.length < 1000) return;
-      after = due.at(-1);
     }
     logger.warn(
       { pages: MAX_DISPATCH_PAGES, wallMs: DISPATCH_WALL_MS },

@@ -6,7 +6,7 @@ import type { LoadProfile } from '../planner/load-profile.ts';
 import type { Plan } from '../planner/plan.ts';
 import { startJobEngine, type JobEngine } from '../jobs/job-engine.ts';
 import { startScheduler, type Scheduler } from '../jobs/scheduler.ts';
-import { dueCommands } from '../store/command-log.ts';
+import { dueCommands, markCommandsOffered } from '../store/command-log.ts';
 import { loadCurrentPlan, loadCurrentPlans, retireUnitPlans } from '../store/plans.ts';
 import { loadPrices, savePrices } from '../store/prices.ts';
 import type { SqlClient } from '../store/sql-client.ts';
@@ -602,9 +602,12 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
           if (reasons.length > 0) await replan(reasons.join('; '), { units: [unit] }, states);
           await replanAfterFailures();
         },
-        async dueCommands({ after, unit }) {
-          if (unit === undefined) return dueCommands(db, now(), after === undefined ? {} : { after });
+        async dueCommands({ unit }) {
+          if (unit === undefined) return dueCommands(db, now());
           return dueCommands(db, now(), { vehicleIds: await loadUnitVehicleIds(db, unit) });
+        },
+        async markOffered(commands) {
+          await markCommandsOffered(db, commands);
         },
         async runCommand(id, takeOver) {
           await executor.runCommand(id, { takeOver });

@@ -2,11 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   claimCommand,
   claimDueCommands,
+  dueCommands,
   IN_FLIGHT_HOLD_MS,
   inFlightCommands,
   listCommands,
   markCommandConfirmed,
   markCommandFailed,
+  markCommandsOffered,
   replaceFutureCommands,
 } from './command-log.ts';
 import { migrate } from './migrations.ts';
@@ -209,5 +211,31 @@ describe.each(TEST_BACKENDS)('command log on $name storage', (backend) => {
       status: 'failed',
       lastError: 'VEHICLE_STATE:CHARGING_PLUG_NOT_CONNECTED',
     });
+  });
+
+  it('offers each attempt of a due command once: offered ones wait for their job, a retry is offered again', async () => {
+    await planAt1800([
+      { vehicleId: 'car-a', action: 'start_charge', dueAt: at('22:00') },
+      { vehicleId: 'car-b', action: 'start_charge', dueAt: at('22:00') },
+      { vehicleId: 'car-c', action: 'start_charge', dueAt: at('22:10') },
+    ]);
+    const ids = (commands: readonly { vehicleId: string; attempts: number }[]) =>
+      commands.map((command) => `${command.vehicleId}#${command.attempts}`);
+    const first = await dueCommands(client, at('22:00'));
+    expect(ids(first)).toEqual(['car-a#0', 'car-b#0']);
+    // car-b is claimed between the offer and its record: the record leaves the claimed one alone.
+    await claimCommand(client, first[1]!.id, at('22:00'), 'i1');
+    await markCommandsOffered(client, first);
+    expect(await dueCommands(client, at('22:01'))).toEqual([]);
+    expect(ids(await dueCommands(client, at('22:01'), { vehicleIds: ['car-a', 'car-b'] }))).toEqual([]);
+
+    // car-a's attempt fails and may be retried at 22:05: that is a new attempt, offered once more.
+    await claimCommand(client, first[0]!.id, at('22:01'), 'i1');
+    await markCommandFailed(client, first[0]!.id, 'VEHICLE_STATE:ASLEEP', at('22:05'));
+    expect(await dueCommands(client, at('22:04'))).toEqual([]);
+    const retry = await dueCommands(client, at('22:10'));
+    expect(ids(retry)).toEqual(['car-a#1', 'car-c#0']);
+    await markCommandsOffered(client, retry);
+    expect(await dueCommands(client, at('22:30'))).toEqual([]);
   });
 });

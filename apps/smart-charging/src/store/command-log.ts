@@ -234,51 +234,64 @@ export async function claimCommand(
   });
 }
 
-/** Due pending commands, oldest first: what the minute job hands to the engine. */
+/**
+ * A pending command is offered to the job engine once per attempt: `offered_attempts` records the attempt
+ * its job was made for. At fleet scale a re-plan's burst is tens of thousands of commands that wait their
+ * turn for minutes; re-offering all of them at every 5-s dispatch tick was most of the database's work.
+ * A failed attempt that is retried counts up `attempts` (at its claim), so it is offered again.
+ */
+const NOT_OFFERED = `status = 'pending' and offered_attempts is distinct from attempts
+    and due_at <= $1 and coalesce(next_attempt_at, due_at) <= $1`;
+
+/** Due commands not yet offered, oldest first: what a dispatch hands to the engine (`commands_to_offer`). */
 export const DUE_COMMANDS_SQL = `select * from commands
   -- Bounded by due_at too, as in CLAIM_DUE_SQL, so the index range stops at now.
-  where status = 'pending' and due_at <= $1 and coalesce(next_attempt_at, due_at) <= $1
+  where ${NOT_OFFERED}
   order by due_at, vehicle_id, action
   limit $2`;
 
-/** The next page of due commands after `after` (keyset on the same order). */
-export const DUE_COMMANDS_AFTER_SQL = `select * from commands
-  where status = 'pending' and due_at <= $1 and coalesce(next_attempt_at, due_at) <= $1
-    and (due_at, vehicle_id, action) > ($3::timestamptz, $4::text, $5::text)
-  order by due_at, vehicle_id, action
-  limit $2`;
-
-/** Due commands of some cars (a unit's, right after its re-plan), through each car's own commands. */
+/** Due commands not yet offered of some cars (a unit's, right after its re-plan), through each car's own. */
 export const DUE_COMMANDS_OF_VEHICLES_SQL = `select * from commands
-  where vehicle_id = any($2::text[]) and status = 'pending' and due_at <= $1
-    and coalesce(next_attempt_at, due_at) <= $1
+  where vehicle_id = any($2::text[]) and ${NOT_OFFERED}
   order by due_at, vehicle_id, action`;
 
 export interface DueCommandsPage {
-  readonly after?: { readonly dueAt: Date; readonly vehicleId: string; readonly action: string };
   readonly limit?: number;
   /** Only these cars' (a unit's). */
   readonly vehicleIds?: readonly string[];
 }
 
+/**
+ * Due commands not yet offered. The next page needs no cursor: offering a page takes it out of the
+ * set (`markCommandsOffered`), and so does a claim.
+ */
 export async function dueCommands(
   tx: SqlQueryable,
   now: Date,
-  { after, limit = 1000, vehicleIds }: DueCommandsPage = {},
+  { limit = 1000, vehicleIds }: DueCommandsPage = {},
 ): Promise<CommandRecord[]> {
   const rows =
     vehicleIds !== undefined
       ? await tx.query<CommandRow>(DUE_COMMANDS_OF_VEHICLES_SQL, [now, vehicleIds])
-      : after === undefined
-        ? await tx.query<CommandRow>(DUE_COMMANDS_SQL, [now, limit])
-        : await tx.query<CommandRow>(DUE_COMMANDS_AFTER_SQL, [
-            now,
-            limit,
-            after.dueAt,
-            after.vehicleId,
-            after.action,
-          ]);
+      : await tx.query<CommandRow>(DUE_COMMANDS_SQL, [now, limit]);
   return rows.map(toRecord);
+}
+
+/**
+ * Records that jobs exist for these commands at these attempts (after the engine took them: a crash in
+ * between only offers them again, under the same job keys). A command claimed meanwhile is left alone.
+ */
+export async function markCommandsOffered(
+  tx: SqlQueryable,
+  offered: readonly { readonly id: string; readonly attempts: number }[],
+): Promise<void> {
+  if (offered.length === 0) return;
+  await tx.query(
+    `update commands c set offered_attempts = o.attempts
+     from unnest($1::text[], $2::integer[]) as o(id, attempts)
+     where c.id = o.id and c.status = 'pending' and c.attempts = o.attempts`,
+    [offered.map((command) => command.id), offered.map((command) => command.attempts)],
+  );
 }
 
 export async function markCommandConfirmed(tx: SqlQueryable, id: string, at: Date): Promise<void> {

@@ -278,6 +278,15 @@ export const MIGRATIONS: readonly Migration[] = [
       create index commands_in_flight on commands (vehicle_id) where status = 'sending'
     `,
   },
+  {
+    id: 9,
+    name: 'commands handed to the job engine: each attempt is offered once, not at every dispatch tick',
+    sql: `
+      alter table commands add column offered_attempts integer;
+      create index commands_to_offer on commands (due_at, vehicle_id, action)
+        where status = 'pending' and offered_attempts is distinct from attempts
+    `,
+  },
 ];
 
 /**
