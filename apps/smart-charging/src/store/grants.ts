@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { TokenStore } from '@voltkit/core/client';
 import type { Scope } from '@voltkit/core/permissions';
 import type { SqlQueryable } from './sql-client.ts';
+import type { GrantStatus } from './grant-status.ts';
 import type { TokenCipher } from './token-cipher.ts';
 
-export type GrantStatus = 'pending' | 'active' | 'revoked' | 'expired';
+export { GRANT_STATUSES, type GrantStatus } from './grant-status.ts';
 
 export interface GrantSummary {
   readonly id: string;

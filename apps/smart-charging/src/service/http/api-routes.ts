@@ -5,7 +5,7 @@ import { type CommandRecord } from '../../store/command-log.ts';
 import { listCommandPage } from '../../store/command-pages.ts';
 import { CursorError } from '../../store/cursor.ts';
 import { listGrantPage } from '../../store/grant-listing.ts';
-import { findGrant } from '../../store/grants.ts';
+import { findGrant, GRANT_STATUSES } from '../../store/grants.ts';
 import { assignVehiclesToNode, GridNodeIdSchema, GridTreeError } from '../../store/grid-nodes.ts';
 import {
   addGridEvent,
@@ -68,7 +68,7 @@ export const VehicleViewSchema = z.object({
   year: z.number(),
   batteryCapacityKwh: z.number().nullable(),
   grantId: z.string(),
-  grantStatus: z.enum(['pending', 'active', 'revoked', 'expired']),
+  grantStatus: z.enum(GRANT_STATUSES),
   grantStatusReason: z.string().nullable(),
   /** Present when the grant is revoked or expired: POST it (signed in) for a Connect link to re-authorise. */
   reconnectPath: z.string().nullable(),
@@ -121,7 +121,7 @@ const PriceSlotInputSchema = z
 
 const GrantViewSchema = z.object({
   id: z.string(),
-  status: z.enum(['pending', 'active', 'revoked', 'expired']),
+  status: z.enum(GRANT_STATUSES),
   statusReason: z.string().nullable(),
   scopes: z.array(z.string()),
   vehicleIds: z.array(z.string()),
@@ -356,7 +356,7 @@ export function createApiRoutes(
         'Grants with their status (pending, active, revoked, expired) and cars, never tokens, in id order, a page at a time: an owner’s own, or all for operators; filter by status',
       access: 'signed-in',
       query: CursorQuerySchema.extend({
-        status: z.enum(['pending', 'active', 'revoked', 'expired']).optional(),
+        status: z.enum(GRANT_STATUSES).optional(),
       }).strict(),
       response: pageSchema(GrantViewSchema),
       async handler({ principal, query }) {
@@ -411,7 +411,7 @@ export function createApiRoutes(
       query: CursorQuerySchema.extend({
         /** Cars on this node or any node below it. */
         nodeId: GridNodeIdSchema.optional(),
-        grantStatus: z.enum(['pending', 'active', 'revoked', 'expired']).optional(),
+        grantStatus: z.enum(GRANT_STATUSES).optional(),
         pluggedIn: z
           .enum(['true', 'false'], 'expected true or false')
           .transform((value) => value === 'true')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GRANT_STATUSES } from '../../store/grant-status.ts';
 
 /** One slot of the fleet chart. */
 export const FleetSlotSchema = z.object({
@@ -15,7 +16,7 @@ export const FleetSlotSchema = z.object({
 export const DashboardVehicleSchema = z.object({
   id: z.string(),
   name: z.string(),
-  grantStatus: z.enum(['pending', 'active', 'revoked', 'expired']),
+  grantStatus: z.enum(GRANT_STATUSES),
   /** Where to POST (signed in) for a Connect link that re-authorises the car's grant. */
   reconnectPath: z.string().nullable(),
   soc: z.number().nullable(),
