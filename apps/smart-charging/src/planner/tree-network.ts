@@ -18,14 +18,16 @@
  * levels (any such path is an augmenting path). Unlike Dinic the search does not stop at the nearest
  * vehicle in need: each search reaches most of the graph anyway, and pushing from all of them halves
  * the number of searches. The last search of a slot finds no vehicle in need: the flow is maximal.
+ *
+ * The search is level-synchronous over bit masks: each tree node keeps masks over the slots (room
+ * left, carries charging), each vehicle two (draws, could draw more), so one step moves a node's
+ * frontier 32 slots at a time (as in fleet-solver.ts), and a level is a mask per node.
  */
-import {
-  EPSILON_KWH,
-  buildSlotVehicleLists,
-  type FleetProblem,
-  type ResidualNetwork,
-} from './fleet-solver.ts';
+import { EPSILON_KWH, type FleetProblem, type ResidualNetwork } from './fleet-solver.ts';
 import type { GridTreeProblem } from './tree-solver.ts';
+
+// A module-local copy: an imported binding can cost a getter call per read in the hot loops.
+const EPSILON = EPSILON_KWH;
 
 export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): ResidualNetwork {
   const { slotCount: T, vehicleCount: N, windowStart, windowEnd, arcCapKwh: cap } = problem;
@@ -57,65 +59,102 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
   const freeMask = new Uint32Array(N * words);
   for (let i = 0; i < N; i++)
     for (let t = windowStart[i]!; t < windowEnd[i]!; t++)
-      if (cap[i * T + t]! > EPSILON_KWH) freeMask[i * words + (t >>> 5)]! |= 1 << (t & 31);
+      if (cap[i * T + t]! > EPSILON) freeMask[i * words + (t >>> 5)]! |= 1 << (t & 31);
 
   function setEnergy(i: number, t: number, value: number): void {
     const at = i * T + t;
     x[at] = value;
     const w = i * words + (t >>> 5);
     const bit = 1 << (t & 31);
-    if (value > EPSILON_KWH) drawsMask[w]! |= bit;
+    if (value > EPSILON) drawsMask[w]! |= bit;
     else drawsMask[w]! &= ~bit;
-    if (cap[at]! - value > EPSILON_KWH) freeMask[w]! |= bit;
+    if (cap[at]! - value > EPSILON) freeMask[w]! |= bit;
     else freeMask[w]! &= ~bit;
   }
 
-  // Vehicles of each (slot, node), in priority order (the vehicles are numbered that way).
-  const atOffsets = new Int32Array(T * V + 1);
-  for (let i = 0; i < N; i++)
-    for (let t = windowStart[i]!; t < windowEnd[i]!; t++) atOffsets[t * V + vehicleAt[i]! + 1]!++;
-  for (let k = 0; k < T * V; k++) atOffsets[k + 1]! += atOffsets[k]!;
-  const atVehicles = new Int32Array(atOffsets[T * V]!);
+  // Vehicles at each network node, any slot, in priority order (the vehicles are numbered that way).
+  const nodeVehicleOffsets = new Int32Array(V + 1);
+  for (let i = 0; i < N; i++) nodeVehicleOffsets[vehicleAt[i]! + 1]!++;
+  for (let v = 0; v < V; v++) nodeVehicleOffsets[v + 1]! += nodeVehicleOffsets[v]!;
+  const nodeVehicles = new Int32Array(N);
   {
-    const fill = atOffsets.slice(0, T * V);
-    for (let i = 0; i < N; i++)
-      for (let t = windowStart[i]!; t < windowEnd[i]!; t++) atVehicles[fill[t * V + vehicleAt[i]!]!++] = i;
+    const fill = nodeVehicleOffsets.slice(0, V);
+    for (let i = 0; i < N; i++) nodeVehicles[fill[vehicleAt[i]!]!++] = i;
   }
-  const { offsets: slotOffsets, vehicles: slotVehicles } = buildSlotVehicleLists(
-    problem,
-    Int32Array.from({ length: N }, (_, i) => i),
-  );
-
   const active = new Uint8Array(N);
   let need: Float64Array = new Float64Array(N);
   let needingList = new Int32Array(N);
   let needingCount = 0;
   let searchCount = 0;
 
-  // Search state. Items: (v, q) as q * V + v, vehicle i as T * V + i. A stamp marks this search's
-  // visits, so nothing is cleared between searches; a dead item (no path left) gets level −2.
-  const items = T * V + N;
-  const stamp = new Int32Array(items);
-  const level = new Int32Array(items);
-  const cursor = new Int32Array(items);
-  const queue = new Int32Array(items);
+  // Search state, as bit masks over the slots per network node (`v * words + w`), so one step of the
+  // search handles a node's slots 32 at a time. levelMasks[L] holds the (v, q) at level L of the
+  // current search; a node item that cannot pass on more is retired by clearing its bit. Vehicles
+  // carry a level of their own; a stamp marks this search's visits, so nothing is cleared for them.
+  const nodeWords = V * words;
+  const roomMask = new Uint32Array(nodeWords);
+  const loadMask = new Uint32Array(nodeWords);
+  const visited = new Uint32Array(nodeWords);
+  let levelMasks = new Uint32Array(8 * nodeWords);
+  let levelsUsed = 0;
+  const vehicleStamp = new Int32Array(N);
+  const vehicleLevel = new Int32Array(N);
+  const vehicleCursor = new Int32Array(N);
+  // Push cursors of node items, valid where cursorStamp is this search.
+  const cursor = new Int32Array(T * V);
+  const cursorStamp = new Int32Array(T * V);
   let search = 0;
-  // When `restricted`, searches visit only items whose allowStamp is `allowed` (see `keepPaths`).
-  const allowStamp = new Int32Array(items);
+  // Breadth-first lists of one level and the next; listedAt says a node is already on the next one.
+  let frontierNodes = new Int32Array(V);
+  let nextNodes = new Int32Array(V);
+  let frontierVehicles = new Int32Array(N);
+  let nextVehicles = new Int32Array(N);
+  const listedAt = new Int32Array(V);
+  let listSerial = 0;
+  // When `restricted`, searches visit only what allowedMask / allowedVehicle admit (see `keepPaths`).
+  const allowedMask = new Uint32Array(nodeWords);
+  const allowedVehicle = new Int32Array(N);
   let allowed = 0;
   let restricted = false;
+  // keepPaths' work list: slots of each node still to expand, nodes queued (ring) and vehicles.
+  const pendingMask = new Uint32Array(nodeWords);
+  const queuedNode = new Uint8Array(V);
+  const nodeRing = new Int32Array(V);
+  const vehicleQueue = new Int32Array(N);
+  const expanding = new Uint32Array(words);
   // Slots whose sink the current search fills.
   const isTarget = new Uint8Array(T);
 
-  function levelOf(item: number): number {
-    return stamp[item] === search ? level[item]! : -1;
+  for (let v = 1; v < V; v++)
+    for (let t = 0; t < T; t++)
+      if (room[t * V + v]! > EPSILON) roomMask[v * words + (t >>> 5)]! |= 1 << (t & 31);
+
+  /** Sets the load of tree node v at slot q and keeps its masks in step. */
+  function setLoad(q: number, v: number, value: number): void {
+    const item = q * V + v;
+    load[item] = value;
+    if (v === 0) return;
+    const w = v * words + (q >>> 5);
+    const bit = 1 << (q & 31);
+    if (value > EPSILON) loadMask[w]! |= bit;
+    else loadMask[w]! &= ~bit;
+    if (room[item]! - value > EPSILON) roomMask[w]! |= bit;
+    else roomMask[w]! &= ~bit;
+  }
+
+  function atLevel(at: number, v: number, q: number): boolean {
+    return (levelMasks[at * nodeWords + v * words + (q >>> 5)]! & (1 << (q & 31))) !== 0;
+  }
+
+  function retire(at: number, v: number, q: number): void {
+    levelMasks[at * nodeWords + v * words + (q >>> 5)]! &= ~(1 << (q & 31));
   }
 
   function refreshNeeding(): void {
     let n = 0;
     for (let k = 0; k < needingCount; k++) {
       const i = needingList[k]!;
-      if (need[i]! > EPSILON_KWH) needingList[n++] = i;
+      if (need[i]! > EPSILON) needingList[n++] = i;
     }
     needingCount = n;
   }
@@ -130,49 +169,53 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     }
   }
 
-  /** Least room left on the path from v up to the sink of slot t. */
-  function pathRoom(v: number, t: number): number {
-    let least = sinkRoom[t]!;
-    for (let u = v; u > 0; u = parent[u]!) {
-      const left = room[t * V + u]! - load[t * V + u]!;
-      if (left < least) least = left;
-    }
-    return least;
-  }
-
-  function directFill(t: number): void {
-    for (let k = slotOffsets[t]!, end = slotOffsets[t + 1]!; k < end; k++) {
-      if (sinkRoom[t]! <= EPSILON_KWH) break;
-      const i = slotVehicles[k]!;
-      if (active[i] === 0) continue;
-      const want = need[i]!;
-      if (want <= EPSILON_KWH) continue;
-      const at = i * T + t;
-      const free = cap[at]! - x[at]!;
-      if (free <= EPSILON_KWH) continue;
-      const amount = Math.min(want, free, pathRoom(vehicleAt[i]!, t));
-      if (amount <= EPSILON_KWH) continue;
-      setEnergy(i, t, x[at]! + amount);
-      for (let u = vehicleAt[i]!; u > 0; u = parent[u]!) load[t * V + u] = load[t * V + u]! + amount;
-      load[t * V] = load[t * V]! + amount;
-      sinkRoom[t] = sinkRoom[t]! - amount;
-      need[i] = want - amount;
+  /**
+   * Direct fill: each vehicle in need, in priority order, takes what its path has room for in each
+   * slot in turn. Vehicle by vehicle rather than slot by slot gives the same fill (a slot's room only
+   * depends on the vehicles before it in that slot) and reads each vehicle's row once for all slots.
+   */
+  function directFill(slots: readonly number[]): void {
+    for (let k = 0; k < needingCount; k++) {
+      const i = needingList[k]!;
+      const v = vehicleAt[i]!;
+      let want = need[i]!;
+      for (let s = 0; s < slots.length && want > EPSILON; s++) {
+        const t = slots[s]!;
+        const left = sinkRoom[t]!;
+        if (left <= EPSILON || (freeMask[i * words + (t >>> 5)]! & (1 << (t & 31))) === 0) continue;
+        const row = t * V;
+        let least = left;
+        for (let u = v; u > 0; u = parent[u]!) {
+          const roomLeft = room[row + u]! - load[row + u]!;
+          if (roomLeft < least) least = roomLeft;
+        }
+        if (least <= EPSILON) continue;
+        const at = i * T + t;
+        const amount = Math.min(want, cap[at]! - x[at]!, least);
+        if (amount <= EPSILON) continue;
+        setEnergy(i, t, x[at]! + amount);
+        for (let u = v; u > 0; u = parent[u]!) setLoad(t, u, load[row + u]! + amount);
+        load[row] = load[row]! + amount;
+        sinkRoom[t] = left - amount;
+        want -= amount;
+      }
+      need[i] = want;
     }
   }
 
   /** Direct fill of each slot, then the maximum flow into them together (they share one price). */
   function fillSlots(slots: readonly number[]): void {
-    for (const t of slots) directFill(t);
+    directFill(slots);
     refreshNeeding();
     for (const t of slots) isTarget[t] = 1;
-    const roomLeft = (): boolean => slots.some((t) => sinkRoom[t]! > EPSILON_KWH);
+    const roomLeft = (): boolean => slots.some((t) => sinkRoom[t]! > EPSILON);
     // The first search of the slots walks everything the targets can be reached from; later ones only
     // what is left of the paths from a vehicle in need to a target (see `keepPaths`).
     restricted = false;
     while (roomLeft() && needingCount > 0) {
       const pushed = dinicPhase(slots);
       refreshNeeding();
-      if (pushed <= EPSILON_KWH) break;
+      if (pushed <= EPSILON) break;
       keepPaths();
       restricted = true;
     }
@@ -187,118 +230,144 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
    */
   function keepPaths(): void {
     allowed++;
-    let head = 0;
-    let tail = 0;
-    const vehicleBase = T * V;
+    allowedMask.fill(0);
+    let vehicleTail = 0;
     for (let k = 0; k < needingCount; k++) {
-      const item = vehicleBase + needingList[k]!;
-      if (stamp[item] !== search) continue;
-      allowStamp[item] = allowed;
-      queue[tail++] = item;
+      const j = needingList[k]!;
+      if (vehicleStamp[j] !== search) continue;
+      allowedVehicle[j] = allowed;
+      vehicleQueue[vehicleTail++] = j;
     }
-    while (head < tail) {
-      const item = queue[head++]!;
-      if (item >= vehicleBase) {
+    let ringHead = 0;
+    let ringSize = 0;
+    /** Admits the slots of `add` at node v, masked to what the last search visited; queues v. */
+    const admit = (v: number, w: number, add: number): void => {
+      const at = v * words + w;
+      const fresh = add & visited[at]! & ~allowedMask[at]!;
+      if (fresh === 0) return;
+      allowedMask[at]! |= fresh;
+      pendingMask[at]! |= fresh;
+      if (queuedNode[v] === 1) return;
+      queuedNode[v] = 1;
+      nodeRing[(ringHead + ringSize++) % V] = v;
+    };
+    for (let vehicleHead = 0; vehicleHead < vehicleTail || ringSize > 0;) {
+      if (vehicleHead < vehicleTail) {
         // Vehicle j can draw more at any slot where it is below its cap.
-        const j = item - vehicleBase;
+        const j = vehicleQueue[vehicleHead++]!;
         const v = vehicleAt[j]!;
-        for (let w = 0; w < words; w++) {
-          for (let bits = freeMask[j * words + w]!; bits !== 0; bits &= bits - 1) {
-            const node = ((w << 5) + lowestBit(bits)) * V + v;
-            if (stamp[node] === search && allowStamp[node] !== allowed) {
-              allowStamp[node] = allowed;
-              queue[tail++] = node;
-            }
-          }
-        }
+        for (let w = 0; w < words; w++) admit(v, w, freeMask[j * words + w]!);
         continue;
       }
-      const q = (item / V) | 0;
-      const v = item - q * V;
-      if (v > 0 && room[item]! - load[item]! > EPSILON_KWH) {
-        const up = q * V + parent[v]!;
-        if (stamp[up] === search && allowStamp[up] !== allowed) {
-          allowStamp[up] = allowed;
-          queue[tail++] = up;
-        }
+      const v = nodeRing[ringHead]!;
+      ringHead = (ringHead + 1) % V;
+      ringSize--;
+      queuedNode[v] = 0;
+      for (let w = 0; w < words; w++) {
+        expanding[w] = pendingMask[v * words + w]!;
+        pendingMask[v * words + w] = 0;
       }
+      // Up where v has room, down into children that carry charging, out to vehicles drawing here.
+      if (v > 0)
+        for (let w = 0; w < words; w++) admit(parent[v]!, w, expanding[w]! & roomMask[v * words + w]!);
       for (let c = childOffsets[v]!, end = childOffsets[v + 1]!; c < end; c++) {
-        const child = q * V + children[c]!;
-        if (stamp[child] === search && allowStamp[child] !== allowed && load[child]! > EPSILON_KWH) {
-          allowStamp[child] = allowed;
-          queue[tail++] = child;
-        }
+        const child = children[c]!;
+        for (let w = 0; w < words; w++) admit(child, w, expanding[w]! & loadMask[child * words + w]!);
       }
-      for (let k = atOffsets[item]!, end = atOffsets[item + 1]!; k < end; k++) {
-        const j = atVehicles[k]!;
-        const vehicle = vehicleBase + j;
-        if (stamp[vehicle] !== search || allowStamp[vehicle] === allowed) continue;
-        if ((drawsMask[j * words + (q >>> 5)]! & (1 << (q & 31))) === 0) continue;
-        allowStamp[vehicle] = allowed;
-        queue[tail++] = vehicle;
+      for (let k = nodeVehicleOffsets[v]!, end = nodeVehicleOffsets[v + 1]!; k < end; k++) {
+        const j = nodeVehicles[k]!;
+        if (vehicleStamp[j] !== search || allowedVehicle[j] === allowed) continue;
+        let draws = false;
+        for (let w = 0; w < words; w++) if ((expanding[w]! & drawsMask[j * words + w]!) !== 0) draws = true;
+        if (!draws) continue;
+        allowedVehicle[j] = allowed;
+        vehicleQueue[vehicleTail++] = j;
       }
     }
-  }
-
-  function visit(item: number, at: number, tail: number): number {
-    stamp[item] = search;
-    level[item] = at;
-    cursor[item] = 0;
-    queue[tail] = item;
-    return tail + 1;
   }
 
   /** Levels backwards from the targets' roots; returns the level of the nearest vehicle in need, or −1. */
   function levelGraph(slots: readonly number[]): number {
     search++;
     searchCount++;
-    let head = 0;
-    let tail = 0;
-    for (const t of slots)
-      if (sinkRoom[t]! > EPSILON_KWH && (!restricted || allowStamp[t * V] === allowed))
-        tail = visit(t * V, 0, tail);
+    levelMasks.fill(0, 0, levelsUsed * nodeWords);
+    visited.fill(0);
+    let nodeCount = 0;
+    let vehicleCount = 0;
+    for (const t of slots) {
+      if (sinkRoom[t]! <= EPSILON) continue;
+      const w = t >>> 5;
+      const bit = 1 << (t & 31);
+      if (restricted && (allowedMask[w]! & bit) === 0) continue;
+      levelMasks[w]! |= bit;
+      visited[w]! |= bit;
+      nodeCount = 1;
+    }
+    frontierNodes[0] = 0;
+    levelsUsed = 1;
     let entryLevel = -1;
-    const vehicleBase = T * V;
-    while (head < tail) {
-      const item = queue[head++]!;
-      const at = level[item]!;
+    for (let at = 0; nodeCount + vehicleCount > 0; at++) {
       const next = at + 1;
-      if (item >= vehicleBase) {
-        // Vehicle j: it can take over from itself at any slot it draws at.
-        const j = item - vehicleBase;
-        const v = vehicleAt[j]!;
-        for (let w = 0; w < words; w++) {
-          for (let bits = drawsMask[j * words + w]!; bits !== 0; bits &= bits - 1) {
-            const node = ((w << 5) + lowestBit(bits)) * V + v;
-            if (stamp[node] !== search && (!restricted || allowStamp[node] === allowed))
-              tail = visit(node, next, tail);
-          }
+      if ((next + 1) * nodeWords > levelMasks.length) {
+        const grown = new Uint32Array(2 * levelMasks.length);
+        grown.set(levelMasks);
+        levelMasks = grown;
+      }
+      levelsUsed = next + 1;
+      const here = at * nodeWords;
+      const there = next * nodeWords;
+      listSerial++;
+      let nextNodeCount = 0;
+      let nextVehicleCount = 0;
+      /** Adds the slots of `add` at node u to the next level, unless already visited or not allowed. */
+      const reach = (u: number, w: number, add: number): void => {
+        const k = u * words + w;
+        let fresh = add & ~visited[k]!;
+        if (restricted) fresh &= allowedMask[k]!;
+        if (fresh === 0) return;
+        visited[k]! |= fresh;
+        levelMasks[there + k]! |= fresh;
+        if (listedAt[u] === listSerial) return;
+        listedAt[u] = listSerial;
+        nextNodes[nextNodeCount++] = u;
+      };
+      for (let n = 0; n < nodeCount; n++) {
+        const v = frontierNodes[n]!;
+        const row = here + v * words;
+        // Down into children with room, up where v carries charging.
+        for (let c = childOffsets[v]!, end = childOffsets[v + 1]!; c < end; c++) {
+          const child = children[c]!;
+          for (let w = 0; w < words; w++)
+            reach(child, w, levelMasks[row + w]! & roomMask[child * words + w]!);
         }
-        continue;
+        if (v > 0)
+          for (let w = 0; w < words; w++)
+            reach(parent[v]!, w, levelMasks[row + w]! & loadMask[v * words + w]!);
+        // Vehicles here that could draw more at one of these slots.
+        for (let k = nodeVehicleOffsets[v]!, end = nodeVehicleOffsets[v + 1]!; k < end; k++) {
+          const j = nodeVehicles[k]!;
+          if (vehicleStamp[j] === search || (restricted && allowedVehicle[j] !== allowed)) continue;
+          let free = false;
+          for (let w = 0; w < words; w++)
+            if ((freeMask[j * words + w]! & levelMasks[row + w]!) !== 0) free = true;
+          if (!free) continue;
+          vehicleStamp[j] = search;
+          vehicleLevel[j] = next;
+          vehicleCursor[j] = 0;
+          nextVehicles[nextVehicleCount++] = j;
+          if (active[j] === 1 && need[j]! > EPSILON && entryLevel < 0) entryLevel = next;
+        }
       }
-      const q = (item / V) | 0;
-      const v = item - q * V;
-      for (let c = childOffsets[v]!, end = childOffsets[v + 1]!; c < end; c++) {
-        const child = q * V + children[c]!;
-        if (
-          stamp[child] !== search &&
-          room[child]! - load[child]! > EPSILON_KWH &&
-          (!restricted || allowStamp[child] === allowed)
-        )
-          tail = visit(child, next, tail);
+      // A vehicle can take over from itself at any slot it draws at.
+      for (let n = 0; n < vehicleCount; n++) {
+        const j = frontierVehicles[n]!;
+        const v = vehicleAt[j]!;
+        for (let w = 0; w < words; w++) reach(v, w, drawsMask[j * words + w]!);
       }
-      if (v > 0 && load[item]! > EPSILON_KWH) {
-        const up = q * V + parent[v]!;
-        if (stamp[up] !== search && (!restricted || allowStamp[up] === allowed)) tail = visit(up, next, tail);
-      }
-      for (let k = atOffsets[item]!, end = atOffsets[item + 1]!; k < end; k++) {
-        const j = atVehicles[k]!;
-        const vehicle = vehicleBase + j;
-        if (stamp[vehicle] === search || (restricted && allowStamp[vehicle] !== allowed)) continue;
-        if ((freeMask[j * words + (q >>> 5)]! & (1 << (q & 31))) === 0) continue;
-        tail = visit(vehicle, next, tail);
-        if (active[j] === 1 && need[j]! > EPSILON_KWH && entryLevel < 0) entryLevel = next;
-      }
+      [frontierNodes, nextNodes] = [nextNodes, frontierNodes];
+      [frontierVehicles, nextVehicles] = [nextVehicles, frontierVehicles];
+      nodeCount = nextNodeCount;
+      vehicleCount = nextVehicleCount;
     }
     return entryLevel;
   }
@@ -307,10 +376,9 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     const entryLevel = levelGraph(slots);
     if (entryLevel < 0) return 0;
     let pushed = 0;
-    const vehicleBase = T * V;
     for (let k = 0; k < needingCount; k++) {
       const i = needingList[k]!;
-      if (need[i]! <= EPSILON_KWH || levelOf(vehicleBase + i) < 1) continue;
+      if (need[i]! <= EPSILON || vehicleStamp[i] !== search || vehicleLevel[i]! < 1) continue;
       const amount = pushFromVehicle(i, need[i]!);
       need[i] = need[i]! - amount;
       pushed += amount;
@@ -320,77 +388,82 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
 
   /** Pushes up to `limit` kWh from vehicle j towards the target; returns what got through. */
   function pushFromVehicle(j: number, limit: number): number {
-    const item = T * V + j;
-    const closer = level[item]! - 1;
+    const closer = vehicleLevel[j]! - 1;
     const v = vehicleAt[j]!;
+    const row = closer * nodeWords + v * words;
     let pushed = 0;
     // The cursor is the next slot to try; slots before it cannot take more this phase.
-    for (let w = cursor[item]! >>> 5; w < words; w++) {
-      const below = w === cursor[item]! >>> 5 ? ~((1 << (cursor[item]! & 31)) - 1) : -1;
-      for (let bits = freeMask[j * words + w]! & below; bits !== 0; bits &= bits - 1) {
+    for (let w = vehicleCursor[j]! >>> 5; w < words; w++) {
+      const below = w === vehicleCursor[j]! >>> 5 ? ~((1 << (vehicleCursor[j]! & 31)) - 1) : -1;
+      for (let bits = freeMask[j * words + w]! & levelMasks[row + w]! & below; bits !== 0; bits &= bits - 1) {
         const q = (w << 5) + lowestBit(bits);
-        cursor[item] = q;
-        const node = q * V + v;
-        if (levelOf(node) !== closer) continue;
+        vehicleCursor[j] = q;
+        if (!atLevel(closer, v, q)) continue;
         const at = j * T + q;
-        const amount = pushFromNode(node, Math.min(limit - pushed, cap[at]! - x[at]!));
+        const amount = pushFromNode(q, v, closer, Math.min(limit - pushed, cap[at]! - x[at]!));
         if (amount <= 0) continue;
         setEnergy(j, q, x[at]! + amount);
         pushed += amount;
-        if (limit - pushed <= EPSILON_KWH) return pushed;
+        if (limit - pushed <= EPSILON) return pushed;
       }
     }
-    level[item] = -2;
+    vehicleLevel[j] = -2;
     return pushed;
   }
 
   /**
-   * Pushes up to `limit` kWh from (v, q) one level closer: up to the parent, down into a child that
-   * carries charging (it carries less), or back into a vehicle drawing here (it draws less here).
+   * Pushes up to `limit` kWh from (v, q), at level `at`, one level closer: up to the parent, down into
+   * a child that carries charging (it carries less), or back into a vehicle drawing here (it draws
+   * less here).
    */
-  function pushFromNode(item: number, limit: number): number {
-    const q = (item / V) | 0;
-    const v = item - q * V;
+  function pushFromNode(q: number, v: number, at: number, limit: number): number {
+    const item = q * V + v;
     if (v === 0 && isTarget[q] === 1) {
       const amount = Math.min(limit, sinkRoom[q]!);
       sinkRoom[q] = sinkRoom[q]! - amount;
       load[item] = load[item]! + amount;
-      if (sinkRoom[q] <= EPSILON_KWH) level[item] = -2;
+      if (sinkRoom[q] <= EPSILON) retire(at, v, q);
       return amount;
     }
-    const closer = level[item]! - 1;
+    if (cursorStamp[item] !== search) {
+      cursorStamp[item] = search;
+      cursor[item] = 0;
+    }
+    const closer = at - 1;
     const childCount = childOffsets[v + 1]! - childOffsets[v]!;
-    const vehicleCount = atOffsets[item + 1]! - atOffsets[item]!;
+    const vehicleCount = nodeVehicleOffsets[v + 1]! - nodeVehicleOffsets[v]!;
     let pushed = 0;
     for (; cursor[item]! <= childCount + vehicleCount; cursor[item]!++) {
       const k = cursor[item]!;
       let amount = 0;
       if (k === 0) {
         if (v === 0) continue;
-        const up = q * V + parent[v]!;
+        const up = parent[v]!;
         const left = room[item]! - load[item]!;
-        if (left <= EPSILON_KWH || levelOf(up) !== closer) continue;
-        amount = pushFromNode(up, Math.min(limit - pushed, left));
-        load[item] = load[item]! + amount;
+        if (left <= EPSILON || !atLevel(closer, up, q)) continue;
+        amount = pushFromNode(q, up, closer, Math.min(limit - pushed, left));
+        if (amount > 0) setLoad(q, v, load[item]! + amount);
       } else if (k <= childCount) {
-        const child = q * V + children[childOffsets[v]! + k - 1]!;
-        const carried = load[child]!;
-        if (carried <= EPSILON_KWH || levelOf(child) !== closer) continue;
-        amount = pushFromNode(child, Math.min(limit - pushed, carried));
-        load[child] = carried - amount;
+        const child = children[childOffsets[v]! + k - 1]!;
+        const carried = load[q * V + child]!;
+        if (carried <= EPSILON || !atLevel(closer, child, q)) continue;
+        amount = pushFromNode(q, child, closer, Math.min(limit - pushed, carried));
+        if (amount > 0) setLoad(q, child, carried - amount);
       } else {
-        const j = atVehicles[atOffsets[item]! + k - 1 - childCount]!;
-        const at = j * T + q;
-        const drawn = x[at]!;
-        if (drawn <= EPSILON_KWH || levelOf(T * V + j) !== closer) continue;
+        // A vehicle at v that draws at q (its drawsMask bit: x > EPSILON).
+        const j = nodeVehicles[nodeVehicleOffsets[v]! + k - 1 - childCount]!;
+        if (vehicleStamp[j] !== search || vehicleLevel[j] !== closer) continue;
+        if ((drawsMask[j * words + (q >>> 5)]! & (1 << (q & 31))) === 0) continue;
+        const cell = j * T + q;
+        const drawn = x[cell]!;
         amount = pushFromVehicle(j, Math.min(limit - pushed, drawn));
-        if (amount > 0) setEnergy(j, q, x[at]! - amount);
+        if (amount > 0) setEnergy(j, q, x[cell]! - amount);
       }
       if (amount <= 0) continue;
       pushed += amount;
-      if (limit - pushed <= EPSILON_KWH) return pushed;
+      if (limit - pushed <= EPSILON) return pushed;
     }
-    level[item] = -2;
+    retire(at, v, q);
     return pushed;
   }
 
