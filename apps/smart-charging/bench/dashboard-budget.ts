@@ -1,10 +1,11 @@
 /**
  * Front-end budgets: JavaScript shipped (gzip) ≤ 150 KB, and first render of the operator console with
- * 1,000 cars ≤ 1 s in headless Chromium, against the same page with 2 cars as the peer.
+ * 100,000 cars ≤ 1 s in headless Chromium, against the same page with 2 cars as the peer.
  *
  * The pages and scripts are the built ones (dist/web, run `pnpm build` first) served by the service's own
  * static/page routes; the API answers come from a generated fleet that the API's zod schemas validate
- * (enrolling 1,000 cars through Connect would measure the simulator, not the page).
+ * (enrolling 100,000 cars through Connect would measure the simulator, not the page), shaped as the API
+ * answers the console: a page of 25 cars, the fleet's load per work unit.
  *
  * Run: node --conditions=@voltkit/source --import tsx bench/dashboard-budget.ts
  */
@@ -22,8 +23,12 @@ const JS_BUDGET_KB = 150;
 const RENDER_BUDGET_MS = 1000;
 const START = Date.parse('2026-11-21T21:00:00Z');
 const SLOTS = 40; // 10 h of 15-min slots
+/** Cars per page of the console's table (what it asks /api/vehicles for). */
+const TABLE_PAGE = 25;
+/** The fleet measured against 2 cars: a utility's, which the console pages and sums on the server. */
+const FLEET_CARS = 100_000;
 
-function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[] } {
+function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[]; more: boolean } {
   const ids = Array.from({ length: cars }, (_, index) => `car-${String(index).padStart(4, '0')}`);
   const slots = Array.from({ length: SLOTS }, (_, slot) => ({
     start: new Date(START + slot * 900_000).toISOString(),
@@ -31,8 +36,13 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
     priceAssumed: slot >= SLOTS - 4,
     limitKw: cars * 4,
     baseLoadKw: cars * 0.4,
-    plannedKw: Object.fromEntries(ids.map((id, index) => [id, (slot + index) % 5 === 0 ? 7.4 : 0])),
+    // The fleet view: one series per work unit, here the one substation.
+    plannedKw: {
+      'node:substation': ids.reduce((sum, _, index) => sum + ((slot + index) % 5 === 0 ? 7.4 : 0), 0),
+    },
   }));
+  // As the API answers the console: its table's page of cars in full, the rest only in the totals.
+  const page = ids.slice(0, TABLE_PAGE);
   const dashboard = DashboardDataSchema.parse({
     generatedAt: new Date(START).toISOString(),
     currency: 'EUR',
@@ -55,7 +65,7 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       peakBeforeKw: cars * 7,
       peakAfterKw: cars * 3,
     },
-    vehicles: ids.map((id, index) => ({
+    vehicles: page.map((id, index) => ({
       id,
       name: `Car ${index}`,
       grantStatus: 'active',
@@ -65,13 +75,14 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       chargingState: 'CHARGING',
       targetSoc: 0.8,
       departure: new Date(START + 10 * 3_600_000).toISOString(),
+      plannedKw: slots.map((_, slot) => ((slot + index) % 5 === 0 ? 7.4 : 0)),
       socTrajectory: slots.map((_, slot) => 0.3 + slot * 0.01),
       shortfall: null,
       costPlanned: 1.2,
       costOnArrival: 1.5,
     })),
   });
-  const vehicles = ids.map((id, index) =>
+  const vehicles = page.map((id, index) =>
     VehicleViewSchema.parse({
       id,
       make: 'Car',
@@ -88,6 +99,7 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
         charging: 'CHARGING',
         chargeLimit: 0.8,
         readAt: new Date(START - 60_000).toISOString(),
+        source: 'poll',
       },
       nextDeparture: new Date(START + 10 * 3_600_000).toISOString(),
       chargeNow: false,
@@ -95,11 +107,11 @@ function fleet(cars: number): { dashboard: DashboardData; vehicles: VehicleView[
       gridNodeId: null,
     }),
   );
-  return { dashboard, vehicles };
+  return { dashboard, vehicles, more: cars > TABLE_PAGE };
 }
 
 async function serve(cars: number): Promise<{ url: string; close: () => Promise<void> }> {
-  const { dashboard, vehicles } = fleet(cars);
+  const { dashboard, vehicles, more } = fleet(cars);
   const app = Fastify();
   const routes = [
     ...registerWebAssets(app, 'Voltkit smart charging'),
@@ -126,7 +138,7 @@ async function serve(cars: number): Promise<{ url: string; close: () => Promise<
       tag: 'bench',
       summary: '',
       access: 'public',
-      handler: () => Promise.resolve({ items: vehicles, nextCursor: null }),
+      handler: () => Promise.resolve({ items: vehicles, nextCursor: more ? 'next-page' : null }),
     }),
     defineRoute({
       method: 'GET',
@@ -240,14 +252,14 @@ async function main(): Promise<void> {
     return timings.sort((a, b) => a - b)[1]!;
   };
   const peerMs = await firstRender(2);
-  const fleetMs = await firstRender(1000);
+  const fleetMs = await firstRender(FLEET_CARS);
   await browser.close();
 
   console.log(
     `JavaScript shipped (gzip): ${gzipKb.toFixed(1)} KB for all pages (${scripts.join(', ')}); console page ${consoleKb.toFixed(1)} KB; budget ${JS_BUDGET_KB} KB → ${gzipKb <= JS_BUDGET_KB ? 'within' : 'OVER'}`,
   );
   console.log(
-    `first render, median of 3: 2 cars ${peerMs.toFixed(0)} ms; 1,000 cars ${fleetMs.toFixed(0)} ms (ratio ${(fleetMs / peerMs).toFixed(2)}×); budget ${RENDER_BUDGET_MS} ms → ${fleetMs <= RENDER_BUDGET_MS ? 'within' : 'OVER'}`,
+    `first render, median of 3: 2 cars ${peerMs.toFixed(0)} ms; ${FLEET_CARS.toLocaleString('en')} cars ${fleetMs.toFixed(0)} ms (ratio ${(fleetMs / peerMs).toFixed(2)}×); budget ${RENDER_BUDGET_MS} ms → ${fleetMs <= RENDER_BUDGET_MS ? 'within' : 'OVER'}`,
   );
   if (gzipKb > JS_BUDGET_KB || fleetMs > RENDER_BUDGET_MS) process.exitCode = 1;
 }

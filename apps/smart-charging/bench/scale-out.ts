@@ -638,6 +638,7 @@ try {
     'select id from vehicles order by id offset $1 limit 2',
     [Math.floor(CARS * 0.9) - 1],
   );
+  const firstPage = await db.query<{ id: string }>('select id from vehicles order by id limit 25');
   const sampleCars = (
     await db.query<{ id: string }>('select id from vehicles order by random() limit $1', [REQUESTS])
   ).map((row) => `api/vehicles/${row.id}`);
@@ -648,6 +649,12 @@ try {
       paths: [`api/vehicles?limit=100&cursor=${encodeCursor([deep!.id])}`],
     },
     { name: 'GET /api/vehicles/:id (random car)', paths: sampleCars },
+    // What the operator console asks for at each poll besides the page of cars.
+    {
+      name: 'GET /api/dashboard (fleet, a page of 25 cars)',
+      paths: [`api/dashboard?vehicleIds=${firstPage.map((row) => row.id).join(',')}`],
+    },
+    { name: 'GET /api/commands (newest 40)', paths: ['api/commands?order=newest&limit=40'] },
   ];
 
   const env: Record<string, string> = {

@@ -181,11 +181,20 @@ describe('the operator console and the owner’s page in headless Chromium', () 
       expect(await row.locator('.age').textContent()).toMatch(/ago$/);
     }
     const chart = console.locator('#load-chart svg');
-    // Each car is its own stacked series while there are few; base load, limit and price are drawn.
+    // The fleet's load is one stacked series per work unit (here the site, without a grid tree), whatever
+    // the number of cars; base load, limit and price are drawn.
     const series = await chart
       .locator('path.planned')
       .evaluateAll((paths) => paths.map((path) => path.getAttribute('data-series')).sort());
-    expect(series).toEqual([...ids].sort());
+    expect(series).toEqual(['site']);
+    // The table is a page from the server; its filters go to the server too.
+    expect(await console.textContent('#vehicle-count')).toBe('cars 1–2 in id order');
+    expect(await console.locator('#page-next').isDisabled()).toBe(true);
+    await console.selectOption('#vehicle-plugged', 'false');
+    await console.waitForSelector('#vehicle-count:has-text("no cars match")', { timeout: 10_000 });
+    expect(await console.locator('#vehicles tbody tr').count()).toBe(0);
+    await console.selectOption('#vehicle-plugged', 'true');
+    await console.waitForSelector(`#vehicles tbody tr[data-vehicle="${ids[1]}"]`, { timeout: 10_000 });
     for (const selector of ['path.base-load', 'path.limit', 'path.price'])
       expect((await chart.locator(selector).getAttribute('d'))?.length ?? 0, selector).toBeGreaterThan(20);
     // Nice ticks with units; local time with the zone.

@@ -1,5 +1,6 @@
 import { createSimulator, type Simulator } from '@voltkit/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardData } from '../src/service/http/dashboard-data.ts';
 import { listCommands } from '../src/store/command-log.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { DEFAULT_PREFERENCES } from '../src/store/preferences.ts';
@@ -19,8 +20,15 @@ interface PlanView {
   id: string;
   reason: string;
   plan: {
-    slots: { limitKw: number; chargingKw: number }[];
-    vehicles: { id: string; powerKw: number[]; targetReached: boolean; shortfall?: { message: string } }[];
+    slots: { start: string; limitKw: number; chargingKw: number }[];
+    vehicles: {
+      id: string;
+      powerKw: number[];
+      cost: number;
+      targetReached: boolean;
+      shortfall?: { message: string };
+    }[];
+    summary: { totalCost: number; immediateCost: number };
     nodes?: { id: string; limitKw: number[]; baseLoadKw: number[]; chargingKw: number[] }[];
   };
   skipped: { vehicleId: string; reason: string }[];
@@ -136,6 +144,83 @@ describe('planning per top-level grid node', () => {
     expect(body.vehicles[0]!.socTrajectory.length).toBe(planned.powerKw.length);
     expect(body.fleet.slots.map((slot) => slot.plannedKw[cars[4]!] ?? 0)).toEqual(planned.powerKw);
     for (const slot of body.fleet.slots) expect(Object.keys(slot.plannedKw)).toEqual([cars[4]]);
+  });
+
+  it('the operators’ dashboard holds at fleet scale: the load per unit, and only the cars asked for', async () => {
+    const units = ['node:f1', 'node:f2'];
+    const unitPlans = await Promise.all(
+      units.map(
+        async (unit) => (await api<PlanView>(running.admin, 'GET', `api/plan?unit=${unit}`)).body.plan,
+      ),
+    );
+    const { body } = await api<DashboardData>(running.admin, 'GET', 'api/dashboard');
+    expect(body.vehicles).toEqual([]);
+    // Not one car of the fleet is in it: its size does not grow with the cars.
+    const text = JSON.stringify(body);
+    for (const car of cars) expect(text).not.toContain(car);
+    for (const slot of body.fleet.slots) expect(Object.keys(slot.plannedKw).sort()).toEqual(units);
+    for (const [k, unit] of units.entries()) {
+      const planned = new Map(body.fleet.slots.map((slot) => [Date.parse(slot.start), slot.plannedKw[unit]]));
+      for (const slot of unitPlans[k]!.slots)
+        expect(planned.get(Date.parse(slot.start)), `${unit} at ${slot.start}`).toBeCloseTo(
+          slot.chargingKw,
+          9,
+        );
+    }
+    expect(body.fleet.slots.some((slot) => (slot.plannedKw['node:f1'] ?? 0) > 0)).toBe(true);
+    const total = (pick: (plan: PlanView['plan']) => number) =>
+      unitPlans.reduce((sum, plan) => sum + pick(plan), 0);
+    expect(body.fleet.costPlanned).toBeCloseTo(
+      total((plan) => plan.summary.totalCost),
+      9,
+    );
+    expect(body.fleet.costOnArrival).toBeCloseTo(
+      total((plan) => plan.summary.immediateCost),
+      9,
+    );
+
+    // A page of the console's table: the cars named, in that order, each with its own unit's plan.
+    const asked = [cars[4]!, cars[0]!];
+    const page = (
+      await api<DashboardData>(running.admin, 'GET', `api/dashboard?vehicleIds=${asked.join(',')}`)
+    ).body;
+    expect(page.vehicles.map((vehicle) => vehicle.id)).toEqual(asked);
+    for (const vehicle of page.vehicles) {
+      const unitPlan = unitPlans.find((plan) => plan.vehicles.some((entry) => entry.id === vehicle.id))!;
+      const planned = unitPlan.vehicles.find((entry) => entry.id === vehicle.id)!;
+      const first = page.fleet.slots.findIndex(
+        (slot) => Date.parse(slot.start) === Date.parse(unitPlan.slots[0]!.start),
+      );
+      expect(vehicle.plannedKw.length).toBe(page.fleet.slots.length);
+      expect(vehicle.plannedKw.slice(first, first + planned.powerKw.length)).toEqual(planned.powerKw);
+      expect(vehicle.plannedKw.some((kw) => kw > 0)).toBe(true);
+      expect(vehicle.costPlanned).toBeCloseTo(planned.cost, 9);
+    }
+
+    // A bad list names the field and what is allowed.
+    const bad = await api<{ error: { message: string } }>(
+      running.admin,
+      'GET',
+      'api/dashboard?vehicleIds=a%20b',
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('vehicleIds');
+    const many = Array.from({ length: 101 }, (_, k) => `car-${k}`).join(',');
+    const tooMany = await api<{ error: { message: string } }>(
+      running.admin,
+      'GET',
+      `api/dashboard?vehicleIds=${many}`,
+    );
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.message).toContain('at most 100');
+    // An owner naming someone else's car sees only their own.
+    const owner = await api<DashboardData>(
+      { base: running.base, browser: owners[4]! },
+      'GET',
+      `api/dashboard?vehicleIds=${cars[0]},${cars[4]}`,
+    );
+    expect(owner.body.vehicles.map((vehicle) => vehicle.id)).toEqual([cars[4]]);
+    expect(JSON.stringify(owner.body)).not.toContain(cars[0]!);
   });
 
   it('a change in one feeder re-plans that feeder only; the other keeps its plan and commands', async () => {

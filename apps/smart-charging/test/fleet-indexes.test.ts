@@ -16,7 +16,11 @@ import { nodeCountsQuery, nodePlannedPowerQuery } from '../src/store/grid-aggreg
 import { gridNodeListQuery } from '../src/store/grid-nodes.ts';
 import { migrate } from '../src/store/migrations.ts';
 import { LAST_SWITCH_SQL } from '../src/service/planning.ts';
-import { CURRENT_PLAN_OF_UNIT_QUERY } from '../src/store/plans.ts';
+import {
+  CURRENT_PLAN_OF_UNIT_QUERY,
+  CURRENT_PLAN_OVERVIEWS_QUERY,
+  PLANNED_VEHICLES_QUERY,
+} from '../src/store/plans.ts';
 import { pollCandidatesQuery } from '../src/store/request-budget.ts';
 import { EXPIRE_WEBHOOK_EVENTS_SQL } from '../src/store/vehicles.ts';
 import { openSqlClient, type SqlClient } from '../src/store/sql-client.ts';
@@ -223,6 +227,24 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       101,
     ],
     [
+      'commands: newest first (the console’s log)',
+      () => commandListQuery({ limit: 100, order: 'newest' }),
+      /commands_in_due_order/,
+      101,
+    ],
+    [
+      'commands: newest confirmed, next page',
+      () =>
+        commandListQuery({
+          limit: 100,
+          order: 'newest',
+          status: 'confirmed',
+          cursor: encodeCursor([START.toISOString(), carId(1), 'start_charge']),
+        }),
+      /commands_by_status/,
+      101,
+    ],
+    [
       'commands: one car’s',
       () => commandListQuery({ limit: 100, vehicleId: deepCar }),
       /commands_of_vehicle/,
@@ -275,6 +297,21 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       () => ({ text: CURRENT_PLAN_OF_UNIT_QUERY, params: [nodeUnit('sub-0002')] }),
       /plans_current/,
       1,
+    ],
+    [
+      'dashboard: every unit’s current plan overview (not the old plans)',
+      () => ({ text: CURRENT_PLAN_OVERVIEWS_QUERY, params: [] }),
+      /plans_current/,
+      10,
+    ],
+    [
+      'dashboard: a page of cars picked out of their units’ current plans',
+      () => ({
+        text: PLANNED_VEHICLES_QUERY,
+        params: [['site', nodeUnit('sub-0002')], JSON.stringify([carId(1), carId(2)])],
+      }),
+      /plans_current/,
+      2,
     ],
     [
       'engine: a unit’s cars with grant, state and preferences',

@@ -89,7 +89,9 @@ describe.each([
   });
 
   it('shows a banner in the dashboard data and costs as unknown, never 0', async () => {
-    const data = (await api<DashboardData>(running.admin, 'GET', 'api/dashboard')).body;
+    const cars = (await api<{ items: { id: string }[] }>(running.admin, 'GET', 'api/vehicles')).body.items;
+    const ids = cars.map((car) => car.id).join(',');
+    const data = (await api<DashboardData>(running.admin, 'GET', `api/dashboard?vehicleIds=${ids}`)).body;
     expect(data.prices.problem).toMatch(/^No prices from /);
     expect(data.fleet.slots.length).toBeGreaterThan(0);
     expect(data.fleet.slots.every((slot) => slot.priceAssumed)).toBe(true);

@@ -11,6 +11,7 @@ import { requestedTargetSocPercent } from '../planner/vehicle.ts';
 import { commandedOnTime, replaceFutureCommands } from '../store/command-log.ts';
 import { listGridEvents, loadGridSettings } from '../store/grid.ts';
 import { savePlan } from '../store/plans.ts';
+import { planOverview } from './dashboard.ts';
 import type { ChargingPreferences } from '../store/preferences.ts';
 import { loadPrices } from '../store/prices.ts';
 import type { SqlClient, SqlQueryable } from '../store/sql-client.ts';
@@ -139,6 +140,7 @@ export async function replanUnit(
 
   const slotStarts = plan.slots.map((slot) => new Date(slot.start));
   const unitVehicleIds = cars.map((car) => car.id);
+  const chargerPowerKw = new Map(planned.map((vehicle) => [vehicle.input.id, vehicle.chargerPowerKw]));
   const planId = await db.transaction(async (tx) => {
     const id = await savePlan(tx, {
       unit,
@@ -146,6 +148,7 @@ export async function replanUnit(
       horizonStart: new Date(horizonStart),
       horizonEnd: new Date(horizonEnd),
       body: { plan, skipped, priceNote: options.priceNote ?? null },
+      overview: planOverview(plan, (vehicleId) => chargerPowerKw.get(vehicleId)),
       vehiclePower: {
         firstSlotStart: new Date(plan.slots[0]?.start ?? horizonStart),
         slotMinutes: plan.slotMinutes,

@@ -15,7 +15,6 @@ import {
   listWorkUnits,
   loadUnitVehicleIds,
   loadUnitVehicles,
-  loadVehiclesWithState,
   unitOfNode,
   unitRootId,
   unitsOfVehicles,
@@ -28,11 +27,11 @@ import {
   type CommandOutcome,
 } from './command-executor.ts';
 import type { ServiceConfig } from './config.ts';
-import { nextDeparture } from './departure.ts';
 import { createEnrollment, type ConnectMode, type Enrollment, type EnrollmentResult } from './enrollment.ts';
-import { DashboardVehicleSchema, type DashboardData } from './http/dashboard-data.ts';
+import { loadDashboard, type DashboardView } from './dashboard.ts';
+import type { DashboardData } from './http/dashboard-data.ts';
 import { fetchPrices, type PriceFeedOptions } from './price-feed.ts';
-import { describePriceCoverage, priceCoverageView, type PriceCoverage } from './price-coverage.ts';
+import { describePriceCoverage, type PriceCoverage } from './price-coverage.ts';
 import { replanUnit, type PlanningOutcome } from './planning.ts';
 import {
   DEFAULT_REQUEST_BUDGET,
@@ -178,8 +177,8 @@ export interface SmartChargingService {
    */
   setMode(vehicleId: string, mode: SmartChargingMode): Promise<ReplanReport>;
   modeOf(vehicleId: string): SmartChargingMode;
-  /** What the dashboard draws; `vehicleIds` narrows it to those cars (an owner's view). */
-  dashboard(options?: { readonly vehicleIds?: ReadonlySet<string> }): Promise<DashboardData>;
+  /** What the dashboard draws: an owner's cars, or the fleet as one series per unit (@default the fleet). */
+  dashboard(view?: DashboardView): Promise<DashboardData>;
   /**
    * Fetches prices and plans. With `schedule` (the default) the work then runs as jobs of the engine,
    * shared with every other instance on the database; without, the caller drives `tick()` and commands
@@ -643,88 +642,20 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
     if (await replanAfterFailures()) await executor.runDueCommands();
   }
 
-  async function dashboard(
-    filter: { readonly vehicleIds?: ReadonlySet<string> } = {},
-  ): Promise<DashboardData> {
-    const shown = filter.vehicleIds;
-    // An owner's dashboard reads their cars and their units' plans, never the rest of the fleet.
-    const current =
-      shown === undefined ? await currentPlan() : await currentPlan(await unitsOfVehicles(db, [...shown]));
-    const plan = current?.body.plan;
-    const horizon = planWindow(plan);
-    const planOf = new Map((plan?.vehicles ?? []).map((vehicle) => [vehicle.id, vehicle]));
-    const vehicles = (
-      await loadVehiclesWithState<ChargingState>(db, shown === undefined ? undefined : [...shown])
-    ).sort(
-      (a, b) => a.make.localeCompare(b.make) || a.model.localeCompare(b.model) || a.id.localeCompare(b.id),
-    );
-    const vehicleRows = vehicles.map((vehicle) => {
-      const vehiclePlan = planOf.get(vehicle.id);
-      const { preferences } = vehicle;
-      const grantStatus = asGrantStatus(vehicle.grantStatus);
-      const state = vehicle.known?.state;
-      const departure = nextDeparture(preferences, now().getTime(), config.timeZone);
-      const needsReconnect = vehicle.grantStatus !== null && grantStatus !== 'active';
-      return {
-        id: vehicle.id,
-        name: `${vehicle.make} ${vehicle.model}`,
-        grantStatus,
-        reconnectPath: needsReconnect ? `api/grants/${encodeURIComponent(vehicle.grantId)}/reconnect` : null,
-        soc: state?.soc ?? null,
-        pluggedIn: state?.pluggedIn ?? null,
-        chargingState: state?.charging ?? null,
-        targetSoc: preferences.targetSoc,
-        departure: departure === null ? null : new Date(departure).toISOString(),
-        socTrajectory: vehiclePlan ? vehiclePlan.socPercent.slice(1).map((percent) => percent / 100) : [],
-        shortfall: vehiclePlan?.shortfall?.message ?? null,
-        costPlanned: vehiclePlan
-          ? pricedThroughout(plan!, vehiclePlan.powerKw)
-            ? vehiclePlan.cost
-            : null
-          : 0,
-        costOnArrival: plan ? costOnArrival(plan, vehiclePlan, preferences.chargerPowerKw) : 0,
-      } satisfies DashboardData['vehicles'][number];
-    });
-    return {
-      generatedAt: now().toISOString(),
-      timeZone: config.timeZone,
-      currency: options.currency ?? 'EUR',
-      planReason: current?.reason ?? null,
-      prices: priceCoverageView(await coverageOf(horizon.from, horizon.to)),
-      fleet: {
-        slots: (plan?.slots ?? []).map((slot, index) => ({
-          start: slot.start,
-          pricePerKwh: slot.pricePerKwh,
-          priceAssumed: slot.priceAssumed,
-          limitKw: slot.limitKw,
-          baseLoadKw: slot.baseKw,
-          plannedKw: Object.fromEntries(
-            plan!.vehicles
-              .filter((vehicle) => shown === undefined || shown.has(vehicle.id))
-              .map((vehicle) => [vehicle.id, vehicle.powerKw[index] ?? 0]),
-          ),
-        })),
-        // An owner's costs are their cars'; the fleet's are the operators'.
-        costPlanned: !plan
-          ? 0
-          : shown !== undefined
-            ? sumOrNull(vehicleRows.map((row) => row.costPlanned))
-            : fleetPriced(plan)
-              ? plan.summary.totalCost
-              : null,
-        costOnArrival: !plan
-          ? 0
-          : shown !== undefined
-            ? sumOrNull(vehicleRows.map((row) => row.costOnArrival))
-            : vehicleRows.every((row) => row.costOnArrival !== null)
-              ? plan.summary.immediateCost
-              : null,
-        ...fleetSavings(plan, shown, vehicleRows),
-        peakBeforeKw: plan?.summary.peakBeforeKw ?? 0,
-        peakAfterKw: plan?.summary.peakAfterKw ?? 0,
+  function dashboard(view: DashboardView = { kind: 'fleet' }): Promise<DashboardData> {
+    return loadDashboard(
+      {
+        // A request's read: the API's own pool, so a dashboard never waits behind the jobs' connections.
+        db: options.apiDb ?? db,
+        now,
+        timeZone: config.timeZone,
+        currency: options.currency ?? 'EUR',
+        currentPlan,
+        planWindow,
+        coverageOf,
       },
-      vehicles: vehicleRows,
-    };
+      view,
+    );
   }
 
   async function replanAfterChange(reason: string, scope: ReplanScope = {}): Promise<ReplanReport> {
@@ -868,79 +799,4 @@ function expectedSoc(plan: Plan, vehicleId: string, atMs: number): number | unde
   const from = vehicle.socPercent[index] ?? vehicle.socPercent.at(-1)!;
   const to = vehicle.socPercent[index + 1] ?? from;
   return (from + (to - from) * (position - index)) / 100;
-}
-
-/** True when every slot the power series draws in has a real (not assumed) price. */
-function pricedThroughout(plan: Plan, powerKw: readonly number[]): boolean {
-  return plan.slots.every((slot, index) => !slot.priceAssumed || (powerKw[index] ?? 0) <= 0);
-}
-
-/**
- * Savings that compare like with like. The fleet: the planner's baseline buys the targets' energy on
- * arrival, compared with what the plan pays for that same energy; its opportunistic extra is apart. An
- * owner's cars: each car's planned energy charged on arrival against the plan for it.
- */
-/** A grant's stored status as the dashboard shows it; a car whose grant is gone shows as revoked. */
-function asGrantStatus(status: string | null): DashboardData['vehicles'][number]['grantStatus'] {
-  const known = DashboardVehicleSchema.shape.grantStatus.safeParse(status);
-  return known.success ? known.data : 'revoked';
-}
-
-function fleetSavings(
-  plan: Plan | undefined,
-  shown: ReadonlySet<string> | undefined,
-  rows: readonly { costPlanned: number | null; costOnArrival: number | null }[],
-): { savings: number | null; opportunisticCost: number | null } {
-  if (!plan) return { savings: 0, opportunisticCost: 0 };
-  if (shown !== undefined) {
-    const planned = sumOrNull(rows.map((row) => row.costPlanned));
-    const onArrival = sumOrNull(rows.map((row) => row.costOnArrival));
-    return {
-      savings: planned === null || onArrival === null ? null : onArrival - planned,
-      opportunisticCost: null,
-    };
-  }
-  const known = fleetPriced(plan) && rows.every((row) => row.costOnArrival !== null);
-  return {
-    savings: known ? plan.summary.savings : null,
-    opportunisticCost: known ? plan.summary.opportunisticCost : null,
-  };
-}
-
-/** Whether the fleet's planned cost rests on real prices only. */
-function fleetPriced(plan: Plan): boolean {
-  return plan.vehicles.every((vehicle) => pricedThroughout(plan, vehicle.powerKw));
-}
-
-/**
- * What the same energy would cost charged flat out from the start of the plan (the uncontrolled baseline);
- * null when that would draw in a slot without a real price.
- */
-function costOnArrival(
-  plan: Plan,
-  vehicle: Plan['vehicles'][number] | undefined,
-  chargerPowerKw: number,
-): number | null {
-  if (!vehicle) return 0;
-  const slotKwh = (chargerPowerKw * plan.slotMinutes) / 60;
-  let left = vehicle.energyKwh;
-  let cost = 0;
-  for (const slot of plan.slots) {
-    if (left <= 0) break;
-    if (slot.priceAssumed) return null;
-    const kwh = Math.min(left, slotKwh);
-    cost += kwh * slot.pricePerKwh;
-    left -= kwh;
-  }
-  return cost;
-}
-
-/** The sum, or null when any part is unknown (never a partial total shown as the whole). */
-function sumOrNull(values: readonly (number | null)[]): number | null {
-  let sum = 0;
-  for (const value of values) {
-    if (value === null) return null;
-    sum += value;
-  }
-  return sum;
 }

@@ -14,6 +14,8 @@ export interface CommandListFilter {
   readonly until?: Date;
   readonly cursor?: string;
   readonly limit: number;
+  /** `newest`: latest due first (what a console shows), `oldest` the log's own order. @default 'oldest' */
+  readonly order?: 'oldest' | 'newest';
 }
 
 // due time (ISO), vehicle id, action: the log's order, unique by the table's key.
@@ -23,9 +25,13 @@ const CommandCursorSchema = z.tuple([
   z.string().min(1).max(50),
 ]);
 
-/** The command log oldest first, keyset-paged on (due_at, vehicle_id, action), which one index walks. */
+/**
+ * The command log oldest (or newest) first, keyset-paged on (due_at, vehicle_id, action), which one index
+ * walks either way.
+ */
 export function commandListQuery(filter: CommandListFilter): BuiltQuery {
   const sql = new SqlBuilder();
+  const newest = filter.order === 'newest';
   const where: string[] = [];
   if (filter.ownerId !== undefined)
     where.push(`c.vehicle_id in (select v.id from grants g join vehicles v on v.grant_id = g.id
@@ -37,12 +43,14 @@ export function commandListQuery(filter: CommandListFilter): BuiltQuery {
   if (filter.cursor !== undefined) {
     const [dueAt, vehicleId, action] = decodeCursor(filter.cursor, CommandCursorSchema);
     where.push(
-      `(c.due_at, c.vehicle_id, c.action) > (${sql.param(new Date(dueAt))}::timestamptz, ${sql.param(vehicleId)}, ${sql.param(action)})`,
+      `(c.due_at, c.vehicle_id, c.action) ${newest ? '<' : '>'} (${sql.param(new Date(dueAt))}::timestamptz, ${sql.param(vehicleId)}, ${sql.param(action)})`,
     );
   }
+  const direction = newest ? ' desc' : '';
   return {
     text: `select c.* from commands c ${where.length ? `where ${where.join(' and ')}` : ''}
-      order by c.due_at, c.vehicle_id, c.action limit ${sql.param(filter.limit + 1)}`,
+      order by c.due_at${direction}, c.vehicle_id${direction}, c.action${direction}
+      limit ${sql.param(filter.limit + 1)}`,
     params: sql.params,
   };
 }

@@ -287,6 +287,13 @@ export const MIGRATIONS: readonly Migration[] = [
         where status = 'pending' and offered_attempts is distinct from attempts
     `,
   },
+  {
+    id: 10,
+    name: 'plan overviews: what the fleet dashboard reads, without every car of the plan',
+    sql: `
+      alter table plans add column overview jsonb
+    `,
+  },
 ];
 
 /**

@@ -23,6 +23,8 @@ export async function savePlan(
     readonly horizonStart: Date;
     readonly horizonEnd: Date;
     readonly body: unknown;
+    /** What a fleet dashboard reads instead of the body: the plan without its cars (see service/dashboard.ts). */
+    readonly overview?: unknown;
     /** Each car's planned power per slot, for per-node aggregates without parsing the plan body. */
     readonly vehiclePower?: {
       readonly firstSlotStart: Date;
@@ -37,8 +39,17 @@ export async function savePlan(
   const unit = plan.unit ?? 'site';
   await tx.query('update plans set superseded_at = now() where superseded_at is null and unit = $1', [unit]);
   await tx.query(
-    'insert into plans (id, unit, reason, horizon_start, horizon_end, body) values ($1, $2, $3, $4, $5, $6)',
-    [id, unit, plan.reason, plan.horizonStart, plan.horizonEnd, JSON.stringify(plan.body)],
+    `insert into plans (id, unit, reason, horizon_start, horizon_end, body, overview)
+     values ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      id,
+      unit,
+      plan.reason,
+      plan.horizonStart,
+      plan.horizonEnd,
+      JSON.stringify(plan.body),
+      plan.overview === undefined ? null : JSON.stringify(plan.overview),
+    ],
   );
   if (plan.vehiclePower)
     await replaceVehiclePlans(
@@ -92,6 +103,54 @@ export async function loadCurrentPlans<TBody>(tx: SqlQueryable): Promise<StoredP
   const seen = new Set<string>();
   // At most one current plan per unit; should a race ever leave two, the newest counts.
   return rows.filter((row) => !seen.has(row.unit) && seen.add(row.unit)).map(toStoredPlan);
+}
+
+export const CURRENT_PLAN_OVERVIEWS_QUERY = `select id, unit, reason, created_at, horizon_start, horizon_end, overview
+  from plans where superseded_at is null order by unit, created_at desc`;
+
+/**
+ * Every unit's current plan with its overview instead of its body: a unit of 10,000 cars has a body of
+ * megabytes, its overview a few kilobytes. `overview` is null for plans stored before overviews were.
+ */
+export async function loadCurrentPlanOverviews<TOverview>(
+  tx: SqlQueryable,
+): Promise<StoredPlan<TOverview | null>[]> {
+  const rows = await tx.query<PlanRow<null> & { overview: TOverview | string | null }>(
+    CURRENT_PLAN_OVERVIEWS_QUERY,
+  );
+  const seen = new Set<string>();
+  return rows
+    .filter((row) => !seen.has(row.unit) && seen.add(row.unit))
+    .map((row) => ({
+      ...toStoredPlan({ ...row, body: null }),
+      body: typeof row.overview === 'string' ? (JSON.parse(row.overview) as TOverview) : row.overview,
+    }));
+}
+
+/**
+ * Some cars' entries of their units' current plans, picked out by PostgreSQL: the rest of a plan's cars
+ * never reach the service.
+ */
+export const PLANNED_VEHICLES_QUERY = `select p.unit, picked.vehicle
+  from plans p
+  cross join lateral jsonb_path_query(p.body, '$.plan.vehicles[*] ? (@.id == $ids[*])',
+    jsonb_build_object('ids', $2::jsonb)) as picked(vehicle)
+  where p.superseded_at is null and p.unit = any($1::text[])`;
+
+export async function loadPlannedVehicles<TVehicle>(
+  tx: SqlQueryable,
+  units: readonly string[],
+  vehicleIds: readonly string[],
+): Promise<{ unit: string; vehicle: TVehicle }[]> {
+  if (units.length === 0 || vehicleIds.length === 0) return [];
+  const rows = await tx.query<{ unit: string; vehicle: TVehicle | string }>(PLANNED_VEHICLES_QUERY, [
+    units,
+    JSON.stringify(vehicleIds),
+  ]);
+  return rows.map((row) => ({
+    unit: row.unit,
+    vehicle: typeof row.vehicle === 'string' ? (JSON.parse(row.vehicle) as TVehicle) : row.vehicle,
+  }));
 }
 
 /** Supersedes the current plans of units not among `units` (their top node is gone or no longer top). */

@@ -147,6 +147,13 @@ describe.each(TEST_BACKENDS)('paged vehicle, grant and command lists on $name st
       [command.dueAt.getTime(), command.vehicleId, command.action].join(' '),
     );
     expect(order).toEqual([...order].sort());
+    // Newest first: the same log reversed, page by page through its own cursors.
+    const newest = (
+      await everyPage((cursor) =>
+        listCommandPage(client, { limit: 4, order: 'newest', ...(cursor ? { cursor } : {}) }),
+      )
+    ).flat();
+    expect(newest.map((command) => command.id)).toEqual(all.map((command) => command.id).reverse());
     const bo = await listCommandPage(client, {
       limit: 100,
       ownerId: 'bo',

@@ -1,6 +1,6 @@
 import type { VehicleView } from '../service/http/api-routes.ts';
 import type { DashboardData } from '../service/http/dashboard-data.ts';
-import { apiGet, apiGetAll, apiSend, reconnect, whoAmI } from './api-client.ts';
+import { apiGet, apiSend, reconnect, whoAmI } from './api-client.ts';
 import { byId, h, poll, showProblem } from './dom.ts';
 import {
   formatAge,
@@ -33,20 +33,55 @@ interface GridEvent {
   endsAt: string;
   limitKw: number;
 }
-type SortKey = 'name' | 'soc' | 'state' | 'age' | 'departure';
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
 
+/**
+ * The console holds one page of each list, never the fleet: the server pages, filters and orders (by id
+ * for cars, newest first for commands), so a poll costs the same at 10 cars and at 100,000.
+ */
 const PAGE_SIZE = 25;
+const COMMANDS_SHOWN = 40;
 const view = {
   data: null as DashboardData | null,
+  /** The page of cars shown. */
   vehicles: [] as VehicleView[],
+  /** Cursors of the pages before the one shown, the first page's as null; the shown page's is the last. */
+  cursors: [] as (string | null)[],
+  nextCursor: null as string | null,
   commands: [] as CommandView[],
   events: [] as GridEvent[],
-  search: '',
-  sort: 'name' as SortKey,
-  descending: false,
-  page: 0,
   selected: null as string | null,
 };
+
+function vehiclesPath(): string {
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  const cursor = view.cursors.at(-1);
+  if (cursor) query.set('cursor', cursor);
+  const grant = byId<HTMLSelectElement>('vehicle-grant').value;
+  if (grant) query.set('grantStatus', grant);
+  const plugged = byId<HTMLSelectElement>('vehicle-plugged').value;
+  if (plugged) query.set('pluggedIn', plugged);
+  return `api/vehicles?${query.toString()}`;
+}
+
+function commandsPath(): string {
+  const query = new URLSearchParams({ limit: String(COMMANDS_SHOWN), order: 'newest' });
+  const status = byId<HTMLSelectElement>('command-status').value;
+  if (status) query.set('status', status);
+  const vehicleId = byId<HTMLInputElement>('command-vehicle').value.trim();
+  if (vehicleId) query.set('vehicleId', vehicleId);
+  return `api/commands?${query.toString()}`;
+}
+
+/** The fleet's dashboard with the shown page's cars in full (their costs, targets and plans). */
+function dashboardPath(vehicles: readonly VehicleView[]): string {
+  return vehicles.length === 0
+    ? 'api/dashboard'
+    : `api/dashboard?vehicleIds=${vehicles.map((vehicle) => encodeURIComponent(vehicle.id)).join(',')}`;
+}
 
 function renderHeader(data: DashboardData): void {
   byId('kpi-cost').textContent = formatMoney(data.fleet.costPlanned, data.currency);
@@ -77,40 +112,14 @@ function renderHeader(data: DashboardData): void {
   byId('plan-reason').textContent = data.planReason ?? 'no plan yet';
 }
 
-function sortedVehicles(): VehicleView[] {
-  const needle = view.search.trim().toLowerCase();
-  const rows = view.vehicles.filter((vehicle) =>
-    needle === '' ? true : `${vehicle.make} ${vehicle.model} ${vehicle.id}`.toLowerCase().includes(needle),
-  );
-  const key = (vehicle: VehicleView): string | number => {
-    switch (view.sort) {
-      case 'soc':
-        return vehicle.state?.soc ?? -1;
-      case 'state':
-        return vehicle.state?.charging ?? '';
-      case 'age':
-        return vehicle.state ? -Date.parse(vehicle.state.readAt) : -Infinity;
-      case 'departure':
-        return vehicle.nextDeparture ?? '';
-      case 'name':
-        return `${vehicle.make} ${vehicle.model} ${vehicle.id}`;
-    }
-  };
-  rows.sort((a, b) => {
-    const [ka, kb] = [key(a), key(b)];
-    const order = ka < kb ? -1 : ka > kb ? 1 : 0;
-    return view.descending ? -order : order;
-  });
-  return rows;
-}
-
 /**
  * The charging state to show: the last reading, unless the car has since confirmed a start or stop (the
  * service re-reads cars only every few minutes), then what the car confirmed, marked as such.
  */
 function chargingShown(vehicle: VehicleView): string {
   const readAt = vehicle.state ? Date.parse(vehicle.state.readAt) : -Infinity;
-  const latest = view.commands.findLast(
+  // Newest first: the first confirmed switch is the latest.
+  const latest = view.commands.find(
     (command) =>
       command.vehicleId === vehicle.id &&
       command.status === 'confirmed' &&
@@ -126,13 +135,10 @@ function chargingShown(vehicle: VehicleView): string {
 function renderVehicles(): void {
   const data = view.data;
   if (!data) return;
-  const rows = sortedVehicles();
-  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-  view.page = Math.min(view.page, pages - 1);
   const costs = new Map(data.vehicles.map((vehicle) => [vehicle.id, vehicle]));
   const body = byId('vehicles').querySelector('tbody')!;
   body.replaceChildren(
-    ...rows.slice(view.page * PAGE_SIZE, (view.page + 1) * PAGE_SIZE).map((vehicle) => {
+    ...view.vehicles.map((vehicle) => {
       const planned = costs.get(vehicle.id);
       return h(
         'tr',
@@ -161,18 +167,13 @@ function renderVehicles(): void {
       );
     }),
   );
+  const first = (view.cursors.length - 1) * PAGE_SIZE + 1;
   byId('vehicle-count').textContent =
-    `${rows.length} of ${view.vehicles.length} cars · page ${view.page + 1} of ${pages}`;
-  byId<HTMLButtonElement>('page-previous').disabled = view.page === 0;
-  byId<HTMLButtonElement>('page-next').disabled = view.page >= pages - 1;
-  document
-    .querySelectorAll<HTMLElement>('#vehicles th[data-sort]')
-    .forEach((header) =>
-      header.setAttribute(
-        'aria-sort',
-        header.dataset['sort'] === view.sort ? (view.descending ? 'descending' : 'ascending') : 'none',
-      ),
-    );
+    view.vehicles.length === 0
+      ? 'no cars match'
+      : `cars ${first}–${first + view.vehicles.length - 1} in id order${view.nextCursor === null ? '' : ', more on the next page'}`;
+  byId<HTMLButtonElement>('page-previous').disabled = view.cursors.length <= 1;
+  byId<HTMLButtonElement>('page-next').disabled = view.nextCursor === null;
 }
 
 function renderDetail(): void {
@@ -184,11 +185,11 @@ function renderDetail(): void {
     target.replaceChildren(h('p', { class: 'muted' }, 'Choose a car in the table to see its plan.'));
     return;
   }
-  const slots = data.fleet.slots.map((slot) => ({
+  const slots = data.fleet.slots.map((slot, index) => ({
     ...slot,
     baseLoadKw: 0,
     limitKw: null,
-    plannedKw: { [vehicle.id]: slot.plannedKw[vehicle.id] ?? 0 },
+    plannedKw: { [vehicle.id]: planned?.plannedKw[index] ?? 0 },
   }));
   const chart = h('div', { class: 'chart', id: 'car-chart' });
   const nowKw = slots[0]?.plannedKw[vehicle.id] ?? 0;
@@ -239,18 +240,8 @@ function renderDetail(): void {
 function renderCommands(): void {
   const data = view.data;
   const zone = data?.timeZone ?? 'UTC';
-  const vehicleFilter = byId<HTMLInputElement>('command-vehicle').value.trim().toLowerCase();
   const names = new Map(view.vehicles.map((vehicle) => [vehicle.id, `${vehicle.make} ${vehicle.model}`]));
-  const statusFilter = byId<HTMLSelectElement>('command-status').value;
-  const rows = view.commands
-    .filter((command) => statusFilter === '' || command.status === statusFilter)
-    .filter(
-      (command) =>
-        vehicleFilter === '' ||
-        `${command.vehicleId} ${names.get(command.vehicleId) ?? ''}`.toLowerCase().includes(vehicleFilter),
-    )
-    .slice(-40)
-    .reverse();
+  const rows = view.commands;
   byId('commands')
     .querySelector('tbody')!
     .replaceChildren(
@@ -289,13 +280,20 @@ function renderEvents(): void {
 async function refresh(): Promise<void> {
   const status = byId('refresh-status');
   try {
-    const [data, vehicles, commands, events] = await Promise.all([
-      apiGet<DashboardData>('api/dashboard'),
-      apiGetAll<VehicleView>('api/vehicles'),
-      apiGetAll<CommandView>('api/commands'),
+    if (view.cursors.length === 0) view.cursors.push(null);
+    const vehicles = await apiGet<Page<VehicleView>>(vehiclesPath());
+    const [data, commands, events] = await Promise.all([
+      apiGet<DashboardData>(dashboardPath(vehicles.items)),
+      apiGet<Page<CommandView>>(commandsPath()),
       apiGet<GridEvent[]>('api/grid/events'),
     ]);
-    Object.assign(view, { data, vehicles: vehicles.items, commands: commands.items, events });
+    Object.assign(view, {
+      data,
+      vehicles: vehicles.items,
+      nextCursor: vehicles.nextCursor,
+      commands: commands.items,
+      events,
+    });
     renderHeader(data);
     drawLoadChart(byId('load-chart'), data, {
       title: 'Site load: planned charging on base load, limit and price',
@@ -367,20 +365,14 @@ function wire(live: { now: () => Promise<void> }): void {
       .then(() => live.now())
       .catch((error: unknown) => showProblem(byId('event-error'), error));
   });
-  byId<HTMLInputElement>('vehicle-search').addEventListener('input', (event) => {
-    view.search = (event.target as HTMLInputElement).value;
-    view.page = 0;
-    renderVehicles();
-  });
+  // A new filter starts again at the first page.
+  for (const id of ['vehicle-grant', 'vehicle-plugged'])
+    byId(id).addEventListener('change', () => {
+      view.cursors = [];
+      void live.now();
+    });
   byId('vehicles').addEventListener('click', (event) => {
     const target = event.target as HTMLElement;
-    const sort = target.closest<HTMLElement>('[data-sort]')?.dataset['sort'] as SortKey | undefined;
-    if (sort) {
-      view.descending = view.sort === sort ? !view.descending : false;
-      view.sort = sort;
-      renderVehicles();
-      return;
-    }
     const detail = target.closest<HTMLElement>('[data-detail]')?.dataset['detail'];
     if (detail) {
       view.selected = detail;
@@ -389,15 +381,16 @@ function wire(live: { now: () => Promise<void> }): void {
     }
   });
   byId('page-previous').addEventListener('click', () => {
-    view.page = Math.max(0, view.page - 1);
-    renderVehicles();
+    if (view.cursors.length > 1) view.cursors.pop();
+    void live.now();
   });
   byId('page-next').addEventListener('click', () => {
-    view.page += 1;
-    renderVehicles();
+    if (view.nextCursor === null) return;
+    view.cursors.push(view.nextCursor);
+    void live.now();
   });
-  byId('command-status').addEventListener('change', renderCommands);
-  byId('command-vehicle').addEventListener('input', renderCommands);
+  byId('command-status').addEventListener('change', () => void live.now());
+  byId('command-vehicle').addEventListener('change', () => void live.now());
 }
 
 async function main(): Promise<void> {

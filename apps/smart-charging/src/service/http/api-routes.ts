@@ -47,6 +47,7 @@ import {
   setSessionCookie,
 } from './cookies.ts';
 import { DashboardDataSchema, PriceCoverageViewSchema } from './dashboard-data.ts';
+import { MAX_DASHBOARD_VEHICLES } from '../dashboard.ts';
 import { createGridNodeRoutes } from './grid-node-routes.ts';
 import { ReplanReportSchema } from './replan-report.ts';
 import { CursorQuerySchema, pageSchema } from './paging.ts';
@@ -772,7 +773,7 @@ export function createApiRoutes(
       url: '/api/commands',
       tag: 'commands',
       summary:
-        'Command log with outcomes, oldest first, a page at a time (an owner’s own cars, or all); filter by vehicle, due time window and status',
+        'Command log with outcomes, oldest first (or newest first), a page at a time (an owner’s own cars, or all); filter by vehicle, due time window and status',
       access: 'signed-in',
       query: CursorQuerySchema.extend({
         vehicleId: z
@@ -784,6 +785,8 @@ export function createApiRoutes(
         /** Due before. */
         until: instant.optional(),
         status: z.enum(['pending', 'sending', 'confirmed', 'failed', 'cancelled']).optional(),
+        /** `newest`: latest due first. */
+        order: z.enum(['oldest', 'newest']).optional(),
       }).strict(),
       response: pageSchema(CommandViewSchema),
       async handler({ query, principal }) {
@@ -797,6 +800,7 @@ export function createApiRoutes(
             ...(query.since === undefined ? {} : { since: new Date(query.since) }),
             ...(query.until === undefined ? {} : { until: new Date(query.until) }),
             ...(query.status === undefined ? {} : { status: query.status }),
+            ...(query.order === undefined ? {} : { order: query.order }),
           }),
         );
         const showInstance = principal.kind !== 'owner';
@@ -810,12 +814,36 @@ export function createApiRoutes(
       method: 'GET',
       url: '/api/dashboard',
       tag: 'dashboard',
-      summary: 'Everything the dashboard draws: vehicles, fleet slots, costs (an owner sees their own cars)',
+      summary:
+        'What the dashboard draws: an owner’s cars with their plans and costs; for operators the fleet’s slots, costs and planned load per work unit, and the cars named in vehicleIds (a page of a table)',
       access: 'signed-in',
+      query: z
+        .object({
+          /** Comma-separated car ids to list in full (an owner's view is narrowed to them). */
+          vehicleIds: z
+            .string()
+            .transform((list) => list.split(','))
+            .pipe(
+              z
+                .array(z.string().regex(/^[\w.:-]{1,100}$/, 'expected vehicle ids separated by commas'))
+                .max(MAX_DASHBOARD_VEHICLES, `at most ${MAX_DASHBOARD_VEHICLES} vehicle ids`),
+            )
+            .optional(),
+        })
+        .strict(),
       response: DashboardDataSchema,
-      async handler({ principal }) {
+      async handler({ principal, query }) {
         const visible = await visibleVehicleIds(service, principal);
-        return service.dashboard(visible === undefined ? {} : { vehicleIds: visible });
+        if (visible === undefined)
+          return service.dashboard({
+            kind: 'fleet',
+            ...(query.vehicleIds ? { vehicleIds: query.vehicleIds } : {}),
+          });
+        const named = query.vehicleIds;
+        return service.dashboard({
+          kind: 'owner',
+          vehicleIds: named === undefined ? visible : new Set(named.filter((id) => visible.has(id))),
+        });
       },
     }),
     ...createGridNodeRoutes(db, service),

@@ -9,7 +9,10 @@ export const FleetSlotSchema = z.object({
   priceAssumed: z.boolean(),
   limitKw: z.number().nullable(),
   baseLoadKw: z.number(),
-  /** Planned charging power per vehicle id (kW, slot average). */
+  /**
+   * Planned charging power (kW, slot average) per series: per car in an owner's view, per work unit (a
+   * top-level grid node, `node:<id>`, or `site`) in the fleet view.
+   */
   plannedKw: z.record(z.string(), z.number()),
 });
 
@@ -24,6 +27,8 @@ export const DashboardVehicleSchema = z.object({
   chargingState: z.string().nullable(),
   targetSoc: z.number(),
   departure: z.string().nullable(),
+  /** Planned charging power per fleet slot (kW, slot average), aligned with `fleet.slots`. */
+  plannedKw: z.array(z.number()),
   /** Planned SoC at the end of each fleet slot (fraction), aligned with `fleet.slots`. */
   socTrajectory: z.array(z.number()),
   shortfall: z.string().nullable(),
