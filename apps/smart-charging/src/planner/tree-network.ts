@@ -110,6 +110,9 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
   let frontierVehicles = new Int32Array(N);
   let nextVehicles = new Int32Array(N);
   const listedAt = new Int32Array(V);
+  // Per node, its vehicles this search has not visited: unvisited[offset(v) .. unvisitedEnd[v]).
+  const unvisited = new Int32Array(N);
+  const unvisitedEnd = new Int32Array(V);
   let listSerial = 0;
   // When `restricted`, searches visit only what allowedMask / allowedVehicle admit (see `keepPaths`).
   const allowedMask = new Uint32Array(nodeWords);
@@ -193,13 +196,31 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
         const at = i * T + t;
         const amount = Math.min(want, cap[at]! - x[at]!, least);
         if (amount <= EPSILON) continue;
-        setEnergy(i, t, x[at]! + amount);
-        for (let u = v; u > 0; u = parent[u]!) setLoad(t, u, load[row + u]! + amount);
+        // setEnergy written out: a call to a closure of this network deoptimises the code shared with
+        // the previous network's closures ("wrong call target") on every new solve.
+        const drawn = x[at]! + amount;
+        x[at] = drawn;
+        const word = i * words + (t >>> 5);
+        const bit = 1 << (t & 31);
+        drawsMask[word]! |= bit;
+        if (cap[at]! - drawn <= EPSILON) freeMask[word]! &= ~bit;
+        for (let u = v; u > 0; u = parent[u]!) load[row + u] = load[row + u]! + amount;
         load[row] = load[row]! + amount;
         sinkRoom[t] = left - amount;
         want -= amount;
       }
       need[i] = want;
+    }
+    // The masks of the filled slots once at the end, not at every fill on every path.
+    for (let s = 0; s < slots.length; s++) {
+      const t = slots[s]!;
+      const word = t >>> 5;
+      const bit = 1 << (t & 31);
+      for (let u = 1; u < V; u++) {
+        const at = t * V + u;
+        if (load[at]! > EPSILON) loadMask[u * words + word]! |= bit;
+        if (room[at]! - load[at]! <= EPSILON) roomMask[u * words + word]! &= ~bit;
+      }
     }
   }
 
@@ -292,6 +313,8 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
     searchCount++;
     levelMasks.fill(0, 0, levelsUsed * nodeWords);
     visited.fill(0);
+    unvisited.set(nodeVehicles);
+    unvisitedEnd.set(nodeVehicleOffsets.subarray(1));
     let nodeCount = 0;
     let vehicleCount = 0;
     for (const t of slots) {
@@ -319,50 +342,86 @@ export function createTreeNetwork(problem: FleetProblem & GridTreeProblem): Resi
       listSerial++;
       let nextNodeCount = 0;
       let nextVehicleCount = 0;
-      /** Adds the slots of `add` at node u to the next level, unless already visited or not allowed. */
-      const reach = (u: number, w: number, add: number): void => {
-        const k = u * words + w;
-        let fresh = add & ~visited[k]!;
-        if (restricted) fresh &= allowedMask[k]!;
-        if (fresh === 0) return;
-        visited[k]! |= fresh;
-        levelMasks[there + k]! |= fresh;
-        if (listedAt[u] === listSerial) return;
-        listedAt[u] = listSerial;
-        nextNodes[nextNodeCount++] = u;
-      };
       for (let n = 0; n < nodeCount; n++) {
         const v = frontierNodes[n]!;
         const row = here + v * words;
         // Down into children with room, up where v carries charging.
+        // (Each step below adds the fresh slots of a node to the next level, written out three times:
+        // a call to a closure of this network would deoptimise on every new network.)
         for (let c = childOffsets[v]!, end = childOffsets[v + 1]!; c < end; c++) {
           const child = children[c]!;
-          for (let w = 0; w < words; w++)
-            reach(child, w, levelMasks[row + w]! & roomMask[child * words + w]!);
+          for (let w = 0; w < words; w++) {
+            const k = child * words + w;
+            let fresh = levelMasks[row + w]! & roomMask[child * words + w]! & ~visited[k]!;
+            if (restricted) fresh &= allowedMask[k]!;
+            if (fresh !== 0) {
+              visited[k]! |= fresh;
+              levelMasks[there + k]! |= fresh;
+              if (listedAt[child] !== listSerial) {
+                listedAt[child] = listSerial;
+                nextNodes[nextNodeCount++] = child;
+              }
+            }
+          }
         }
-        if (v > 0)
-          for (let w = 0; w < words; w++)
-            reach(parent[v]!, w, levelMasks[row + w]! & loadMask[v * words + w]!);
-        // Vehicles here that could draw more at one of these slots.
-        for (let k = nodeVehicleOffsets[v]!, end = nodeVehicleOffsets[v + 1]!; k < end; k++) {
-          const j = nodeVehicles[k]!;
-          if (vehicleStamp[j] === search || (restricted && allowedVehicle[j] !== allowed)) continue;
+        if (v > 0) {
+          const up = parent[v]!;
+          for (let w = 0; w < words; w++) {
+            const k = up * words + w;
+            let fresh = levelMasks[row + w]! & loadMask[v * words + w]! & ~visited[k]!;
+            if (restricted) fresh &= allowedMask[k]!;
+            if (fresh !== 0) {
+              visited[k]! |= fresh;
+              levelMasks[there + k]! |= fresh;
+              if (listedAt[up] !== listSerial) {
+                listedAt[up] = listSerial;
+                nextNodes[nextNodeCount++] = up;
+              }
+            }
+          }
+        }
+        // Vehicles here that could draw more at one of these slots. A vehicle leaves v's unvisited
+        // list once visited (or not allowed), so a node active at many levels scans each only until then.
+        let end = unvisitedEnd[v]!;
+        for (let k = nodeVehicleOffsets[v]!; k < end;) {
+          const j = unvisited[k]!;
+          if (restricted && allowedVehicle[j] !== allowed) {
+            unvisited[k] = unvisited[--end]!;
+            continue;
+          }
           let free = false;
           for (let w = 0; w < words; w++)
             if ((freeMask[j * words + w]! & levelMasks[row + w]!) !== 0) free = true;
-          if (!free) continue;
+          if (!free) {
+            k++;
+            continue;
+          }
+          unvisited[k] = unvisited[--end]!;
           vehicleStamp[j] = search;
           vehicleLevel[j] = next;
           vehicleCursor[j] = 0;
           nextVehicles[nextVehicleCount++] = j;
           if (active[j] === 1 && need[j]! > EPSILON && entryLevel < 0) entryLevel = next;
         }
+        unvisitedEnd[v] = end;
       }
       // A vehicle can take over from itself at any slot it draws at.
       for (let n = 0; n < vehicleCount; n++) {
         const j = frontierVehicles[n]!;
         const v = vehicleAt[j]!;
-        for (let w = 0; w < words; w++) reach(v, w, drawsMask[j * words + w]!);
+        for (let w = 0; w < words; w++) {
+          const k = v * words + w;
+          let fresh = drawsMask[j * words + w]! & ~visited[k]!;
+          if (restricted) fresh &= allowedMask[k]!;
+          if (fresh !== 0) {
+            visited[k]! |= fresh;
+            levelMasks[there + k]! |= fresh;
+            if (listedAt[v] !== listSerial) {
+              listedAt[v] = listSerial;
+              nextNodes[nextNodeCount++] = v;
+            }
+          }
+        }
       }
       [frontierNodes, nextNodes] = [nextNodes, frontierNodes];
       [frontierVehicles, nextVehicles] = [nextVehicles, frontierVehicles];

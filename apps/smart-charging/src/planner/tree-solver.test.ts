@@ -115,6 +115,28 @@ describe('solveGridTree equals the LP optimum found by HiGHS', () => {
     });
     expect(expectMatchesHighs(problem, 0.25)).toBeGreaterThan(0);
   });
+
+  it('on a larger tree whose slots end mid-word, with tied prices (1,000 cars, depth 3, 70 slots)', () => {
+    // 70 slots: three mask words, the last one partial; prices tied in fours fill several slots per
+    // group, so searches narrowed to the last one's paths (keepPaths) and levels past eight run too.
+    const price = Float64Array.from(
+      { length: 70 },
+      (_, t) => Math.round(Math.cos(t >> 2) * 2500) / 1e4 + 0.3,
+    );
+    const problem = createRandomGridTree(4242, {
+      vehicles: 1000,
+      slots: 70,
+      slotHours: 0.25,
+      price,
+      depth: 3,
+      roomShare: [0.15, 0.8],
+      taperShare: 0.3,
+      optionalShare: 0.2,
+    });
+    const solution = solveGridTree(problem);
+    expect(solution.searches).toBeGreaterThan(2 * 18);
+    expect(expectMatchesHighs(problem, 0.25)).toBeGreaterThan(0);
+  });
 });
 
 describe('a one-node tree is the single-limit fleet', () => {
