@@ -245,7 +245,7 @@ export class SimulatorEngine {
       // Suites written for Smartcar's test mode start and stop charging without plugging in first.
       pluggedIn: mode === 'test',
     });
-    this.store.vehicles.set(vehicle.id, vehicle);
+    this.store.addVehicle(vehicle);
     this.store.changed();
     return vehicle;
   }

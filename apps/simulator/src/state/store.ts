@@ -19,7 +19,10 @@ export class SimulatorStore {
   readonly appsByManagementToken = new Map<string, AppRecord>();
   readonly accounts = new Map<string, AccountRecord>();
   readonly accountsByEmail = new Map<string, AccountRecord>();
-  readonly vehicles = new Map<string, VehicleRecord>();
+  readonly #vehicles = new Map<string, VehicleRecord>();
+  // A fleet bench holds 100,000 cars: a scan of all of them per Connect or lookup made enrolling quadratic.
+  readonly #vehiclesByAccount = new Map<string, VehicleRecord[]>();
+  readonly #vehiclesByVin = new Map<string, VehicleRecord>();
   readonly grants = new Map<string, GrantRecord>();
   readonly codes = new Map<string, AuthCodeRecord>();
   readonly accessTokens = new Map<string, TokenRecord>();
@@ -48,14 +51,27 @@ export class SimulatorStore {
     this.accountsByEmail.set(account.email.toLowerCase(), account);
   }
 
+  /** Every vehicle by id; add them with `addVehicle`, which keeps the lookups below in step. */
+  get vehicles(): ReadonlyMap<string, VehicleRecord> {
+    return this.#vehicles;
+  }
+
+  addVehicle(vehicle: VehicleRecord): void {
+    this.#vehicles.set(vehicle.id, vehicle);
+    const ofAccount = this.#vehiclesByAccount.get(vehicle.accountId);
+    if (ofAccount) ofAccount.push(vehicle);
+    else this.#vehiclesByAccount.set(vehicle.accountId, [vehicle]);
+    // The first car with a VIN is the one found by it, as a scan in creation order would.
+    if (!this.#vehiclesByVin.has(vehicle.vin)) this.#vehiclesByVin.set(vehicle.vin, vehicle);
+  }
+
+  /** The account's vehicles in the order they were created. */
   vehiclesOfAccount(accountId: string): VehicleRecord[] {
-    return [...this.vehicles.values()].filter((v) => v.accountId === accountId);
+    return [...(this.#vehiclesByAccount.get(accountId) ?? [])];
   }
 
   findVehicleByVin(vin: string): VehicleRecord | undefined {
-    const wanted = vin.toUpperCase();
-    for (const v of this.vehicles.values()) if (v.vin === wanted) return v;
-    return undefined;
+    return this.#vehiclesByVin.get(vin.toUpperCase());
   }
 
   /** Drop every token of a grant (disconnect of its last vehicle, or a management delete). */
@@ -101,7 +117,7 @@ export class SimulatorStore {
     const store = new SimulatorStore();
     for (const app of snapshot.apps) store.addApp(app);
     for (const account of snapshot.accounts) store.addAccount(account);
-    for (const v of snapshot.vehicles) store.vehicles.set(v.id, v);
+    for (const v of snapshot.vehicles) store.addVehicle(v);
     for (const g of snapshot.grants) store.grants.set(g.id, g);
     for (const c of snapshot.codes) store.codes.set(c.code, c);
     for (const t of snapshot.accessTokens) store.accessTokens.set(t.token, t);
