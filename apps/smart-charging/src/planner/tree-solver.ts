@@ -116,13 +116,23 @@ function pathLimitedCap(problem: GridTreeProblem): (i: number, t: number) => num
 
 /** Charging energy through each node per slot: every vehicle's energy added up its path to the top. */
 export function nodeLoads(problem: GridTreeProblem, energyKwh: Float64Array): Float64Array {
-  const { slotCount: T, vehicleCount: N, nodeParent } = problem;
-  const load = new Float64Array(problem.nodeCount * T);
+  const { slotCount: T, vehicleCount: N, nodeCount: V, nodeParent, windowStart, windowEnd } = problem;
+  const load = new Float64Array(V * T);
+  // Each vehicle into its own node, then each node into its parent, deepest first: one pass over a
+  // node's row per level instead of one per vehicle and ancestor.
   for (let i = 0; i < N; i++) {
-    for (let n = problem.vehicleNode[i]!; n !== -1; n = nodeParent[n]!) {
-      for (let t = problem.windowStart[i]!; t < problem.windowEnd[i]!; t++)
-        load[n * T + t] = load[n * T + t]! + energyKwh[i * T + t]!;
-    }
+    const n = problem.vehicleNode[i]!;
+    if (n === -1) continue;
+    for (let t = windowStart[i]!, end = windowEnd[i]!; t < end; t++)
+      load[n * T + t] = load[n * T + t]! + energyKwh[i * T + t]!;
+  }
+  const depth = new Int32Array(V);
+  for (let n = 0; n < V; n++) for (let u = nodeParent[n]!; u !== -1; u = nodeParent[u]!) depth[n]!++;
+  const deepestFirst = Int32Array.from({ length: V }, (_, n) => n).sort((a, b) => depth[b]! - depth[a]!);
+  for (const n of deepestFirst) {
+    const up = nodeParent[n]!;
+    if (up === -1) continue;
+    for (let t = 0; t < T; t++) load[up * T + t] = load[up * T + t]! + load[n * T + t]!;
   }
   return load;
 }
