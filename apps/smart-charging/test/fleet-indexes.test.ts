@@ -300,9 +300,15 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
     ],
     [
       'dashboard: every unit’s current plan overview (not the old plans)',
-      () => ({ text: CURRENT_PLAN_OVERVIEWS_QUERY, params: [] }),
+      () => ({ text: CURRENT_PLAN_OVERVIEWS_QUERY, params: [null] }),
       /plans_current/,
       10,
+    ],
+    [
+      'dashboard: an owner’s units’ current plan overviews',
+      () => ({ text: CURRENT_PLAN_OVERVIEWS_QUERY, params: [['site', nodeUnit('sub-0002')]] }),
+      /plans_current/,
+      2,
     ],
     [
       'dashboard: a page of cars picked out of their units’ current plans',

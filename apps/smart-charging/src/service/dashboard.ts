@@ -59,10 +59,6 @@ export interface DashboardContext {
   readonly now: () => Date;
   readonly timeZone: string;
   readonly currency: string;
-  /** The current plans of these units as one. */
-  readonly currentPlan: (
-    units: readonly string[],
-  ) => Promise<{ readonly reason: string; readonly body: { readonly plan: Plan } } | undefined>;
   readonly planWindow: (plan: Plan | undefined) => { from: Date; to: Date };
   readonly coverageOf: (from: Date, to: Date) => Promise<PriceCoverage>;
 }
@@ -73,12 +69,64 @@ export async function loadDashboard(context: DashboardContext, view: DashboardVi
     : fleetDashboard(context, view.vehicleIds ?? []);
 }
 
+/**
+ * The current plans of `units` (every unit's without) as one, holding only the `listed` cars: from the
+ * units' overviews, and the cars picked out of their bodies by PostgreSQL. Neither view ever reads a whole
+ * plan body into the service (a unit of 10,000 cars is megabytes of JSON).
+ */
+async function plansWithCars(
+  db: SqlQueryable,
+  units: readonly string[] | undefined,
+  listed: readonly string[],
+) {
+  const overviews = await Promise.all(
+    (await loadCurrentPlanOverviews<PlanOverview>(db, units)).map(async (stored) => ({
+      unit: stored.unit,
+      reason: stored.reason,
+      createdAt: stored.createdAt,
+      overview: stored.body ?? (await overviewFromBody(db, stored.unit)),
+    })),
+  );
+  const picked = await loadPlannedVehicles<VehiclePlan>(
+    db,
+    overviews.map((entry) => entry.unit),
+    listed,
+  );
+  // Each unit's plan with only the listed cars in it: combined, their power and SoC line up with the slots.
+  const unitPlans = overviews.flatMap(({ unit, overview }) =>
+    overview === undefined
+      ? []
+      : [
+          {
+            unit,
+            plan: {
+              ...overview.plan,
+              vehicles: picked.filter((entry) => entry.unit === unit).map((entry) => entry.vehicle),
+            },
+          },
+        ],
+  );
+  const known = overviews.flatMap((entry) => (entry.overview === undefined ? [] : [entry.overview]));
+  const newest = overviews.reduce<(typeof overviews)[number] | undefined>(
+    (a, b) => (a === undefined || b.createdAt > a.createdAt ? b : a),
+    undefined,
+  );
+  return {
+    plan: combinePlans(unitPlans.map((entry) => entry.plan)),
+    unitPlans,
+    fleetPriced: known.every((overview) => overview.fleetPriced),
+    arrivalPriced: known.every((overview) => overview.arrivalPriced),
+    reason: newest?.reason ?? null,
+  };
+}
+
 async function ownerDashboard(context: DashboardContext, shown: ReadonlySet<string>): Promise<DashboardData> {
   const ids = [...shown];
   // An owner's dashboard reads their cars and their units' plans, never the rest of the fleet.
-  const current =
-    ids.length === 0 ? undefined : await context.currentPlan(await unitsOfVehicles(context.db, ids));
-  const plan = current?.body.plan;
+  const { plan, reason } =
+    ids.length === 0
+      ? { plan: undefined, reason: null }
+      : await plansWithCars(context.db, await unitsOfVehicles(context.db, ids), ids);
   const planOf = new Map((plan?.vehicles ?? []).map((vehicle) => [vehicle.id, vehicle]));
   const rows = sortByName(await loadVehiclesWithState<ChargingState>(context.db, ids)).map((vehicle) =>
     vehicleRow(context, vehicle, plan, planOf.get(vehicle.id)),
@@ -86,7 +134,7 @@ async function ownerDashboard(context: DashboardContext, shown: ReadonlySet<stri
   const costPlanned = plan ? sumOrNull(rows.map((row) => row.costPlanned)) : 0;
   const costOnArrivalTotal = plan ? sumOrNull(rows.map((row) => row.costOnArrival)) : 0;
   return {
-    ...(await header(context, plan, current?.reason ?? null)),
+    ...(await header(context, plan, reason)),
     fleet: {
       slots: (plan?.slots ?? []).map((slot, index) => ({
         ...slotView(slot),
@@ -112,32 +160,9 @@ async function fleetDashboard(
   vehicleIds: readonly string[],
 ): Promise<DashboardData> {
   const { db } = context;
-  const overviews = await Promise.all(
-    (await loadCurrentPlanOverviews<PlanOverview>(db)).map(async (stored) => ({
-      unit: stored.unit,
-      reason: stored.reason,
-      createdAt: stored.createdAt,
-      overview: stored.body ?? (await overviewFromBody(db, stored.unit)),
-    })),
-  );
   const listed = [...new Set(vehicleIds)];
+  const { plan, unitPlans, fleetPriced, arrivalPriced, reason } = await plansWithCars(db, undefined, listed);
   const cars = await loadVehiclesWithState<ChargingState>(db, listed);
-  const picked = await loadPlannedVehicles<VehiclePlan>(db, await unitsOfVehicles(db, listed), listed);
-  // Each unit's plan with only the listed cars in it: combined, their power and SoC line up with the slots.
-  const unitPlans = overviews.flatMap(({ unit, overview }) =>
-    overview === undefined
-      ? []
-      : [
-          {
-            unit,
-            plan: {
-              ...overview.plan,
-              vehicles: picked.filter((entry) => entry.unit === unit).map((entry) => entry.vehicle),
-            },
-          },
-        ],
-  );
-  const plan = combinePlans(unitPlans.map((entry) => entry.plan));
   const slotIndex = new Map((plan?.slots ?? []).map((slot, index) => [Date.parse(slot.start), index]));
   const perUnit: Record<string, number>[] = (plan?.slots ?? []).map(() => ({}));
   for (const { unit, plan: unitPlan } of unitPlans)
@@ -151,15 +176,8 @@ async function fleetDashboard(
     const car = byId.get(id);
     return car ? [vehicleRow(context, car, plan, planOf.get(id))] : [];
   });
-  const known = overviews.filter((entry) => entry.overview !== undefined).map((entry) => entry.overview!);
-  const fleetPriced = known.every((overview) => overview.fleetPriced);
-  const arrivalPriced = known.every((overview) => overview.arrivalPriced);
-  const newest = overviews.reduce<(typeof overviews)[number] | undefined>(
-    (a, b) => (a === undefined || b.createdAt > a.createdAt ? b : a),
-    undefined,
-  );
   return {
-    ...(await header(context, plan, newest?.reason ?? null)),
+    ...(await header(context, plan, reason)),
     fleet: {
       slots: (plan?.slots ?? []).map((slot, index) => ({ ...slotView(slot), plannedKw: perUnit[index]! })),
       costPlanned: !plan ? 0 : fleetPriced ? plan.summary.totalCost : null,

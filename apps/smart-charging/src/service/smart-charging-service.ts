@@ -650,7 +650,6 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
         now,
         timeZone: config.timeZone,
         currency: options.currency ?? 'EUR',
-        currentPlan,
         planWindow,
         coverageOf,
       },

@@ -106,17 +106,20 @@ export async function loadCurrentPlans<TBody>(tx: SqlQueryable): Promise<StoredP
 }
 
 export const CURRENT_PLAN_OVERVIEWS_QUERY = `select id, unit, reason, created_at, horizon_start, horizon_end, overview
-  from plans where superseded_at is null order by unit, created_at desc`;
+  from plans where superseded_at is null and ($1::text[] is null or unit = any($1::text[]))
+  order by unit, created_at desc`;
 
 /**
- * Every unit's current plan with its overview instead of its body: a unit of 10,000 cars has a body of
- * megabytes, its overview a few kilobytes. `overview` is null for plans stored before overviews were.
+ * Every unit's (or these units') current plan with its overview instead of its body: a unit of 10,000 cars
+ * has a body of megabytes, its overview a few kilobytes. Null for plans stored before overviews were.
  */
 export async function loadCurrentPlanOverviews<TOverview>(
   tx: SqlQueryable,
+  units?: readonly string[],
 ): Promise<StoredPlan<TOverview | null>[]> {
   const rows = await tx.query<PlanRow<null> & { overview: TOverview | string | null }>(
     CURRENT_PLAN_OVERVIEWS_QUERY,
+    [units ?? null],
   );
   const seen = new Set<string>();
   return rows
