@@ -232,7 +232,7 @@ describe.each(BROKERS.flatMap((broker) => LAYOUTS.map((layout) => ({ broker, lay
         since,
       );
       expect((await wired.api.preferences(vehicleId)).targetSoc).toBe(0.9);
-      const dashboard = await wired.service.dashboard();
+      const dashboard = await wired.service.dashboard({ kind: 'fleet', vehicleIds: [vehicleId] });
       expect(dashboard.vehicles.find((v) => v.id === vehicleId)?.targetSoc).toBe(0.9);
       expect(dashboard.planReason).toContain(`preferences of ${vehicleId} changed`);
       const expected = await ha.waitFor(

@@ -28,8 +28,14 @@ async function signIn(loginUrl: string): Promise<string> {
   return response.headers.getSetCookie()[0]!.split(';')[0]!;
 }
 
+/** The cars the signed-in person may see, as the dashboard lists them when asked for all of them. */
 async function dashboardVehicles(url: string, cookie: string): Promise<{ id: string; name: string }[]> {
-  const response = await fetch(new URL('api/dashboard', url), { headers: { cookie } });
+  const listed = await fetch(new URL('api/vehicles?limit=100', url), { headers: { cookie } });
+  expect(listed.status).toBe(200);
+  const ids = ((await listed.json()) as { items: { id: string }[] }).items.map((vehicle) => vehicle.id);
+  const response = await fetch(new URL(`api/dashboard?vehicleIds=${ids.join(',')}`, url), {
+    headers: { cookie },
+  });
   expect(response.status).toBe(200);
   const body = (await response.json()) as { vehicles: { id: string; name: string }[] };
   return body.vehicles.sort((a, b) => a.name.localeCompare(b.name));

@@ -9,10 +9,25 @@ import type { ServiceTransport } from './smart-charging-link.ts';
 
 type Dashboard = Parameters<typeof nextChargeWindow>[0];
 
+type Row = Dashboard['vehicles'][number];
+
+/** A dashboard of `slots`, with a row per car named in their `kw` (`rows` give the rest of a car's row). */
 function dashboard(
   slots: { start: string; price: number; kw: Record<string, number>; assumed?: boolean }[],
-  vehicles: Dashboard['vehicles'] = [],
+  rows: Omit<Row, 'plannedKw'>[] = [],
 ): Dashboard {
+  const ids = [...new Set([...slots.flatMap((slot) => Object.keys(slot.kw)), ...rows.map((row) => row.id)])];
+  const vehicles = ids.map((id): Row => ({
+    id,
+    targetSoc: 0.8,
+    departure: null,
+    socTrajectory: [],
+    shortfall: null,
+    costPlanned: null,
+    costOnArrival: null,
+    ...rows.find((row) => row.id === id),
+    plannedKw: slots.map((slot) => slot.kw[id] ?? 0),
+  }));
   return {
     generatedAt: '2026-11-24T22:00:00.000Z',
     currency: 'EUR',
@@ -23,7 +38,6 @@ function dashboard(
         start: slot.start,
         pricePerKwh: slot.price,
         priceAssumed: slot.assumed ?? false,
-        plannedKw: slot.kw,
       })),
     },
     vehicles,
@@ -168,5 +182,89 @@ describe('createSmartChargingLink', () => {
       expect(error).toBeInstanceOf(SmartChargingLinkError);
       expect((error as SmartChargingLinkError).code).toBe(code);
     }
+  });
+});
+
+describe('createSmartChargingLink snapshot', () => {
+  const START = Date.parse('2026-11-24T23:00:00Z');
+  const car = (id: string) => ({
+    id,
+    make: 'KIA',
+    model: 'EV6',
+    year: 2024,
+    batteryCapacityKwh: 77,
+    grantStatus: 'active',
+    state: null,
+    chargeNow: false,
+  });
+
+  /**
+   * The service as the bridge sees it: a paged car list and a dashboard that, like the service's fleet
+   * view, lists only the cars it is asked for (at most 100). `moves` re-plans shift its slots on the
+   * first reads after the first page.
+   */
+  function service(count: number, moves = 0) {
+    const ids = Array.from({ length: count }, (_, index) => `car-${String(index).padStart(4, '0')}`);
+    const dashboards: string[][] = [];
+    let shift = 0;
+    const transport: ServiceTransport = (_method, path) => {
+      const url = new URL(path, 'http://service/');
+      if (url.pathname === '/api/vehicles') {
+        const from = Number(url.searchParams.get('cursor') ?? 0);
+        const limit = Number(url.searchParams.get('limit'));
+        const next = from + limit < count ? String(from + limit) : null;
+        return Promise.resolve({
+          status: 200,
+          body: { items: ids.slice(from, from + limit).map(car), nextCursor: next },
+        });
+      }
+      if (url.pathname === '/api/dashboard') {
+        const asked = url.searchParams.get('vehicleIds')?.split(',') ?? [];
+        if (asked.length > 100)
+          return Promise.resolve({ status: 400, body: { error: { message: 'at most 100 vehicle ids' } } });
+        dashboards.push(asked);
+        if (dashboards.length > 1 && moves > 0) {
+          moves -= 1;
+          shift += 1;
+        }
+        const starts = [0, 1].map((t) => new Date(START + (t + shift) * 15 * 60_000).toISOString());
+        return Promise.resolve({
+          status: 200,
+          body: dashboard(
+            starts.map((start, t) => ({
+              start,
+              price: 0.1,
+              kw: Object.fromEntries(asked.map((id) => [id, Number(id.slice(4)) + t])),
+            })),
+          ),
+        });
+      }
+      return Promise.resolve({ status: 200, body: { departures: {}, targetSoc: 0.8, minimumSoc: 0.2 } });
+    };
+    return { link: createSmartChargingLink(transport), dashboards };
+  }
+
+  it('reads a fleet beyond one dashboard page in pages of at most 100 cars, each car its own kW', async () => {
+    const { link, dashboards } = service(250);
+    const views = await link.snapshot();
+    expect(dashboards.map((page) => page.length)).toEqual([100, 100, 50]);
+    expect(views.size).toBe(250);
+    expect(views.get('car-0000')?.slots.map((slot) => slot.kw)).toEqual([0, 1]);
+    expect(views.get('car-0249')?.slots.map((slot) => slot.kw)).toEqual([249, 250]);
+  });
+
+  it('reads the pages again when a re-plan moved the slots between them, and says so after three tries', async () => {
+    const once = service(150, 1);
+    const views = await once.link.snapshot();
+    expect(once.dashboards).toHaveLength(4);
+    expect(views.get('car-0149')?.slots.map((slot) => slot.start)).toEqual([
+      new Date(START + 15 * 60_000).toISOString(),
+      new Date(START + 30 * 60_000).toISOString(),
+    ]);
+    const error = await service(150, 10)
+      .link.snapshot()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SmartChargingLinkError);
+    expect((error as Error).message).toContain('moved during each of 3 reads');
   });
 });

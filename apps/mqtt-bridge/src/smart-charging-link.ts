@@ -57,7 +57,10 @@ export interface PreferenceChange {
 }
 
 export interface SmartChargingLink {
-  /** Every car the token may see: one dashboard read, one vehicle list and one preferences read per car. */
+  /**
+   * Every car the token may see: the vehicle list, a dashboard read per hundred cars (the most the service
+   * lists in full at once) and a preferences read per car.
+   */
   snapshot(): Promise<Map<string, SmartChargingView>>;
   setMode(vehicleId: string, mode: SmartChargingMode): Promise<void>;
   updatePreferences(vehicleId: string, change: PreferenceChange): Promise<void>;
@@ -147,6 +150,8 @@ const ServiceVehicleSchema = z.object({
   mode: z.enum(SMART_CHARGING_MODES).optional(),
   chargeNow: z.boolean(),
 });
+/** The most cars the service's dashboard lists in full per read. */
+const DASHBOARD_PAGE = 100;
 const DashboardSchema = z.object({
   generatedAt: z.string(),
   currency: z.string(),
@@ -158,7 +163,6 @@ const DashboardSchema = z.object({
         start: z.string(),
         pricePerKwh: z.number().nullable(),
         priceAssumed: z.boolean(),
-        plannedKw: z.record(z.string(), z.number()),
       }),
     ),
   }),
@@ -166,6 +170,8 @@ const DashboardSchema = z.object({
     z.object({
       id: z.string(),
       targetSoc: z.number(),
+      /** kW per slot of `fleet.slots`. */
+      plannedKw: z.array(z.number()),
       departure: z.string().nullable(),
       socTrajectory: z.array(z.number()),
       shortfall: z.string().nullable(),
@@ -214,14 +220,15 @@ function slotMsOf(data: Dashboard): number {
 export function nextChargeWindow(data: Dashboard, vehicleId: string, now: Date): NextChargeWindow | null {
   const slotMs = slotMsOf(data);
   const slotHours = slotMs / 3_600_000;
+  const plannedKw = data.vehicles.find((row) => row.id === vehicleId)?.plannedKw ?? [];
   let start: number | undefined;
   let end = 0;
   let cost: number | null = 0;
   let energyKwh = 0;
-  for (const slot of data.fleet.slots) {
+  for (const [index, slot] of data.fleet.slots.entries()) {
     const slotStart = Date.parse(slot.start);
     if (slotStart + slotMs <= now.getTime()) continue;
-    const kw = slot.plannedKw[vehicleId] ?? 0;
+    const kw = plannedKw[index] ?? 0;
     if (kw > 1e-6) {
       if (start === undefined) start = slotStart;
       end = slotStart + slotMs;
@@ -265,7 +272,7 @@ export function smartChargingView(
     const soc = trajectory[i];
     slots.push({
       start: slot.start,
-      kw: round(slot.plannedKw[vehicle.id] ?? 0, 2),
+      kw: round(row?.plannedKw[i] ?? 0, 2),
       price: slot.priceAssumed ? null : slot.pricePerKwh,
       soc: soc === undefined ? null : round(soc * 100, 1),
     });
@@ -380,12 +387,35 @@ export function createSmartChargingLink(transport: ServiceTransport): SmartCharg
     return vehicles;
   };
 
+  /**
+   * The dashboard holding `vehicleIds` in full. The service lists at most 100 cars per read (an operator's
+   * dashboard holds only the cars it names), so larger fleets are read in pages and their cars put together.
+   */
+  const dashboardOf = async (vehicleIds: readonly string[]): Promise<Dashboard> => {
+    if (vehicleIds.length === 0) return call('GET', 'api/dashboard', DashboardSchema);
+    const slotStarts = (page: Dashboard) => page.fleet.slots.map((slot) => slot.start).join();
+    for (let attempt = 1; ; attempt += 1) {
+      const pages: Dashboard[] = [];
+      for (let from = 0; from < vehicleIds.length; from += DASHBOARD_PAGE) {
+        const ids = vehicleIds.slice(from, from + DASHBOARD_PAGE).map(encodeURIComponent);
+        pages.push(await call('GET', `api/dashboard?vehicleIds=${ids.join(',')}`, DashboardSchema));
+      }
+      // A car's series index its page's slots: pages read across a re-plan that moved them don't add up.
+      const first = pages[0]!;
+      if (pages.every((page) => slotStarts(page) === slotStarts(first)))
+        return { ...first, vehicles: pages.flatMap((page) => page.vehicles) };
+      if (attempt === 3)
+        throw new SmartChargingLinkError(
+          'UNREACHABLE',
+          `GET /api/dashboard: the plan's slots moved during each of ${attempt} reads of ${pages.length} pages; reading again at the next poll`,
+        );
+    }
+  };
+
   return {
     async snapshot() {
-      const [data, vehicles] = await Promise.all([
-        call('GET', 'api/dashboard', DashboardSchema),
-        allVehicles(),
-      ]);
+      const vehicles = await allVehicles();
+      const data = await dashboardOf(vehicles.map((vehicle) => vehicle.id));
       const views = new Map<string, SmartChargingView>();
       for (const vehicle of vehicles) {
         const preferences = await call('GET', `${vehiclePath(vehicle.id)}/preferences`, PreferencesSchema);
