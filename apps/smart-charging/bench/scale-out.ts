@@ -27,7 +27,7 @@
  *            DATABASE_URL=<server, default local test database>
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
@@ -323,6 +323,14 @@ async function writeCounters(admin: pg.Client, database: string, db: SqlClient):
   return { total: Number(row.n), byTable: new Map(tables.map((table) => [table.name, Number(table.n)])) };
 }
 
+/** pg-boss keeps each queue's jobs in a table named after a hash of the queue's name. */
+const JOB_TABLES = new Map(
+  Object.values(QUEUES).map((queue) => [
+    `pgboss.j${createHash('sha224').update(queue).digest('hex')}`,
+    `pg-boss ${queue} jobs`,
+  ]),
+);
+
 function writesBetween(before: WriteCounters, after: WriteCounters): { total: number; top: string } {
   const deltas = [...after.byTable]
     .map(([name, n]) => [name, n - (before.byTable.get(name) ?? 0)] as const)
@@ -332,7 +340,7 @@ function writesBetween(before: WriteCounters, after: WriteCounters): { total: nu
     total: after.total - before.total,
     top: deltas
       .slice(0, 6)
-      .map(([name, n]) => `${name.replace(/^public\./, '')} ${n}`)
+      .map(([name, n]) => `${JOB_TABLES.get(name) ?? name.replace(/^public\./, '')} ${n}`)
       .join(', '),
   };
 }

@@ -143,9 +143,10 @@ export async function fillFleet(db: SqlClient, shape: FleetShape): Promise<void>
       [shape.cars, perCar, start, PLANS],
     ],
     [
-      `insert into vehicle_plans (vehicle_id, plan_id, first_slot_start, slot_minutes, power_kw)
+      `insert into vehicle_plans (vehicle_id, plan_id, first_slot_start, slot_minutes, power_kw, body)
        select ${car('i')}, 'plan-' || $4, $2, 15,
-         array(select case when (i + s) % 8 = 0 then 11.0 else 0.0 end from generate_series(1, $3::int) s)
+         array(select case when (i + s) % 8 = 0 then 11.0 else 0.0 end from generate_series(1, $3::int) s),
+         jsonb_build_object('id', ${car('i')})
        from generate_series(1, $1::int) i where i % 3 <> 0`,
       [shape.cars, start, slots, PLANS],
     ],

@@ -314,9 +314,12 @@ describe('fleet-scale queries use an index on PostgreSQL', () => {
       'dashboard: a page of cars picked out of their units’ current plans',
       () => ({
         text: PLANNED_VEHICLES_QUERY,
-        params: [['site', nodeUnit('sub-0002')], JSON.stringify([carId(1), carId(2)])],
+        params: [
+          ['site', nodeUnit('sub-0002')],
+          [carId(1), carId(2)],
+        ],
       }),
-      /plans_current/,
+      /vehicle_plans_pkey/,
       2,
     ],
     [

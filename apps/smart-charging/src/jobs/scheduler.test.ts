@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlClient, type SqlClient } from '../store/sql-client.ts';
 import { startJobEngine } from './job-engine.ts';
 import {
+  COMMAND_JOB_RETRIES,
   DISPATCH_TICK_MS,
   startScheduler,
   type DueCommand,
@@ -13,9 +14,16 @@ import {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A service whose clock the test moves; it records when (service time) each command ran. */
-function recordingWork(startAt: number, commands: readonly DueCommand[], { sendWallMs = 0 } = {}) {
+function recordingWork(
+  startAt: number,
+  commands: readonly DueCommand[],
+  { sendWallMs = 0, failing = new Set<string>() } = {},
+) {
   let now = startAt;
   const ran = new Map<string, number>();
+  /** How often each failing command was tried, and why each given-up one was given up. */
+  const tries = new Map<string, number>();
+  const abandoned = new Map<string, string>();
   const polls: string[] = [];
   /** Commands handed out by dueCommands, and how often: the engine holds a job for each one marked. */
   const handedOut = new Map<string, number>();
@@ -40,13 +48,21 @@ function recordingWork(startAt: number, commands: readonly DueCommand[], { sendW
     },
     runCommand: async (id) => {
       await sleep(sendWallMs);
+      if (failing.has(id)) {
+        tries.set(id, (tries.get(id) ?? 0) + 1);
+        throw new Error(`command ${id}: its car had another command in flight`);
+      }
       if (!ran.has(id)) ran.set(id, now);
+    },
+    abandonCommand: (id, reason) => {
+      abandoned.set(id, reason);
+      return Promise.resolve();
     },
     afterCommands: async () => {},
     refreshPrices: async () => {},
     replanUnit: async () => {},
   };
-  return { work, ran, polls, handedOut, advance: (ms: number) => (now += ms) };
+  return { work, ran, polls, handedOut, tries, abandoned, advance: (ms: number) => (now += ms) };
 }
 
 describe('the scheduler on the embedded job engine', () => {
@@ -122,5 +138,38 @@ describe('the scheduler on the embedded job engine', () => {
       4 * DISPATCH_TICK_MS,
     );
     expect([...service.handedOut.values()], 'each command handed out once').toEqual(burst.map(() => 1));
+  }, 40_000);
+
+  it('gives a command up after its job’s last try, so it is failed and re-planned, not left offered', async () => {
+    db = await openSqlClient({});
+    const startAt = Date.parse('2026-12-03T22:00:00Z');
+    const dueAt = new Date(startAt + 1_000);
+    const service = recordingWork(
+      startAt,
+      [
+        { id: 'stuck-1', vehicleId: 'car-1', action: 'start_charge', attempts: 0, dueAt },
+        { id: 'start-2', vehicleId: 'car-2', action: 'start_charge', attempts: 0, dueAt },
+      ],
+      { failing: new Set(['stuck-1']) },
+    );
+    scheduler = await startScheduler({
+      engine: await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'test' }),
+      work: service.work,
+      logger: pino({ level: 'silent' }),
+      units: () => ['feeder-1'],
+      priceFetchCron: '0 13 * * *',
+      timeZone: 'Europe/Berlin',
+      clockPollMs: 20,
+    });
+    for (let second = 0; second < 200 && !service.abandoned.has('stuck-1'); second++) {
+      service.advance(1_000);
+      await sleep(100);
+    }
+    expect(service.tries.get('stuck-1'), 'its first try and every retry').toBe(COMMAND_JOB_RETRIES + 1);
+    expect(service.abandoned.get('stuck-1')).toBe(
+      `not sent: its job failed ${COMMAND_JOB_RETRIES + 1} times, last with "command stuck-1: its car had another command in flight"`,
+    );
+    expect([...service.abandoned.keys()], 'only the command that could not be sent').toEqual(['stuck-1']);
+    expect(service.ran.has('start-2')).toBe(true);
   }, 40_000);
 });

@@ -18,6 +18,11 @@ export interface ServiceWork {
   markOffered(commands: readonly DueCommand[]): Promise<void>;
   /** Sends one command (claimed here); `takeOver` when its job came back from an instance that died. */
   runCommand(id: string, takeOver: boolean): Promise<void>;
+  /**
+   * The command's job failed its last try: a command still pending or being sent is marked failed with
+   * `reason` and its car re-planned, instead of waiting, offered, for a job that will never run again.
+   */
+  abandonCommand(id: string, reason: string): Promise<void>;
   /** After a batch of commands: re-plan if one of them said the plan no longer fits. */
   afterCommands(): Promise<void>;
   /** Fetches and stores prices (the re-plans follow as jobs, one per unit). */
@@ -45,6 +50,8 @@ export const DISPATCH_TICK_MS = 5_000;
  * every 5 s and the half-second poll, a killed instance's re-plan runs again within 30 s.
  */
 export const REPLAN_ALIVE_SECONDS = 20;
+/** Tries of a command job after its first (a car busy with another command, the database away). */
+export const COMMAND_JOB_RETRIES = 5;
 /** Pages one dispatch goes through at most (1,000 commands each). */
 const MAX_DISPATCH_PAGES = 50;
 /** Wall time one dispatch pages for at most (its job expires after 20 s). */
@@ -103,7 +110,12 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   await engine.defineQueue({ name: QUEUES.minute, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
   await engine.defineQueue({ name: QUEUES.dispatch, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
   await engine.defineQueue({ name: QUEUES.poll, policy: 'stately', expireInSeconds: 20, retryLimit: 1 });
-  await engine.defineQueue({ name: QUEUES.command, policy: 'standard', expireInSeconds: 15, retryLimit: 5 });
+  await engine.defineQueue({
+    name: QUEUES.command,
+    policy: 'standard',
+    expireInSeconds: 15,
+    retryLimit: COMMAND_JOB_RETRIES,
+  });
   await engine.defineQueue({ name: QUEUES.prices, policy: 'stately', expireInSeconds: 120, retryLimit: 2 });
   // Per unit at most one re-plan waiting and one running: a burst of changes collapses into one more run.
   // A unit of 10,000 cars took minutes on a loaded 2-core machine, so the expiry only bounds an honest run;
@@ -171,7 +183,16 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   await engine.work<{ commandIds: string[] }>(
     QUEUES.command,
     async ({ data, retryCount }) => {
-      for (const id of data.commandIds) await work.runCommand(id, retryCount > 0);
+      try {
+        for (const id of data.commandIds) await work.runCommand(id, retryCount > 0);
+      } catch (error) {
+        if (retryCount < COMMAND_JOB_RETRIES) throw error;
+        // The job's key is its commands' attempts, so no later dispatch would offer them again.
+        const why = error instanceof Error ? error.message : String(error);
+        const reason = `not sent: its job failed ${retryCount + 1} times, last with "${why}"`;
+        logger.error({ commandIds: data.commandIds, reason }, 'command job gave up');
+        for (const id of data.commandIds) await work.abandonCommand(id, reason);
+      }
       await work.afterCommands();
     },
     { concurrency: options.commandConcurrency ?? 4, batchSize: options.commandBatchSize ?? 8 },

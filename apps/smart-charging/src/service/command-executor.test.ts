@@ -182,6 +182,27 @@ describe('command executor against the simulator', () => {
     expect(replans).toEqual([]);
   });
 
+  it('gives up on a command its job could not send: failed with the reason and re-planned, a done one left', async () => {
+    await plugInIdle({ stationKw: 11 });
+    await plan({ vehicleId, action: 'start_charge', dueAt: sim.clock.now() });
+    const [start] = await listCommands(db, { vehicleId });
+    const reason = 'not sent: its job failed 6 times, last with "the database went away"';
+    expect(await executor.abandon(start!.id, reason)).toMatchObject({ outcome: 'failed', reason });
+    expect((await listCommands(db, { vehicleId }))[0]).toMatchObject({ status: 'failed', lastError: reason });
+    expect(replans).toEqual([`${vehicleId} ${reason}`]);
+
+    // One the car confirmed before the job gave up stays confirmed, and nothing re-plans for it.
+    replans.length = 0;
+    await plan({ vehicleId, action: 'stop_charge', dueAt: sim.clock.now() });
+    const stop = (await listCommands(db, { vehicleId })).find((c) => c.action === 'stop_charge')!;
+    await executor.runCommand(stop.id);
+    expect(await executor.abandon(stop.id, reason)).toBeNull();
+    expect((await listCommands(db, { vehicleId })).find((c) => c.id === stop.id)).toMatchObject({
+      status: 'confirmed',
+    });
+    expect(replans).toEqual([]);
+  });
+
   it('after a crash mid-command it confirms from the car instead of sending twice', async () => {
     await plugInIdle({ stationKw: 11 });
     await plan({ vehicleId, action: 'start_charge', dueAt: sim.clock.now() });

@@ -5,6 +5,7 @@ import {
   claimDueCommands,
   inFlightCommands,
   markCommandConfirmed,
+  abandonCommand,
   markCommandFailed,
   type CommandRecord,
 } from '../store/command-log.ts';
@@ -58,6 +59,11 @@ export interface CommandExecutor {
    * first, so a command that had reached it before the crash is confirmed, not sent again.
    */
   runCommand(id: string, options?: { takeOver?: boolean }): Promise<CommandOutcome | null>;
+  /**
+   * Gives up on a command its job could not send: marked failed with `reason` and its car re-planned,
+   * unless it was done already (null then).
+   */
+  abandon(id: string, reason: string): Promise<CommandOutcome | null>;
 }
 
 export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
@@ -180,6 +186,12 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       // Only a command an earlier attempt may have delivered (taken over, or retried) reads the car
       // first: a first send costs one request and its read-back, not a third (the quota is per request).
       return command ? execute(command, { checkFirst: takeOver || command.attempts > 1 }) : null;
+    },
+    async abandon(id, reason) {
+      const command = await abandonCommand(db, id, reason);
+      if (!command) return null;
+      options.onReplanNeeded?.(command.vehicleId, reason);
+      return log({ command, outcome: 'failed', reason });
     },
     async reconcile() {
       const outcomes: CommandOutcome[] = [];

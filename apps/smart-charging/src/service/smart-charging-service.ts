@@ -611,6 +611,9 @@ export function createSmartChargingService(options: SmartChargingServiceOptions)
         async runCommand(id, takeOver) {
           await executor.runCommand(id, { takeOver });
         },
+        async abandonCommand(id, reason) {
+          await executor.abandon(id, reason);
+        },
         async afterCommands() {
           await replanAfterFailures();
         },

@@ -317,6 +317,21 @@ export async function markCommandFailed(
   );
 }
 
+/** Marks the command failed unless it is done already; the command as it was, or null when it was done. */
+export async function abandonCommand(
+  tx: SqlQueryable,
+  id: string,
+  reason: string,
+): Promise<CommandRecord | null> {
+  const rows = await tx.query<CommandRow>(
+    `update commands set status = 'failed', last_error = $2, next_attempt_at = null
+     where id = $1 and status in ('pending', 'sending')
+     returning *`,
+    [id, reason],
+  );
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
 export const IN_FLIGHT_SQL = `select * from commands where status = 'sending' order by due_at, vehicle_id, action`;
 
 /** Commands left in `sending` by a crash: the caller reads each car's state to decide what happened. */

@@ -109,6 +109,13 @@ export async function gridNodeAggregates(
   });
 }
 
+export interface VehiclePlanShare {
+  readonly vehicleId: string;
+  readonly powerKw: readonly number[];
+  /** The car's whole part of the plan, as the dashboard shows it. */
+  readonly plan?: unknown;
+}
+
 /**
  * Replaces the unit's cars' shares of the plan with this plan's (a plan covers every car of its unit it
  * plans; a car it leaves out has no planned load). Without `unitVehicleIds`, every car's.
@@ -118,16 +125,17 @@ export async function replaceVehiclePlans(
   planId: string,
   firstSlotStart: Date,
   slotMinutes: number,
-  vehicles: readonly { readonly vehicleId: string; readonly powerKw: readonly number[] }[],
+  vehicles: readonly VehiclePlanShare[],
   unitVehicleIds?: readonly string[],
 ): Promise<void> {
   if (unitVehicleIds === undefined) await tx.query('delete from vehicle_plans');
   else await tx.query('delete from vehicle_plans where vehicle_id = any($1::text[])', [unitVehicleIds]);
   if (vehicles.length === 0) return;
   await tx.query(
-    `insert into vehicle_plans (vehicle_id, plan_id, first_slot_start, slot_minutes, power_kw)
+    `insert into vehicle_plans (vehicle_id, plan_id, first_slot_start, slot_minutes, power_kw, body)
      select entry ->> 'vehicleId', $1, $2, $3,
-       array(select value::float8 from jsonb_array_elements_text(entry -> 'powerKw') with ordinality as power(value, i) order by i)
+       array(select value::float8 from jsonb_array_elements_text(entry -> 'powerKw') with ordinality as power(value, i) order by i),
+       entry -> 'plan'
      from jsonb_array_elements($4::jsonb) as entry
      where exists (select 1 from vehicles where id = entry ->> 'vehicleId')`,
     [planId, firstSlotStart, slotMinutes, JSON.stringify(vehicles)],

@@ -294,6 +294,13 @@ export const MIGRATIONS: readonly Migration[] = [
       alter table plans add column overview jsonb
     `,
   },
+  {
+    id: 11,
+    name: 'each car’s own plan beside its planned power: a dashboard page reads its cars by key',
+    sql: `
+      alter table vehicle_plans add column body jsonb
+    `,
+  },
 ];
 
 /**

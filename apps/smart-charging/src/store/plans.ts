@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { replaceVehiclePlans } from './grid-aggregates.ts';
+import { replaceVehiclePlans, type VehiclePlanShare } from './grid-aggregates.ts';
 import type { SqlQueryable } from './sql-client.ts';
 
 export interface StoredPlan<TBody = unknown> {
@@ -29,7 +29,7 @@ export async function savePlan(
     readonly vehiclePower?: {
       readonly firstSlotStart: Date;
       readonly slotMinutes: number;
-      readonly vehicles: readonly { readonly vehicleId: string; readonly powerKw: readonly number[] }[];
+      readonly vehicles: readonly VehiclePlanShare[];
       /** Every car of the unit, planned or not: their earlier shares are replaced. @default every car */
       readonly unitVehicleIds?: readonly string[];
     };
@@ -131,29 +131,45 @@ export async function loadCurrentPlanOverviews<TOverview>(
 }
 
 /**
- * Some cars' entries of their units' current plans, picked out by PostgreSQL: the rest of a plan's cars
- * never reach the service.
+ * Some cars' entries of their units' current plans, each read by its key from the car's own row beside
+ * the plan (`vehicle_plans.body`): the plan bodies, megabytes at 10,000 cars, are not opened.
  */
-export const PLANNED_VEHICLES_QUERY = `select p.unit, picked.vehicle
+export const PLANNED_VEHICLES_QUERY = `select p.unit, vp.vehicle_id, vp.body as vehicle
+  from vehicle_plans vp join plans p on p.id = vp.plan_id
+  where vp.vehicle_id = any($2::text[]) and p.superseded_at is null and p.unit = any($1::text[])`;
+
+/** The same cars picked out of the plan bodies: for plans stored before the cars' rows held theirs. */
+export const PLANNED_VEHICLES_IN_BODIES_QUERY = `select p.unit, picked.vehicle
   from plans p
   cross join lateral jsonb_path_query(p.body, '$.plan.vehicles[*] ? (@.id == $ids[*])',
     jsonb_build_object('ids', $2::jsonb)) as picked(vehicle)
   where p.superseded_at is null and p.unit = any($1::text[])`;
 
+type JsonColumn<T> = T | string;
+const fromJson = <T>(value: JsonColumn<T>): T =>
+  typeof value === 'string' ? (JSON.parse(value) as T) : value;
+
+/** The listed cars' entries of their units' current plans; a car in none of them has none. */
 export async function loadPlannedVehicles<TVehicle>(
   tx: SqlQueryable,
   units: readonly string[],
   vehicleIds: readonly string[],
 ): Promise<{ unit: string; vehicle: TVehicle }[]> {
   if (units.length === 0 || vehicleIds.length === 0) return [];
-  const rows = await tx.query<{ unit: string; vehicle: TVehicle | string }>(PLANNED_VEHICLES_QUERY, [
-    units,
-    JSON.stringify(vehicleIds),
-  ]);
-  return rows.map((row) => ({
-    unit: row.unit,
-    vehicle: typeof row.vehicle === 'string' ? (JSON.parse(row.vehicle) as TVehicle) : row.vehicle,
-  }));
+  const rows = await tx.query<{ unit: string; vehicle_id: string; vehicle: JsonColumn<TVehicle> | null }>(
+    PLANNED_VEHICLES_QUERY,
+    [units, vehicleIds],
+  );
+  const picked = rows.flatMap((row) =>
+    row.vehicle === null ? [] : [{ unit: row.unit, vehicle: fromJson(row.vehicle) }],
+  );
+  const older = rows.filter((row) => row.vehicle === null).map((row) => row.vehicle_id);
+  if (older.length === 0) return picked;
+  const fromBodies = await tx.query<{ unit: string; vehicle: JsonColumn<TVehicle> }>(
+    PLANNED_VEHICLES_IN_BODIES_QUERY,
+    [units, JSON.stringify(older)],
+  );
+  return [...picked, ...fromBodies.map((row) => ({ unit: row.unit, vehicle: fromJson(row.vehicle) }))];
 }
 
 /** Supersedes the current plans of units not among `units` (their top node is gone or no longer top). */
