@@ -8,6 +8,7 @@ import {
   startScheduler,
   type DueCommand,
   type Scheduler,
+  type SchedulerOptions,
   type ServiceWork,
 } from './scheduler.ts';
 
@@ -75,28 +76,39 @@ describe('the scheduler on the embedded job engine', () => {
     db = undefined;
   });
 
-  it('sends a command due mid-minute within a dispatch tick, not at the next minute', async () => {
+  /** The scheduler on an embedded engine over `work`, with one unit and a fast look at the clock. */
+  async function start(work: ServiceWork, options: Partial<SchedulerOptions> = {}) {
     db = await openSqlClient({});
+    scheduler = await startScheduler({
+      engine: await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'test' }),
+      work,
+      logger: pino({ level: 'silent' }),
+      units: () => ['feeder-1'],
+      priceFetchCron: '0 13 * * *',
+      timeZone: 'Europe/Berlin',
+      clockPollMs: 20,
+      ...options,
+    });
+  }
+
+  /** Moves the service clock a second per 100 wall ms until `done` or `seconds` have passed. */
+  async function runUntil(service: { advance: (ms: number) => void }, seconds: number, done: () => boolean) {
+    for (let second = 0; second < seconds && !done(); second++) {
+      service.advance(1_000);
+      await sleep(100);
+    }
+  }
+
+  it('sends a command due mid-minute within a dispatch tick, not at the next minute', async () => {
     const startAt = Date.parse('2026-12-03T22:00:00Z');
     // A car's last, partly charged slot ends at 22:00:07: its stop falls due between two minutes.
     const stopAt = new Date(startAt + 7_000);
     const service = recordingWork(startAt, [
       { id: 'stop-1', vehicleId: 'car-1', action: 'stop_charge', attempts: 0, dueAt: stopAt },
     ]);
-    scheduler = await startScheduler({
-      engine: await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'test' }),
-      work: service.work,
-      logger: pino({ level: 'silent' }),
-      units: () => ['feeder-1'],
-      priceFetchCron: '0 13 * * *',
-      timeZone: 'Europe/Berlin',
-      clockPollMs: 20,
-    });
-    // One service second per 100 wall ms, until the command ran or the next minute is well past.
-    for (let second = 0; second < 70 && !service.ran.has('stop-1'); second++) {
-      service.advance(1_000);
-      await sleep(100);
-    }
+    await start(service.work);
+    // Until the command ran or the next minute is well past.
+    await runUntil(service, 70, () => service.ran.has('stop-1'));
     const ranAt = service.ran.get('stop-1');
     expect(ranAt, 'the stop was sent').toBeDefined();
     // Late by at most one tick plus the jobs' own way through the engine (a service second or two here).
@@ -106,7 +118,6 @@ describe('the scheduler on the embedded job engine', () => {
   }, 30_000);
 
   it('offers a command once while it waits for its turn, not again at every tick', async () => {
-    db = await openSqlClient({});
     const startAt = Date.parse('2026-12-03T22:00:00Z');
     // A burst: every car due at once, sent one at a time, so most wait through many ticks.
     const burst = Array.from({ length: 12 }, (_, k) => ({
@@ -117,22 +128,9 @@ describe('the scheduler on the embedded job engine', () => {
       dueAt: new Date(startAt + 1_000),
     }));
     const service = recordingWork(startAt, burst, { sendWallMs: 400 });
-    scheduler = await startScheduler({
-      engine: await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'test' }),
-      work: service.work,
-      logger: pino({ level: 'silent' }),
-      units: () => ['feeder-1'],
-      priceFetchCron: '0 13 * * *',
-      timeZone: 'Europe/Berlin',
-      clockPollMs: 20,
-      commandConcurrency: 1,
-      commandBatchSize: 1,
-    });
+    await start(service.work, { commandConcurrency: 1, commandBatchSize: 1 });
     // A tick every 500 wall ms: the burst takes about ten of them to send.
-    for (let second = 0; second < 200 && service.ran.size < burst.length; second++) {
-      service.advance(1_000);
-      await sleep(100);
-    }
+    await runUntil(service, 200, () => service.ran.size === burst.length);
     expect(service.ran.size, 'every command of the burst was sent').toBe(burst.length);
     expect(Math.max(...service.ran.values()) - startAt, 'the burst outlasted several ticks').toBeGreaterThan(
       4 * DISPATCH_TICK_MS,
@@ -141,7 +139,6 @@ describe('the scheduler on the embedded job engine', () => {
   }, 40_000);
 
   it('gives a command up after its job’s last try, so it is failed and re-planned, not left offered', async () => {
-    db = await openSqlClient({});
     const startAt = Date.parse('2026-12-03T22:00:00Z');
     const dueAt = new Date(startAt + 1_000);
     const service = recordingWork(
@@ -152,19 +149,8 @@ describe('the scheduler on the embedded job engine', () => {
       ],
       { failing: new Set(['stuck-1']) },
     );
-    scheduler = await startScheduler({
-      engine: await startJobEngine({ db, logger: pino({ level: 'silent' }), instanceId: 'test' }),
-      work: service.work,
-      logger: pino({ level: 'silent' }),
-      units: () => ['feeder-1'],
-      priceFetchCron: '0 13 * * *',
-      timeZone: 'Europe/Berlin',
-      clockPollMs: 20,
-    });
-    for (let second = 0; second < 200 && !service.abandoned.has('stuck-1'); second++) {
-      service.advance(1_000);
-      await sleep(100);
-    }
+    await start(service.work);
+    await runUntil(service, 200, () => service.abandoned.has('stuck-1'));
     expect(service.tries.get('stuck-1'), 'its first try and every retry').toBe(COMMAND_JOB_RETRIES + 1);
     expect(service.abandoned.get('stuck-1')).toBe(
       `not sent: its job failed ${COMMAND_JOB_RETRIES + 1} times, last with "command stuck-1: its car had another command in flight"`,

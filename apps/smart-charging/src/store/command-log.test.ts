@@ -13,21 +13,9 @@ import {
 } from './command-log.ts';
 import { migrate } from './migrations.ts';
 import type { SqlClient } from './sql-client.ts';
-import { TEST_BACKENDS } from './test-backends.ts';
+import { seedVehicle, TEST_BACKENDS } from './test-backends.ts';
 
 const at = (hhmm: string): Date => new Date(`2026-11-21T${hhmm}:00Z`);
-
-async function seedVehicle(client: SqlClient, vehicleId: string): Promise<void> {
-  await client.query(`insert into owners (id, display_name) values ('o1', 'Owner') on conflict do nothing`);
-  await client.query(
-    `insert into grants (id, owner_id, access_token, refresh_token, access_expires_at, refresh_expires_at, scopes, status)
-     values ('g1', 'o1', 'a', 'r', now(), now(), '{read_battery}', 'active') on conflict do nothing`,
-  );
-  await client.query(
-    `insert into vehicles (id, grant_id, make, model, year) values ($1, 'g1', 'DS', 'DS 3 Crossback E-Tense', 2021)`,
-    [vehicleId],
-  );
-}
 
 async function insertPlan(client: SqlClient, id: string): Promise<void> {
   await client.query(

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPlannedVehicles, savePlan } from './plans.ts';
 import type { SqlClient } from './sql-client.ts';
-import { TEST_BACKENDS } from './test-backends.ts';
+import { seedVehicle, TEST_BACKENDS } from './test-backends.ts';
 
 const START = new Date('2026-12-04T21:00:00Z');
 const carPlan = (id: string, kw: number) => ({ id, powerKw: [kw, 0], socPercent: [40, 45, 45] });
@@ -11,16 +11,7 @@ describe.each(TEST_BACKENDS)('plans on $name storage', (backend) => {
   let dispose: () => Promise<void>;
   beforeEach(async () => {
     ({ client, dispose } = await backend.open());
-    await client.query(`insert into owners (id, display_name) values ('o1', 'Owner')`);
-    await client.query(
-      `insert into grants (id, owner_id, access_token, refresh_token, access_expires_at, refresh_expires_at, scopes, status)
-       values ('g1', 'o1', 'a', 'r', now(), now(), '{}', 'active')`,
-    );
-    for (const id of ['v1', 'v2', 'v3'])
-      await client.query(
-        `insert into vehicles (id, grant_id, make, model, year) values ($1, 'g1', 'KIA', 'EV6', 2024)`,
-        [id],
-      );
+    for (const id of ['v1', 'v2', 'v3']) await seedVehicle(client, id);
   });
   afterEach(async () => dispose());
 

@@ -6,7 +6,7 @@ import {
   savePreferences,
 } from './preferences.ts';
 import type { SqlClient } from './sql-client.ts';
-import { TEST_BACKENDS } from './test-backends.ts';
+import { seedVehicle, TEST_BACKENDS } from './test-backends.ts';
 
 describe('preferences schema', () => {
   it('names the field that is wrong', () => {
@@ -34,14 +34,7 @@ describe.each(TEST_BACKENDS)('preferences on $name storage', (backend) => {
   let dispose: () => Promise<void>;
   beforeEach(async () => {
     ({ client, dispose } = await backend.open());
-    await client.query(`insert into owners (id, display_name) values ('o1', 'Owner')`);
-    await client.query(
-      `insert into grants (id, owner_id, access_token, refresh_token, access_expires_at, refresh_expires_at, scopes, status)
-       values ('g1', 'o1', 'a', 'r', now(), now(), '{}', 'active')`,
-    );
-    await client.query(
-      `insert into vehicles (id, grant_id, make, model, year) values ('v1', 'g1', 'BMW', 'i8', 2019)`,
-    );
+    await seedVehicle(client, 'v1', { make: 'BMW', model: 'i8', year: 2019 });
   });
   afterEach(async () => dispose());
 

@@ -59,3 +59,22 @@ export const TEST_BACKENDS: readonly TestBackend[] = [
     },
   },
 ];
+
+/** A car of owner `o1` under grant `g1` (both made on first use), for store tests that need one. */
+export async function seedVehicle(
+  client: SqlClient,
+  vehicleId: string,
+  { make = 'DS', model = 'DS 3 Crossback E-Tense', year = 2021 } = {},
+): Promise<void> {
+  await client.query(`insert into owners (id, display_name) values ('o1', 'Owner') on conflict do nothing`);
+  await client.query(
+    `insert into grants (id, owner_id, access_token, refresh_token, access_expires_at, refresh_expires_at, scopes, status)
+     values ('g1', 'o1', 'a', 'r', now(), now(), '{read_battery}', 'active') on conflict do nothing`,
+  );
+  await client.query(`insert into vehicles (id, grant_id, make, model, year) values ($1, 'g1', $2, $3, $4)`, [
+    vehicleId,
+    make,
+    model,
+    year,
+  ]);
+}
