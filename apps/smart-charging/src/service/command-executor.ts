@@ -1,11 +1,11 @@
 import { isVoltkitError } from '@voltkit/core/client';
 import type { Logger } from 'pino';
 import {
+  abandonCommand,
   claimCommand,
   claimDueCommands,
   inFlightCommands,
   markCommandConfirmed,
-  abandonCommand,
   markCommandFailed,
   type CommandRecord,
 } from '../store/command-log.ts';

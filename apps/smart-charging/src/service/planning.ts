@@ -152,11 +152,7 @@ export async function replanUnit(
       vehiclePower: {
         firstSlotStart: new Date(plan.slots[0]?.start ?? horizonStart),
         slotMinutes: plan.slotMinutes,
-        vehicles: plan.vehicles.map((vehicle) => ({
-          vehicleId: vehicle.id,
-          powerKw: vehicle.powerKw,
-          plan: vehicle,
-        })),
+        vehicles: plan.vehicles,
         unitVehicleIds,
       },
     });

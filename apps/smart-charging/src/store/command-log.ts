@@ -317,7 +317,7 @@ export async function markCommandFailed(
   );
 }
 
-/** Marks the command failed unless it is done already; the command as it was, or null when it was done. */
+/** Marks the command failed unless it is done already: the command as marked, or null when it was done. */
 export async function abandonCommand(
   tx: SqlQueryable,
   id: string,

@@ -109,11 +109,10 @@ export async function gridNodeAggregates(
   });
 }
 
+/** A car's entry of a plan, stored whole (the dashboard shows it); its power also as an array to sum. */
 export interface VehiclePlanShare {
-  readonly vehicleId: string;
+  readonly id: string;
   readonly powerKw: readonly number[];
-  /** The car's whole part of the plan, as the dashboard shows it. */
-  readonly plan?: unknown;
 }
 
 /**
@@ -133,11 +132,11 @@ export async function replaceVehiclePlans(
   if (vehicles.length === 0) return;
   await tx.query(
     `insert into vehicle_plans (vehicle_id, plan_id, first_slot_start, slot_minutes, power_kw, body)
-     select entry ->> 'vehicleId', $1, $2, $3,
+     select entry ->> 'id', $1, $2, $3,
        array(select value::float8 from jsonb_array_elements_text(entry -> 'powerKw') with ordinality as power(value, i) order by i),
-       entry -> 'plan'
+       entry
      from jsonb_array_elements($4::jsonb) as entry
-     where exists (select 1 from vehicles where id = entry ->> 'vehicleId')`,
+     where exists (select 1 from vehicles where id = entry ->> 'id')`,
     [planId, firstSlotStart, slotMinutes, JSON.stringify(vehicles)],
   );
 }

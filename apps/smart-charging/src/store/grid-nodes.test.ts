@@ -119,10 +119,10 @@ describe.each(TEST_BACKENDS)('the grid tree on $name storage', (backend) => {
           firstSlotStart: at,
           slotMinutes: 15,
           vehicles: [
-            { vehicleId: 'c1', powerKw: [11, 0, 5.5] },
-            { vehicleId: 'c2', powerKw: [0, 7.4, 7.4] },
-            { vehicleId: 'c3', powerKw: [3, 3, 3] },
-            { vehicleId: 'c4', powerKw: [1, 1, 1] },
+            { id: 'c1', powerKw: [11, 0, 5.5] },
+            { id: 'c2', powerKw: [0, 7.4, 7.4] },
+            { id: 'c3', powerKw: [3, 3, 3] },
+            { id: 'c4', powerKw: [1, 1, 1] },
           ],
         },
       }),
@@ -160,7 +160,7 @@ describe.each(TEST_BACKENDS)('the grid tree on $name storage', (backend) => {
         horizonStart: at,
         horizonEnd: at,
         body: {},
-        vehiclePower: { firstSlotStart: at, slotMinutes: 15, vehicles: [{ vehicleId: 'c2', powerKw: [1] }] },
+        vehiclePower: { firstSlotStart: at, slotMinutes: 15, vehicles: [{ id: 'c2', powerKw: [1] }] },
       }),
     );
     expect((await gridNodeAggregates(client, ['sub']))[0]!.plannedKw).toEqual([{ start: slot(0), kw: 1 }]);

@@ -27,11 +27,7 @@ describe.each(TEST_BACKENDS)('plans on $name storage', (backend) => {
       vehiclePower: {
         firstSlotStart: START,
         slotMinutes: 15,
-        vehicles: vehicles.map((vehicle) => ({
-          vehicleId: vehicle.id,
-          powerKw: vehicle.powerKw,
-          plan: vehicle,
-        })),
+        vehicles,
         unitVehicleIds: ['v1', 'v2', 'v3'],
       },
     });
